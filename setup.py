@@ -1,0 +1,64 @@
+"""Build fastws: compile the Cython twins when possible, else ship pure Python.
+
+The compiled modules are optional. They are skipped, with one clear warning at
+build time, when ``FASTWS_NO_EXTENSIONS`` is set to a non-empty value, when
+Cython is missing, or when the C compiler fails. The installed package then
+runs on its pure-Python twins, which behave identically.
+"""
+
+import os
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+EXTENSIONS = [("fastws._speedups", "src/fastws/_speedups.pyx")]
+NO_EXTENSIONS = bool(os.environ.get("FASTWS_NO_EXTENSIONS"))
+
+
+def _warn(reason: str) -> None:
+    bar = "*" * 72
+    sys.stderr.write(
+        f"\n{bar}\nWARNING: fastws is installed WITHOUT its compiled speedups:\n"
+        f"  {reason}\nThe pure-Python twins are used; behaviour is identical, "
+        f"speed is not.\n{bar}\n\n"
+    )
+
+
+class OptionalBuildExt(build_ext):
+    """A build_ext that falls back to the pure package if compiling fails."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # noqa: BLE001 - any build failure means "pure"
+            _warn(f"the C build failed ({exc.__class__.__name__}: {exc})")
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:  # noqa: BLE001
+            _warn(f"compiling {ext.name} failed ({exc.__class__.__name__}: {exc})")
+
+
+def _extensions() -> list:
+    if NO_EXTENSIONS:
+        _warn("FASTWS_NO_EXTENSIONS is set")
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        _warn("Cython is not available")
+        return []
+    modules = [
+        Extension(name, [source], extra_compile_args=["-O3"] if os.name != "nt" else [])
+        for name, source in EXTENSIONS
+    ]
+    return cythonize(
+        modules,
+        compiler_directives={"language_level": "3", "embedsignature": True},
+        quiet=True,
+    )
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -1,0 +1,180 @@
+"""Behaviour both twins share because it is not on a hot path.
+
+``_speedups`` (compiled) and ``_speedups_py`` (pure) each define the hot
+classes ``Headers``, ``QueryParams`` and ``URL``; the cold methods of those
+classes (mutation of a header copy, URL rewriting helpers, reprs) live here
+once, as mixins, so the twins cannot drift on them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def bracket_ipv6(host: str) -> str:
+    """Put brackets around a bare IPv6 host, as a URL netloc needs."""
+    if ":" in host and not host.startswith("["):
+        return f"[{host}]"
+    return host
+
+
+def _multi_update(pairs: list[tuple[str, str]], updates: dict[str, str]) -> list[tuple[str, str]]:
+    """``MultiDict(pairs).update(updates).multi_items()`` from Starlette."""
+    kept = [(k, v) for (k, v) in pairs if k not in updates]
+    return kept + list(updates.items())
+
+
+class URLMethods:
+    """The URL rewriting helpers of ``starlette.datastructures.URL``.
+
+    The host class provides ``components`` (a ``SplitResult``), the component
+    properties, and a constructor taking a URL string.
+    """
+
+    __slots__ = ()
+
+    def replace(self, *args: Any, **kwargs: Any) -> Any:
+        """Return a copy with the given URL components replaced.
+
+        ``URL`` is also a ``str``: called with positional arguments this is
+        ``str.replace(old, new[, count])`` and returns a plain ``str``.
+        """
+        if args:
+            return str.replace(str(self), *args, **kwargs)  # type: ignore[arg-type]
+        if "username" in kwargs or "password" in kwargs or "hostname" in kwargs or "port" in kwargs:
+            hostname = kwargs.pop("hostname", None)
+            port = kwargs.pop("port", self.port)  # type: ignore[attr-defined]
+            username = kwargs.pop("username", self.username)  # type: ignore[attr-defined]
+            password = kwargs.pop("password", self.password)  # type: ignore[attr-defined]
+
+            if hostname is None:
+                netloc = self.netloc  # type: ignore[attr-defined]
+                _, _, hostname = netloc.rpartition("@")
+
+                if hostname and hostname[-1] != "]":
+                    hostname = hostname.rsplit(":", 1)[0]
+            elif ":" in hostname and not hostname.startswith("["):
+                try:
+                    ipaddress.IPv6Address(hostname)
+                except ValueError:
+                    pass
+                else:
+                    hostname = f"[{hostname}]"
+
+            netloc = hostname
+            if port is not None:
+                netloc += f":{port}"
+            if username is not None:
+                userpass = username
+                if password is not None:
+                    userpass += f":{password}"
+                netloc = f"{userpass}@{netloc}"
+
+            kwargs["netloc"] = netloc
+
+        components = self.components._replace(**kwargs)  # type: ignore[attr-defined]
+        return self.__class__(components.geturl())
+
+    def include_query_params(self, **kwargs: Any) -> Any:
+        """Return a copy with these query parameters set (others kept)."""
+        params = self._query_pairs()
+        updates = {str(key): str(value) for key, value in kwargs.items()}
+        return self.replace(query=urlencode(_multi_update(params, updates)))
+
+    def replace_query_params(self, **kwargs: Any) -> Any:
+        """Return a copy whose query holds exactly these parameters."""
+        query = urlencode([(str(key), str(value)) for key, value in kwargs.items()])
+        return self.replace(query=query)
+
+    def remove_query_params(self, keys: str | Sequence[str]) -> Any:
+        """Return a copy without the given query parameters."""
+        if isinstance(keys, str):
+            keys = [keys]
+        removed = set(keys)
+        params = [(k, v) for (k, v) in self._query_pairs() if k not in removed]
+        return self.replace(query=urlencode(params))
+
+    def _query_pairs(self) -> list[tuple[str, str]]:
+        # Starlette builds a MultiDict: the last value of a key wins its
+        # place in the dict, but all values stay in the item list.
+        return list(self._parse_query(self.query))  # type: ignore[attr-defined]
+
+    @property
+    def is_secure(self) -> bool:
+        return self.scheme in ("https", "wss")  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        url = str(self)
+        if self.password:  # type: ignore[attr-defined]
+            url = str(self.replace(password="********"))
+        return f"{self.__class__.__name__}({url!r})"
+
+
+class MutableHeadersMethods:
+    """The mutating methods of ``starlette.datastructures.MutableHeaders``.
+
+    The host class is a ``Headers`` twin whose ``_list`` holds the raw
+    ``(bytes, bytes)`` pairs.
+    """
+
+    _list: list[tuple[bytes, bytes]]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        """Set the header `key` to `value`, removing any duplicate entries."""
+        set_key = key.lower().encode("latin-1")
+        set_value = value.encode("latin-1")
+        found = [idx for idx, (item_key, _) in enumerate(self._list) if item_key == set_key]
+        for idx in reversed(found[1:]):
+            del self._list[idx]
+        if found:
+            self._list[found[0]] = (set_key, set_value)
+        else:
+            self._list.append((set_key, set_value))
+
+    def __delitem__(self, key: str) -> None:
+        """Remove every header named `key`."""
+        del_key = key.lower().encode("latin-1")
+        self._list[:] = [(k, v) for (k, v) in self._list if k != del_key]
+
+    def __ior__(self, other: Mapping[str, str]) -> Any:
+        if not isinstance(other, Mapping):
+            raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
+        self.update(other)
+        return self
+
+    def __or__(self, other: Mapping[str, str]) -> Any:
+        if not isinstance(other, Mapping):
+            raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
+        new = self.mutablecopy()  # type: ignore[attr-defined]
+        new.update(other)
+        return new
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        return self._list
+
+    def setdefault(self, key: str, value: str) -> str:
+        """Set `key` to `value` unless present; return the header's value."""
+        set_key = key.lower().encode("latin-1")
+        set_value = value.encode("latin-1")
+        for item_key, item_value in self._list:
+            if item_key == set_key:
+                return item_value.decode("latin-1")
+        self._list.append((set_key, set_value))
+        return value
+
+    def update(self, other: Mapping[str, str]) -> None:  # type: ignore[override]
+        for key, val in other.items():
+            self[key] = val
+
+    def append(self, key: str, value: str) -> None:
+        """Append a header, preserving any duplicate entries."""
+        self._list.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+
+    def add_vary_header(self, vary: str) -> None:
+        self["vary"] = ", ".join([*self.getlist("vary"), vary])  # type: ignore[attr-defined]

@@ -1,0 +1,972 @@
+# cython: language_level=3, freethreading_compatible=False
+"""Compiled twin of ``fastws._speedups_py``: connection data and JSON.
+
+Twin style: hand-written, as multidict and yarl do. This file mirrors
+``_speedups_py.py`` section by section (query strings, host header, Headers,
+QueryParams, URL, JSON) and defines the same public names with the same
+behaviour; the shared test suite and hypothesis tests hold them together.
+Fast paths work on the raw bytes/characters; anything unusual goes through
+the same Python-level code as the pure twin, so results and exceptions match.
+"""
+
+from collections.abc import Mapping
+from ipaddress import AddressValueError, IPv6Address
+from operator import itemgetter
+from urllib.parse import SplitResult, unquote, urlencode, urlsplit
+
+import json
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.conversion cimport Py_DTSF_ADD_DOT_0, PyOS_double_to_string
+from cpython.dict cimport PyDict_CheckExact, PyDict_Next
+from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.object cimport PyObject
+from cpython.tuple cimport PyTuple_CheckExact, PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cpython.unicode cimport (
+    PyUnicode_1BYTE_DATA,
+    PyUnicode_DATA,
+    PyUnicode_DecodeLatin1,
+    PyUnicode_DecodeUTF8,
+    PyUnicode_GET_LENGTH,
+    PyUnicode_KIND,
+    PyUnicode_READ,
+)
+from libc.math cimport isfinite
+from libc.string cimport memcmp, memcpy
+
+from ._shared import _DEFAULT_PORTS, MutableHeadersMethods, URLMethods, bracket_ipv6
+
+cdef extern from "Python.h":
+    ctypedef unsigned char Py_UCS1
+    bint PyUnicode_IS_ASCII(object o)
+    bint PyUnicode_CheckExact(object o)
+    bint PyUnicode_Check(object o)
+    bint PyLong_Check(object o)
+    bint PyFloat_Check(object o)
+    bint PyList_Check(object o)
+    bint PyTuple_Check(object o)
+    bint PyDict_Check(object o)
+    Py_ssize_t PyList_GET_SIZE(object o)
+    PyObject* PyList_GET_ITEM(object o, Py_ssize_t i)
+
+__all__ = [
+    "Headers",
+    "MutableHeaders",
+    "QueryParams",
+    "URL",
+    "json_dumps",
+    "json_dumps_bytes",
+    "parse_host_header",
+    "parse_query",
+]
+
+# ---------------------------------------------------------------- query strings
+
+
+cdef inline int _hexval(Py_UCS1 c) noexcept:
+    if 48 <= c <= 57:
+        return c - 48
+    if 97 <= c <= 102:
+        return c - 87
+    if 65 <= c <= 70:
+        return c - 55
+    return -1
+
+
+cdef str _unquote_plus_ascii(const Py_UCS1* s, Py_ssize_t n):
+    """Decode one ASCII name or value: ``+`` is a space, ``%XX`` a byte.
+
+    Equivalent to ``unquote(s.replace("+", " "))`` for ASCII input: the
+    decoded bytes are read as UTF-8 with ``errors="replace"``; a ``%`` not
+    followed by two hex digits stays as it is.
+    """
+    cdef Py_ssize_t i = 0, j = 0
+    cdef int hi, lo
+    cdef Py_UCS1 c
+    cdef bint plain = True
+    for i in range(n):
+        if s[i] == 37 or s[i] == 43:  # '%' or '+'
+            plain = False
+            break
+    if plain:
+        return PyUnicode_DecodeLatin1(<const char*>s, n, NULL)
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
+    cdef char* o = PyBytes_AS_STRING(out)
+    i = 0
+    while i < n:
+        c = s[i]
+        if c == 43:
+            o[j] = 32
+        elif c == 37 and i + 2 < n:
+            hi = _hexval(s[i + 1])
+            lo = _hexval(s[i + 2])
+            if hi >= 0 and lo >= 0:
+                o[j] = <char>(hi * 16 + lo)
+                i += 2
+            else:
+                o[j] = <char>c
+        else:
+            o[j] = <char>c
+        i += 1
+        j += 1
+    return PyUnicode_DecodeUTF8(o, j, "replace")
+
+
+cdef str _unquote_plus(str s):
+    """``unquote(s.replace("+", " "))`` for any text."""
+    if PyUnicode_IS_ASCII(s):
+        return _unquote_plus_ascii(PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s))
+    if "+" in s:
+        s = s.replace("+", " ")
+    if "%" in s:
+        s = unquote(s)
+    return s
+
+
+def parse_query(str qs not None):
+    """``urllib.parse.parse_qsl(qs, keep_blank_values=True)``."""
+    cdef list pairs = []
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(qs)
+    cdef Py_ssize_t start = 0, end, eq, i
+    cdef const Py_UCS1* s
+    if not PyUnicode_IS_ASCII(qs):
+        for name_value in qs.split("&"):
+            if not name_value:
+                continue
+            name, _, value = name_value.partition("=")
+            pairs.append((_unquote_plus(name), _unquote_plus(value)))
+        return pairs
+    s = PyUnicode_1BYTE_DATA(qs)
+    while start <= n:
+        end = start
+        eq = -1
+        while end < n and s[end] != 38:  # '&'
+            if eq < 0 and s[end] == 61:  # '='
+                eq = end
+            end += 1
+        if end > start:
+            if eq < 0:
+                pairs.append((_unquote_plus_ascii(s + start, end - start), ""))
+            else:
+                pairs.append((
+                    _unquote_plus_ascii(s + start, eq - start),
+                    _unquote_plus_ascii(s + eq + 1, end - eq - 1),
+                ))
+        start = end + 1
+    return pairs
+
+
+# ----------------------------------------------------------------- host header
+
+cdef inline bint _is_hex(Py_UCS4 c) noexcept:
+    return (48 <= c <= 57) or (97 <= c <= 102) or (65 <= c <= 70)
+
+
+cdef inline bint _is_alnum(Py_UCS4 c) noexcept:
+    return (48 <= c <= 57) or (97 <= c <= 122) or (65 <= c <= 90)
+
+
+cdef inline bint _is_subdelim(Py_UCS4 c) noexcept:
+    # ! $ & ' ( ) * + , ; =
+    return c == 33 or c == 36 or (38 <= c <= 44) or c == 59 or c == 61
+
+
+cdef inline bint _is_regname_char(Py_UCS4 c) noexcept:
+    # [a-z0-9._~%!$&'()*+,;=-]
+    return _is_alnum(c) or c == 46 or c == 95 or c == 126 or c == 37 or c == 45 or _is_subdelim(c)
+
+
+cdef inline bint _is_ipvfuture_char(Py_UCS4 c) noexcept:
+    # [a-z0-9._~!$&'()*+,;=:-]
+    return _is_alnum(c) or c == 46 or c == 95 or c == 126 or c == 45 or c == 58 or _is_subdelim(c)
+
+
+cdef Py_ssize_t _host_end(str h, Py_ssize_t n, bint* bracketed) except -2:
+    """Index just past the host part of a Host header, or -1 if invalid."""
+    cdef Py_ssize_t i, close
+    cdef Py_UCS4 c
+    if n == 0:
+        return -1
+    if h[0] != "[":
+        bracketed[0] = False
+        i = 0
+        while i < n and _is_regname_char(h[i]):
+            i += 1
+        return i if i > 0 else -1
+    bracketed[0] = True
+    close = h.find("]")
+    if close < 0:
+        return -1
+    if close >= 2 and h[1] == "v":
+        # IPvFuture: v[hex]+ '.' [ipvfuture-char]+
+        i = 2
+        while i < close and _is_hex(h[i]):
+            i += 1
+        if i == 2 or i >= close or h[i] != ".":
+            return -1
+        i += 1
+        if i >= close:
+            return -1
+        while i < close:
+            if not _is_ipvfuture_char(h[i]):
+                return -1
+            i += 1
+        return close + 1
+    # IPv6: [hex]* ':' [hex.:]+ , then a real IPv6 address
+    i = 1
+    while i < close and _is_hex(h[i]):
+        i += 1
+    if i >= close or h[i] != ":" or i + 1 >= close:
+        return -1
+    i += 1
+    while i < close:
+        c = h[i]
+        if not (_is_hex(c) or c == 46 or c == 58):
+            return -1
+        i += 1
+    try:
+        IPv6Address(h[1:close])
+    except AddressValueError:
+        return -1
+    return close + 1
+
+
+def parse_host_header(host_header):
+    """Split a ``Host`` header into ``(host, port)``; ``None`` when invalid.
+
+    The port is ``None`` when absent; an out-of-range port makes the whole
+    header invalid.
+    """
+    if host_header is None:
+        return None
+    cdef str h = host_header
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(h)
+    cdef bint bracketed = False
+    cdef Py_ssize_t end = _host_end(h, n, &bracketed)
+    cdef Py_ssize_t i, first
+    if end < 0:
+        return None
+    if end == n:
+        return h, None
+    if h[end] != ":" or end + 1 == n:
+        return None
+    first = -1
+    for i in range(end + 1, n):
+        c = h[i]
+        if not (48 <= c <= 57):
+            return None
+        if first < 0 and c != 48:
+            first = i
+    if first >= 0 and (n - first > 5 or (n - first == 5 and h[first:] > "65535")):
+        return None
+    return h[:end], h[end + 1:]
+
+
+# --------------------------------------------------------------------- Headers
+
+
+cdef bytes _header_key(key):
+    """``key.lower().encode("latin-1")``, without copies for ASCII keys."""
+    cdef Py_ssize_t n, i
+    cdef const Py_UCS1* s
+    cdef char* o
+    cdef bytes out
+    if PyUnicode_CheckExact(key) and PyUnicode_IS_ASCII(key):
+        n = PyUnicode_GET_LENGTH(key)
+        s = PyUnicode_1BYTE_DATA(key)
+        out = PyBytes_FromStringAndSize(NULL, n)
+        o = PyBytes_AS_STRING(out)
+        for i in range(n):
+            o[i] = <char>(s[i] + 32 if 65 <= s[i] <= 90 else s[i])
+        return out
+    return key.lower().encode("latin-1")
+
+
+cdef inline bint _same_bytes(object a, bytes b) except -1:
+    """``a == b`` for a header key ``a`` (normally bytes)."""
+    if PyBytes_CheckExact(a):
+        return PyBytes_GET_SIZE(a) == PyBytes_GET_SIZE(b) and memcmp(
+            PyBytes_AS_STRING(a), PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b)) == 0
+    return a == b
+
+
+cdef inline str _latin1(object value):
+    if PyBytes_CheckExact(value):
+        return PyUnicode_DecodeLatin1(PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), NULL)
+    return value.decode("latin-1")
+
+
+cdef class Headers:
+    """An immutable, case-insensitive multidict of latin-1 header values."""
+
+    cdef public list _list
+
+    def __init__(self, headers=None, raw=None, scope=None):
+        self._list = []
+        if headers is not None:
+            assert raw is None, 'Cannot set both "headers" and "raw".'
+            assert scope is None, 'Cannot set both "headers" and "scope".'
+            self._list = [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
+        elif raw is not None:
+            assert scope is None, 'Cannot set both "raw" and "scope".'
+            self._list = raw
+        elif scope is not None:
+            # scope["headers"] may be any iterable: keep one list, shared.
+            self._list = scope["headers"] = list(scope["headers"])
+
+    @property
+    def raw(self):
+        return list(self._list)
+
+    def keys(self):
+        return [_latin1(key) for key, _ in self._list]
+
+    def values(self):
+        return [_latin1(value) for _, value in self._list]
+
+    def items(self):
+        return [(_latin1(key), _latin1(value)) for key, value in self._list]
+
+    def getlist(self, key):
+        cdef bytes wanted = _header_key(key)
+        return [_latin1(item_value) for item_key, item_value in self._list if _same_bytes(item_key, wanted)]
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def mutablecopy(self):
+        return MutableHeaders(raw=self._list[:])
+
+    def __getitem__(self, key):
+        cdef bytes wanted = _header_key(key)
+        cdef object item
+        for item in self._list:
+            if PyTuple_CheckExact(item) and PyTuple_GET_SIZE(item) == 2:
+                if _same_bytes(<object>PyTuple_GET_ITEM(item, 0), wanted):
+                    return _latin1(<object>PyTuple_GET_ITEM(item, 1))
+            else:
+                item_key, item_value = item
+                if _same_bytes(item_key, wanted):
+                    return _latin1(item_value)
+        raise KeyError(key)
+
+    def __contains__(self, key):
+        cdef bytes wanted = _header_key(key)
+        for item_key, _ in self._list:
+            if _same_bytes(item_key, wanted):
+                return True
+        return False
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self._list)
+
+    def __eq__(self, other):
+        if not isinstance(other, Headers):
+            return False
+        return sorted(self._list) == sorted((<Headers>other)._list)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        class_name = self.__class__.__name__
+        as_dict = dict(self.items())
+        if len(as_dict) == len(self):
+            return f"{class_name}({as_dict!r})"
+        return f"{class_name}(raw={self.raw!r})"
+
+
+Mapping.register(Headers)
+
+
+class MutableHeaders(MutableHeadersMethods, Headers):
+    """A mutable copy of ``Headers`` (``Headers.mutablecopy()``)."""
+
+    __slots__ = ()
+
+
+# ----------------------------------------------------------------- QueryParams
+
+
+cdef class QueryParams:
+    """An immutable multidict of query parameters (last value wins)."""
+
+    cdef public dict _dict
+    cdef public list _list
+
+    def __init__(self, *args, **kwargs):
+        assert len(args) < 2, "Too many arguments."
+        value = args[0] if args else []
+        if isinstance(value, str):
+            items = parse_query(value)
+        elif isinstance(value, bytes):
+            items = parse_query(PyUnicode_DecodeLatin1(PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), NULL))
+        elif not value:
+            items = []
+        elif hasattr(value, "multi_items"):
+            items = list(value.multi_items())
+        elif hasattr(value, "items"):
+            items = list(value.items())
+        else:
+            items = list(value)
+        if kwargs:
+            items = items + list(kwargs.items())
+        if (type(value) is str or type(value) is bytes) and not kwargs:
+            self._list = items  # parse_query gives exact str pairs already
+        else:
+            self._list = [(str(k), str(v)) for k, v in items]
+        self._dict = {k: v for k, v in self._list}
+
+    def getlist(self, key):
+        return [item_value for item_key, item_value in self._list if item_key == key]
+
+    def get(self, key, default=None):
+        return self._dict.get(key, default)
+
+    def keys(self):
+        return self._dict.keys()
+
+    def values(self):
+        return self._dict.values()
+
+    def items(self):
+        return self._dict.items()
+
+    def multi_items(self):
+        return list(self._list)
+
+    def __getitem__(self, key):
+        return self._dict[key]
+
+    def __contains__(self, key):
+        return key in self._dict
+
+    def __iter__(self):
+        return iter(self._dict)
+
+    def __len__(self):
+        return len(self._dict)
+
+    def __eq__(self, other):
+        if not isinstance(other, self.__class__):
+            return False
+        return sorted(self._list, key=itemgetter(0)) == sorted((<QueryParams>other)._list, key=itemgetter(0))
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = None
+
+    def __str__(self):
+        return urlencode(self._list)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}({str(self)!r})"
+
+
+Mapping.register(QueryParams)
+
+
+# ------------------------------------------------------------------------- URL
+
+cdef bint _plain_text(str s, bint allow_hash):
+    """No character that ``urlsplit`` would strip or split on."""
+    if "\t" in s or "\r" in s or "\n" in s:
+        return False
+    return allow_hash or "#" not in s
+
+
+cdef bint _plain_host(str host):
+    """A reg-name host: safe to put in a netloc without re-parsing."""
+    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(host)
+    if n == 0:
+        return False
+    for i in range(n):
+        if not _is_regname_char(host[i]):
+            return False
+    return True
+
+
+cdef tuple _url_from_scope(scope):
+    """The URL string Starlette builds for a connection scope, and its parts.
+
+    Returns ``(url, parts)``; ``parts`` is ``(scheme, netloc, path, query)``
+    when they are exactly what ``urlsplit(url)`` would give, else ``None``.
+    """
+    scheme = scope.get("scheme", "http")
+    server = scope.get("server", None)
+    cdef str path = scope["path"]
+    if "?" in path or "#" in path or "\\" in path:
+        path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    query_string = scope.get("query_string", b"")
+
+    host_header = None
+    for item in scope["headers"]:
+        key, value = item
+        if _same_bytes(key, b"host"):
+            host_header = _latin1(value)
+            break
+
+    cdef bint plain = scheme == "ws" or scheme == "wss" or scheme == "http" or scheme == "https"
+    parsed = parse_host_header(host_header)
+    if parsed is not None:
+        host, port = parsed
+        netloc = host if port is None else f"{host}:{port}"
+        plain = plain and host[0] != "["
+    elif server is not None:
+        host, port = server
+        plain = plain and _plain_host(host)
+        host = bracket_ipv6(host)
+        netloc = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    else:
+        netloc = None
+
+    cdef str query = query_string.decode()
+    plain = plain and _plain_text(path, True) and _plain_text(query, False)
+    if netloc is not None:
+        if not (plain and netloc):
+            url = SplitResult(scheme=scheme, netloc=netloc, path=path, query=query, fragment="").geturl()
+            return url, None
+        if path and path[0] != "/":
+            path = "/" + path
+        url = f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
+        return url, (scheme, netloc, path, query)
+    if path.startswith("//"):
+        # Without a host, a leading `//` would be parsed as the authority.
+        path = "/%2F" + path[2:]
+    url = f"{path}?{query}" if query else path
+    plain = plain and path.startswith("/")
+    return url, ("", "", path, query) if plain else None
+
+
+cdef tuple _hostinfo(str netloc):
+    """``(hostname, port)`` of a netloc, exactly as ``SplitResult`` splits it."""
+    _, _, hostinfo = netloc.rpartition("@")
+    _, have_open_br, bracketed = hostinfo.partition("[")
+    if have_open_br:
+        hostname, _, port = bracketed.partition("]")
+        _, _, port = port.partition(":")
+    else:
+        hostname, _, port = hostinfo.partition(":")
+    if not port:
+        port = None
+    return hostname, port
+
+
+class URL(URLMethods, str):
+    """A URL: a ``str`` that also exposes its parsed components."""
+
+    __slots__ = ("_components", "_parts")
+
+    _parse_query = staticmethod(parse_query)
+
+    def __new__(cls, url="", scope=None, **components):
+        parts = None
+        if scope is not None:
+            assert not url, 'Cannot set both "url" and "scope".'
+            assert not components, 'Cannot set both "scope" and "**components".'
+            url, parts = _url_from_scope(scope)
+        elif components:
+            assert not url, 'Cannot set both "url" and "**components".'
+            url = URL("").replace(**components).components.geturl()
+        self = str.__new__(cls, url)
+        self._parts = parts
+        return self
+
+    def __init__(self, url="", scope=None, **components):
+        pass
+
+    @property
+    def components(self):
+        try:
+            return self._components
+        except AttributeError:
+            self._components = urlsplit(str(self))
+            return self._components
+
+    @property
+    def scheme(self):
+        parts = self._parts
+        return parts[0] if parts is not None else self.components.scheme
+
+    @property
+    def netloc(self):
+        parts = self._parts
+        return parts[1] if parts is not None else self.components.netloc
+
+    @property
+    def path(self):
+        parts = self._parts
+        return parts[2] if parts is not None else self.components.path
+
+    @property
+    def query(self):
+        parts = self._parts
+        return parts[3] if parts is not None else self.components.query
+
+    @property
+    def fragment(self):
+        return "" if self._parts is not None else self.components.fragment
+
+    @property
+    def username(self):
+        netloc = self.netloc
+        if "@" not in netloc:
+            return None
+        return self.components.username
+
+    @property
+    def password(self):
+        netloc = self.netloc
+        if "@" not in netloc:
+            return None
+        return self.components.password
+
+    @property
+    def hostname(self):
+        hostname = _hostinfo(self.netloc)[0]
+        if not hostname:
+            return None
+        hostname, percent, zone = hostname.partition("%")
+        return hostname.lower() + percent + zone
+
+    @property
+    def port(self):
+        port = _hostinfo(self.netloc)[1]
+        if port is not None:
+            if port.isdigit() and port.isascii():
+                port = int(port)
+            else:
+                raise ValueError(f"Port could not be cast to integer value as {port!r}")
+            if not (0 <= port <= 65535):
+                raise ValueError("Port out of range 0-65535")
+        return port
+
+    def __eq__(self, other):
+        return str.__eq__(str(self), str(other))
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+    def __str__(self):
+        return str.__str__(self)
+
+    def __reduce__(self):
+        return (self.__class__, (str(self),))
+
+
+# ------------------------------------------------------------------------ JSON
+#
+# A native encoder for dict/list/tuple/str/int/float/bool/None into a UTF-8
+# buffer. It gives up (returns _GIVE_UP) on anything else, on lone
+# surrogates, and past _MAX_DEPTH; the standard library then encodes the whole
+# value, so the output or the exception is always exactly json.dumps'.
+
+_stdlib_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+cdef enum:
+    _OK = 0
+    _GIVE_UP = 1
+    _MAX_DEPTH = 200  # past this, the standard library decides (deep or circular)
+    _STACK_BUF = 512  # bytes encoded before the first heap allocation
+
+ctypedef struct _Buf:
+    char* data
+    Py_ssize_t len
+    Py_ssize_t cap
+    bint heap
+    bint ascii
+
+
+cdef int _grow(_Buf* b, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t cap = b.cap * 2
+    cdef char* data
+    while cap < b.len + extra:
+        cap *= 2
+    if b.heap:
+        data = <char*>PyMem_Realloc(b.data, cap)
+        if data == NULL:
+            raise MemoryError()
+    else:
+        data = <char*>PyMem_Malloc(cap)
+        if data == NULL:
+            raise MemoryError()
+        memcpy(data, b.data, b.len)
+        b.heap = True
+    b.data = data
+    b.cap = cap
+    return 0
+
+
+cdef inline int _put(_Buf* b, const char* s, Py_ssize_t n) except -1:
+    if b.len + n > b.cap:
+        _grow(b, n)
+    memcpy(b.data + b.len, s, n)
+    b.len += n
+    return 0
+
+
+cdef inline int _putc(_Buf* b, char c) except -1:
+    if b.len + 1 > b.cap:
+        _grow(b, 1)
+    b.data[b.len] = c
+    b.len += 1
+    return 0
+
+
+cdef const char* _HEX = b"0123456789abcdef"
+
+
+cdef int _put_escaped_ascii(_Buf* b, Py_UCS4 c) except -1:
+    cdef char esc[6]
+    if c == 34:
+        return _put(b, b'\\"', 2)
+    if c == 92:
+        return _put(b, b"\\\\", 2)
+    if c == 10:
+        return _put(b, b"\\n", 2)
+    if c == 13:
+        return _put(b, b"\\r", 2)
+    if c == 9:
+        return _put(b, b"\\t", 2)
+    if c == 8:
+        return _put(b, b"\\b", 2)
+    if c == 12:
+        return _put(b, b"\\f", 2)
+    esc[0] = 92
+    esc[1] = 117
+    esc[2] = 48
+    esc[3] = 48
+    esc[4] = _HEX[(c >> 4) & 15]
+    esc[5] = _HEX[c & 15]
+    return _put(b, esc, 6)
+
+
+cdef int _put_str(_Buf* b, str s) except -1:
+    """Append ``s`` as a JSON string; _GIVE_UP on a lone surrogate."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(s)
+    cdef Py_ssize_t i, run
+    cdef const Py_UCS1* a
+    cdef int kind
+    cdef void* data
+    cdef Py_UCS4 c
+    cdef char u[4]
+    _putc(b, 34)
+    if PyUnicode_IS_ASCII(s):
+        a = PyUnicode_1BYTE_DATA(s)
+        run = 0
+        for i in range(n):
+            if a[i] < 32 or a[i] == 34 or a[i] == 92:
+                if i > run:
+                    _put(b, <const char*>a + run, i - run)
+                _put_escaped_ascii(b, a[i])
+                run = i + 1
+        if n > run:
+            _put(b, <const char*>a + run, n - run)
+        _putc(b, 34)
+        return _OK
+    b.ascii = False
+    kind = PyUnicode_KIND(s)
+    data = PyUnicode_DATA(s)
+    for i in range(n):
+        c = PyUnicode_READ(kind, data, i)
+        if c < 0x80:
+            if c < 32 or c == 34 or c == 92:
+                _put_escaped_ascii(b, c)
+            else:
+                _putc(b, <char>c)
+        elif c < 0x800:
+            u[0] = <char>(0xC0 | (c >> 6))
+            u[1] = <char>(0x80 | (c & 0x3F))
+            _put(b, u, 2)
+        elif c < 0x10000:
+            if 0xD800 <= c <= 0xDFFF:
+                return _GIVE_UP
+            u[0] = <char>(0xE0 | (c >> 12))
+            u[1] = <char>(0x80 | ((c >> 6) & 0x3F))
+            u[2] = <char>(0x80 | (c & 0x3F))
+            _put(b, u, 3)
+        else:
+            u[0] = <char>(0xF0 | (c >> 18))
+            u[1] = <char>(0x80 | ((c >> 12) & 0x3F))
+            u[2] = <char>(0x80 | ((c >> 6) & 0x3F))
+            u[3] = <char>(0x80 | (c & 0x3F))
+            _put(b, u, 4)
+    _putc(b, 34)
+    return _OK
+
+
+cdef int _put_int(_Buf* b, object o) except -1:
+    cdef int overflow = 0
+    cdef long long v = PyLong_AsLongLongAndOverflow(o, &overflow)
+    cdef unsigned long long u
+    cdef char digits[24]
+    cdef int i = 24
+    if overflow:
+        text = int.__repr__(o)
+        return _put(b, <const char*>PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text))
+    if v < 0:
+        u = <unsigned long long>(-(v + 1)) + 1
+    else:
+        u = <unsigned long long>v
+    while True:
+        i -= 1
+        digits[i] = <char>(48 + u % 10)
+        u //= 10
+        if u == 0:
+            break
+    if v < 0:
+        i -= 1
+        digits[i] = 45
+    return _put(b, digits + i, 24 - i)
+
+
+cdef int _put_float(_Buf* b, double d) except -1:
+    cdef char* text
+    cdef Py_ssize_t n = 0
+    if not isfinite(d):
+        if d != d:
+            return _put(b, b"NaN", 3)
+        if d > 0:
+            return _put(b, b"Infinity", 8)
+        return _put(b, b"-Infinity", 9)
+    text = PyOS_double_to_string(d, <char>114, 0, Py_DTSF_ADD_DOT_0, NULL)
+    try:
+        while text[n] != 0:
+            n += 1
+        _put(b, text, n)
+    finally:
+        PyMem_Free(text)
+    return _OK
+
+
+cdef int _put_key(_Buf* b, object key) except -1:
+    """A dict key, always quoted: str, float, bool, None or int."""
+    if PyUnicode_Check(key):
+        return _put_str(b, key)
+    if PyFloat_Check(key):
+        _putc(b, 34)
+        _put_float(b, PyFloat_AS_DOUBLE(key))
+    elif key is True:
+        _put(b, b'"true', 5)
+    elif key is False:
+        _put(b, b'"false', 6)
+    elif key is None:
+        _put(b, b'"null', 5)
+    elif PyLong_Check(key):
+        _putc(b, 34)
+        _put_int(b, key)
+    else:
+        return _GIVE_UP
+    _putc(b, 34)
+    return _OK
+
+
+cdef int _put_value(_Buf* b, object o, int depth) except -1:
+    cdef Py_ssize_t i, pos
+    cdef PyObject* k
+    cdef PyObject* v
+    cdef bint first
+    if o is None:
+        return _put(b, b"null", 4)
+    if o is True:
+        return _put(b, b"true", 4)
+    if o is False:
+        return _put(b, b"false", 5)
+    if PyUnicode_Check(o):
+        return _put_str(b, o)
+    if PyLong_Check(o):
+        return _put_int(b, o)
+    if PyFloat_Check(o):
+        return _put_float(b, PyFloat_AS_DOUBLE(o))
+    if depth >= _MAX_DEPTH:
+        return _GIVE_UP  # deep or circular: the standard library decides
+    if PyList_Check(o):
+        _putc(b, 91)
+        i = 0
+        while i < PyList_GET_SIZE(o):
+            if i:
+                _putc(b, 44)
+            if _put_value(b, <object>PyList_GET_ITEM(o, i), depth + 1) != _OK:
+                return _GIVE_UP
+            i += 1
+        return _putc(b, 93)
+    if PyTuple_Check(o):
+        _putc(b, 91)
+        for i in range(PyTuple_GET_SIZE(o)):
+            if i:
+                _putc(b, 44)
+            if _put_value(b, <object>PyTuple_GET_ITEM(o, i), depth + 1) != _OK:
+                return _GIVE_UP
+        return _putc(b, 93)
+    if PyDict_CheckExact(o):
+        _putc(b, 123)
+        pos = 0
+        first = True
+        while PyDict_Next(o, &pos, &k, &v):
+            if not first:
+                _putc(b, 44)
+            first = False
+            key = <object>k
+            value = <object>v
+            if _put_key(b, key) != _OK:
+                return _GIVE_UP
+            _putc(b, 58)
+            if _put_value(b, value, depth + 1) != _OK:
+                return _GIVE_UP
+        return _putc(b, 125)
+    # dict subclasses (their items() may be overridden), and every other type
+    return _GIVE_UP
+
+
+cdef object _encode(object data, bint as_bytes):
+    """Encode ``data``; ``None`` when the standard library must do it."""
+    cdef char stack[_STACK_BUF]
+    cdef _Buf b
+    b.data = stack
+    b.len = 0
+    b.cap = _STACK_BUF
+    b.heap = False
+    b.ascii = True
+    try:
+        try:
+            if _put_value(&b, data, 0) != _OK:
+                return None
+        except Exception:
+            return None  # let the standard library raise its own error
+        if as_bytes:
+            return PyBytes_FromStringAndSize(b.data, b.len)
+        if b.ascii:
+            return PyUnicode_DecodeLatin1(b.data, b.len, NULL)
+        return PyUnicode_DecodeUTF8(b.data, b.len, NULL)
+    finally:
+        if b.heap:
+            PyMem_Free(b.data)
+
+
+def json_dumps(data):
+    """``json.dumps(data, separators=(",", ":"), ensure_ascii=False)``."""
+    text = _encode(data, False)
+    if text is None:
+        return _stdlib_encode(data)
+    return text
+
+
+def json_dumps_bytes(data):
+    """``json_dumps(data).encode("utf-8")``: the payload of a binary frame."""
+    payload = _encode(data, True)
+    if payload is None:
+        return _stdlib_encode(data).encode("utf-8")
+    return payload

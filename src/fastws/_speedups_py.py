@@ -1,0 +1,386 @@
+"""Pure-Python twin of ``fastws._speedups``: connection data and JSON.
+
+Twin style: hand-written, as multidict and yarl do. ``_speedups.pyx`` defines
+the same public names with the same behaviour, and mirrors this file section
+by section (query strings, host header, Headers, QueryParams, URL, JSON), so
+the two can be read side by side. The shared test suite runs every behaviour
+test on both; hypothesis tests feed both (and Starlette) the same input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, MutableMapping
+from ipaddress import AddressValueError, IPv6Address
+from operator import itemgetter
+from typing import Any
+from urllib.parse import SplitResult, unquote, urlencode, urlsplit
+
+from ._shared import _DEFAULT_PORTS, MutableHeadersMethods, URLMethods, bracket_ipv6
+
+__all__ = [
+    "Headers",
+    "MutableHeaders",
+    "QueryParams",
+    "URL",
+    "json_dumps",
+    "json_dumps_bytes",
+    "parse_host_header",
+    "parse_query",
+]
+
+# ---------------------------------------------------------------- query strings
+
+
+def parse_query(qs: str) -> list[tuple[str, str]]:
+    """``urllib.parse.parse_qsl(qs, keep_blank_values=True)``."""
+    pairs = []
+    for name_value in qs.split("&"):
+        if not name_value:
+            continue
+        name, eq, value = name_value.partition("=")
+        if "+" in name:
+            name = name.replace("+", " ")
+        if "%" in name:
+            name = unquote(name)
+        if "+" in value:
+            value = value.replace("+", " ")
+        if "%" in value:
+            value = unquote(value)
+        pairs.append((name, value))
+    return pairs
+
+
+# ----------------------------------------------------------------- host header
+
+# Starlette's rule: reject characters that could change the URL path or
+# authority. Brackets hold an IPv6 address or an IPvFuture literal.
+_HOST_RE = re.compile(
+    r"^(?P<host>[a-z0-9._~%!$&'()*+,;=-]+|\[(?:(?P<ipv6>[a-f0-9]*:[a-f0-9.:]+)|"
+    r"(?-i:v)[a-f0-9]+\.[a-z0-9._~!$&'()*+,;=:-]+)\])(?::(?P<port>[0-9]+))?$",
+    re.IGNORECASE,
+)
+
+
+def parse_host_header(host_header: str | None) -> tuple[str, str | None] | None:
+    """Split a ``Host`` header into ``(host, port)``; ``None`` when invalid.
+
+    The port is ``None`` when absent; an out-of-range port makes the whole
+    header invalid.
+    """
+    if host_header is None:
+        return None
+    match = _HOST_RE.fullmatch(host_header)
+    if match is None:
+        return None
+    ipv6 = match["ipv6"]
+    if ipv6 is not None:
+        try:
+            IPv6Address(ipv6)
+        except AddressValueError:
+            return None
+    port = match["port"]
+    if port is not None:
+        digits = port.lstrip("0")
+        if len(digits) > 5 or int(digits or "0") > 65535:
+            return None
+    return match["host"], port
+
+
+# --------------------------------------------------------------------- Headers
+
+
+class Headers(Mapping[str, str]):
+    """An immutable, case-insensitive multidict of latin-1 header values."""
+
+    __slots__ = ("_list",)
+
+    def __init__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        raw: list[tuple[bytes, bytes]] | None = None,
+        scope: MutableMapping[str, Any] | None = None,
+    ) -> None:
+        self._list: list[tuple[bytes, bytes]] = []
+        if headers is not None:
+            assert raw is None, 'Cannot set both "headers" and "raw".'
+            assert scope is None, 'Cannot set both "headers" and "scope".'
+            self._list = [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
+        elif raw is not None:
+            assert scope is None, 'Cannot set both "raw" and "scope".'
+            self._list = raw
+        elif scope is not None:
+            # scope["headers"] may be any iterable: keep one list, shared.
+            self._list = scope["headers"] = list(scope["headers"])
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        return list(self._list)
+
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return [key.decode("latin-1") for key, _ in self._list]
+
+    def values(self) -> list[str]:  # type: ignore[override]
+        return [value.decode("latin-1") for _, value in self._list]
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in self._list]
+
+    def getlist(self, key: str) -> list[str]:
+        wanted = key.lower().encode("latin-1")
+        return [item_value.decode("latin-1") for item_key, item_value in self._list if item_key == wanted]
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def mutablecopy(self) -> MutableHeaders:
+        return MutableHeaders(raw=self._list[:])
+
+    def __getitem__(self, key: str) -> str:
+        wanted = key.lower().encode("latin-1")
+        for item_key, item_value in self._list:
+            if item_key == wanted:
+                return item_value.decode("latin-1")
+        raise KeyError(key)
+
+    def __contains__(self, key: Any) -> bool:
+        wanted = key.lower().encode("latin-1")
+        for item_key, _ in self._list:
+            if item_key == wanted:
+                return True
+        return False
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, Headers):
+            return False
+        return sorted(self._list) == sorted(other._list)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        class_name = self.__class__.__name__
+        as_dict = dict(self.items())
+        if len(as_dict) == len(self):
+            return f"{class_name}({as_dict!r})"
+        return f"{class_name}(raw={self.raw!r})"
+
+
+class MutableHeaders(MutableHeadersMethods, Headers):
+    """A mutable copy of ``Headers`` (``Headers.mutablecopy()``)."""
+
+    __slots__ = ()
+
+
+# ----------------------------------------------------------------- QueryParams
+
+
+class QueryParams(Mapping[str, str]):
+    """An immutable multidict of query parameters (last value wins)."""
+
+    __slots__ = ("_dict", "_list")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        assert len(args) < 2, "Too many arguments."
+        value: Any = args[0] if args else []
+        if isinstance(value, str):
+            items = parse_query(value)
+        elif isinstance(value, bytes):
+            items = parse_query(value.decode("latin-1"))
+        elif not value:
+            items = []
+        elif hasattr(value, "multi_items"):
+            items = list(value.multi_items())
+        elif hasattr(value, "items"):
+            items = list(value.items())
+        else:
+            items = list(value)
+        if kwargs:
+            items = items + list(kwargs.items())
+        self._list = [(str(k), str(v)) for k, v in items]
+        self._dict = {k: v for k, v in self._list}
+
+    def getlist(self, key: Any) -> list[str]:
+        return [item_value for item_key, item_value in self._list if item_key == key]
+
+    def get(self, key: Any, default: Any = None) -> Any:  # type: ignore[override]
+        return self._dict.get(key, default)
+
+    def keys(self) -> Any:  # type: ignore[override]
+        return self._dict.keys()
+
+    def values(self) -> Any:  # type: ignore[override]
+        return self._dict.values()
+
+    def items(self) -> Any:  # type: ignore[override]
+        return self._dict.items()
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        return list(self._list)
+
+    def __getitem__(self, key: Any) -> str:
+        return self._dict[key]
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._dict
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, self.__class__):
+            return False
+        return sorted(self._list, key=itemgetter(0)) == sorted(other._list, key=itemgetter(0))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return urlencode(self._list)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({str(self)!r})"
+
+
+# ------------------------------------------------------------------------- URL
+
+
+def _url_from_scope(scope: Mapping[str, Any]) -> str:
+    """The URL string Starlette builds for a connection scope."""
+    scheme = scope.get("scheme", "http")
+    server = scope.get("server", None)
+    path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    query_string = scope.get("query_string", b"")
+
+    host_header = None
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host_header = value.decode("latin-1")
+            break
+
+    parsed = parse_host_header(host_header)
+    if parsed is not None:
+        host, port = parsed
+        netloc = host if port is None else f"{host}:{port}"
+    elif server is not None:
+        host, port = server
+        host = bracket_ipv6(host)
+        netloc = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    else:
+        netloc = None
+
+    query = query_string.decode()
+    if netloc is not None:
+        return SplitResult(scheme=scheme, netloc=netloc, path=path, query=query, fragment="").geturl()
+    if path.startswith("//"):
+        # Without a host, a leading `//` would be parsed as the authority.
+        path = "/%2F" + path[2:]
+    return f"{path}?{query}" if query else path
+
+
+class URL(URLMethods, str):
+    """A URL: a ``str`` that also exposes its parsed components."""
+
+    __slots__ = ("_components",)
+
+    _parse_query = staticmethod(parse_query)
+
+    def __new__(cls, url: str = "", scope: Mapping[str, Any] | None = None, **components: Any) -> URL:
+        if scope is not None:
+            assert not url, 'Cannot set both "url" and "scope".'
+            assert not components, 'Cannot set both "scope" and "**components".'
+            url = _url_from_scope(scope)
+        elif components:
+            assert not url, 'Cannot set both "url" and "**components".'
+            url = URL("").replace(**components).components.geturl()
+        return str.__new__(cls, url)
+
+    def __init__(self, url: str = "", scope: Mapping[str, Any] | None = None, **components: Any) -> None:
+        pass
+
+    @property
+    def components(self) -> SplitResult:
+        try:
+            return self._components
+        except AttributeError:
+            self._components = urlsplit(str(self))
+            return self._components
+
+    @property
+    def scheme(self) -> str:
+        return self.components.scheme
+
+    @property
+    def netloc(self) -> str:
+        return self.components.netloc
+
+    @property
+    def path(self) -> str:
+        return self.components.path
+
+    @property
+    def query(self) -> str:
+        return self.components.query
+
+    @property
+    def fragment(self) -> str:
+        return self.components.fragment
+
+    @property
+    def username(self) -> str | None:
+        return self.components.username
+
+    @property
+    def password(self) -> str | None:
+        return self.components.password
+
+    @property
+    def hostname(self) -> str | None:
+        return self.components.hostname
+
+    @property
+    def port(self) -> int | None:
+        return self.components.port
+
+    def __eq__(self, other: Any) -> bool:
+        return str.__eq__(str(self), str(other))
+
+    def __ne__(self, other: Any) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (str(self),))
+
+
+# ------------------------------------------------------------------------ JSON
+
+# One encoder, built once: the output of ``json.dumps(data,
+# separators=(",", ":"), ensure_ascii=False)`` without building an encoder
+# per call.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def json_dumps(data: Any) -> str:
+    """``json.dumps(data, separators=(",", ":"), ensure_ascii=False)``."""
+    return _encode(data)
+
+
+def json_dumps_bytes(data: Any) -> bytes:
+    """``json_dumps(data).encode("utf-8")``: the payload of a binary frame."""
+    return _encode(data).encode("utf-8")

@@ -1,0 +1,59 @@
+"""``fastws run``: serve an ASGI app on uvicorn with uvloop and httptools.
+
+With no app it serves the built-in demo (``fastws.demo:app``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import HAS_SPEEDUPS, __version__
+
+DEMO_APP = "fastws.demo:app"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fastws", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"fastws {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="serve an ASGI app (the demo when none is given)")
+    run.add_argument("app", nargs="?", default=DEMO_APP, help="module:attribute (default: the demo)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=None)
+    run.add_argument("--log-level", default="info")
+    run.add_argument("--ws-max-size", type=int, default=16 * 1024 * 1024)
+    run.add_argument("--ws-max-queue", type=int, default=32)
+    run.add_argument("--ws-ping-interval", type=float, default=20.0)
+    run.add_argument("--ws-ping-timeout", type=float, default=20.0)
+    run.add_argument("--no-per-message-deflate", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    import uvicorn
+
+    loop = "uvloop" if sys.platform != "win32" else "asyncio"
+    print(
+        f"fastws {__version__} ({'compiled' if HAS_SPEEDUPS else 'pure Python'}) serving {args.app} "
+        f"on http://{args.host}:{args.port}",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        args.app,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        loop=loop,
+        http="httptools",
+        ws_max_size=args.ws_max_size,
+        ws_max_queue=args.ws_max_queue,
+        ws_ping_interval=args.ws_ping_interval,
+        ws_ping_timeout=args.ws_ping_timeout,
+        ws_per_message_deflate=not args.no_per_message_deflate,
+    )
+    return 0

@@ -1,0 +1,40 @@
+"""Shared fixtures: both twins, Starlette, and a way to run coroutines."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Coroutine
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from fastws import _impl
+
+TWINS: list[Any] = [
+    pytest.param(_impl.COMPILED, id="compiled")
+    if _impl.COMPILED is not None
+    else pytest.param(None, id="compiled", marks=pytest.mark.skip(reason="compiled twin not live")),
+    pytest.param(_impl.PURE, id="pure"),
+]
+
+
+@pytest.fixture(params=TWINS)
+def twin(request: pytest.FixtureRequest) -> ModuleType:
+    """Each twin in turn: ``fastws._speedups`` then ``fastws._speedups_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+def live_twins() -> list[ModuleType]:
+    """The twins importable in this run (for hypothesis tests)."""
+    return [m for m in (_impl.COMPILED, _impl.PURE) if m is not None]
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run one coroutine to completion on a fresh event loop."""
+    return asyncio.run(coro)
+
+
+def starlette_module(name: str) -> ModuleType:
+    return importlib.import_module(f"starlette.{name}")
