@@ -160,69 +160,73 @@ def parse_query(str qs not None):
 
 # ----------------------------------------------------------------- host header
 
-cdef inline bint _is_hex(Py_UCS4 c) noexcept:
+cdef inline bint _is_hex(unsigned int c) noexcept:
     return (48 <= c <= 57) or (97 <= c <= 102) or (65 <= c <= 70)
 
 
-cdef inline bint _is_alnum(Py_UCS4 c) noexcept:
+cdef inline bint _is_alnum(unsigned int c) noexcept:
     return (48 <= c <= 57) or (97 <= c <= 122) or (65 <= c <= 90)
 
 
-cdef inline bint _is_subdelim(Py_UCS4 c) noexcept:
+cdef inline bint _is_subdelim(unsigned int c) noexcept:
     # ! $ & ' ( ) * + , ; =
     return c == 33 or c == 36 or (38 <= c <= 44) or c == 59 or c == 61
 
 
-cdef inline bint _is_regname_char(Py_UCS4 c) noexcept:
+cdef inline bint _is_regname_char(unsigned int c) noexcept:
     # [a-z0-9._~%!$&'()*+,;=-]
     return _is_alnum(c) or c == 46 or c == 95 or c == 126 or c == 37 or c == 45 or _is_subdelim(c)
 
 
-cdef inline bint _is_ipvfuture_char(Py_UCS4 c) noexcept:
+cdef inline bint _is_ipvfuture_char(unsigned int c) noexcept:
     # [a-z0-9._~!$&'()*+,;=:-]
     return _is_alnum(c) or c == 46 or c == 95 or c == 126 or c == 45 or c == 58 or _is_subdelim(c)
 
 
 cdef Py_ssize_t _host_end(str h, Py_ssize_t n, bint* bracketed) except -2:
     """Index just past the host part of a Host header, or -1 if invalid."""
+    cdef int kind = PyUnicode_KIND(h)
+    cdef void* data = PyUnicode_DATA(h)
     cdef Py_ssize_t i, close
-    cdef Py_UCS4 c
+    cdef unsigned int c
     if n == 0:
         return -1
-    if h[0] != "[":
+    if PyUnicode_READ(kind, data, 0) != 91:  # not '['
         bracketed[0] = False
         i = 0
-        while i < n and _is_regname_char(h[i]):
+        while i < n and _is_regname_char(PyUnicode_READ(kind, data, i)):
             i += 1
         return i if i > 0 else -1
     bracketed[0] = True
-    close = h.find("]")
-    if close < 0:
+    close = 1
+    while close < n and PyUnicode_READ(kind, data, close) != 93:  # ']'
+        close += 1
+    if close == n:
         return -1
-    if close >= 2 and h[1] == "v":
+    if close >= 2 and PyUnicode_READ(kind, data, 1) == 118:  # 'v', case-sensitive
         # IPvFuture: v[hex]+ '.' [ipvfuture-char]+
         i = 2
-        while i < close and _is_hex(h[i]):
+        while i < close and _is_hex(PyUnicode_READ(kind, data, i)):
             i += 1
-        if i == 2 or i >= close or h[i] != ".":
+        if i == 2 or i >= close or PyUnicode_READ(kind, data, i) != 46:
             return -1
         i += 1
         if i >= close:
             return -1
         while i < close:
-            if not _is_ipvfuture_char(h[i]):
+            if not _is_ipvfuture_char(PyUnicode_READ(kind, data, i)):
                 return -1
             i += 1
         return close + 1
     # IPv6: [hex]* ':' [hex.:]+ , then a real IPv6 address
     i = 1
-    while i < close and _is_hex(h[i]):
+    while i < close and _is_hex(PyUnicode_READ(kind, data, i)):
         i += 1
-    if i >= close or h[i] != ":" or i + 1 >= close:
+    if i >= close or PyUnicode_READ(kind, data, i) != 58 or i + 1 >= close:
         return -1
     i += 1
     while i < close:
-        c = h[i]
+        c = PyUnicode_READ(kind, data, i)
         if not (_is_hex(c) or c == 46 or c == 58):
             return -1
         i += 1
@@ -233,6 +237,33 @@ cdef Py_ssize_t _host_end(str h, Py_ssize_t n, bint* bracketed) except -2:
     return close + 1
 
 
+cdef tuple _parse_host(str h):
+    """``parse_host_header`` for a str."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(h)
+    cdef bint bracketed = False
+    cdef Py_ssize_t end = _host_end(h, n, &bracketed)
+    cdef Py_ssize_t i, first
+    cdef unsigned int c
+    if end < 0:
+        return None
+    if end == n:
+        return (h, None)
+    cdef int kind = PyUnicode_KIND(h)
+    cdef void* data = PyUnicode_DATA(h)
+    if PyUnicode_READ(kind, data, end) != 58 or end + 1 == n:  # ':' then digits
+        return None
+    first = -1
+    for i in range(end + 1, n):
+        c = PyUnicode_READ(kind, data, i)
+        if not (48 <= c <= 57):
+            return None
+        if first < 0 and c != 48:
+            first = i
+    if first >= 0 and (n - first > 5 or (n - first == 5 and h[first:] > "65535")):
+        return None
+    return (h[:end], h[end + 1:])
+
+
 def parse_host_header(host_header):
     """Split a ``Host`` header into ``(host, port)``; ``None`` when invalid.
 
@@ -241,27 +272,7 @@ def parse_host_header(host_header):
     """
     if host_header is None:
         return None
-    cdef str h = host_header
-    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(h)
-    cdef bint bracketed = False
-    cdef Py_ssize_t end = _host_end(h, n, &bracketed)
-    cdef Py_ssize_t i, first
-    if end < 0:
-        return None
-    if end == n:
-        return h, None
-    if h[end] != ":" or end + 1 == n:
-        return None
-    first = -1
-    for i in range(end + 1, n):
-        c = h[i]
-        if not (48 <= c <= 57):
-            return None
-        if first < 0 and c != 48:
-            first = i
-    if first >= 0 and (n - first > 5 or (n - first == 5 and h[first:] > "65535")):
-        return None
-    return h[:end], h[end + 1:]
+    return _parse_host(host_header)
 
 
 # --------------------------------------------------------------------- Headers
@@ -480,10 +491,20 @@ Mapping.register(QueryParams)
 # ------------------------------------------------------------------------- URL
 
 cdef bint _plain_text(str s, bint allow_hash):
-    """No character that ``urlsplit`` would strip or split on."""
-    if "\t" in s or "\r" in s or "\n" in s:
-        return False
-    return allow_hash or "#" not in s
+    """No character that ``urlsplit`` would strip (tab, CR, LF) or split on."""
+    cdef Py_ssize_t i
+    cdef const Py_UCS1* a
+    cdef Py_UCS1 c
+    if PyUnicode_KIND(s) != 1:
+        if "\t" in s or "\r" in s or "\n" in s:
+            return False
+        return allow_hash or "#" not in s
+    a = PyUnicode_1BYTE_DATA(s)
+    for i in range(PyUnicode_GET_LENGTH(s)):
+        c = a[i]
+        if c == 9 or c == 10 or c == 13 or (c == 35 and not allow_hash):
+            return False
+    return True
 
 
 cdef bint _plain_host(str host):
@@ -497,11 +518,23 @@ cdef bint _plain_host(str host):
     return True
 
 
+_UNKNOWN = object()  # a URL part not known until the URL string is parsed
+
+
+cdef str _lower_host(str host):
+    """``SplitResult.hostname`` of a bare host: lowercased up to a ``%`` zone."""
+    if "%" not in host:
+        return host.lower()
+    hostname, percent, zone = host.partition("%")
+    return hostname.lower() + percent + zone
+
+
 cdef tuple _url_from_scope(scope):
     """The URL string Starlette builds for a connection scope, and its parts.
 
-    Returns ``(url, parts)``; ``parts`` is ``(scheme, netloc, path, query)``
-    when they are exactly what ``urlsplit(url)`` would give, else ``None``.
+    Returns ``(url, parts)``. ``parts`` is ``(scheme, netloc, path, query,
+    hostname, port)`` when those are exactly what ``urlsplit(url)`` would
+    give (``hostname``/``port`` may be ``_UNKNOWN``), else ``None``.
     """
     scheme = scope.get("scheme", "http")
     server = scope.get("server", None)
@@ -518,11 +551,16 @@ cdef tuple _url_from_scope(scope):
             break
 
     cdef bint plain = scheme == "ws" or scheme == "wss" or scheme == "http" or scheme == "https"
-    parsed = parse_host_header(host_header)
+    hostname = port_value = _UNKNOWN
+    parsed = None if host_header is None else _parse_host(host_header)
     if parsed is not None:
         host, port = parsed
         netloc = host if port is None else f"{host}:{port}"
-        plain = plain and host[0] != "["
+        if host[0] == "[":
+            plain = False
+        else:
+            hostname = _lower_host(host)
+            port_value = None if port is None else int(port)
     elif server is not None:
         host, port = server
         plain = plain and _plain_host(host)
@@ -531,7 +569,11 @@ cdef tuple _url_from_scope(scope):
     else:
         netloc = None
 
-    cdef str query = query_string.decode()
+    cdef str query
+    if PyBytes_CheckExact(query_string):
+        query = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(query_string), PyBytes_GET_SIZE(query_string), NULL)
+    else:
+        query = query_string.decode()
     plain = plain and _plain_text(path, True) and _plain_text(query, False)
     if netloc is not None:
         if not (plain and netloc):
@@ -540,13 +582,14 @@ cdef tuple _url_from_scope(scope):
         if path and path[0] != "/":
             path = "/" + path
         url = f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
-        return url, (scheme, netloc, path, query)
+        return url, (scheme, netloc, path, query, hostname, port_value)
     if path.startswith("//"):
         # Without a host, a leading `//` would be parsed as the authority.
         path = "/%2F" + path[2:]
     url = f"{path}?{query}" if query else path
-    plain = plain and path.startswith("/")
-    return url, ("", "", path, query) if plain else None
+    if plain and path.startswith("/"):
+        return url, ("", "", path, query, None, None)
+    return url, None
 
 
 cdef tuple _hostinfo(str netloc):
@@ -583,9 +626,6 @@ class URL(URLMethods, str):
         self._parts = parts
         return self
 
-    def __init__(self, url="", scope=None, **components):
-        pass
-
     @property
     def components(self):
         try:
@@ -620,28 +660,31 @@ class URL(URLMethods, str):
 
     @property
     def username(self):
-        netloc = self.netloc
-        if "@" not in netloc:
+        if "@" not in self.netloc:
             return None
         return self.components.username
 
     @property
     def password(self):
-        netloc = self.netloc
-        if "@" not in netloc:
+        if "@" not in self.netloc:
             return None
         return self.components.password
 
     @property
     def hostname(self):
+        parts = self._parts
+        if parts is not None and parts[4] is not _UNKNOWN:
+            return parts[4]
         hostname = _hostinfo(self.netloc)[0]
         if not hostname:
             return None
-        hostname, percent, zone = hostname.partition("%")
-        return hostname.lower() + percent + zone
+        return _lower_host(hostname)
 
     @property
     def port(self):
+        parts = self._parts
+        if parts is not None and parts[5] is not _UNKNOWN:
+            return parts[5]
         port = _hostinfo(self.netloc)[1]
         if port is not None:
             if port.isdigit() and port.isascii():
@@ -729,7 +772,7 @@ cdef inline int _putc(_Buf* b, char c) except -1:
 cdef const char* _HEX = b"0123456789abcdef"
 
 
-cdef int _put_escaped_ascii(_Buf* b, Py_UCS4 c) except -1:
+cdef int _put_escaped_ascii(_Buf* b, unsigned int c) except -1:
     cdef char esc[6]
     if c == 34:
         return _put(b, b'\\"', 2)
@@ -761,7 +804,7 @@ cdef int _put_str(_Buf* b, str s) except -1:
     cdef const Py_UCS1* a
     cdef int kind
     cdef void* data
-    cdef Py_UCS4 c
+    cdef unsigned int c  # a code point (Cython's Py_UCS4 would turn into str)
     cdef char u[4]
     _putc(b, 34)
     if PyUnicode_IS_ASCII(s):
@@ -970,3 +1013,4 @@ def json_dumps_bytes(data):
     if payload is None:
         return _stdlib_encode(data).encode("utf-8")
     return payload
+

@@ -1,0 +1,1 @@
+"""fastws benchmarks: pytest-benchmark microbenchmarks (``pytest bench/``)."""
