@@ -55,6 +55,7 @@ def test_twins_export_the_same_names() -> None:
         "MutableHeaders",
         "QueryParams",
         "URL",
+        "WebSocketBase",
         "json_dumps",
         "json_dumps_bytes",
         "parse_host_header",

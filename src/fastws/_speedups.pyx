@@ -1,4 +1,4 @@
-# cython: language_level=3, freethreading_compatible=False
+# cython: language_level=3, cdivision=True
 """Compiled twin of ``fastws._speedups_py``: connection data and JSON.
 
 Twin style: hand-written, as multidict and yarl do. This file mirrors
@@ -36,7 +36,9 @@ from cpython.unicode cimport (
 from libc.math cimport isfinite
 from libc.string cimport memcmp, memcpy
 
+from . import _states
 from ._shared import _DEFAULT_PORTS, MutableHeadersMethods, URLMethods, bracket_ipv6
+from ._states import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
 cdef extern from "Python.h":
     ctypedef unsigned char Py_UCS1
@@ -56,6 +58,7 @@ __all__ = [
     "MutableHeaders",
     "QueryParams",
     "URL",
+    "WebSocketBase",
     "json_dumps",
     "json_dumps_bytes",
     "parse_host_header",
@@ -85,15 +88,19 @@ cdef str _unquote_plus_ascii(const Py_UCS1* s, Py_ssize_t n):
     cdef Py_ssize_t i = 0, j = 0
     cdef int hi, lo
     cdef Py_UCS1 c
-    cdef bint plain = True
+    cdef char small[256]
+    cdef char* o
+    cdef bytes heap = None
     for i in range(n):
         if s[i] == 37 or s[i] == 43:  # '%' or '+'
-            plain = False
             break
-    if plain:
+    else:
         return PyUnicode_DecodeLatin1(<const char*>s, n, NULL)
-    cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
-    cdef char* o = PyBytes_AS_STRING(out)
+    if n <= 256:
+        o = small
+    else:
+        heap = PyBytes_FromStringAndSize(NULL, n)
+        o = PyBytes_AS_STRING(heap)
     i = 0
     while i < n:
         c = s[i]
@@ -125,20 +132,11 @@ cdef str _unquote_plus(str s):
     return s
 
 
-def parse_query(str qs not None):
-    """``urllib.parse.parse_qsl(qs, keep_blank_values=True)``."""
+cdef list _parse_ascii_query(const Py_UCS1* s, Py_ssize_t n, dict last):
+    """Pairs of an ASCII query string; ``last`` (if given) gets key -> last value."""
     cdef list pairs = []
-    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(qs)
-    cdef Py_ssize_t start = 0, end, eq, i
-    cdef const Py_UCS1* s
-    if not PyUnicode_IS_ASCII(qs):
-        for name_value in qs.split("&"):
-            if not name_value:
-                continue
-            name, _, value = name_value.partition("=")
-            pairs.append((_unquote_plus(name), _unquote_plus(value)))
-        return pairs
-    s = PyUnicode_1BYTE_DATA(qs)
+    cdef Py_ssize_t start = 0, end, eq
+    cdef str name, value
     while start <= n:
         end = start
         eq = -1
@@ -148,13 +146,38 @@ def parse_query(str qs not None):
             end += 1
         if end > start:
             if eq < 0:
-                pairs.append((_unquote_plus_ascii(s + start, end - start), ""))
+                name = _unquote_plus_ascii(s + start, end - start)
+                value = ""
             else:
-                pairs.append((
-                    _unquote_plus_ascii(s + start, eq - start),
-                    _unquote_plus_ascii(s + eq + 1, end - eq - 1),
-                ))
+                name = _unquote_plus_ascii(s + start, eq - start)
+                value = _unquote_plus_ascii(s + eq + 1, end - eq - 1)
+            pairs.append((name, value))
+            if last is not None:
+                last[name] = value
         start = end + 1
+    return pairs
+
+
+cdef bint _is_ascii_bytes(bytes b) noexcept:
+    cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(b)
+    cdef Py_ssize_t i
+    for i in range(PyBytes_GET_SIZE(b)):
+        if p[i] >= 128:
+            return False
+    return True
+
+
+def parse_query(str qs not None):
+    """``urllib.parse.parse_qsl(qs, keep_blank_values=True)``."""
+    cdef list pairs
+    if PyUnicode_IS_ASCII(qs):
+        return _parse_ascii_query(PyUnicode_1BYTE_DATA(qs), PyUnicode_GET_LENGTH(qs), None)
+    pairs = []
+    for name_value in qs.split("&"):
+        if not name_value:
+            continue
+        name, _, value = name_value.partition("=")
+        pairs.append((_unquote_plus(name), _unquote_plus(value)))
     return pairs
 
 
@@ -416,6 +439,13 @@ cdef class QueryParams:
     cdef public list _list
 
     def __init__(self, *args, **kwargs):
+        if not kwargs and len(args) == 1 and PyBytes_CheckExact(args[0]) and _is_ascii_bytes(args[0]):
+            # The scope's query_string: parse the bytes in place (latin-1
+            # decoding of ASCII is the identity).
+            self._dict = {}
+            self._list = _parse_ascii_query(
+                <const Py_UCS1*>PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), self._dict)
+            return
         assert len(args) < 2, "Too many arguments."
         value = args[0] if args else []
         if isinstance(value, str):
@@ -876,8 +906,93 @@ cdef int _put_int(_Buf* b, object o) except -1:
     return _put(b, digits + i, 24 - i)
 
 
+cdef double* _POW10 = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+]
+
+
+cdef inline bint _is_decimal_of(long long m, int k, double a) noexcept:
+    """``m / 10**k`` parses back to ``a`` (IEEE division of exact operands
+    is correctly rounded, exactly as ``float("<m>e-<k>")``)."""
+    return 0 < m < 9007199254740992 and <double>m / _POW10[k] == a
+
+
+cdef Py_ssize_t _shortest_fixed(double a, char* out) noexcept:
+    """``repr(a)`` for a positive float in [1e-4, 2**53) when cheaply provable.
+
+    ``repr`` prints the shortest decimal that parses back to ``a``. A
+    15-significant-digit decimal that parses back is unique (DBL_DIG), so
+    when the nearest one does, it is that decimal with trailing zeros
+    dropped. Otherwise the 16-digit neighbours are tried and used only when
+    exactly one parses back. Writes the fixed-notation text and returns its
+    length, or returns 0 to let ``PyOS_double_to_string`` decide.
+    """
+    cdef int e = -3, k, hits, delta, ndigits, i, pos
+    cdef long long m, found = 0
+    cdef char digits[20]
+    if not (1e-4 <= a < 9007199254740992.0):
+        return 0
+    # e: digits before the point (a in [10**(e-1), 10**e)); e >= -3 here
+    while e < 16 and (a >= _POW10[e] if e >= 0 else a * _POW10[-e] >= 1.0):
+        e += 1
+    k = 15 - e
+    if k > 22:
+        return 0
+    if k >= 0:
+        m = <long long>(a * _POW10[k] + 0.5)
+        if _is_decimal_of(m, k, a):
+            found = m
+    if found == 0:
+        k += 1
+        if k < 0 or k > 22:
+            return 0
+        m = <long long>(a * _POW10[k] + 0.5)
+        hits = 0
+        for delta in range(-2, 3):
+            if _is_decimal_of(m + delta, k, a):
+                hits += 1
+                found = m + delta
+        if hits != 1:
+            return 0
+    while k > 0 and found % 10 == 0:
+        found //= 10
+        k -= 1
+    ndigits = 0
+    while found:
+        digits[19 - ndigits] = <char>(48 + found % 10)
+        found //= 10
+        ndigits += 1
+    pos = 0
+    if ndigits <= k:
+        out[0] = 48
+        out[1] = 46
+        pos = 2
+        for i in range(k - ndigits):
+            out[pos] = 48
+            pos += 1
+        for i in range(ndigits):
+            out[pos] = digits[20 - ndigits + i]
+            pos += 1
+    else:
+        for i in range(ndigits - k):
+            out[pos] = digits[20 - ndigits + i]
+            pos += 1
+        out[pos] = 46
+        pos += 1
+        if k == 0:
+            out[pos] = 48
+            pos += 1
+        for i in range(ndigits - k, ndigits):
+            out[pos] = digits[20 - ndigits + i]
+            pos += 1
+    return pos
+
+
 cdef int _put_float(_Buf* b, double d) except -1:
+    """``float.__repr__`` as JSON writes it (NaN/Infinity spelled out)."""
     cdef char* text
+    cdef char fixed[48]
     cdef Py_ssize_t n = 0
     if not isfinite(d):
         if d != d:
@@ -885,14 +1000,37 @@ cdef int _put_float(_Buf* b, double d) except -1:
         if d > 0:
             return _put(b, b"Infinity", 8)
         return _put(b, b"-Infinity", 9)
+    if d < 0:
+        n = _shortest_fixed(-d, fixed + 1)
+        if n:
+            fixed[0] = 45
+            return _put(b, fixed, n + 1)
+    else:
+        n = _shortest_fixed(d, fixed)
+        if n:
+            return _put(b, fixed, n)
     text = PyOS_double_to_string(d, <char>114, 0, Py_DTSF_ADD_DOT_0, NULL)
     try:
+        n = 0
         while text[n] != 0:
             n += 1
         _put(b, text, n)
     finally:
         PyMem_Free(text)
     return _OK
+
+
+def _float_repr(double d):
+    """The compiled float formatting alone (tests compare it with ``repr``)."""
+    cdef _Buf b
+    cdef char stack[64]
+    b.data = stack
+    b.len = 0
+    b.cap = 64
+    b.heap = False
+    b.ascii = True
+    _put_float(&b, d)
+    return PyUnicode_DecodeLatin1(b.data, b.len, NULL)
 
 
 cdef int _put_key(_Buf* b, object key) except -1:
@@ -1013,4 +1151,194 @@ def json_dumps_bytes(data):
     if payload is None:
         return _stdlib_encode(data).encode("utf-8")
     return payload
+
+
+
+# --------------------------------------------------------------- WebSocketBase
+
+cdef object _CONNECTING = WebSocketState.CONNECTING
+cdef object _CONNECTED = WebSocketState.CONNECTED
+cdef object _DISCONNECTED = WebSocketState.DISCONNECTED
+cdef object _RESPONSE = WebSocketState.RESPONSE
+cdef object _json_loads = json.loads
+cdef object _no_receive = _states.no_receive
+cdef object _no_send = _states.no_send
+
+
+cdef class WebSocketBase:
+    """The hot half of ``fastws.WebSocket``: connection data, state, messages.
+
+    ``send``/``receive`` are Starlette's state machine. The data methods take
+    a short path while the connection is open and fall back to the state
+    machine otherwise, so every error is exactly Starlette's.
+    """
+
+    cdef public object scope
+    cdef public object _receive
+    cdef public object _send
+    cdef public object client_state
+    cdef public object application_state
+    cdef object _headers
+    cdef object _url
+    cdef object _query
+    cdef object __weakref__
+
+    def __init__(self, scope, receive=None, send=None):
+        assert scope["type"] == "websocket"
+        self.scope = scope
+        self._receive = _no_receive if receive is None else receive
+        self._send = _no_send if send is None else send
+        self.client_state = _CONNECTING
+        self.application_state = _CONNECTING
+
+    # ------------------------------------------------------ connection data
+
+    @property
+    def headers(self):
+        """The handshake headers: an immutable, case-insensitive multidict."""
+        if self._headers is None:
+            self._headers = Headers(scope=self.scope)
+        return self._headers
+
+    @property
+    def url(self):
+        """The full URL of the connection (a ``str`` with components)."""
+        if self._url is None:
+            self._url = URL(scope=self.scope)
+        return self._url
+
+    @property
+    def query_params(self):
+        """The query parameters: an immutable multidict."""
+        if self._query is None:
+            self._query = QueryParams(self.scope["query_string"])
+        return self._query
+
+    # ------------------------------------------------ the ASGI state machine
+
+    async def receive(self):
+        """Receive ASGI websocket messages, ensuring valid state transitions."""
+        if self.client_state is _CONNECTING:
+            message = await self._receive()
+            message_type = message["type"]
+            if message_type != "websocket.connect":
+                raise RuntimeError(_states.expected_connect(message_type))
+            self.client_state = _CONNECTED
+            return message
+        elif self.client_state is _CONNECTED:
+            message = await self._receive()
+            message_type = message["type"]
+            if message_type != "websocket.receive":
+                if message_type != "websocket.disconnect":
+                    raise RuntimeError(_states.expected_receive(message_type))
+                self.client_state = _DISCONNECTED
+            return message
+        else:
+            raise WebSocketDisconnected(_states.RECEIVE_AFTER_DISCONNECT)
+
+    async def send(self, message):
+        """Send ASGI websocket messages, ensuring valid state transitions."""
+        state = self.application_state
+        if state is _CONNECTING:
+            message_type = message["type"]
+            if message_type == "websocket.accept":
+                self.application_state = _CONNECTED
+            elif message_type == "websocket.close":
+                self.application_state = _DISCONNECTED
+            elif message_type == "websocket.http.response.start":
+                self.application_state = _RESPONSE
+            else:
+                raise RuntimeError(_states.expected_accept(message_type))
+            await self._send(message)
+        elif state is _CONNECTED:
+            message_type = message["type"]
+            if message_type != "websocket.send":
+                if message_type != "websocket.close":
+                    raise RuntimeError(_states.expected_send(message_type))
+                self.application_state = _DISCONNECTED
+            try:
+                await self._send(message)
+            except OSError:
+                self.application_state = _DISCONNECTED
+                raise WebSocketDisconnect(code=1006)
+        elif state is _RESPONSE:
+            message_type = message["type"]
+            if message_type != "websocket.http.response.body":
+                raise RuntimeError(_states.expected_body(message_type))
+            if not message.get("more_body", False):
+                self.application_state = _DISCONNECTED
+            await self._send(message)
+        else:
+            raise WebSocketDisconnected(_states.SEND_AFTER_CLOSE)
+
+    async def accept(self, subprotocol=None, headers=None):
+        """Accept the connection, waiting for the client's connect first."""
+        headers = _states.as_raw_headers(headers) if headers else []
+        if self.client_state is _CONNECTING:
+            await self.receive()
+        await self.send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
+
+    async def close(self, code=1000, reason=None):
+        await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
+
+    # ------------------------------------------------------------ receiving
+
+    async def _receive_data(self):
+        """The next data message; ``WebSocketDisconnect`` on a disconnect."""
+        if self.application_state is not _CONNECTED:
+            raise WebSocketDisconnected(_states.NOT_CONNECTED)
+        if self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] == "websocket.receive":
+                return message
+            message_type = message["type"]
+            if message_type != "websocket.disconnect":
+                raise RuntimeError(_states.expected_receive(message_type))
+            self.client_state = _DISCONNECTED
+        else:
+            message = await self.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message["code"], message.get("reason"))
+        return message
+
+    async def receive_text(self):
+        return (await self._receive_data())["text"]
+
+    async def receive_bytes(self):
+        return (await self._receive_data())["bytes"]
+
+    async def receive_json(self, mode="text"):
+        if mode != "text" and mode != "binary":
+            raise RuntimeError(_states.BAD_MODE)
+        message = await self._receive_data()
+        if mode == "text":
+            return _json_loads(message["text"])
+        return _json_loads(message["bytes"].decode("utf-8"))
+
+    # -------------------------------------------------------------- sending
+
+    async def _send_data(self, message):
+        """Send a ``websocket.send`` message, short path when connected."""
+        if self.application_state is _CONNECTED:
+            try:
+                await self._send(message)
+            except OSError:
+                self.application_state = _DISCONNECTED
+                raise WebSocketDisconnect(code=1006)
+        else:
+            await self.send(message)
+
+    async def send_text(self, data):
+        await self._send_data({"type": "websocket.send", "text": data})
+
+    async def send_bytes(self, data):
+        await self._send_data({"type": "websocket.send", "bytes": data})
+
+    async def send_json(self, data, mode="text"):
+        if mode == "text":
+            await self._send_data({"type": "websocket.send", "text": json_dumps(data)})
+        elif mode == "binary":
+            await self._send_data({"type": "websocket.send", "bytes": json_dumps_bytes(data)})
+        else:
+            raise RuntimeError(_states.BAD_MODE)
 

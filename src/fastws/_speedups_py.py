@@ -17,13 +17,16 @@ from operator import itemgetter
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlencode, urlsplit
 
+from . import _states
 from ._shared import _DEFAULT_PORTS, MutableHeadersMethods, URLMethods, bracket_ipv6
+from ._states import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
 __all__ = [
     "Headers",
     "MutableHeaders",
     "QueryParams",
     "URL",
+    "WebSocketBase",
     "json_dumps",
     "json_dumps_bytes",
     "parse_host_header",
@@ -384,3 +387,185 @@ def json_dumps(data: Any) -> str:
 def json_dumps_bytes(data: Any) -> bytes:
     """``json_dumps(data).encode("utf-8")``: the payload of a binary frame."""
     return _encode(data).encode("utf-8")
+
+
+# --------------------------------------------------------------- WebSocketBase
+
+_CONNECTING = WebSocketState.CONNECTING
+_CONNECTED = WebSocketState.CONNECTED
+_DISCONNECTED = WebSocketState.DISCONNECTED
+_RESPONSE = WebSocketState.RESPONSE
+_json_loads = json.loads
+
+
+class WebSocketBase:
+    """The hot half of ``fastws.WebSocket``: connection data, state, messages.
+
+    ``send``/``receive`` are Starlette's state machine. The data methods take
+    a short path while the connection is open and fall back to the state
+    machine otherwise, so every error is exactly Starlette's.
+    """
+
+    __slots__ = ("scope", "_receive", "_send", "client_state", "application_state", "_headers", "_url", "_query")
+
+    def __init__(self, scope: MutableMapping[str, Any], receive: Any = None, send: Any = None) -> None:
+        assert scope["type"] == "websocket"
+        self.scope = scope
+        self._receive = _states.no_receive if receive is None else receive
+        self._send = _states.no_send if send is None else send
+        self.client_state = _CONNECTING
+        self.application_state = _CONNECTING
+        self._headers: Headers | None = None
+        self._url: URL | None = None
+        self._query: QueryParams | None = None
+
+    # ------------------------------------------------------ connection data
+
+    @property
+    def headers(self) -> Headers:
+        """The handshake headers: an immutable, case-insensitive multidict."""
+        if self._headers is None:
+            self._headers = Headers(scope=self.scope)
+        return self._headers
+
+    @property
+    def url(self) -> URL:
+        """The full URL of the connection (a ``str`` with components)."""
+        if self._url is None:
+            self._url = URL(scope=self.scope)
+        return self._url
+
+    @property
+    def query_params(self) -> QueryParams:
+        """The query parameters: an immutable multidict."""
+        if self._query is None:
+            self._query = QueryParams(self.scope["query_string"])
+        return self._query
+
+    # ------------------------------------------------ the ASGI state machine
+
+    async def receive(self) -> Any:
+        """Receive ASGI websocket messages, ensuring valid state transitions."""
+        if self.client_state is _CONNECTING:
+            message = await self._receive()
+            message_type = message["type"]
+            if message_type != "websocket.connect":
+                raise RuntimeError(_states.expected_connect(message_type))
+            self.client_state = _CONNECTED
+            return message
+        elif self.client_state is _CONNECTED:
+            message = await self._receive()
+            message_type = message["type"]
+            if message_type != "websocket.receive":
+                if message_type != "websocket.disconnect":
+                    raise RuntimeError(_states.expected_receive(message_type))
+                self.client_state = _DISCONNECTED
+            return message
+        else:
+            raise WebSocketDisconnected(_states.RECEIVE_AFTER_DISCONNECT)
+
+    async def send(self, message: Any) -> None:
+        """Send ASGI websocket messages, ensuring valid state transitions."""
+        state = self.application_state
+        if state is _CONNECTING:
+            message_type = message["type"]
+            if message_type == "websocket.accept":
+                self.application_state = _CONNECTED
+            elif message_type == "websocket.close":
+                self.application_state = _DISCONNECTED
+            elif message_type == "websocket.http.response.start":
+                self.application_state = _RESPONSE
+            else:
+                raise RuntimeError(_states.expected_accept(message_type))
+            await self._send(message)
+        elif state is _CONNECTED:
+            message_type = message["type"]
+            if message_type != "websocket.send":
+                if message_type != "websocket.close":
+                    raise RuntimeError(_states.expected_send(message_type))
+                self.application_state = _DISCONNECTED
+            try:
+                await self._send(message)
+            except OSError:
+                self.application_state = _DISCONNECTED
+                raise WebSocketDisconnect(code=1006)
+        elif state is _RESPONSE:
+            message_type = message["type"]
+            if message_type != "websocket.http.response.body":
+                raise RuntimeError(_states.expected_body(message_type))
+            if not message.get("more_body", False):
+                self.application_state = _DISCONNECTED
+            await self._send(message)
+        else:
+            raise WebSocketDisconnected(_states.SEND_AFTER_CLOSE)
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        """Accept the connection, waiting for the client's connect first."""
+        headers = _states.as_raw_headers(headers) if headers else []
+        if self.client_state is _CONNECTING:
+            await self.receive()
+        await self.send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
+
+    # ------------------------------------------------------------ receiving
+
+    async def _receive_data(self) -> Any:
+        """The next data message; ``WebSocketDisconnect`` on a disconnect."""
+        if self.application_state is not _CONNECTED:
+            raise WebSocketDisconnected(_states.NOT_CONNECTED)
+        if self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] == "websocket.receive":
+                return message
+            message_type = message["type"]
+            if message_type != "websocket.disconnect":
+                raise RuntimeError(_states.expected_receive(message_type))
+            self.client_state = _DISCONNECTED
+        else:
+            message = await self.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message["code"], message.get("reason"))
+        return message
+
+    async def receive_text(self) -> str:
+        return (await self._receive_data())["text"]  # type: ignore[no-any-return]
+
+    async def receive_bytes(self) -> bytes:
+        return (await self._receive_data())["bytes"]  # type: ignore[no-any-return]
+
+    async def receive_json(self, mode: str = "text") -> Any:
+        if mode != "text" and mode != "binary":
+            raise RuntimeError(_states.BAD_MODE)
+        message = await self._receive_data()
+        if mode == "text":
+            return _json_loads(message["text"])
+        return _json_loads(message["bytes"].decode("utf-8"))
+
+    # -------------------------------------------------------------- sending
+
+    async def _send_data(self, message: Any) -> None:
+        """Send a ``websocket.send`` message, short path when connected."""
+        if self.application_state is _CONNECTED:
+            try:
+                await self._send(message)
+            except OSError:
+                self.application_state = _DISCONNECTED
+                raise WebSocketDisconnect(code=1006)
+        else:
+            await self.send(message)
+
+    async def send_text(self, data: str) -> None:
+        await self._send_data({"type": "websocket.send", "text": data})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self._send_data({"type": "websocket.send", "bytes": data})
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        if mode == "text":
+            await self._send_data({"type": "websocket.send", "text": _encode(data)})
+        elif mode == "binary":
+            await self._send_data({"type": "websocket.send", "bytes": _encode(data).encode("utf-8")})
+        else:
+            raise RuntimeError(_states.BAD_MODE)

@@ -1,0 +1,85 @@
+"""WebSocket states and errors, shared by both twins and the public API.
+
+The names, values and messages are Starlette's, so code written against
+``starlette.websockets`` reads the same with fastws.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+
+class WebSocketState(enum.Enum):
+    CONNECTING = 0
+    CONNECTED = 1
+    DISCONNECTED = 2
+    RESPONSE = 3
+
+
+class WebSocketDisconnect(Exception):
+    """The peer closed the connection (or the send failed: code 1006)."""
+
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+
+
+class WebSocketDisconnected(RuntimeError):
+    """Raised when attempting to use a disconnected WebSocket."""
+
+
+NOT_CONNECTED = 'WebSocket is not connected. Need to call "accept" first.'
+BAD_MODE = 'The "mode" argument should be "text" or "binary".'
+RECEIVE_AFTER_DISCONNECT = 'Cannot call "receive" once a disconnect message has been received.'
+SEND_AFTER_CLOSE = 'Cannot call "send" once a close message has been sent.'
+
+
+def expected_connect(message_type: object) -> str:
+    return f'Expected ASGI message "websocket.connect", but got {message_type!r}'
+
+
+def expected_receive(message_type: object) -> str:
+    return f'Expected ASGI message "websocket.receive" or "websocket.disconnect", but got {message_type!r}'
+
+
+def expected_accept(message_type: object) -> str:
+    return (
+        'Expected ASGI message "websocket.accept", "websocket.close" or "websocket.http.response.start", '
+        f"but got {message_type!r}"
+    )
+
+
+def expected_send(message_type: object) -> str:
+    return f'Expected ASGI message "websocket.send" or "websocket.close", but got {message_type!r}'
+
+
+def expected_body(message_type: object) -> str:
+    return f'Expected ASGI message "websocket.http.response.body", but got {message_type!r}'
+
+
+async def no_receive() -> dict:  # type: ignore[type-arg]
+    """The ``receive`` of a WebSocket built without one."""
+    raise RuntimeError("Receive channel has not been made available")
+
+
+async def no_send(message: dict) -> None:  # type: ignore[type-arg]
+    """The ``send`` of a WebSocket built without one."""
+    raise RuntimeError("Send channel has not been made available")
+
+
+def as_raw_headers(headers: object) -> object:
+    """Accept-headers as ASGI wants them: ``[(bytes, bytes), ...]``.
+
+    Iterables of pairs pass through untouched (Starlette's behaviour); a
+    mapping (what Starlette's documentation describes) is encoded as latin-1.
+    """
+    if not isinstance(headers, Mapping):
+        return headers
+    return [
+        (
+            key if isinstance(key, bytes) else str(key).lower().encode("latin-1"),
+            value if isinstance(value, bytes) else str(value).encode("latin-1"),
+        )
+        for key, value in headers.items()
+    ]
