@@ -34,7 +34,7 @@ from cpython.unicode cimport (
     PyUnicode_READ,
 )
 from libc.math cimport isfinite
-from libc.string cimport memcmp, memcpy
+from libc.string cimport memchr, memcmp, memcpy
 
 from . import _states
 from ._shared import _DEFAULT_PORTS, MutableHeadersMethods, URLMethods, bracket_ipv6
@@ -522,19 +522,29 @@ Mapping.register(QueryParams)
 
 cdef bint _plain_text(str s, bint allow_hash):
     """No character that ``urlsplit`` would strip (tab, CR, LF) or split on."""
-    cdef Py_ssize_t i
-    cdef const Py_UCS1* a
-    cdef Py_UCS1 c
+    cdef const char* a
+    cdef Py_ssize_t n
     if PyUnicode_KIND(s) != 1:
         if "\t" in s or "\r" in s or "\n" in s:
             return False
         return allow_hash or "#" not in s
-    a = PyUnicode_1BYTE_DATA(s)
-    for i in range(PyUnicode_GET_LENGTH(s)):
-        c = a[i]
-        if c == 9 or c == 10 or c == 13 or (c == 35 and not allow_hash):
-            return False
-    return True
+    a = <const char*>PyUnicode_1BYTE_DATA(s)
+    n = PyUnicode_GET_LENGTH(s)
+    if memchr(a, 9, n) != NULL or memchr(a, 10, n) != NULL or memchr(a, 13, n) != NULL:
+        return False
+    return allow_hash or memchr(a, 35, n) == NULL
+
+
+cdef object _port_number(str digits):
+    """``int(digits)`` for the ASCII digits of a validated Host port."""
+    cdef long value = 0
+    cdef Py_ssize_t i
+    cdef const Py_UCS1* d = PyUnicode_1BYTE_DATA(digits)
+    for i in range(PyUnicode_GET_LENGTH(digits)):
+        value = value * 10 + (d[i] - 48)
+        if value > 65535:
+            return int(digits)
+    return value
 
 
 cdef bint _plain_host(str host):
@@ -566,15 +576,16 @@ cdef tuple _url_from_scope(scope):
     hostname, port)`` when those are exactly what ``urlsplit(url)`` would
     give (``hostname``/``port`` may be ``_UNKNOWN``), else ``None``.
     """
-    scheme = scope.get("scheme", "http")
-    server = scope.get("server", None)
-    cdef str path = scope["path"]
+    cdef dict fields = scope if type(scope) is dict else dict(scope)
+    scheme = fields.get("scheme", "http")
+    server = fields.get("server", None)
+    cdef str path = fields["path"]
     if "?" in path or "#" in path or "\\" in path:
         path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
-    query_string = scope.get("query_string", b"")
+    query_string = fields.get("query_string", b"")
 
     host_header = None
-    for item in scope["headers"]:
+    for item in fields["headers"]:
         key, value = item
         if _same_bytes(key, b"host"):
             host_header = _latin1(value)
@@ -590,7 +601,7 @@ cdef tuple _url_from_scope(scope):
             plain = False
         else:
             hostname = _lower_host(host)
-            port_value = None if port is None else int(port)
+            port_value = None if port is None else _port_number(port)
     elif server is not None:
         host, port = server
         plain = plain and _plain_host(host)
@@ -915,7 +926,7 @@ cdef double* _POW10 = [
 cdef inline bint _is_decimal_of(long long m, int k, double a) noexcept:
     """``m / 10**k`` parses back to ``a`` (IEEE division of exact operands
     is correctly rounded, exactly as ``float("<m>e-<k>")``)."""
-    return 0 < m < 9007199254740992 and <double>m / _POW10[k] == a
+    return 0 < m < 9007199254740992LL and <double>m / _POW10[k] == a
 
 
 cdef Py_ssize_t _shortest_fixed(double a, char* out) noexcept:
@@ -1341,4 +1352,5 @@ cdef class WebSocketBase:
             await self._send_data({"type": "websocket.send", "bytes": json_dumps_bytes(data)})
         else:
             raise RuntimeError(_states.BAD_MODE)
+
 
