@@ -58,6 +58,7 @@ def test_twins_export_the_same_names() -> None:
         "WebSocketBase",
         "json_dumps",
         "json_dumps_bytes",
+        "json_loads",
         "parse_host_header",
         "parse_query",
     ]

@@ -730,12 +730,8 @@ def test_raw_receive_in_every_state(twin: ModuleType, state: str) -> None:
         compare(twin, *from_state(state, [message, text("next")], [call("receive"), call("receive")]))
 
 
-# A real difference: Starlette tests membership in a set literal, so an
-# unhashable value raises ``TypeError``; fastws compares with ``==`` and
-# raises its ``RuntimeError`` instead.
-@pytest.mark.xfail(
-    strict=True, reason="unhashable message type / mode: Starlette raises TypeError, fastws RuntimeError"
-)
+# Starlette tests membership in set literals, so an unhashable value raises
+# ``TypeError`` (not its ``RuntimeError``); fastws must do the same.
 @pytest.mark.parametrize(
     "state, op",
     [
@@ -1241,13 +1237,6 @@ def test_scope_type_must_be_websocket(twin: ModuleType, scope_type: Any) -> None
     assert record.steps[0][0] == "construct"
 
 
-_CACHED_WRITABLE = pytest.mark.xfail(
-    strict=True,
-    reason="fastws caches this in an instance attribute that can be assigned and deleted; "
-    "Starlette's is a read-only property (AttributeError)",
-)
-
-
 @pytest.mark.parametrize(
     "name",
     [
@@ -1260,21 +1249,12 @@ _CACHED_WRITABLE = pytest.mark.xfail(
         "url",
         "headers",
         "query_params",
-        pytest.param("base_url", marks=_CACHED_WRITABLE),
-        pytest.param("cookies", marks=_CACHED_WRITABLE),
-        pytest.param("state", marks=_CACHED_WRITABLE),
+        "base_url",
+        "cookies",
+        "state",
     ],
 )
-def test_properties_are_read_only(twin: ModuleType, name: str, request: pytest.FixtureRequest) -> None:
-    if twin.__name__ == "fastws._speedups" and name in ("url", "headers", "query_params"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="compiled WebSocketBase: assigning raises AttributeError(\"attribute 'url' of "
-                "'fastws._speedups.WebSocketBase' objects is not writable\"), Starlette's message is "
-                "\"property 'url' of 'WebSocket' object has no setter\"",
-            )
-        )
+def test_properties_are_read_only(twin: ModuleType, name: str) -> None:
     ops = [
         do(f"read {name}", lambda ws: getattr(ws, name, None) is not None),
         do(f"set {name}", lambda ws: setattr(ws, name, "x")),
@@ -1350,11 +1330,6 @@ def spying(cls: type) -> type:
     return Spy
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="send_text/bytes/json and receive_text/bytes/json bypass an overridden send()/receive() "
-    "while connected; Starlette always goes through self.send/self.receive",
-)
 def test_subclass_overrides_of_send_and_receive_are_used(twin: ModuleType) -> None:
     ops = [
         call("accept"),

@@ -38,6 +38,7 @@ from libc.string cimport memchr, memcmp, memcpy
 
 from . import _states
 from ._shared import _DEFAULT_PORTS, MutableHeadersMethods, URLMethods, bracket_ipv6
+from ._speedups_py import parse_host_header as _parse_host_by_regex
 from ._states import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
 cdef extern from "Python.h":
@@ -48,6 +49,9 @@ cdef extern from "Python.h":
     bint PyLong_Check(object o)
     bint PyFloat_Check(object o)
     bint PyList_Check(object o)
+    bint PyList_CheckExact(object o)
+    int Py_EnterRecursiveCall(const char* where) except 1
+    void Py_LeaveRecursiveCall()
     bint PyTuple_Check(object o)
     bint PyDict_Check(object o)
     Py_ssize_t PyList_GET_SIZE(object o)
@@ -61,6 +65,7 @@ __all__ = [
     "WebSocketBase",
     "json_dumps",
     "json_dumps_bytes",
+    "json_loads",
     "parse_host_header",
     "parse_query",
 ]
@@ -167,10 +172,10 @@ cdef bint _is_ascii_bytes(bytes b) noexcept:
     return True
 
 
-def parse_query(str qs not None):
+def parse_query(qs):
     """``urllib.parse.parse_qsl(qs, keep_blank_values=True)``."""
     cdef list pairs
-    if PyUnicode_IS_ASCII(qs):
+    if PyUnicode_CheckExact(qs) and PyUnicode_IS_ASCII(qs):
         return _parse_ascii_query(PyUnicode_1BYTE_DATA(qs), PyUnicode_GET_LENGTH(qs), None)
     pairs = []
     for name_value in qs.split("&"):
@@ -262,6 +267,10 @@ cdef Py_ssize_t _host_end(str h, Py_ssize_t n, bint* bracketed) except -2:
 
 cdef tuple _parse_host(str h):
     """``parse_host_header`` for a str."""
+    if PyUnicode_KIND(h) != 1:
+        # Beyond latin-1 (never in a decoded header), the regex's Unicode
+        # case folding decides (it accepts e.g. KELVIN SIGN as 'k').
+        return _parse_host_by_regex(h)
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(h)
     cdef bint bracketed = False
     cdef Py_ssize_t end = _host_end(h, n, &bracketed)
@@ -335,7 +344,7 @@ cdef inline str _latin1(object value):
 cdef class Headers:
     """An immutable, case-insensitive multidict of latin-1 header values."""
 
-    cdef public list _list
+    cdef public object _list  # normally a list; ``raw=`` may give any sequence
 
     def __init__(self, headers=None, raw=None, scope=None):
         self._list = []
@@ -464,9 +473,12 @@ cdef class QueryParams:
             items = items + list(kwargs.items())
         if (type(value) is str or type(value) is bytes) and not kwargs:
             self._list = items  # parse_query gives exact str pairs already
+            self._dict = {k: v for k, v in items}
         else:
+            # Starlette keys its dict by the original keys, then makes them
+            # str: keys equal as objects (1 and True) collapse before that.
             self._list = [(str(k), str(v)) for k, v in items]
-        self._dict = {k: v for k, v in self._list}
+            self._dict = {str(k): str(v) for k, v in {k: v for k, v in items}.items()}
 
     def getlist(self, key):
         return [item_value for item_key, item_value in self._list if item_key == key]
@@ -579,8 +591,8 @@ cdef tuple _url_from_scope(scope):
     cdef dict fields = scope if type(scope) is dict else dict(scope)
     scheme = fields.get("scheme", "http")
     server = fields.get("server", None)
-    cdef str path = fields["path"]
-    if "?" in path or "#" in path or "\\" in path:
+    path = fields["path"]
+    if type(path) is not str or "?" in path or "#" in path or "\\" in path:
         path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
     query_string = fields.get("query_string", b"")
 
@@ -601,7 +613,10 @@ cdef tuple _url_from_scope(scope):
             plain = False
         else:
             hostname = _lower_host(host)
-            port_value = None if port is None else _port_number(port)
+            if port is None:
+                port_value = None
+            elif PyUnicode_GET_LENGTH(port) <= 5:
+                port_value = _port_number(port)
     elif server is not None:
         host, port = server
         plain = plain and _plain_host(host)
@@ -1067,10 +1082,6 @@ cdef int _put_key(_Buf* b, object key) except -1:
 
 
 cdef int _put_value(_Buf* b, object o, int depth) except -1:
-    cdef Py_ssize_t i, pos
-    cdef PyObject* k
-    cdef PyObject* v
-    cdef bint first
     if o is None:
         return _put(b, b"null", 4)
     if o is True:
@@ -1083,9 +1094,26 @@ cdef int _put_value(_Buf* b, object o, int depth) except -1:
         return _put_int(b, o)
     if PyFloat_Check(o):
         return _put_float(b, PyFloat_AS_DOUBLE(o))
+    # Only exact containers: json iterates subclasses through their own
+    # __iter__/items(), and everything else goes through default().
+    if not (PyList_CheckExact(o) or PyTuple_CheckExact(o) or PyDict_CheckExact(o)):
+        return _GIVE_UP
     if depth >= _MAX_DEPTH:
         return _GIVE_UP  # deep or circular: the standard library decides
-    if PyList_Check(o):
+    # Each level counts against the recursion limit, as in json's encoder.
+    Py_EnterRecursiveCall(" while encoding a JSON object")
+    try:
+        return _put_container(b, o, depth)
+    finally:
+        Py_LeaveRecursiveCall()
+
+
+cdef int _put_container(_Buf* b, object o, int depth) except -1:
+    cdef Py_ssize_t i, pos
+    cdef PyObject* k
+    cdef PyObject* v
+    cdef bint first
+    if PyList_CheckExact(o):
         _putc(b, 91)
         i = 0
         while i < PyList_GET_SIZE(o):
@@ -1095,7 +1123,7 @@ cdef int _put_value(_Buf* b, object o, int depth) except -1:
                 return _GIVE_UP
             i += 1
         return _putc(b, 93)
-    if PyTuple_Check(o):
+    if PyTuple_CheckExact(o):
         _putc(b, 91)
         for i in range(PyTuple_GET_SIZE(o)):
             if i:
@@ -1103,24 +1131,21 @@ cdef int _put_value(_Buf* b, object o, int depth) except -1:
             if _put_value(b, <object>PyTuple_GET_ITEM(o, i), depth + 1) != _OK:
                 return _GIVE_UP
         return _putc(b, 93)
-    if PyDict_CheckExact(o):
-        _putc(b, 123)
-        pos = 0
-        first = True
-        while PyDict_Next(o, &pos, &k, &v):
-            if not first:
-                _putc(b, 44)
-            first = False
-            key = <object>k
-            value = <object>v
-            if _put_key(b, key) != _OK:
-                return _GIVE_UP
-            _putc(b, 58)
-            if _put_value(b, value, depth + 1) != _OK:
-                return _GIVE_UP
-        return _putc(b, 125)
-    # dict subclasses (their items() may be overridden), and every other type
-    return _GIVE_UP
+    _putc(b, 123)
+    pos = 0
+    first = True
+    while PyDict_Next(o, &pos, &k, &v):
+        if not first:
+            _putc(b, 44)
+        first = False
+        key = <object>k
+        value = <object>v
+        if _put_key(b, key) != _OK:
+            return _GIVE_UP
+        _putc(b, 58)
+        if _put_value(b, value, depth + 1) != _OK:
+            return _GIVE_UP
+    return _putc(b, 125)
 
 
 cdef object _encode(object data, bint as_bytes):
@@ -1165,13 +1190,49 @@ def json_dumps_bytes(data):
 
 
 
+_stdlib_loads = json.loads
+_scan_once = json.decoder.JSONDecoder().scan_once  # the C scanner
+
+
+cdef inline Py_ssize_t _skip_json_space(str s, Py_ssize_t i, Py_ssize_t n) noexcept:
+    cdef int kind = PyUnicode_KIND(s)
+    cdef void* data = PyUnicode_DATA(s)
+    cdef unsigned int c
+    while i < n:
+        c = PyUnicode_READ(kind, data, i)
+        if c != 32 and c != 9 and c != 10 and c != 13:
+            break
+        i += 1
+    return i
+
+
+def json_loads(s):
+    """``json.loads(s)``: the C scanner called directly for a str.
+
+    The whitespace around the value is skipped here instead of by the
+    decoder's Python methods; any error defers to ``json.loads`` itself, so
+    exceptions are the standard library's, message and position included.
+    """
+    cdef Py_ssize_t n, start, end
+    if PyUnicode_CheckExact(s):
+        n = PyUnicode_GET_LENGTH(s)
+        start = _skip_json_space(s, 0, n)
+        if 0 < n and start < n and PyUnicode_READ(PyUnicode_KIND(s), PyUnicode_DATA(s), 0) != 0xFEFF:
+            try:
+                value, end = _scan_once(s, start)
+            except Exception:
+                end = -1  # json.loads raises it again, outside this handler
+            if end >= 0 and _skip_json_space(s, end, n) == n:
+                return value
+    return _stdlib_loads(s)
+
+
 # --------------------------------------------------------------- WebSocketBase
 
 cdef object _CONNECTING = WebSocketState.CONNECTING
 cdef object _CONNECTED = WebSocketState.CONNECTED
 cdef object _DISCONNECTED = WebSocketState.DISCONNECTED
 cdef object _RESPONSE = WebSocketState.RESPONSE
-cdef object _json_loads = json.loads
 cdef object _no_receive = _states.no_receive
 cdef object _no_send = _states.no_send
 
@@ -1192,6 +1253,7 @@ cdef class WebSocketBase:
     cdef object _headers
     cdef object _url
     cdef object _query
+    cdef bint _direct
     cdef object __weakref__
 
     def __init__(self, scope, receive=None, send=None):
@@ -1201,6 +1263,10 @@ cdef class WebSocketBase:
         self._send = _no_send if send is None else send
         self.client_state = _CONNECTING
         self.application_state = _CONNECTING
+        # Short paths only when send()/receive() are not overridden: a
+        # subclass's own send/receive must see every message, as in Starlette.
+        cls = type(self)
+        self._direct = cls.send is WebSocketBase.send and cls.receive is WebSocketBase.receive
 
     # ------------------------------------------------------ connection data
 
@@ -1211,6 +1277,14 @@ cdef class WebSocketBase:
             self._headers = Headers(scope=self.scope)
         return self._headers
 
+    @headers.setter
+    def headers(self, value):
+        raise _states.read_only(self, "headers")
+
+    @headers.deleter
+    def headers(self):
+        raise _states.read_only(self, "headers", "delete")
+
     @property
     def url(self):
         """The full URL of the connection (a ``str`` with components)."""
@@ -1218,12 +1292,28 @@ cdef class WebSocketBase:
             self._url = URL(scope=self.scope)
         return self._url
 
+    @url.setter
+    def url(self, value):
+        raise _states.read_only(self, "url")
+
+    @url.deleter
+    def url(self):
+        raise _states.read_only(self, "url", "delete")
+
     @property
     def query_params(self):
         """The query parameters: an immutable multidict."""
         if self._query is None:
             self._query = QueryParams(self.scope["query_string"])
         return self._query
+
+    @query_params.setter
+    def query_params(self, value):
+        raise _states.read_only(self, "query_params")
+
+    @query_params.deleter
+    def query_params(self):
+        raise _states.read_only(self, "query_params", "delete")
 
     # ------------------------------------------------ the ASGI state machine
 
@@ -1293,64 +1383,99 @@ cdef class WebSocketBase:
         await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
 
     # ------------------------------------------------------------ receiving
+    #
+    # While connected (and send/receive are not overridden) each method
+    # awaits the ASGI receive itself; anything else goes through
+    # _receive_data, which runs the full state machine.
 
     async def _receive_data(self):
         """The next data message; ``WebSocketDisconnect`` on a disconnect."""
         if self.application_state is not _CONNECTED:
             raise WebSocketDisconnected(_states.NOT_CONNECTED)
-        if self.client_state is _CONNECTED:
-            message = await self._receive()
-            if message["type"] == "websocket.receive":
-                return message
-            message_type = message["type"]
-            if message_type != "websocket.disconnect":
-                raise RuntimeError(_states.expected_receive(message_type))
-            self.client_state = _DISCONNECTED
-        else:
-            message = await self.receive()
+        message = await self.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message["code"], message.get("reason"))
         return message
 
+    def _not_data(self, message):
+        """Raise for a non-``websocket.receive`` message on the short path."""
+        message_type = message["type"]
+        if message_type != "websocket.disconnect":
+            raise RuntimeError(_states.expected_receive(message_type))
+        self.client_state = _DISCONNECTED
+        raise WebSocketDisconnect(message["code"], message.get("reason"))
+
     async def receive_text(self):
+        if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                self._not_data(message)
+            return message["text"]
         return (await self._receive_data())["text"]
 
     async def receive_bytes(self):
+        if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                self._not_data(message)
+            return message["bytes"]
         return (await self._receive_data())["bytes"]
 
     async def receive_json(self, mode="text"):
         if mode != "text" and mode != "binary":
-            raise RuntimeError(_states.BAD_MODE)
-        message = await self._receive_data()
+            raise RuntimeError(_states.bad_mode(mode))
+        if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                self._not_data(message)
+        else:
+            message = await self._receive_data()
         if mode == "text":
-            return _json_loads(message["text"])
-        return _json_loads(message["bytes"].decode("utf-8"))
+            return json_loads(message["text"])
+        return json_loads(message["bytes"].decode("utf-8"))
 
     # -------------------------------------------------------------- sending
+    #
+    # While connected (and send is not overridden) each method awaits the
+    # ASGI send itself; a failing send (OSError) is a 1006 disconnect, as in
+    # Starlette. Otherwise send() runs the full state machine.
 
-    async def _send_data(self, message):
-        """Send a ``websocket.send`` message, short path when connected."""
-        if self.application_state is _CONNECTED:
+    def _send_failed(self):
+        """Called inside ``except OSError``: mark closed, raise 1006."""
+        self.application_state = _DISCONNECTED
+        raise WebSocketDisconnect(code=1006)
+
+    async def send_text(self, data):
+        message = {"type": "websocket.send", "text": data}
+        if self._direct and self.application_state is _CONNECTED:
             try:
                 await self._send(message)
             except OSError:
-                self.application_state = _DISCONNECTED
-                raise WebSocketDisconnect(code=1006)
+                self._send_failed()
         else:
             await self.send(message)
 
-    async def send_text(self, data):
-        await self._send_data({"type": "websocket.send", "text": data})
-
     async def send_bytes(self, data):
-        await self._send_data({"type": "websocket.send", "bytes": data})
+        message = {"type": "websocket.send", "bytes": data}
+        if self._direct and self.application_state is _CONNECTED:
+            try:
+                await self._send(message)
+            except OSError:
+                self._send_failed()
+        else:
+            await self.send(message)
 
     async def send_json(self, data, mode="text"):
         if mode == "text":
-            await self._send_data({"type": "websocket.send", "text": json_dumps(data)})
+            message = {"type": "websocket.send", "text": json_dumps(data)}
         elif mode == "binary":
-            await self._send_data({"type": "websocket.send", "bytes": json_dumps_bytes(data)})
+            message = {"type": "websocket.send", "bytes": json_dumps_bytes(data)}
         else:
-            raise RuntimeError(_states.BAD_MODE)
-
-
+            raise RuntimeError(_states.bad_mode(mode))
+        if self._direct and self.application_state is _CONNECTED:
+            try:
+                await self._send(message)
+            except OSError:
+                self._send_failed()
+        else:
+            await self.send(message)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping, MutableMapping
 from ipaddress import AddressValueError, IPv6Address
 from operator import itemgetter
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import SplitResult, unquote, urlencode, urlsplit
 
 from . import _states
@@ -29,6 +29,7 @@ __all__ = [
     "WebSocketBase",
     "json_dumps",
     "json_dumps_bytes",
+    "json_loads",
     "parse_host_header",
     "parse_query",
 ]
@@ -209,8 +210,10 @@ class QueryParams(Mapping[str, str]):
             items = list(value)
         if kwargs:
             items = items + list(kwargs.items())
+        # Starlette keys its dict by the original keys, then makes them str:
+        # keys equal as objects (1 and True) collapse before conversion.
         self._list = [(str(k), str(v)) for k, v in items]
-        self._dict = {k: v for k, v in self._list}
+        self._dict = {str(k): str(v) for k, v in {k: v for k, v in items}.items()}
 
     def getlist(self, key: Any) -> list[str]:
         return [item_value for item_key, item_value in self._list if item_key == key]
@@ -384,6 +387,9 @@ def json_dumps(data: Any) -> str:
     return _encode(data)
 
 
+json_loads = json.loads  # ``json.loads``: the pure twin has nothing to add
+
+
 def json_dumps_bytes(data: Any) -> bytes:
     """``json_dumps(data).encode("utf-8")``: the payload of a binary frame."""
     return _encode(data).encode("utf-8")
@@ -395,7 +401,6 @@ _CONNECTING = WebSocketState.CONNECTING
 _CONNECTED = WebSocketState.CONNECTED
 _DISCONNECTED = WebSocketState.DISCONNECTED
 _RESPONSE = WebSocketState.RESPONSE
-_json_loads = json.loads
 
 
 class WebSocketBase:
@@ -406,7 +411,9 @@ class WebSocketBase:
     machine otherwise, so every error is exactly Starlette's.
     """
 
-    __slots__ = ("scope", "_receive", "_send", "client_state", "application_state", "_headers", "_url", "_query")
+    __slots__ = (
+        "scope", "_receive", "_send", "client_state", "application_state", "_headers", "_url", "_query", "_direct"
+    )
 
     def __init__(self, scope: MutableMapping[str, Any], receive: Any = None, send: Any = None) -> None:
         assert scope["type"] == "websocket"
@@ -418,6 +425,10 @@ class WebSocketBase:
         self._headers: Headers | None = None
         self._url: URL | None = None
         self._query: QueryParams | None = None
+        # Short paths only when send()/receive() are not overridden: a
+        # subclass's own send/receive must see every message, as in Starlette.
+        cls = type(self)
+        self._direct = cls.send is WebSocketBase.send and cls.receive is WebSocketBase.receive
 
     # ------------------------------------------------------ connection data
 
@@ -510,62 +521,99 @@ class WebSocketBase:
         await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
 
     # ------------------------------------------------------------ receiving
+    #
+    # While connected (and send/receive are not overridden) each method
+    # awaits the ASGI receive itself; anything else goes through
+    # _receive_data, which runs the full state machine.
 
     async def _receive_data(self) -> Any:
         """The next data message; ``WebSocketDisconnect`` on a disconnect."""
         if self.application_state is not _CONNECTED:
             raise WebSocketDisconnected(_states.NOT_CONNECTED)
-        if self.client_state is _CONNECTED:
-            message = await self._receive()
-            if message["type"] == "websocket.receive":
-                return message
-            message_type = message["type"]
-            if message_type != "websocket.disconnect":
-                raise RuntimeError(_states.expected_receive(message_type))
-            self.client_state = _DISCONNECTED
-        else:
-            message = await self.receive()
+        message = await self.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message["code"], message.get("reason"))
         return message
 
+    def _not_data(self, message: Any) -> NoReturn:
+        """Raise for a non-``websocket.receive`` message on the short path."""
+        message_type = message["type"]
+        if message_type != "websocket.disconnect":
+            raise RuntimeError(_states.expected_receive(message_type))
+        self.client_state = _DISCONNECTED
+        raise WebSocketDisconnect(message["code"], message.get("reason"))
+
     async def receive_text(self) -> str:
+        if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                self._not_data(message)
+            return message["text"]  # type: ignore[no-any-return]
         return (await self._receive_data())["text"]  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
+        if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                self._not_data(message)
+            return message["bytes"]  # type: ignore[no-any-return]
         return (await self._receive_data())["bytes"]  # type: ignore[no-any-return]
 
     async def receive_json(self, mode: str = "text") -> Any:
         if mode != "text" and mode != "binary":
-            raise RuntimeError(_states.BAD_MODE)
-        message = await self._receive_data()
+            raise RuntimeError(_states.bad_mode(mode))
+        if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                self._not_data(message)
+        else:
+            message = await self._receive_data()
         if mode == "text":
-            return _json_loads(message["text"])
-        return _json_loads(message["bytes"].decode("utf-8"))
+            return json_loads(message["text"])
+        return json_loads(message["bytes"].decode("utf-8"))
 
     # -------------------------------------------------------------- sending
+    #
+    # While connected (and send is not overridden) each method awaits the
+    # ASGI send itself; a failing send (OSError) is a 1006 disconnect, as in
+    # Starlette. Otherwise send() runs the full state machine.
 
-    async def _send_data(self, message: Any) -> None:
-        """Send a ``websocket.send`` message, short path when connected."""
-        if self.application_state is _CONNECTED:
+    def _send_failed(self) -> NoReturn:
+        """Called inside ``except OSError``: mark closed, raise 1006."""
+        self.application_state = _DISCONNECTED
+        raise WebSocketDisconnect(code=1006)
+
+    async def send_text(self, data: str) -> None:
+        message = {"type": "websocket.send", "text": data}
+        if self._direct and self.application_state is _CONNECTED:
             try:
                 await self._send(message)
             except OSError:
-                self.application_state = _DISCONNECTED
-                raise WebSocketDisconnect(code=1006)
+                self._send_failed()
         else:
             await self.send(message)
 
-    async def send_text(self, data: str) -> None:
-        await self._send_data({"type": "websocket.send", "text": data})
-
     async def send_bytes(self, data: bytes) -> None:
-        await self._send_data({"type": "websocket.send", "bytes": data})
+        message = {"type": "websocket.send", "bytes": data}
+        if self._direct and self.application_state is _CONNECTED:
+            try:
+                await self._send(message)
+            except OSError:
+                self._send_failed()
+        else:
+            await self.send(message)
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
         if mode == "text":
-            await self._send_data({"type": "websocket.send", "text": _encode(data)})
+            message = {"type": "websocket.send", "text": _encode(data)}
         elif mode == "binary":
-            await self._send_data({"type": "websocket.send", "bytes": _encode(data).encode("utf-8")})
+            message = {"type": "websocket.send", "bytes": _encode(data).encode("utf-8")}
         else:
-            raise RuntimeError(_states.BAD_MODE)
+            raise RuntimeError(_states.bad_mode(mode))
+        if self._direct and self.application_state is _CONNECTED:
+            try:
+                await self._send(message)
+            except OSError:
+                self._send_failed()
+        else:
+            await self.send(message)

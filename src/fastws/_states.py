@@ -35,15 +35,31 @@ RECEIVE_AFTER_DISCONNECT = 'Cannot call "receive" once a disconnect message has 
 SEND_AFTER_CLOSE = 'Cannot call "send" once a close message has been sent.'
 
 
+# Starlette tests message types and modes for membership in set literals, so
+# an unhashable one raises TypeError before its RuntimeError. The helpers
+# below are only called on the error path and hash the same way first.
+_ACCEPT_TYPES = frozenset({"websocket.accept", "websocket.close", "websocket.http.response.start"})
+_SEND_TYPES = frozenset({"websocket.send", "websocket.close"})
+_RECEIVE_TYPES = frozenset({"websocket.receive", "websocket.disconnect"})
+_MODES = frozenset({"text", "binary"})
+
+
+def bad_mode(mode: object) -> str:
+    mode in _MODES  # noqa: B015 - TypeError for an unhashable mode, as Starlette
+    return BAD_MODE
+
+
 def expected_connect(message_type: object) -> str:
     return f'Expected ASGI message "websocket.connect", but got {message_type!r}'
 
 
 def expected_receive(message_type: object) -> str:
+    message_type in _RECEIVE_TYPES  # noqa: B015
     return f'Expected ASGI message "websocket.receive" or "websocket.disconnect", but got {message_type!r}'
 
 
 def expected_accept(message_type: object) -> str:
+    message_type in _ACCEPT_TYPES  # noqa: B015
     return (
         'Expected ASGI message "websocket.accept", "websocket.close" or "websocket.http.response.start", '
         f"but got {message_type!r}"
@@ -51,6 +67,7 @@ def expected_accept(message_type: object) -> str:
 
 
 def expected_send(message_type: object) -> str:
+    message_type in _SEND_TYPES  # noqa: B015
     return f'Expected ASGI message "websocket.send" or "websocket.close", but got {message_type!r}'
 
 
@@ -83,3 +100,31 @@ def as_raw_headers(headers: object) -> object:
         )
         for key, value in headers.items()
     ]
+
+
+class _Probe:
+    @property
+    def attribute(self) -> None:
+        return None
+
+
+def _read_only_template(action: str) -> str:
+    probe = _Probe()
+    try:
+        if action == "set":
+            probe.attribute = None  # type: ignore[misc]
+        else:
+            del probe.attribute  # type: ignore[misc]
+    except AttributeError as exc:
+        return str(exc).replace("'attribute'", "{name!r}").replace("'_Probe'", "{owner!r}")
+    raise AssertionError("a read-only property accepted a write")  # pragma: no cover
+
+
+_NO_SETTER = _read_only_template("set")
+_NO_DELETER = _read_only_template("delete")
+
+
+def read_only(owner: object, name: str, action: str = "set") -> AttributeError:
+    """The AttributeError this Python gives for writing a read-only property."""
+    template = _NO_SETTER if action == "set" else _NO_DELETER
+    return AttributeError(template.format(name=name, owner=type(owner).__name__))

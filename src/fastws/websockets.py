@@ -14,7 +14,7 @@ state, ``url_for``, the iterators and denial responses.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -33,21 +33,6 @@ __all__ = [
     "WebSocketDisconnected",
     "WebSocketState",
 ]
-
-
-class _computed_once:
-    """A lazily computed attribute, stored on the instance after first use."""
-
-    def __init__(self, compute: Callable[[Any], Any]) -> None:
-        self.compute = compute
-        self.name = compute.__name__
-        self.__doc__ = compute.__doc__
-
-    def __get__(self, obj: Any, cls: Any = None) -> Any:
-        if obj is None:
-            return self
-        value = obj.__dict__[self.name] = self.compute(obj)
-        return value
 
 
 class WebSocketMethods(Mapping[str, Any]):
@@ -74,9 +59,11 @@ class WebSocketMethods(Mapping[str, Any]):
     def app(self) -> Any:
         return self.scope["app"]
 
-    @_computed_once
+    @property
     def base_url(self) -> Any:
         """The URL of the application root, without query."""
+        if hasattr(self, "_base_url"):
+            return self._base_url
         base_url_scope = dict(self.scope)
         # Inside a Mount the app's own root path still anchors url_for.
         app_root_path = base_url_scope.get("app_root_path", base_url_scope.get("root_path", ""))
@@ -86,20 +73,23 @@ class WebSocketMethods(Mapping[str, Any]):
         base_url_scope["path"] = path
         base_url_scope["query_string"] = b""
         base_url_scope["root_path"] = app_root_path
-        return type(self.url)(scope=base_url_scope)  # type: ignore[attr-defined]
+        self._base_url = type(self.url)(scope=base_url_scope)  # type: ignore[attr-defined]
+        return self._base_url
 
     @property
     def path_params(self) -> dict[str, Any]:
         path_params: dict[str, Any] = self.scope.get("path_params", {})
         return path_params
 
-    @_computed_once
+    @property
     def cookies(self) -> dict[str, str]:
         """Cookies sent with the handshake."""
-        cookies: dict[str, str] = {}
-        for header in self.headers.getlist("cookie"):  # type: ignore[attr-defined]
-            cookies.update(cookie_parser(header))
-        return cookies
+        if not hasattr(self, "_cookies"):
+            cookies: dict[str, str] = {}
+            for header in self.headers.getlist("cookie"):  # type: ignore[attr-defined]
+                cookies.update(cookie_parser(header))
+            self._cookies = cookies
+        return self._cookies
 
     @property
     def client(self) -> Address | None:
@@ -126,11 +116,13 @@ class WebSocketMethods(Mapping[str, Any]):
         assert "user" in self.scope, "AuthenticationMiddleware must be installed to access request.user"
         return self.scope["user"]
 
-    @_computed_once
+    @property
     def state(self) -> State:
         """Per-connection state, stored in ``scope["state"]``."""
-        self.scope.setdefault("state", {})
-        return State(self.scope["state"])
+        if not hasattr(self, "_state"):
+            self.scope.setdefault("state", {})
+            self._state = State(self.scope["state"])
+        return self._state
 
     def url_for(self, name: str, /, **path_params: Any) -> Any:
         provider = self.scope.get("router") or self.scope.get("app")
