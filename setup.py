@@ -54,11 +54,15 @@ def _extensions() -> list:
         Extension(name, [source], extra_compile_args=["-O3"] if os.name != "nt" else [])
         for name, source in EXTENSIONS
     ]
-    return cythonize(
-        modules,
-        compiler_directives={"language_level": "3", "embedsignature": True},
-        quiet=True,
-    )
+    try:
+        return cythonize(
+            modules,
+            compiler_directives={"language_level": "3", "embedsignature": True},
+            quiet=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - e.g. an incompatible Cython
+        _warn(f"Cython could not translate the extension ({exc.__class__.__name__}: {exc})")
+        return []
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -31,6 +31,7 @@ from cpython.unicode cimport (
     PyUnicode_DecodeUTF8,
     PyUnicode_GET_LENGTH,
     PyUnicode_KIND,
+    PyUnicode_New,
     PyUnicode_READ,
 )
 from libc.math cimport isfinite
@@ -787,6 +788,7 @@ ctypedef struct _Buf:
     Py_ssize_t cap
     bint heap
     bint ascii
+    unsigned int maxchar  # bound of the widest string written (its kind's max)
 
 
 cdef int _grow(_Buf* b, Py_ssize_t extra) except -1:
@@ -828,83 +830,129 @@ cdef inline int _putc(_Buf* b, char c) except -1:
 cdef const char* _HEX = b"0123456789abcdef"
 
 
-cdef int _put_escaped_ascii(_Buf* b, unsigned int c) except -1:
-    cdef char esc[6]
-    if c == 34:
-        return _put(b, b'\\"', 2)
-    if c == 92:
-        return _put(b, b"\\\\", 2)
+ctypedef fused _Char:
+    unsigned char
+    unsigned short
+    unsigned int
+
+
+cdef inline Py_ssize_t _escape_into(char* o, unsigned int c) noexcept:
+    """Write the JSON escape of ASCII ``c`` (a quote, backslash or control)."""
+    o[0] = 92
+    if c == 34 or c == 92:
+        o[1] = <char>c
+        return 2
     if c == 10:
-        return _put(b, b"\\n", 2)
+        o[1] = 110
+        return 2
     if c == 13:
-        return _put(b, b"\\r", 2)
+        o[1] = 114
+        return 2
     if c == 9:
-        return _put(b, b"\\t", 2)
+        o[1] = 116
+        return 2
     if c == 8:
-        return _put(b, b"\\b", 2)
+        o[1] = 98
+        return 2
     if c == 12:
-        return _put(b, b"\\f", 2)
-    esc[0] = 92
-    esc[1] = 117
-    esc[2] = 48
-    esc[3] = 48
-    esc[4] = _HEX[(c >> 4) & 15]
-    esc[5] = _HEX[c & 15]
-    return _put(b, esc, 6)
+        o[1] = 102
+        return 2
+    o[1] = 117
+    o[2] = 48
+    o[3] = 48
+    o[4] = _HEX[(c >> 4) & 15]
+    o[5] = _HEX[c & 15]
+    return 6
+
+
+cdef inline bint _needs_escape(unsigned int c) noexcept:
+    return c < 32 or c == 34 or c == 92
+
+
+cdef Py_ssize_t _utf8_chunk(const _Char* src, Py_ssize_t n, char* o) noexcept:
+    """Encode ``n`` code points as escaped UTF-8 into ``o`` (room for 6 per
+    code point); -1 on a surrogate (not encodable: json.dumps decides)."""
+    cdef Py_ssize_t i, j = 0
+    cdef unsigned int c
+    for i in range(n):
+        c = src[i]
+        if c < 0x80:
+            if _needs_escape(c):
+                j += _escape_into(o + j, c)
+            else:
+                o[j] = <char>c
+                j += 1
+        elif c < 0x800:
+            o[j] = <char>(0xC0 | (c >> 6))
+            o[j + 1] = <char>(0x80 | (c & 0x3F))
+            j += 2
+        elif c < 0x10000:
+            if 0xD800 <= c <= 0xDFFF:
+                return -1
+            o[j] = <char>(0xE0 | (c >> 12))
+            o[j + 1] = <char>(0x80 | ((c >> 6) & 0x3F))
+            o[j + 2] = <char>(0x80 | (c & 0x3F))
+            j += 3
+        else:
+            o[j] = <char>(0xF0 | (c >> 18))
+            o[j + 1] = <char>(0x80 | ((c >> 12) & 0x3F))
+            o[j + 2] = <char>(0x80 | ((c >> 6) & 0x3F))
+            o[j + 3] = <char>(0x80 | (c & 0x3F))
+            j += 4
+    return j
+
+
+cdef enum:
+    _CHUNK = 1024  # code points encoded per capacity check
 
 
 cdef int _put_str(_Buf* b, str s) except -1:
     """Append ``s`` as a JSON string; _GIVE_UP on a lone surrogate."""
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(s)
-    cdef Py_ssize_t i, run
+    cdef Py_ssize_t i, run, start, size, written
     cdef const Py_UCS1* a
     cdef int kind
     cdef void* data
-    cdef unsigned int c  # a code point (Cython's Py_UCS4 would turn into str)
-    cdef char u[4]
     _putc(b, 34)
     if PyUnicode_IS_ASCII(s):
         a = PyUnicode_1BYTE_DATA(s)
         run = 0
         for i in range(n):
-            if a[i] < 32 or a[i] == 34 or a[i] == 92:
+            if _needs_escape(a[i]):
                 if i > run:
                     _put(b, <const char*>a + run, i - run)
-                _put_escaped_ascii(b, a[i])
+                if b.len + 6 > b.cap:
+                    _grow(b, 6)
+                b.len += _escape_into(b.data + b.len, a[i])
                 run = i + 1
         if n > run:
             _put(b, <const char*>a + run, n - run)
-        _putc(b, 34)
-        return _OK
+        return _putc(b, 34)
     b.ascii = False
     kind = PyUnicode_KIND(s)
     data = PyUnicode_DATA(s)
-    for i in range(n):
-        c = PyUnicode_READ(kind, data, i)
-        if c < 0x80:
-            if c < 32 or c == 34 or c == 92:
-                _put_escaped_ascii(b, c)
-            else:
-                _putc(b, <char>c)
-        elif c < 0x800:
-            u[0] = <char>(0xC0 | (c >> 6))
-            u[1] = <char>(0x80 | (c & 0x3F))
-            _put(b, u, 2)
-        elif c < 0x10000:
-            if 0xD800 <= c <= 0xDFFF:
-                return _GIVE_UP
-            u[0] = <char>(0xE0 | (c >> 12))
-            u[1] = <char>(0x80 | ((c >> 6) & 0x3F))
-            u[2] = <char>(0x80 | (c & 0x3F))
-            _put(b, u, 3)
+    if kind == 1:
+        b.maxchar = max(b.maxchar, 0xFF)
+    elif kind == 2:
+        b.maxchar = max(b.maxchar, 0xFFFF)
+    else:
+        b.maxchar = 0x10FFFF
+    start = 0
+    while start < n:
+        size = min(n - start, _CHUNK)
+        if b.len + 6 * size > b.cap:
+            _grow(b, 6 * size)
+        if kind == 1:
+            written = _utf8_chunk(<const unsigned char*>data + start, size, b.data + b.len)
+        elif kind == 2:
+            written = _utf8_chunk(<const unsigned short*>data + start, size, b.data + b.len)
         else:
-            u[0] = <char>(0xF0 | (c >> 18))
-            u[1] = <char>(0x80 | ((c >> 12) & 0x3F))
-            u[2] = <char>(0x80 | ((c >> 6) & 0x3F))
-            u[3] = <char>(0x80 | (c & 0x3F))
-            _put(b, u, 4)
-    _putc(b, 34)
-    return _OK
+            written = _utf8_chunk(<const unsigned int*>data + start, size, b.data + b.len)
+        if written < 0:
+            return _GIVE_UP
+        b.len += written
+        start += size
+    return _putc(b, 34)
 
 
 cdef int _put_int(_Buf* b, object o) except -1:
@@ -1148,6 +1196,50 @@ cdef int _put_container(_Buf* b, object o, int depth) except -1:
     return _putc(b, 125)
 
 
+cdef Py_ssize_t _decode_utf8_into(const unsigned char* p, Py_ssize_t n, _Char* out) noexcept:
+    """Decode UTF-8 this module wrote (so valid) into code units; count them."""
+    cdef Py_ssize_t i = 0, j = 0
+    cdef unsigned int c
+    while i < n:
+        c = p[i]
+        if c < 0x80:
+            i += 1
+        elif c < 0xE0:
+            c = ((c & 0x1F) << 6) | (p[i + 1] & 0x3F)
+            i += 2
+        elif c < 0xF0:
+            c = ((c & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F)
+            i += 3
+        else:
+            c = ((c & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F)
+            i += 4
+        out[j] = <_Char>c
+        j += 1
+    return j
+
+
+cdef str _text_of_utf8(const char* data, Py_ssize_t n, unsigned int maxchar):
+    """The str of the encoder's UTF-8 output, built once in its final kind.
+
+    ``maxchar`` is the bound of the widest input string's kind, so the
+    result's kind is the canonical one (CPython requires it).
+    """
+    cdef const unsigned char* p = <const unsigned char*>data
+    cdef Py_ssize_t i, nchars = n
+    for i in range(n):
+        if (p[i] & 0xC0) == 0x80:  # continuation bytes are not characters
+            nchars -= 1
+    text = PyUnicode_New(nchars, maxchar)
+    kind = PyUnicode_KIND(text)
+    if kind == 1:
+        _decode_utf8_into(p, n, <unsigned char*>PyUnicode_DATA(text))
+    elif kind == 2:
+        _decode_utf8_into(p, n, <unsigned short*>PyUnicode_DATA(text))
+    else:
+        _decode_utf8_into(p, n, <unsigned int*>PyUnicode_DATA(text))
+    return text
+
+
 cdef object _encode(object data, bint as_bytes):
     """Encode ``data``; ``None`` when the standard library must do it."""
     cdef char stack[_STACK_BUF]
@@ -1157,6 +1249,7 @@ cdef object _encode(object data, bint as_bytes):
     b.cap = _STACK_BUF
     b.heap = False
     b.ascii = True
+    b.maxchar = 0x7F
     try:
         try:
             if _put_value(&b, data, 0) != _OK:
@@ -1167,7 +1260,7 @@ cdef object _encode(object data, bint as_bytes):
             return PyBytes_FromStringAndSize(b.data, b.len)
         if b.ascii:
             return PyUnicode_DecodeLatin1(b.data, b.len, NULL)
-        return PyUnicode_DecodeUTF8(b.data, b.len, NULL)
+        return _text_of_utf8(b.data, b.len, b.maxchar)
     finally:
         if b.heap:
             PyMem_Free(b.data)
