@@ -39,6 +39,7 @@ from libc.string cimport memchr, memcmp, memcpy
 
 from . import _states
 from ._shared import _DEFAULT_PORTS, MutableHeadersMethods, URLMethods, bracket_ipv6
+from ._speedups_py import _url_from_scope as _url_from_any_scope
 from ._speedups_py import parse_host_header as _parse_host_by_regex
 from ._states import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
@@ -266,34 +267,42 @@ cdef Py_ssize_t _host_end(str h, Py_ssize_t n, bint* bracketed) except -2:
     return close + 1
 
 
+cdef Py_ssize_t _host_port_split(str h) except -2:
+    """Validate a latin-1 Host header; the index of its port's ``:``.
+
+    Returns -1 when invalid, the length when there is no port; an
+    out-of-range port makes the header invalid.
+    """
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(h)
+    cdef bint bracketed = False
+    cdef Py_ssize_t end = _host_end(h, n, &bracketed)
+    cdef Py_ssize_t i, first = -1
+    cdef const Py_UCS1* d = PyUnicode_1BYTE_DATA(h)
+    if end < 0 or end == n:
+        return end
+    if d[end] != 58 or end + 1 == n:  # ':' then digits
+        return -1
+    for i in range(end + 1, n):
+        if not (48 <= d[i] <= 57):
+            return -1
+        if first < 0 and d[i] != 48:
+            first = i
+    if first >= 0 and (n - first > 5 or (n - first == 5 and memcmp(d + first, b"65535", 5) > 0)):
+        return -1
+    return end
+
+
 cdef tuple _parse_host(str h):
     """``parse_host_header`` for a str."""
     if PyUnicode_KIND(h) != 1:
         # Beyond latin-1 (never in a decoded header), the regex's Unicode
         # case folding decides (it accepts e.g. KELVIN SIGN as 'k').
         return _parse_host_by_regex(h)
-    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(h)
-    cdef bint bracketed = False
-    cdef Py_ssize_t end = _host_end(h, n, &bracketed)
-    cdef Py_ssize_t i, first
-    cdef unsigned int c
+    cdef Py_ssize_t end = _host_port_split(h)
     if end < 0:
         return None
-    if end == n:
+    if end == PyUnicode_GET_LENGTH(h):
         return (h, None)
-    cdef int kind = PyUnicode_KIND(h)
-    cdef void* data = PyUnicode_DATA(h)
-    if PyUnicode_READ(kind, data, end) != 58 or end + 1 == n:  # ':' then digits
-        return None
-    first = -1
-    for i in range(end + 1, n):
-        c = PyUnicode_READ(kind, data, i)
-        if not (48 <= c <= 57):
-            return None
-        if first < 0 and c != 48:
-            first = i
-    if first >= 0 and (n - first > 5 or (n - first == 5 and h[first:] > "65535")):
-        return None
     return (h[:end], h[end + 1:])
 
 
@@ -442,19 +451,64 @@ class MutableHeaders(MutableHeadersMethods, Headers):
 # ----------------------------------------------------------------- QueryParams
 
 
-cdef class QueryParams:
-    """An immutable multidict of query parameters (last value wins)."""
+cdef object _scan_query(const Py_UCS1* s, Py_ssize_t n, str key, bint every):
+    """Look ``key`` up in an ASCII query string without parsing all of it.
 
-    cdef public dict _dict
-    cdef public list _list
+    Returns the last value (``None`` if absent) or, with ``every``, the list
+    of all values: what ``dict(pairs)[key]`` and the multidict's ``getlist``
+    give on ``_parse_ascii_query``'s pairs.
+    """
+    cdef Py_ssize_t start = 0, end, eq, name_end, last_start = -1, last_end = -1
+    cdef Py_ssize_t kn = PyUnicode_GET_LENGTH(key)
+    cdef bint key_ascii = PyUnicode_IS_ASCII(key), match
+    cdef const Py_UCS1* kb = PyUnicode_1BYTE_DATA(key) if key_ascii else NULL
+    cdef list found = [] if every else None
+    while start <= n:
+        end = start
+        eq = -1
+        while end < n and s[end] != 38:  # '&'
+            if eq < 0 and s[end] == 61:  # '='
+                eq = end
+            end += 1
+        if end > start:
+            name_end = end if eq < 0 else eq
+            if memchr(s + start, 37, name_end - start) == NULL and memchr(s + start, 43, name_end - start) == NULL:
+                match = key_ascii and kn == name_end - start and memcmp(s + start, kb, kn) == 0
+            else:
+                match = _unquote_plus_ascii(s + start, name_end - start) == key
+            if match:
+                if eq < 0:
+                    last_start = last_end = end
+                else:
+                    last_start = eq + 1
+                    last_end = end
+                if every:
+                    found.append(_unquote_plus_ascii(s + last_start, last_end - last_start))
+        start = end + 1
+    if every:
+        return found
+    if last_start < 0:
+        return None
+    return _unquote_plus_ascii(s + last_start, last_end - last_start)
+
+
+cdef class QueryParams:
+    """An immutable multidict of query parameters (last value wins).
+
+    Built from a scope's ASCII ``query_string``, it keeps the bytes and
+    answers ``[key]``, ``get``, ``in`` and ``getlist`` for str keys by
+    scanning them; anything else parses them once, into the same pairs.
+    """
+
+    cdef bytes _raw  # an ASCII query string not parsed yet, or None
+    cdef dict _dict_
+    cdef list _list_
 
     def __init__(self, *args, **kwargs):
         if not kwargs and len(args) == 1 and PyBytes_CheckExact(args[0]) and _is_ascii_bytes(args[0]):
-            # The scope's query_string: parse the bytes in place (latin-1
-            # decoding of ASCII is the identity).
-            self._dict = {}
-            self._list = _parse_ascii_query(
-                <const Py_UCS1*>PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), self._dict)
+            # The scope's query_string (latin-1 decoding of ASCII is the
+            # identity): parsed on demand.
+            self._raw = args[0]
             return
         assert len(args) < 2, "Too many arguments."
         value = args[0] if args else []
@@ -473,18 +527,44 @@ cdef class QueryParams:
         if kwargs:
             items = items + list(kwargs.items())
         if (type(value) is str or type(value) is bytes) and not kwargs:
-            self._list = items  # parse_query gives exact str pairs already
-            self._dict = {k: v for k, v in items}
+            self._list_ = items  # parse_query gives exact str pairs already
+            self._dict_ = {k: v for k, v in items}
         else:
             # Starlette keys its dict by the original keys, then makes them
             # str: keys equal as objects (1 and True) collapse before that.
-            self._list = [(str(k), str(v)) for k, v in items]
-            self._dict = {str(k): str(v) for k, v in {k: v for k, v in items}.items()}
+            self._list_ = [(str(k), str(v)) for k, v in items]
+            self._dict_ = {str(k): str(v) for k, v in {k: v for k, v in items}.items()}
+
+    cdef int _parse(self) except -1:
+        if self._raw is not None:
+            self._dict_ = {}
+            self._list_ = _parse_ascii_query(
+                <const Py_UCS1*>PyBytes_AS_STRING(self._raw), PyBytes_GET_SIZE(self._raw), self._dict_)
+            self._raw = None
+        return 0
+
+    cdef object _scan(self, key, bint every):
+        return _scan_query(<const Py_UCS1*>PyBytes_AS_STRING(self._raw), PyBytes_GET_SIZE(self._raw), key, every)
+
+    @property
+    def _dict(self):
+        self._parse()
+        return self._dict_
+
+    @property
+    def _list(self):
+        self._parse()
+        return self._list_
 
     def getlist(self, key):
+        if self._raw is not None and PyUnicode_CheckExact(key):
+            return self._scan(key, True)
         return [item_value for item_key, item_value in self._list if item_key == key]
 
     def get(self, key, default=None):
+        if self._raw is not None and PyUnicode_CheckExact(key):
+            value = self._scan(key, False)
+            return default if value is None else value
         return self._dict.get(key, default)
 
     def keys(self):
@@ -500,9 +580,16 @@ cdef class QueryParams:
         return list(self._list)
 
     def __getitem__(self, key):
+        if self._raw is not None and PyUnicode_CheckExact(key):
+            value = self._scan(key, False)
+            if value is None:
+                raise KeyError(key)
+            return value
         return self._dict[key]
 
     def __contains__(self, key):
+        if self._raw is not None and PyUnicode_CheckExact(key):
+            return self._scan(key, False) is not None
         return key in self._dict
 
     def __iter__(self):
@@ -589,7 +676,11 @@ cdef tuple _url_from_scope(scope):
     hostname, port)`` when those are exactly what ``urlsplit(url)`` would
     give (``hostname``/``port`` may be ``_UNKNOWN``), else ``None``.
     """
-    cdef dict fields = scope if type(scope) is dict else dict(scope)
+    if type(scope) is not dict:
+        # Any other mapping is read through its own get/[] methods, as in
+        # Starlette: the pure twin does exactly that.
+        return _url_from_any_scope(scope), None
+    cdef dict fields = scope
     scheme = fields.get("scheme", "http")
     server = fields.get("server", None)
     path = fields["path"]
@@ -606,25 +697,33 @@ cdef tuple _url_from_scope(scope):
 
     cdef bint plain = scheme == "ws" or scheme == "wss" or scheme == "http" or scheme == "https"
     hostname = port_value = _UNKNOWN
-    parsed = None if host_header is None else _parse_host(host_header)
-    if parsed is not None:
-        host, port = parsed
-        netloc = host if port is None else f"{host}:{port}"
-        if host[0] == "[":
-            plain = False
+    netloc = None
+    if host_header is not None:
+        if PyUnicode_KIND(host_header) == 1:
+            end = _host_port_split(host_header)
+            if end >= 0:
+                netloc = host_header  # host[:port], valid as it stands
+                n = PyUnicode_GET_LENGTH(host_header)
+                if PyUnicode_1BYTE_DATA(host_header)[0] == 91:  # '[': urlsplit decides
+                    plain = False
+                elif end == n:
+                    hostname = _lower_host(host_header)
+                    port_value = None
+                else:
+                    hostname = _lower_host(host_header[:end])
+                    if n - end - 1 <= 5:  # longer: leading zeros, .port parses it
+                        port_value = _port_number(host_header[end + 1:])
         else:
-            hostname = _lower_host(host)
-            if port is None:
-                port_value = None
-            elif PyUnicode_GET_LENGTH(port) <= 5:
-                port_value = _port_number(port)
-    elif server is not None:
+            parsed = _parse_host_by_regex(host_header)
+            if parsed is not None:
+                host, port = parsed
+                netloc = host if port is None else f"{host}:{port}"
+                plain = False
+    if netloc is None and server is not None:
         host, port = server
         plain = plain and _plain_host(host)
         host = bracket_ipv6(host)
         netloc = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    else:
-        netloc = None
 
     cdef str query
     if PyBytes_CheckExact(query_string):
