@@ -1,0 +1,89 @@
+"""Turn a pytest-benchmark JSON file into the README's Markdown table.
+
+    python -m pytest bench/ --benchmark-json=bench/results/micro.json
+    python -m bench.table bench/results/micro.json
+
+One row per operation group; medians for Starlette, fastws compiled and
+fastws pure (all from the same run), and each fastws figure as a speedup
+over Starlette.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+IMPLEMENTATIONS = ["starlette", "fastws-compiled", "fastws-pure"]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _format_time(seconds: float) -> str:
+    if seconds < 1e-6:
+        return f"{seconds * 1e9:.0f} ns"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.2f} µs"
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def medians(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """``{group: {implementation: median seconds}}``."""
+    table: dict[str, dict[str, float]] = {}
+    for bench in results["benchmarks"]:
+        implementation = next(
+            (impl for impl in IMPLEMENTATIONS if f"[{impl}" in bench["name"] or f"-{impl}]" in bench["name"]),
+            None,
+        )
+        if implementation is None:
+            continue
+        table.setdefault(bench["group"], {})[implementation] = bench["stats"]["median"]
+    return table
+
+
+def render(results: dict[str, Any]) -> str:
+    machine = results.get("machine_info", {})
+    date = results.get("datetime", "")[:10]
+    lines = [
+        f"Measured {date} on {_cpu_model()} ({machine.get('python_implementation', '')} "
+        f"{machine.get('python_version', '')}); medians of one run, side by side.",
+        "",
+        "| operation | Starlette | fastws compiled | fastws pure |",
+        "|---|---:|---:|---:|",
+    ]
+    for group, row in sorted(medians(results).items()):
+        base = row.get("starlette")
+        cells = [_format_time(base) if base else "-"]
+        for implementation in IMPLEMENTATIONS[1:]:
+            value = row.get(implementation)
+            if value is None:
+                cells.append("-")
+            elif base:
+                cells.append(f"{_format_time(value)} (**{base / value:.1f}x**)")
+            else:
+                cells.append(_format_time(value))
+        lines.append(f"| {group} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    print(render(json.loads(Path(args[0]).read_text())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
