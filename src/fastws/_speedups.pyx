@@ -1098,30 +1098,56 @@ cdef inline bint _is_decimal_of(long long m, int k, double a) noexcept:
     return 0 < m < 9007199254740992LL and <double>m / _POW10[k] == a
 
 
+cdef const char* _DIGIT_PAIRS = (
+    b"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    b"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    b"8081828384858687888990919293949596979899"
+)
+
+
+cdef int _digits_of(unsigned long long v, char* end) noexcept:
+    """Write the decimal digits of ``v`` > 0 so they end at ``end``; count them."""
+    cdef int n = 0
+    cdef unsigned long long q
+    cdef unsigned int r
+    while v >= 100:
+        q = v // 100
+        r = <unsigned int>(v - q * 100)
+        end[-n - 1] = _DIGIT_PAIRS[2 * r + 1]
+        end[-n - 2] = _DIGIT_PAIRS[2 * r]
+        n += 2
+        v = q
+    if v >= 10:
+        end[-n - 1] = _DIGIT_PAIRS[2 * v + 1]
+        end[-n - 2] = _DIGIT_PAIRS[2 * v]
+        return n + 2
+    end[-n - 1] = <char>(48 + v)
+    return n + 1
+
+
 cdef Py_ssize_t _shortest_fixed(double a, char* out) noexcept:
     """``repr(a)`` for a positive float in [1e-4, 2**53) when cheaply provable.
 
-    ``repr`` prints the shortest decimal that parses back to ``a``. A
-    15-significant-digit decimal that parses back is unique (DBL_DIG), so
-    when the nearest one does, it is that decimal with trailing zeros
+    ``repr`` prints the shortest decimal that parses back to ``a``. A decimal
+    of at most 15 significant digits that parses back is unique (DBL_DIG),
+    so when the nearest one does, it is that decimal with trailing zeros
     dropped. Otherwise the 16-digit neighbours are tried and used only when
     exactly one parses back. Writes the fixed-notation text and returns its
     length, or returns 0 to let ``PyOS_double_to_string`` decide.
     """
-    cdef int e = -3, k, hits, delta, ndigits, i, pos
+    cdef int e = -3, k, hits, delta, ndigits, i, pos, first, last
     cdef long long m, found = 0
-    cdef char digits[20]
+    cdef char digits[24]
     if not (1e-4 <= a < 9007199254740992.0):
         return 0
-    # e: digits before the point (a in [10**(e-1), 10**e)); e >= -3 here
+    # e: digits before the point (a in [10**(e-1), 10**e)), give or take
+    # one: the checks below do not depend on it being exact.
     while e < 16 and (a >= _POW10[e] if e >= 0 else a * _POW10[-e] >= 1.0):
         e += 1
     k = 15 - e
-    if k > 22:
-        return 0
-    if k >= 0:
+    if 0 <= k <= 22:
         m = <long long>(a * _POW10[k] + 0.5)
-        if _is_decimal_of(m, k, a):
+        if m < 1000000000000000LL and _is_decimal_of(m, k, a):
             found = m
     if found == 0:
         k += 1
@@ -1135,14 +1161,13 @@ cdef Py_ssize_t _shortest_fixed(double a, char* out) noexcept:
                 found = m + delta
         if hits != 1:
             return 0
-    while k > 0 and found % 10 == 0:
-        found //= 10
+    ndigits = _digits_of(<unsigned long long>found, digits + 24)
+    last = 24  # the digits are digits[last - ndigits:last]
+    while k > 0 and digits[last - 1] == 48:  # drop trailing zeros of the fraction
+        last -= 1
+        ndigits -= 1
         k -= 1
-    ndigits = 0
-    while found:
-        digits[19 - ndigits] = <char>(48 + found % 10)
-        found //= 10
-        ndigits += 1
+    first = last - ndigits
     pos = 0
     if ndigits <= k:
         out[0] = 48
@@ -1151,21 +1176,18 @@ cdef Py_ssize_t _shortest_fixed(double a, char* out) noexcept:
         for i in range(k - ndigits):
             out[pos] = 48
             pos += 1
-        for i in range(ndigits):
-            out[pos] = digits[20 - ndigits + i]
-            pos += 1
+        memcpy(out + pos, digits + first, ndigits)
+        pos += ndigits
     else:
-        for i in range(ndigits - k):
-            out[pos] = digits[20 - ndigits + i]
-            pos += 1
+        memcpy(out, digits + first, ndigits - k)
+        pos = ndigits - k
         out[pos] = 46
         pos += 1
         if k == 0:
             out[pos] = 48
             pos += 1
-        for i in range(ndigits - k, ndigits):
-            out[pos] = digits[20 - ndigits + i]
-            pos += 1
+        memcpy(out + pos, digits + last - k, k)
+        pos += k
     return pos
 
 
