@@ -78,7 +78,7 @@ class URLMethods:
             kwargs["netloc"] = netloc
 
         components = self.components._replace(**kwargs)  # type: ignore[attr-defined]
-        return self.__class__(components.geturl())
+        return self.__class__(components.geturl())  # type: ignore[call-arg]
 
     def include_query_params(self, **kwargs: Any) -> Any:
         """Return a copy with these query parameters set (others kept)."""

@@ -300,6 +300,7 @@ class URL(URLMethods, str):
 
     __slots__ = ("_components",)
 
+    _components: SplitResult
     _parse_query = staticmethod(parse_query)
 
     def __new__(cls, url: str = "", scope: Mapping[str, Any] | None = None, **components: Any) -> URL:
@@ -311,9 +312,6 @@ class URL(URLMethods, str):
             assert not url, 'Cannot set both "url" and "**components".'
             url = URL("").replace(**components).components.geturl()
         return str.__new__(cls, url)
-
-    def __init__(self, url: str = "", scope: Mapping[str, Any] | None = None, **components: Any) -> None:
-        pass
 
     @property
     def components(self) -> SplitResult:
@@ -604,6 +602,7 @@ class WebSocketBase:
             await self.send(message)
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
+        message: dict[str, Any]
         if mode == "text":
             message = {"type": "websocket.send", "text": _encode(data)}
         elif mode == "binary":

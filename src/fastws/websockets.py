@@ -39,6 +39,9 @@ class WebSocketMethods(Mapping[str, Any]):
     """The cold half of ``WebSocket``, over a twin's ``WebSocketBase``."""
 
     scope: Scope
+    _base_url: Any
+    _cookies: dict[str, str]
+    _state: State
 
     # ------------------------------------------------------------ the scope
 
