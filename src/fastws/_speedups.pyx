@@ -889,6 +889,7 @@ ctypedef struct _Buf:
     bint heap
     bint ascii
     unsigned int maxchar  # bound of the widest string written (its kind's max)
+    Py_ssize_t cont  # UTF-8 continuation bytes written: len - characters
 
 
 cdef int _grow(_Buf* b, Py_ssize_t extra) except -1:
@@ -969,10 +970,11 @@ cdef inline bint _needs_escape(unsigned int c) noexcept:
     return c < 32 or c == 34 or c == 92
 
 
-cdef Py_ssize_t _utf8_chunk(const _Char* src, Py_ssize_t n, char* o) noexcept:
+cdef Py_ssize_t _utf8_chunk(const _Char* src, Py_ssize_t n, char* o, Py_ssize_t* cont) noexcept:
     """Encode ``n`` code points as escaped UTF-8 into ``o`` (room for 6 per
-    code point); -1 on a surrogate (not encodable: json.dumps decides)."""
-    cdef Py_ssize_t i, j = 0
+    code point); -1 on a surrogate (not encodable: json.dumps decides).
+    Adds the continuation bytes written to ``cont`` (bytes - characters)."""
+    cdef Py_ssize_t i, j = 0, extra = 0
     cdef unsigned int c
     for i in range(n):
         c = src[i]
@@ -986,6 +988,7 @@ cdef Py_ssize_t _utf8_chunk(const _Char* src, Py_ssize_t n, char* o) noexcept:
             o[j] = <char>(0xC0 | (c >> 6))
             o[j + 1] = <char>(0x80 | (c & 0x3F))
             j += 2
+            extra += 1
         elif c < 0x10000:
             if 0xD800 <= c <= 0xDFFF:
                 return -1
@@ -993,12 +996,15 @@ cdef Py_ssize_t _utf8_chunk(const _Char* src, Py_ssize_t n, char* o) noexcept:
             o[j + 1] = <char>(0x80 | ((c >> 6) & 0x3F))
             o[j + 2] = <char>(0x80 | (c & 0x3F))
             j += 3
+            extra += 2
         else:
             o[j] = <char>(0xF0 | (c >> 18))
             o[j + 1] = <char>(0x80 | ((c >> 12) & 0x3F))
             o[j + 2] = <char>(0x80 | ((c >> 6) & 0x3F))
             o[j + 3] = <char>(0x80 | (c & 0x3F))
             j += 4
+            extra += 3
+    cont[0] += extra
     return j
 
 
@@ -1049,11 +1055,11 @@ cdef int _put_str(_Buf* b, str s) except -1:
         if b.len + 6 * size > b.cap:
             _grow(b, 6 * size)
         if kind == 1:
-            written = _utf8_chunk(<const unsigned char*>data + start, size, b.data + b.len)
+            written = _utf8_chunk(<const unsigned char*>data + start, size, b.data + b.len, &b.cont)
         elif kind == 2:
-            written = _utf8_chunk(<const unsigned short*>data + start, size, b.data + b.len)
+            written = _utf8_chunk(<const unsigned short*>data + start, size, b.data + b.len, &b.cont)
         else:
-            written = _utf8_chunk(<const unsigned int*>data + start, size, b.data + b.len)
+            written = _utf8_chunk(<const unsigned int*>data + start, size, b.data + b.len, &b.cont)
         if written < 0:
             return _GIVE_UP
         b.len += written
@@ -1324,16 +1330,19 @@ cdef int _put_container(_Buf* b, object o, int depth) except -1:
     return _putc(b, 125)
 
 
-cdef Py_ssize_t _decode_utf8_into(const unsigned char* p, Py_ssize_t n, _Char* out) noexcept:
-    """Decode UTF-8 this module wrote (so valid) into code units; count them."""
+cdef Py_ssize_t _decode_utf8_into(const unsigned char* p, Py_ssize_t n, _Char* out, Py_ssize_t room) noexcept:
+    """Decode UTF-8 this module wrote (so valid) into at most ``room`` code
+    units; return how many it wrote (-1 if they did not fit)."""
     cdef Py_ssize_t i = 0, j = 0, k
     cdef unsigned int c
     cdef uint64_t word
     while i < n:
+        if j >= room:
+            return -1
         c = p[i]
         if c < 0x80:
             # ASCII runs, eight bytes at a time
-            while i + 8 <= n:
+            while i + 8 <= n and j + 8 <= room:
                 memcpy(&word, p + i, 8)
                 if word & 0x8080808080808080ULL:
                     break
@@ -1343,6 +1352,8 @@ cdef Py_ssize_t _decode_utf8_into(const unsigned char* p, Py_ssize_t n, _Char* o
                 j += 8
             if i >= n:
                 break
+            if j >= room:
+                return -1
             c = p[i]
             if c >= 0x80:
                 continue
@@ -1361,34 +1372,25 @@ cdef Py_ssize_t _decode_utf8_into(const unsigned char* p, Py_ssize_t n, _Char* o
     return j
 
 
-cdef str _text_of_utf8(const char* data, Py_ssize_t n, unsigned int maxchar):
-    """The str of the encoder's UTF-8 output, built once in its final kind.
+cdef str _text_of_utf8(const char* data, Py_ssize_t n, Py_ssize_t nchars, unsigned int maxchar):
+    """The str of the encoder's UTF-8 output (``nchars`` characters), built
+    once in its final kind.
 
     ``maxchar`` is the bound of the widest input string's kind, so the
     result's kind is the canonical one (CPython requires it).
     """
     cdef const unsigned char* p = <const unsigned char*>data
-    cdef Py_ssize_t i = 0, nchars = n
-    cdef uint64_t word
-    # Continuation bytes (0b10xxxxxx) are not characters: count them eight
-    # at a time (bit 7 set and bit 6 clear).
-    while i + 8 <= n:
-        memcpy(&word, p + i, 8)
-        word = (word & ~(word << 1) & 0x8080808080808080ULL) >> 7  # one 0/1 per byte
-        nchars -= <Py_ssize_t>((word * 0x0101010101010101ULL) >> 56)  # their sum
-        i += 8
-    while i < n:
-        if (p[i] & 0xC0) == 0x80:
-            nchars -= 1
-        i += 1
+    cdef Py_ssize_t written
     text = PyUnicode_New(nchars, maxchar)
     kind = PyUnicode_KIND(text)
     if kind == 1:
-        _decode_utf8_into(p, n, <unsigned char*>PyUnicode_DATA(text))
+        written = _decode_utf8_into(p, n, <unsigned char*>PyUnicode_DATA(text), nchars)
     elif kind == 2:
-        _decode_utf8_into(p, n, <unsigned short*>PyUnicode_DATA(text))
+        written = _decode_utf8_into(p, n, <unsigned short*>PyUnicode_DATA(text), nchars)
     else:
-        _decode_utf8_into(p, n, <unsigned int*>PyUnicode_DATA(text))
+        written = _decode_utf8_into(p, n, <unsigned int*>PyUnicode_DATA(text), nchars)
+    if written != nchars:  # cannot happen; never hand out a half-built str
+        raise SystemError("fastws: JSON text length mismatch")
     return text
 
 
@@ -1402,6 +1404,7 @@ cdef object _encode(object data, bint as_bytes):
     b.heap = False
     b.ascii = True
     b.maxchar = 0x7F
+    b.cont = 0
     try:
         try:
             if _put_value(&b, data, 0) != _OK:
@@ -1412,7 +1415,7 @@ cdef object _encode(object data, bint as_bytes):
             return PyBytes_FromStringAndSize(b.data, b.len)
         if b.ascii:
             return PyUnicode_DecodeLatin1(b.data, b.len, NULL)
-        return _text_of_utf8(b.data, b.len, b.maxchar)
+        return _text_of_utf8(b.data, b.len, b.len - b.cont, b.maxchar)
     finally:
         if b.heap:
             PyMem_Free(b.data)
