@@ -11,6 +11,7 @@ over Starlette.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from pathlib import Path
@@ -54,9 +55,10 @@ def medians(results: dict[str, Any]) -> dict[str, dict[str, float]]:
 def render(results: dict[str, Any]) -> str:
     machine = results.get("machine_info", {})
     date = results.get("datetime", "")[:10]
+    cores = machine.get("cpu", {}).get("count") or os.cpu_count()
     lines = [
-        f"Measured {date} on {_cpu_model()} ({machine.get('python_implementation', '')} "
-        f"{machine.get('python_version', '')}); medians of one run, side by side.",
+        f"Measured {date} on {_cpu_model()}, {cores} cores, {machine.get('python_implementation', '')} "
+        f"{machine.get('python_version', '')}; medians of one run, side by side (speedup over Starlette).",
         "",
         "| operation | Starlette | fastws compiled | fastws pure |",
         "|---|---:|---:|---:|",
