@@ -29,6 +29,7 @@ from cpython.unicode cimport (
     PyUnicode_DATA,
     PyUnicode_DecodeLatin1,
     PyUnicode_DecodeUTF8,
+    PyUnicode_FromKindAndData,
     PyUnicode_GET_LENGTH,
     PyUnicode_KIND,
     PyUnicode_New,
@@ -1438,40 +1439,335 @@ cpdef bytes json_dumps_bytes(data):
 
 
 
+# ------------------------------------------------------------ JSON decoding
+#
+# A native parser for valid JSON text into dict/list/str/int/float/bool/None,
+# as json.loads builds them. On anything else (invalid text, a nesting past
+# _MAX_DEPTH, a number it does not parse exactly) it gives up and json.loads
+# parses the text instead, so results and errors are always the standard
+# library's.
+
 _stdlib_loads = json.loads
-_scan_once = json.decoder.JSONDecoder().scan_once  # the C scanner
+cdef object _INVALID = object()  # the parser's "give up" marker
+cdef object _NAN = float("nan")
+cdef object _INF = float("inf")
+cdef object _NEG_INF = float("-inf")
+
+ctypedef struct _Cursor:
+    Py_ssize_t pos
+    Py_ssize_t n
+    int kind
 
 
-cdef inline Py_ssize_t _skip_json_space(str s, Py_ssize_t i, Py_ssize_t n) noexcept:
-    cdef int kind = PyUnicode_KIND(s)
-    cdef void* data = PyUnicode_DATA(s)
+cdef inline bint _is_space(unsigned int c) noexcept:
+    return c == 32 or c == 9 or c == 10 or c == 13
+
+
+cdef inline void _skip_space(const _Char* s, _Cursor* cur) noexcept:
+    while cur.pos < cur.n and _is_space(s[cur.pos]):
+        cur.pos += 1
+
+
+cdef inline bint _matches(const _Char* s, _Cursor* cur, const char* word, Py_ssize_t size) noexcept:
+    cdef Py_ssize_t i
+    if cur.pos + size > cur.n:
+        return False
+    for i in range(size):
+        if s[cur.pos + i] != <unsigned char>word[i]:
+            return False
+    cur.pos += size
+    return True
+
+
+cdef object _parse_number(const _Char* s, _Cursor* cur):
+    """A JSON number: int, or float when it has a fraction or exponent."""
+    cdef Py_ssize_t start = cur.pos, i = cur.pos, n = cur.n, digits_start
+    cdef bint negative = False, is_float = False
+    cdef unsigned long long mantissa = 0
+    cdef int ndigits = 0, frac_digits = 0, exponent = 0, exp_sign = 1, exp_digits = 0
+    cdef double value
+    if s[i] == 45:  # '-'
+        negative = True
+        i += 1
+        if i < n and s[i] == 73:  # '-Infinity'
+            cur.pos = i
+            if _matches(s, cur, b"Infinity", 8):
+                return _NEG_INF
+            return _INVALID
+    if i >= n or not (48 <= s[i] <= 57):
+        return _INVALID
+    digits_start = i
+    if s[i] == 48:  # a leading zero stands alone
+        i += 1
+    else:
+        while i < n and 48 <= s[i] <= 57:
+            if ndigits < 19:
+                mantissa = mantissa * 10 + (s[i] - 48)
+            ndigits += 1
+            i += 1
+    if i + 1 < n and s[i] == 46 and 48 <= s[i + 1] <= 57:  # '.' digit
+        is_float = True
+        i += 1
+        while i < n and 48 <= s[i] <= 57:
+            if ndigits < 19:
+                mantissa = mantissa * 10 + (s[i] - 48)
+                frac_digits += 1
+            ndigits += 1
+            i += 1
+    if i < n and (s[i] == 101 or s[i] == 69):  # 'e' / 'E'
+        cur.pos = i + 1
+        if cur.pos < n and (s[cur.pos] == 43 or s[cur.pos] == 45):
+            exp_sign = -1 if s[cur.pos] == 45 else 1
+            cur.pos += 1
+        while cur.pos < n and 48 <= s[cur.pos] <= 57:
+            if exp_digits < 6:
+                exponent = exponent * 10 + (s[cur.pos] - 48)
+            exp_digits += 1
+            cur.pos += 1
+        if exp_digits:
+            is_float = True
+            i = cur.pos
+    cur.pos = i
+    if not is_float:
+        if ndigits <= 18:
+            return -<long long>mantissa if negative else <long long>mantissa
+        return int(_slice(s, cur, digits_start - (1 if negative else 0), i))
+    # Clinger's fast path: an exact mantissa and an exact power of ten give a
+    # correctly rounded quotient or product, which is what float() returns.
+    exponent = exp_sign * exponent - frac_digits
+    if ndigits <= 15 and exp_digits <= 6 and -22 <= exponent <= 22:
+        value = <double>mantissa
+        if exponent < 0:
+            value = value / _POW10[-exponent]
+        else:
+            value = value * _POW10[exponent]
+        return -value if negative else value
+    return float(_slice(s, cur, start, i))
+
+
+cdef str _slice(const _Char* s, _Cursor* cur, Py_ssize_t start, Py_ssize_t end):
+    return PyUnicode_FromKindAndData(cur.kind, s + start, end - start)
+
+
+cdef inline int _hex4(const _Char* s, Py_ssize_t i) noexcept:
+    """The value of four hex digits at ``s[i:i+4]``, or -1."""
+    cdef int value = 0, d, k
     cdef unsigned int c
+    for k in range(4):
+        c = s[i + k]
+        if 48 <= c <= 57:
+            d = c - 48
+        elif 97 <= c <= 102:
+            d = c - 87
+        elif 65 <= c <= 70:
+            d = c - 55
+        else:
+            return -1
+        value = value * 16 + d
+    return value
+
+
+cdef object _parse_string(const _Char* s, _Cursor* cur):
+    """A JSON string; ``cur.pos`` is just past its opening quote."""
+    cdef Py_ssize_t start = cur.pos, i = cur.pos, n = cur.n, j = 0
+    cdef unsigned int c
+    cdef int u, low
+    cdef Py_UCS4* buf
     while i < n:
-        c = PyUnicode_READ(kind, data, i)
-        if c != 32 and c != 9 and c != 10 and c != 13:
+        c = s[i]
+        if c == 34:  # the closing quote, and no escapes: a plain slice
+            cur.pos = i + 1
+            return PyUnicode_FromKindAndData(cur.kind, s + start, i - start)
+        if c == 92 or c < 32:
             break
         i += 1
-    return i
+    else:
+        return _INVALID
+    if c < 32:
+        return _INVALID  # json.loads rejects raw control characters
+    # Escapes: decode into a buffer of code points.
+    buf = <Py_UCS4*>PyMem_Malloc((n - start) * sizeof(Py_UCS4) + 4)
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        i = start
+        while i < n:
+            c = s[i]
+            if c == 34:
+                cur.pos = i + 1
+                return PyUnicode_FromKindAndData(4, buf, j)
+            if c < 32:
+                return _INVALID
+            if c != 92:
+                buf[j] = c
+                j += 1
+                i += 1
+                continue
+            if i + 1 >= n:
+                return _INVALID
+            c = s[i + 1]
+            i += 2
+            if c == 34 or c == 92 or c == 47:
+                buf[j] = c
+            elif c == 110:
+                buf[j] = 10
+            elif c == 116:
+                buf[j] = 9
+            elif c == 114:
+                buf[j] = 13
+            elif c == 98:
+                buf[j] = 8
+            elif c == 102:
+                buf[j] = 12
+            elif c == 117:  # \uXXXX, joining a surrogate pair as json does
+                if i + 4 > n:
+                    return _INVALID
+                u = _hex4(s, i)
+                if u < 0:
+                    return _INVALID
+                i += 4
+                if 0xD800 <= u <= 0xDBFF and i + 6 <= n and s[i] == 92 and s[i + 1] == 117:
+                    low = _hex4(s, i + 2)
+                    if 0xDC00 <= low <= 0xDFFF:
+                        u = 0x10000 + (((u - 0xD800) << 10) | (low - 0xDC00))
+                        i += 6
+                buf[j] = u
+            else:
+                return _INVALID
+            j += 1
+        return _INVALID
+    finally:
+        PyMem_Free(buf)
+
+
+cdef object _parse_value(const _Char* s, _Cursor* cur, int depth):
+    cdef unsigned int c
+    cdef object key, value
+    cdef list items
+    cdef dict mapping
+    _skip_space(s, cur)
+    if cur.pos >= cur.n:
+        return _INVALID
+    c = s[cur.pos]
+    if c == 34:
+        cur.pos += 1
+        return _parse_string(s, cur)
+    if c == 123 or c == 91:
+        if depth >= _MAX_DEPTH:
+            return _INVALID
+        Py_EnterRecursiveCall(" while decoding a JSON document")
+        try:
+            if c == 91:
+                return _parse_array(s, cur, depth)
+            return _parse_object(s, cur, depth)
+        finally:
+            Py_LeaveRecursiveCall()
+    if c == 45 or 48 <= c <= 57:
+        return _parse_number(s, cur)
+    if c == 110:
+        return None if _matches(s, cur, b"null", 4) else _INVALID
+    if c == 116:
+        return True if _matches(s, cur, b"true", 4) else _INVALID
+    if c == 102:
+        return False if _matches(s, cur, b"false", 5) else _INVALID
+    if c == 78:
+        return _NAN if _matches(s, cur, b"NaN", 3) else _INVALID
+    if c == 73:
+        return _INF if _matches(s, cur, b"Infinity", 8) else _INVALID
+    return _INVALID
+
+
+cdef object _parse_array(const _Char* s, _Cursor* cur, int depth):
+    cdef list items = []
+    cur.pos += 1  # '['
+    _skip_space(s, cur)
+    if cur.pos < cur.n and s[cur.pos] == 93:
+        cur.pos += 1
+        return items
+    while True:
+        value = _parse_value(s, cur, depth + 1)
+        if value is _INVALID:
+            return _INVALID
+        items.append(value)
+        _skip_space(s, cur)
+        if cur.pos >= cur.n:
+            return _INVALID
+        if s[cur.pos] == 44:  # ','
+            cur.pos += 1
+        elif s[cur.pos] == 93:  # ']'
+            cur.pos += 1
+            return items
+        else:
+            return _INVALID
+
+
+cdef object _parse_object(const _Char* s, _Cursor* cur, int depth):
+    cdef dict mapping = {}
+    cur.pos += 1  # '{'
+    _skip_space(s, cur)
+    if cur.pos < cur.n and s[cur.pos] == 125:
+        cur.pos += 1
+        return mapping
+    while True:
+        _skip_space(s, cur)
+        if cur.pos >= cur.n or s[cur.pos] != 34:
+            return _INVALID
+        cur.pos += 1
+        key = _parse_string(s, cur)
+        if key is _INVALID:
+            return _INVALID
+        _skip_space(s, cur)
+        if cur.pos >= cur.n or s[cur.pos] != 58:  # ':'
+            return _INVALID
+        cur.pos += 1
+        value = _parse_value(s, cur, depth + 1)
+        if value is _INVALID:
+            return _INVALID
+        mapping[key] = value
+        _skip_space(s, cur)
+        if cur.pos >= cur.n:
+            return _INVALID
+        if s[cur.pos] == 44:
+            cur.pos += 1
+        elif s[cur.pos] == 125:  # '}'
+            cur.pos += 1
+            return mapping
+        else:
+            return _INVALID
+
+
+cdef object _parse_document(const _Char* s, _Cursor* cur):
+    value = _parse_value(s, cur, 0)
+    if value is _INVALID:
+        return _INVALID
+    _skip_space(s, cur)
+    return value if cur.pos == cur.n else _INVALID
 
 
 def json_loads(s):
-    """``json.loads(s)``: the C scanner called directly for a str.
+    """``json.loads(s)``, parsed natively for a str.
 
-    The whitespace around the value is skipped here instead of by the
-    decoder's Python methods; any error defers to ``json.loads`` itself, so
-    exceptions are the standard library's, message and position included.
+    Anything the native parser does not accept (invalid text included)
+    goes to ``json.loads`` itself, so exceptions are the standard
+    library's, message and position included.
     """
-    cdef Py_ssize_t n, start, end
+    cdef _Cursor cur
+    cdef object value = _INVALID
     if PyUnicode_CheckExact(s):
-        n = PyUnicode_GET_LENGTH(s)
-        start = _skip_json_space(s, 0, n)
-        if 0 < n and start < n and PyUnicode_READ(PyUnicode_KIND(s), PyUnicode_DATA(s), 0) != 0xFEFF:
-            try:
-                value, end = _scan_once(s, start)
-            except Exception:
-                end = -1  # json.loads raises it again, outside this handler
-            if end >= 0 and _skip_json_space(s, end, n) == n:
-                return value
+        cur.pos = 0
+        cur.n = PyUnicode_GET_LENGTH(s)
+        cur.kind = PyUnicode_KIND(s)
+        try:
+            if cur.kind == 1:
+                value = _parse_document(<const unsigned char*>PyUnicode_DATA(s), &cur)
+            elif cur.kind == 2:
+                value = _parse_document(<const unsigned short*>PyUnicode_DATA(s), &cur)
+            else:
+                value = _parse_document(<const unsigned int*>PyUnicode_DATA(s), &cur)
+        except Exception:
+            value = _INVALID  # json.loads raises it again, outside this handler
+    if value is not _INVALID:
+        return value
     return _stdlib_loads(s)
 
 
