@@ -1585,17 +1585,20 @@ cdef object _parse_string(const _Char* s, _Cursor* cur):
         return _INVALID
     if c < 32:
         return _INVALID  # json.loads rejects raw control characters
-    # Escapes: decode into a buffer of code points.
+    # Escapes: find the closing quote, then decode into a buffer of code
+    # points as long as the string's text (escapes only shorten it).
+    while i < n and s[i] != 34:
+        i += 2 if s[i] == 92 else 1
+    if i >= n:
+        return _INVALID
+    n = i
     buf = <Py_UCS4*>PyMem_Malloc((n - start) * sizeof(Py_UCS4) + 4)
     if buf == NULL:
         raise MemoryError()
     try:
         i = start
-        while i < n:
+        while i < n:  # n: the closing quote
             c = s[i]
-            if c == 34:
-                cur.pos = i + 1
-                return PyUnicode_FromKindAndData(4, buf, j)
             if c < 32:
                 return _INVALID
             if c != 92:
@@ -1635,7 +1638,8 @@ cdef object _parse_string(const _Char* s, _Cursor* cur):
             else:
                 return _INVALID
             j += 1
-        return _INVALID
+        cur.pos = n + 1
+        return PyUnicode_FromKindAndData(4, buf, j)
     finally:
         PyMem_Free(buf)
 
