@@ -533,3 +533,17 @@ def test_random_bytes_fuzz_compiled_equals_pure() -> None:
         ours = url_outcome(lambda: compiled.URL(scope=s))
         assert ours == url_outcome(lambda: pure.URL(scope=s)), s
         assert ours == url_outcome(lambda: sd.URL(scope=s)), s
+
+
+# Regression (found by fuzz/fuzz_speedups.py): the compiled twin typed these
+# arguments as exact str and rejected str subclasses with TypeError.
+class _Text(str):
+    pass
+
+
+def test_str_subclass_hosts_behave_like_starlette(twin: ModuleType) -> None:
+    assert twin.parse_host_header(_Text("a:1")) == ("a", "1")
+    scope = {"type": "websocket", "scheme": "ws", "server": (_Text("h"), 80), "headers": [], "path": "/"}
+    assert url_outcome(lambda: twin.URL(scope=scope)) == url_outcome(lambda: sd.URL(scope=scope))
+    scope["server"] = (None, 80)
+    assert url_outcome(lambda: twin.URL(scope=scope)) == url_outcome(lambda: sd.URL(scope=scope))

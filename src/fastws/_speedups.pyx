@@ -316,6 +316,8 @@ def parse_host_header(host_header):
     """
     if host_header is None:
         return None
+    if not PyUnicode_CheckExact(host_header):
+        return _parse_host_by_regex(host_header)  # str subclasses, and errors
     return _parse_host(host_header)
 
 
@@ -649,13 +651,20 @@ cdef object _port_number(str digits):
     return value
 
 
-cdef bint _plain_host(str host):
-    """A reg-name host: safe to put in a netloc without re-parsing."""
-    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(host)
+cdef bint _plain_host(object host):
+    """A reg-name host (an exact str): safe in a netloc without re-parsing."""
+    cdef Py_ssize_t i, n
+    cdef int kind
+    cdef void* data
+    if not PyUnicode_CheckExact(host):
+        return False
+    n = PyUnicode_GET_LENGTH(host)
+    kind = PyUnicode_KIND(host)
+    data = PyUnicode_DATA(host)
     if n == 0:
         return False
     for i in range(n):
-        if not _is_regname_char(host[i]):
+        if not _is_regname_char(PyUnicode_READ(kind, data, i)):
             return False
     return True
 
@@ -701,7 +710,7 @@ cdef tuple _url_from_scope(scope):
     hostname = port_value = _UNKNOWN
     netloc = None
     if host_header is not None:
-        if PyUnicode_KIND(host_header) == 1:
+        if PyUnicode_CheckExact(host_header) and PyUnicode_KIND(host_header) == 1:
             end = _host_port_split(host_header)
             if end >= 0:
                 netloc = host_header  # host[:port], valid as it stands

@@ -1,0 +1,717 @@
+#!/usr/bin/env python3
+"""Differential fuzzer: compiled ``fastws._speedups`` vs pure ``fastws._speedups_py``.
+
+How to run (from the repo root, with the package built in place)::
+
+    pip install atheris
+    python fuzz/fuzz_speedups.py -max_total_time=300            # libFuzzer flags
+    python fuzz/fuzz_speedups.py fuzz/corpus -max_total_time=300 # keep a corpus
+    python fuzz/fuzz_speedups.py fuzz/regressions/*              # replay saved inputs
+    python fuzz/fuzz_speedups.py --stress 200000 --seed 1        # no atheris:
+        # a seeded random loop over every target (add --target NAME for one;
+        # run it under ``python -X dev`` for the debug allocator and faulthandler)
+
+Each fuzz input is decoded (first byte: the target) into query strings, Host
+headers, ASGI scopes, header lists, JSON values, JSON text or raw doubles.
+Every call is made on both twins; the outcome is ``("ok", value)`` or
+``("err", exception type name)``, and any difference raises AssertionError
+(libFuzzer then writes ``crash-*`` with the input). A segfault or abort in
+the compiled module kills the process; libFuzzer also writes the input then.
+
+Coverage: ``atheris.instrument_imports`` instruments the Python twin (and a
+few stdlib functions both twins go through are instrumented with
+``instrument_func``). The compiled extension itself is not instrumented:
+that needs clang's ``-fsanitize=fuzzer-no-link`` and the atheris runtime
+built from source; its paths are steered only by the Python-side coverage
+and by the structure-aware input builders below.
+
+Without atheris, ``python fuzz/fuzz_speedups.py`` falls back to the seeded
+random/mutational loop (``--stress``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import math
+import os
+import random
+import struct
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any, Callable
+
+try:
+    if "--stress" in sys.argv:
+        raise ImportError("the seeded loop runs the modules uninstrumented")
+    import atheris
+except ImportError:  # fall back to the seeded random loop
+    atheris = None
+
+if atheris is not None:
+    with atheris.instrument_imports(include=["fastws"]):
+        from fastws import _speedups_py as PURE  # noqa: E402
+        from fastws import _speedups as COMPILED  # noqa: E402
+    import json
+    import urllib.parse
+
+    for _owner, _names in (
+        (urllib.parse, ("urlsplit", "urlunsplit", "unquote", "unquote_to_bytes", "_splitnetloc", "_check_bracketed_host")),
+        (json.decoder.JSONDecoder, ("decode", "raw_decode")),
+        (json.encoder.JSONEncoder, ("encode", "iterencode")),
+    ):
+        for _name in _names:
+            try:
+                setattr(_owner, _name, atheris.instrument_func(getattr(_owner, _name)))
+            except Exception:  # noqa: BLE001 - instrumentation is best effort
+                pass
+else:
+    from fastws import _speedups_py as PURE
+    from fastws import _speedups as COMPILED
+
+assert COMPILED.__file__.endswith(".so"), COMPILED.__file__
+
+
+# ------------------------------------------------------------ input decoding
+
+
+class Src:
+    """Reads decisions from the fuzz input; zeros once it is used up."""
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def left(self) -> int:
+        return len(self.data) - self.pos
+
+    def u8(self) -> int:
+        if self.pos >= len(self.data):
+            return 0
+        self.pos += 1
+        return self.data[self.pos - 1]
+
+    def u16(self) -> int:
+        return self.u8() | (self.u8() << 8)
+
+    def below(self, n: int) -> int:
+        if n <= 1:
+            return 0
+        if n <= 256:
+            return self.u8() % n
+        return self.u16() % n
+
+    def chance(self, per256: int) -> bool:
+        return self.u8() < per256
+
+    def pick(self, seq: Any) -> Any:
+        return seq[self.below(len(seq))]
+
+    def take(self, n: int) -> bytes:
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += len(chunk)
+        return chunk
+
+    def raw_bytes(self, limit: int) -> bytes:
+        return self.take(self.below(limit + 1))
+
+    def double(self) -> float:
+        return struct.unpack("<d", self.take(8).ljust(8, b"\0"))[0]
+
+
+QUERY_TOKENS = [
+    "a", "b", "k", "K", "x1", "&", "&", "=", "=", "==", "%", "%2", "%41", "%4a", "%zz", "%25", "%26", "%3D",
+    "%2B", "%C3%A9", "%c3", "%A9", "%ff", "%E2%82%AC", "%F0%9F%98%80", "%ED%A0%80", "%00", "+", "++", " ", "é",
+    "\xff", "€", "\U0001F600", "\ud800", "\udfff", "\x00", "\t", "\n", "#", "?", ";", "\\", "/", "~", "0", "9",
+]
+HOST_TOKENS = [
+    "a", "B", "z", "x.y", "example.com", "LOCALHOST", "0", "1", "9", "127.0.0.1", ".", "-", "_", "~", "%", "%25",
+    "!", "$", "&", "'", "(", ")", "*", "+", ",", ";", "=", ":", ":", "::", "::1", "[", "]", "[::1]", "[::]",
+    "[fe80::1%25eth0]", "[v1.a]", "[V1.a]", "[v.x]", "v", "ffff", "1:2:3:4:5:6:7:8", "::ffff:1.2.3.4", "65535",
+    "65536", "0000080", "080", "99999", "123456", "80", "443", "@", "u:p@", "/", "?", "#", "\\", " ", "\t", "\x00",
+    "é", "\xff", "\u212a", "\u0130", "\uff21", "\u0661", "\U0001F600", "\ud800",
+]
+PATH_TOKENS = [
+    "/", "/", "//", "a", "B", "?", "#", "\\", "%", "%2F", "%3F", "..", ".", ":", "@", "[", "]", ";", "=", "&",
+    " ", "\t", "\r", "\n", "\x00", "\x7f", "é", "€", "\U0001F600", "\ud800", "http:", "//x", "~", "+",
+]
+JSON_TOKENS = [
+    "{", "}", "[", "]", "\"", "\"", ":", ",", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\xa0", "\u2028", "\ufeff",
+    "true", "false", "null", "NaN", "Infinity", "-Infinity", "nan", "0", "1", "-", "-0", "01", "1.5", "1e400",
+    "-1e-400", "1E+2", ".5", "5.", "123456789012345678901234567890", "\"a\"", "\"k\":", "\\", "\\n", "\\u",
+    "\\u0041", "\\ud800", "\\udc00", "\\ud83d\\ude00", "\\x", "\\\"", "é", "\x00", "\x1f", "\ud800", "\U0001F600",
+]
+TEXT_TOKENS = QUERY_TOKENS + [
+    "\x01", "\x1f", "\x7f", "\x80", "\x9f", "\"", "\\", "\b", "\f", "\r", "\u2028", "\ufeff", "\ufffd", "\u0100",
+    "\uffff", "\U0010ffff", "\udbff\udfff", "\udc00\ud800", "\ud83d\ude00",
+]
+
+
+def text_from(src: Src, tokens: list[str], limit: int = 24) -> str:
+    mode = src.below(8)
+    if mode == 0:  # raw code points, any plane, surrogates included
+        out = []
+        for _ in range(src.below(limit + 1)):
+            kind = src.below(4)
+            if kind == 0:
+                out.append(chr(src.u8() & 0x7F))
+            elif kind == 1:
+                out.append(chr(src.u8()))
+            elif kind == 2:
+                out.append(chr(src.u16()))
+            else:
+                out.append(chr((src.u16() | (src.u8() << 16)) % 0x110000))
+        return "".join(out)
+    if mode == 1:  # raw bytes read as latin-1 (every byte a character)
+        return src.raw_bytes(limit).decode("latin-1")
+    if mode == 2:  # raw bytes read as UTF-8 where they are
+        return src.raw_bytes(limit).decode("utf-8", "surrogateescape")
+    return "".join(src.pick(tokens) for _ in range(src.below(limit + 1)))
+
+
+def to_bytes(src: Src, text: str) -> bytes:
+    how = src.below(3)
+    if how == 0:
+        return text.encode("latin-1", "replace")
+    if how == 1:
+        return text.encode("utf-8", "surrogatepass")
+    return text.encode("ascii", "ignore")
+
+
+class StrSub(str):
+    pass
+
+
+class BytesSub(bytes):
+    pass
+
+
+class IntSub(int):
+    pass
+
+
+class FloatSub(float):
+    pass
+
+
+class Color(enum.IntEnum):
+    RED = 1
+
+
+class ListSub(list):
+    pass
+
+
+class DictSub(dict):
+    pass
+
+
+def make_float(src: Src) -> float:
+    mode = src.below(8)
+    if mode == 0:
+        return src.double()
+    if mode == 1:
+        return src.pick([0.0, -0.0, math.nan, -math.nan, math.inf, -math.inf, 1e-4, 9007199254740992.0,
+                         9007199254740991.0, 1e15, 1e16, 1e22, 1e23, 5e-324, 1.7976931348623157e308, 0.1, 0.3])
+    if mode == 2:  # a short decimal, then maybe a few ulps away
+        digits = src.below(10 ** src.below(18)) if src.chance(200) else src.u16()
+        d = float(f"{digits}e{src.below(30) - 12}")
+        for _ in range(src.below(3)):
+            d = math.nextafter(d, math.inf if src.chance(128) else -math.inf)
+        return -d if src.chance(64) else d
+    if mode == 3:  # the fast path's range [1e-4, 2**53), exponent picked, mantissa raw
+        e = src.below(1076 - 1009) + 1009  # biased exponents of 2**-14 .. 2**53
+        bits = (e << 52) | (int.from_bytes(src.take(7).ljust(7, b"\0"), "little") & ((1 << 52) - 1))
+        return struct.unpack("<d", struct.pack("<Q", bits))[0]
+    if mode == 4:
+        return src.u16() / (src.u8() or 1) * 10.0 ** (src.below(40) - 20)
+    if mode == 5:
+        return float(src.u16()) + src.u8() / 256
+    return src.double()
+
+
+def make_int(src: Src) -> int:
+    mode = src.below(6)
+    if mode == 0:
+        return src.u8() - 128
+    if mode == 1:
+        return src.pick([0, -1, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 2**64, -(2**64), 2**53 + 1])
+    if mode == 2:
+        return int.from_bytes(src.take(8), "little", signed=True)
+    if mode == 3:
+        return int.from_bytes(src.take(src.below(40)), "little", signed=True)
+    if mode == 4:  # past int_max_str_digits sometimes: ValueError from both
+        return (-1 if src.chance(128) else 1) * 10 ** (src.below(4400))
+    return src.u16()
+
+
+def make_key(src: Src) -> Any:
+    kind = src.below(16)
+    if kind < 9:
+        return text_from(src, TEXT_TOKENS, 8)
+    if kind == 9:
+        return make_int(src)
+    if kind == 10:
+        return make_float(src)
+    if kind == 11:
+        return src.pick([True, False, None])
+    if kind == 12:
+        return StrSub(text_from(src, TEXT_TOKENS, 6))
+    if kind == 13:
+        return src.pick([(1,), b"k", frozenset(), Color.RED, IntSub(5), FloatSub(2.5)])
+    return src.pick(["", "a", "é", "\ud800", "\x00"])
+
+
+def make_json(src: Src, depth: int) -> Any:
+    kind = src.below(24 if depth < 12 else 14)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return src.chance(128)
+    if kind in (2, 3):
+        return make_int(src)
+    if kind in (4, 5):
+        return make_float(src)
+    if kind in (6, 7, 8, 9):
+        return text_from(src, TEXT_TOKENS, 40)
+    if kind == 10:  # long strings (chunking, heap growth)
+        return text_from(src, TEXT_TOKENS, 8) * (src.u16() % 3000)
+    if kind == 11:
+        return src.pick([StrSub("s\u00e9"), IntSub(7), FloatSub(math.nan), Color.RED, True, b"x", {1, 2},
+                         ListSub([1]), DictSub(a=1), bytearray(b"a"), object(), 1j])
+    if kind == 12:  # deep nesting around the native encoder's depth limit and beyond
+        n = src.pick([190, 199, 200, 201, 250, 900, 1100, 3000, 30000])
+        value: Any = make_json(src, 99)
+        for _ in range(n):
+            value = [value] if src.chance(200) else {"k": value}
+        return value
+    if kind == 13:  # circular
+        lst: list[Any] = [1]
+        lst.append(lst if src.chance(128) else {"x": lst})
+        return lst
+    n = src.below(6)
+    if kind in (14, 15, 16, 17):
+        return [make_json(src, depth + 1) for _ in range(n)]
+    if kind in (18, 19):
+        return tuple(make_json(src, depth + 1) for _ in range(n))
+    out: dict[Any, Any] = {}
+    for _ in range(n):
+        try:
+            out[make_key(src)] = make_json(src, depth + 1)
+        except TypeError:  # an unhashable key
+            pass
+    return out
+
+
+# ------------------------------------------------------------- comparison
+
+
+class Mismatch(AssertionError):
+    pass
+
+
+def canon(value: Any, depth: int = 0) -> Any:
+    """A comparable form: types kept, NaN equal to NaN, -0.0 apart from 0.0."""
+    if depth > 400:
+        try:
+            return ("deep", repr(value))
+        except RecursionError:
+            return ("deep", type(value).__name__)
+    t = type(value)
+    if t is float:
+        return ("float", repr(value))
+    if t in (list, tuple):
+        return (t.__name__, [canon(v, depth + 1) for v in value])
+    if t is dict:
+        return ("dict", [(canon(k, depth + 1), canon(v, depth + 1)) for k, v in value.items()])
+    if t.__name__ in ("dict_items", "dict_keys", "dict_values"):
+        return (t.__name__, [canon(v, depth + 1) for v in value])
+    if t.__name__ == "SplitResult":
+        return ("SplitResult", tuple(value))
+    if t.__name__ in ("URL", "Headers", "MutableHeaders", "QueryParams"):
+        return (t.__name__, str(value), repr(value))
+    return (t.__name__, value)
+
+
+def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
+    try:
+        return ("ok", canon(fn()))
+    except RecursionError:
+        return ("err", "RecursionError")
+    except Exception as exc:  # noqa: BLE001 - the type is what is compared
+        return ("err", type(exc).__name__)
+
+
+def same(what: str, arg: Any, call: Callable[[Any], Any]) -> None:
+    """``call(module)`` on both twins must give the same outcome."""
+    got = outcome(lambda: call(COMPILED))
+    want = outcome(lambda: call(PURE))
+    if got != want:
+        raise Mismatch(f"{what}\n  input:    {short(arg)}\n  compiled: {short(got)}\n  pure:     {short(want)}")
+
+
+_PLAIN = (str, bytes, bytearray, int, float, bool, type(None), list, tuple, dict)
+
+
+def trepr(value: Any, depth: int = 0) -> str:
+    """``repr`` that names subclasses (StrSub('a') rather than 'a')."""
+    t = type(value)
+    if depth > 50:
+        return "..."
+    if t in (list, tuple):
+        inner = ", ".join(trepr(v, depth + 1) for v in value)
+        return f"[{inner}]" if t is list else f"({inner}{',' if len(value) == 1 else ''})"
+    if t is dict:
+        return "{" + ", ".join(f"{trepr(k, depth + 1)}: {trepr(v, depth + 1)}" for k, v in value.items()) + "}"
+    if t in _PLAIN or not isinstance(value, _PLAIN):
+        return repr(value)
+    return f"{t.__name__}({t.__mro__[-2].__repr__(value)})"
+
+
+def short(value: Any) -> str:
+    try:
+        text = trepr(value)
+    except RecursionError:
+        text = repr(type(value))
+    return text if len(text) < 600 else text[:600] + f"... ({len(text)} chars)"
+
+
+# ----------------------------------------------------------------- targets
+
+
+def t_query(src: Src) -> None:
+    text = text_from(src, QUERY_TOKENS, 40)
+    qs: Any = text
+    form = src.below(6)
+    if form in (1, 2):
+        qs = to_bytes(src, text)
+    elif form == 3:
+        qs = StrSub(text)
+    same("parse_query", qs, lambda m: m.parse_query(qs))
+    try:
+        names = [k for k, _ in PURE.parse_query(text)][:4]
+    except Exception:  # noqa: BLE001
+        names = []
+    keys: list[Any] = names + [text_from(src, QUERY_TOKENS, 4) for _ in range(src.below(3))]
+    if src.chance(40):
+        keys.append(src.pick([None, 1, b"a", StrSub("a"), ("a",), "", "\ufffd"]))
+    for key in keys:
+        for op, fn in (
+            ("getitem", lambda q, k: q[k]),
+            ("get", lambda q, k: q.get(k, "<default>")),
+            ("contains", lambda q, k: k in q),
+            ("getlist", lambda q, k: q.getlist(k)),
+        ):
+            same(f"QueryParams({qs!r}).{op}({key!r})", qs, lambda m, fn=fn, key=key: fn(m.QueryParams(qs), key))
+
+        def then_items(m: Any, key: Any = key) -> Any:
+            q = m.QueryParams(qs)
+            first = outcome(lambda: q.get(key))
+            return first, list(q.items()), q.multi_items(), len(q), list(q), str(q)
+
+        same(f"QueryParams({qs!r}).get({key!r}) then items", qs, then_items)
+    same("QueryParams.items", qs, lambda m: list(m.QueryParams(qs).items()))
+    same("QueryParams views", qs, lambda m: (m.QueryParams(qs).multi_items(), list(m.QueryParams(qs).keys()),
+                                             list(m.QueryParams(qs).values()), repr(m.QueryParams(qs)),
+                                             m.QueryParams(qs) == m.QueryParams(qs)))
+    if src.chance(60):  # non-string arguments
+        items = [(make_key(src), make_key(src)) for _ in range(src.below(4))]
+        same("QueryParams(list)", items, lambda m: m.QueryParams(items).multi_items())
+        same("QueryParams(list) items", items, lambda m: list(m.QueryParams(items).items()))
+
+
+def t_host(src: Src) -> None:
+    host: Any = text_from(src, HOST_TOKENS, 12)
+    if src.chance(20):
+        host = src.pick([None, b"a", 1, StrSub("a:1"), StrSub(host)])
+    same("parse_host_header", host, lambda m: m.parse_host_header(host))
+
+
+class ScopeMapping(Mapping):
+    """A read-only non-dict mapping scope."""
+
+    def __init__(self, d: dict) -> None:
+        self._d = d
+
+    def __getitem__(self, k: Any) -> Any:
+        return self._d[k]
+
+    def __iter__(self) -> Any:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+def make_scope(src: Src) -> tuple[dict[str, Any], bool, Callable[..., Any]]:
+    """A scope builder (each call a fresh copy, so the twins share nothing)."""
+    scope: dict[str, Any] = {}
+    if not src.chance(20):
+        scope["scheme"] = src.pick(["ws", "wss", "http", "https", "ws", "wss", "WS", "ftp", "", "Http"])
+    if src.chance(170):
+        host: Any = text_from(src, HOST_TOKENS, 10)
+        if src.chance(20):
+            host = src.pick([None, 1, b"a", StrSub("h")])
+        port: Any = src.pick([80, 443, 8000, 0, None, 65535, 65536, -1, 10**20, "80", True])
+        scope["server"] = (host, port) if not src.chance(8) else [host, port, 1]
+    headers: list[Any] = []
+    for _ in range(src.below(4)):
+        key = src.pick([b"host", b"host", b"host", b"Host", b"x-h", "host", BytesSub(b"host"), bytearray(b"host")])
+        value: Any = to_bytes(src, text_from(src, HOST_TOKENS, 12))
+        if src.chance(12):
+            value = src.pick([None, "a.b", bytearray(b"a.b"), BytesSub(b"h:1"), 1])
+        item: Any = (key, value) if not src.chance(6) else src.pick([[key, value], (key,), (key, value, 1)])
+        headers.append(item)
+    if not src.chance(6):
+        scope["headers"] = headers
+    path: Any = text_from(src, PATH_TOKENS, 16)
+    if src.chance(10):
+        path = src.pick([None, b"/a", StrSub("/a?b"), 1])
+    if not src.chance(4):
+        scope["path"] = path
+    if src.chance(200):
+        qs: Any = to_bytes(src, text_from(src, QUERY_TOKENS, 16))
+        if src.chance(12):
+            qs = src.pick([bytearray(b"a=1"), "a=1", None, BytesSub(b"a=%41"), src.raw_bytes(6)])
+        scope["query_string"] = qs
+    as_mapping = src.chance(20)
+
+    def build(websocket: bool = False) -> Any:
+        fresh = dict(scope)
+        if websocket:
+            fresh["type"] = "websocket"
+        if "headers" in fresh:
+            fresh["headers"] = list(fresh["headers"])
+        return ScopeMapping(fresh) if as_mapping else fresh
+
+    return scope, as_mapping, build
+
+
+URL_PROPS = ["str", "repr", "scheme", "netloc", "path", "query", "fragment", "username", "password", "hostname",
+             "port", "components", "is_secure"]
+
+
+def url_prop(u: Any, name: str) -> Any:
+    if name == "str":
+        return str(u)
+    if name == "repr":
+        return repr(u)
+    return getattr(u, name)
+
+
+def check_url(what: str, arg: Any, make: Callable[[Any], Any], src: Src) -> None:
+    same(what, arg, make)
+    for name in URL_PROPS:  # each property on a fresh instance
+        same(f"{what}.{name}", arg, lambda m, name=name: url_prop(make(m), name))
+    order = URL_PROPS[:]
+    random.Random(src.u8()).shuffle(order)
+
+    def all_props(m: Any) -> Any:  # all of them, in some order, on one instance
+        u = make(m)
+        return [outcome(lambda name=name: url_prop(u, name)) for name in order]
+
+    same(f"{what} props {order}", arg, all_props)
+    if src.chance(60):
+        kw = src.pick([{"port": 81}, {"hostname": "h"}, {"path": "/p"}, {"query": "a=1"}, {"username": "u"}])
+        same(f"{what}.replace({kw})", arg, lambda m: str(make(m).replace(**kw)))
+        same(f"{what}.include_query_params", arg, lambda m: str(make(m).include_query_params(a="1 2")))
+        same(f"{what}.remove_query_params", arg, lambda m: str(make(m).remove_query_params("a")))
+
+
+def t_url(src: Src) -> None:
+    scope, as_mapping, build = make_scope(src)
+    arg = ("Mapping" if as_mapping else "dict", scope)
+    check_url("URL(scope=...)", arg, lambda m: m.URL(scope=build()), src)
+    if src.chance(60):
+
+        def ws(m: Any) -> Any:
+            w = m.WebSocketBase(build(websocket=True))
+            return (outcome(lambda: (str(w.url), w.url.hostname, w.url.port, w.url.path)),
+                    outcome(lambda: w.headers.items()), outcome(lambda: list(w.query_params.items())),
+                    outcome(lambda: w.query_params.get("a")))
+
+        same("WebSocketBase(scope)", arg, ws)
+
+
+def t_url_str(src: Src) -> None:
+    text = "".join(src.pick([text_from(src, HOST_TOKENS, 6), text_from(src, PATH_TOKENS, 6),
+                             src.pick(["ws://", "http://", "//", "wss:", "u:p@", ":", "?", "#"])])
+                   for _ in range(src.below(8)))
+    check_url("URL(str)", text, lambda m: m.URL(text), src)
+
+
+def t_headers(src: Src) -> None:
+    raw: list[Any] = []
+    for _ in range(src.below(6)):
+        key: Any = to_bytes(src, text_from(src, TEXT_TOKENS, 6))
+        if src.chance(80):
+            key = src.pick([b"host", b"Host", b"x", b"X", b"content-type", b"\xc9", b"\xe9", b""])
+        value: Any = src.raw_bytes(8)
+        if src.chance(16):
+            key = src.pick([key, "x", None, bytearray(b"x"), BytesSub(b"x"), 1])
+        if src.chance(16):
+            value = src.pick(["v", None, bytearray(b"v"), BytesSub(b"v"), 1])
+        item: Any = (key, value)
+        if src.chance(10):
+            item = src.pick([[key, value], (key,), (key, value, b""), key])
+        raw.append(item)
+    names: list[Any] = []
+    for item in raw[:3]:
+        if isinstance(item, (tuple, list)) and item and isinstance(item[0], (bytes, bytearray)):
+            name = bytes(item[0]).decode("latin-1")
+            names.append(src.pick([name, name.upper(), name.title(), name.swapcase()]))
+    names += [text_from(src, TEXT_TOKENS, 6) for _ in range(src.below(3))]
+    if src.chance(40):
+        names.append(src.pick([None, b"x", 1, StrSub("X"), "\u0100", "\u212a", "é", "É"]))
+    how = src.below(4)
+
+    def make(m: Any) -> Any:
+        if how == 0:
+            return m.Headers(scope={"headers": list(raw)})
+        if how == 1:
+            d = {}
+            for item in raw:
+                if isinstance(item, (tuple, list)) and len(item) == 2:
+                    k, v = item
+                    d[k.decode("latin-1") if isinstance(k, (bytes, bytearray)) else k] = (
+                        v.decode("latin-1") if isinstance(v, (bytes, bytearray)) else v)
+            return m.Headers(headers=d)
+        return m.Headers(raw=list(raw))
+
+    for name in names:
+        for op, fn in (
+            ("getitem", lambda h, k: h[k]),
+            ("get", lambda h, k: h.get(k, "<default>")),
+            ("getlist", lambda h, k: h.getlist(k)),
+            ("contains", lambda h, k: k in h),
+        ):
+            same(f"Headers({raw!r}).{op}({name!r})", raw, lambda m, fn=fn, name=name: fn(make(m), name))
+    for op, fn in (
+        ("items", lambda h: h.items()),
+        ("keys", lambda h: h.keys()),
+        ("values", lambda h: h.values()),
+        ("len", len),
+        ("iter", list),
+        ("repr", repr),
+        ("raw", lambda h: h.raw),
+        ("mutablecopy", lambda h: h.mutablecopy().items()),
+        ("eq", lambda h: h == h.mutablecopy()),
+    ):
+        same(f"Headers({raw!r}).{op}", raw, lambda m, fn=fn: fn(make(m)))
+
+
+def t_json_dumps(src: Src) -> None:
+    value = make_json(src, 0)
+    same("json_dumps", value, lambda m: m.json_dumps(value))
+    same("json_dumps_bytes", value, lambda m: m.json_dumps_bytes(value))
+
+
+def t_json_loads(src: Src) -> None:
+    text: Any = text_from(src, JSON_TOKENS, 40)
+    if src.chance(30):  # well-formed text from a value, maybe damaged
+        try:
+            text = PURE.json_dumps(make_json(src, 4))
+        except Exception:  # noqa: BLE001
+            text = ""
+        if src.chance(100) and text:
+            cut = src.below(len(text))
+            text = text[:cut] + text_from(src, JSON_TOKENS, 3) + text[cut + src.below(3):]
+    if src.chance(40):
+        text = src.pick(JSON_TOKENS) + text + src.pick(JSON_TOKENS)
+    if src.chance(16):
+        text = src.pick([to_bytes(src, text), StrSub(text), bytearray(to_bytes(src, text)), None])
+    same("json_loads", text, lambda m: m.json_loads(text))
+
+
+def t_float(src: Src) -> None:
+    d = make_float(src)
+    got = outcome(lambda: COMPILED._float_repr(d))
+    # Non-finite values are spelled as JSON spells them (NaN, Infinity), as
+    # tests/test_float_repr.py expects; every finite one exactly as repr.
+    nonfinite = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+    want = ("ok", canon(nonfinite.get(repr(d), repr(d))))
+    if got != want:
+        raise Mismatch(f"_float_repr\n  input:    {d!r} ({struct.pack('<d', d).hex()})\n  compiled: {got}\n"
+                       f"  repr:     {want}")
+    same("json_dumps(float)", d, lambda m: m.json_dumps([d, {d: -d}]))
+
+
+TARGETS: dict[str, Callable[[Src], None]] = {
+    "parse_query": t_query,
+    "parse_host_header": t_host,
+    "url_scope": t_url,
+    "url_str": t_url_str,
+    "headers": t_headers,
+    "json_dumps": t_json_dumps,
+    "json_loads": t_json_loads,
+    "float_repr": t_float,
+}
+ORDER = list(TARGETS.values())
+
+
+def test_one_input(data: bytes) -> None:
+    if not data:
+        return
+    src = Src(data)
+    ORDER[src.u8() % len(ORDER)](src)
+
+
+# ------------------------------------------------------------ no-atheris loop
+
+
+def stress(iterations: int, seed: int, target: str | None, log_every: int) -> int:
+    """Seeded random inputs (and mutations of earlier ones) through the targets."""
+    rng = random.Random(seed)
+    names = [target] if target else list(TARGETS)
+    pool: list[bytes] = []
+    failures = 0
+    start = time.monotonic()
+    for name in names:
+        fn = TARGETS[name]
+        for i in range(iterations):
+            if pool and rng.random() < 0.3:
+                data = bytearray(rng.choice(pool))
+                for _ in range(rng.randint(1, 4)):
+                    if data and rng.random() < 0.5:
+                        data[rng.randrange(len(data))] = rng.randrange(256)
+                    else:
+                        data.insert(rng.randint(0, len(data)), rng.randrange(256))
+                data = bytes(data)
+            else:
+                data = rng.randbytes(rng.choice((4, 8, 16, 32, 64, 128)))
+            try:
+                fn(Src(data))
+            except Mismatch as exc:
+                failures += 1
+                if failures <= 20:
+                    print(f"MISMATCH [{name}] data={data.hex()}\n{exc}", flush=True)
+            if rng.random() < 0.01:
+                pool.append(data)
+                if len(pool) > 512:
+                    pool.pop(rng.randrange(len(pool)))
+            if log_every and (i + 1) % log_every == 0:
+                print(f"[{name}] {i + 1} inputs, {failures} mismatches, {time.monotonic() - start:.0f}s", flush=True)
+        print(f"[{name}] done: {iterations} inputs, {failures} mismatches so far", flush=True)
+    return failures
+
+
+def main() -> None:
+    if "--stress" in sys.argv or atheris is None:
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--stress", type=int, default=20000, help="inputs per target")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--target", choices=list(TARGETS))
+        parser.add_argument("--log-every", type=int, default=50000)
+        args, _ = parser.parse_known_args()
+        if atheris is None and "--stress" not in sys.argv:
+            print("atheris is not installed: running the seeded random loop instead", flush=True)  # noqa: T201
+        sys.exit(1 if stress(args.stress, args.seed, args.target, args.log_every) else 0)
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
