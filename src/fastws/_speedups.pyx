@@ -1786,6 +1786,36 @@ def json_loads(s):
 
 # --------------------------------------------------------------- WebSocketBase
 
+# What WebSocketBase builds for each connection, without the keyword-argument
+# handling of the public constructors (same results).
+
+cdef object _str_new = str.__new__
+
+
+cdef Headers _headers_of_scope(scope):
+    """``Headers(scope=scope)``."""
+    cdef Headers headers = Headers.__new__(Headers)
+    headers._list = scope["headers"] = list(scope["headers"])
+    return headers
+
+
+cdef object _url_of_scope(scope):
+    """``URL(scope=scope)``."""
+    url, parts = _url_from_scope(scope)
+    obj = _str_new(URL, url)
+    obj._parts = parts
+    return obj
+
+
+cdef object _query_params_of(query_string):
+    """``QueryParams(query_string)``."""
+    cdef QueryParams params
+    if PyBytes_CheckExact(query_string) and _is_ascii_bytes(query_string):
+        params = QueryParams.__new__(QueryParams)
+        params._raw = query_string
+        return params
+    return QueryParams(query_string)
+
 cdef object _CONNECTING = WebSocketState.CONNECTING
 cdef object _CONNECTED = WebSocketState.CONNECTED
 cdef object _DISCONNECTED = WebSocketState.DISCONNECTED
@@ -1831,7 +1861,7 @@ cdef class WebSocketBase:
     def headers(self):
         """The handshake headers: an immutable, case-insensitive multidict."""
         if self._headers is None:
-            self._headers = Headers(scope=self.scope)
+            self._headers = _headers_of_scope(self.scope)
         return self._headers
 
     @headers.setter
@@ -1846,7 +1876,7 @@ cdef class WebSocketBase:
     def url(self):
         """The full URL of the connection (a ``str`` with components)."""
         if self._url is None:
-            self._url = URL(scope=self.scope)
+            self._url = _url_of_scope(self.scope)
         return self._url
 
     @url.setter
@@ -1861,7 +1891,7 @@ cdef class WebSocketBase:
     def query_params(self):
         """The query parameters: an immutable multidict."""
         if self._query is None:
-            self._query = QueryParams(self.scope["query_string"])
+            self._query = _query_params_of(self.scope["query_string"])
         return self._query
 
     @query_params.setter
