@@ -39,7 +39,7 @@ def _format_time(seconds: float) -> str:
 
 
 def medians(results: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """``{group: {implementation: median seconds}}``."""
+    """``{group: {implementation: median seconds per operation}}``."""
     table: dict[str, dict[str, float]] = {}
     for bench in results["benchmarks"]:
         implementation = next(
@@ -48,7 +48,8 @@ def medians(results: dict[str, Any]) -> dict[str, dict[str, float]]:
         )
         if implementation is None:
             continue
-        table.setdefault(bench["group"], {})[implementation] = bench["stats"]["median"]
+        ops = bench.get("extra_info", {}).get("ops", 1)  # operations per benchmark call
+        table.setdefault(bench["group"], {})[implementation] = bench["stats"]["median"] / ops
     return table
 
 

@@ -624,31 +624,48 @@ Mapping.register(QueryParams)
 
 # ------------------------------------------------------------------------- URL
 
-cdef bint _plain_text(str s, bint allow_hash):
-    """No character that ``urlsplit`` would strip (tab, CR, LF) or split on."""
-    cdef const char* a
-    cdef Py_ssize_t n
-    if PyUnicode_KIND(s) != 1:
-        if "\t" in s or "\r" in s or "\n" in s:
-            return False
-        return allow_hash or "#" not in s
-    a = <const char*>PyUnicode_1BYTE_DATA(s)
-    n = PyUnicode_GET_LENGTH(s)
-    if memchr(a, 9, n) != NULL or memchr(a, 10, n) != NULL or memchr(a, 13, n) != NULL:
-        return False
-    return allow_hash or memchr(a, 35, n) == NULL
+cdef enum:
+    _ESCAPE_IN_PATH = 1  # '?', '#' or '\\': Starlette escapes them in a path
+    _SPLIT_BY_URLSPLIT = 2  # tab, CR or LF: urlsplit strips them
+    _HASH = 4  # '#': urlsplit starts a fragment there
 
 
-cdef object _port_number(str digits):
-    """``int(digits)`` for the ASCII digits of a validated Host port."""
+cdef int _text_flags(str s) noexcept:
+    """Which of the characters URL building cares about ``s`` holds."""
+    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(s)
+    cdef int kind = PyUnicode_KIND(s), flags = 0
+    cdef void* data = PyUnicode_DATA(s)
+    cdef unsigned int c
+    for i in range(n):
+        c = PyUnicode_READ(kind, data, i)
+        if c > 92:
+            continue
+        if c == 63 or c == 92:  # '?' '\\'
+            flags |= _ESCAPE_IN_PATH
+        elif c == 35:  # '#'
+            flags |= _ESCAPE_IN_PATH | _HASH
+        elif c == 9 or c == 10 or c == 13:
+            flags |= _SPLIT_BY_URLSPLIT
+    return flags
+
+
+cdef long _port_number(const Py_UCS1* digits, Py_ssize_t n) noexcept:
+    """The value of at most five validated ASCII digits (a Host port)."""
     cdef long value = 0
     cdef Py_ssize_t i
-    cdef const Py_UCS1* d = PyUnicode_1BYTE_DATA(digits)
-    for i in range(PyUnicode_GET_LENGTH(digits)):
-        value = value * 10 + (d[i] - 48)
-        if value > 65535:
-            return int(digits)
+    for i in range(n):
+        value = value * 10 + (digits[i] - 48)
     return value
+
+
+cdef str _lower_ascii_host(str host):
+    """``_lower_host`` for a latin-1 reg-name: no copy when already lower."""
+    cdef const Py_UCS1* d = PyUnicode_1BYTE_DATA(host)
+    cdef Py_ssize_t i
+    for i in range(PyUnicode_GET_LENGTH(host)):
+        if 65 <= d[i] <= 90 or d[i] == 37 or d[i] >= 128:  # upper, '%', non-ASCII
+            return _lower_host(host)
+    return host
 
 
 cdef bint _plain_host(object host):
@@ -692,11 +709,14 @@ cdef tuple _url_from_scope(scope):
         # Starlette: the pure twin does exactly that.
         return _url_from_any_scope(scope), None
     cdef dict fields = scope
+    cdef Py_ssize_t end, n
     scheme = fields.get("scheme", "http")
     server = fields.get("server", None)
     path = fields["path"]
-    if type(path) is not str or "?" in path or "#" in path or "\\" in path:
+    cdef int path_flags = _text_flags(path) if type(path) is str else _ESCAPE_IN_PATH
+    if path_flags & _ESCAPE_IN_PATH:
         path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+        path_flags = _text_flags(path)
     query_string = fields.get("query_string", b"")
 
     host_header = None
@@ -718,12 +738,12 @@ cdef tuple _url_from_scope(scope):
                 if PyUnicode_1BYTE_DATA(host_header)[0] == 91:  # '[': urlsplit decides
                     plain = False
                 elif end == n:
-                    hostname = _lower_host(host_header)
+                    hostname = _lower_ascii_host(host_header)
                     port_value = None
                 else:
-                    hostname = _lower_host(host_header[:end])
+                    hostname = _lower_ascii_host(host_header[:end])
                     if n - end - 1 <= 5:  # longer: leading zeros, .port parses it
-                        port_value = _port_number(host_header[end + 1:])
+                        port_value = _port_number(PyUnicode_1BYTE_DATA(host_header) + end + 1, n - end - 1)
         else:
             parsed = _parse_host_by_regex(host_header)
             if parsed is not None:
@@ -741,7 +761,7 @@ cdef tuple _url_from_scope(scope):
         query = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(query_string), PyBytes_GET_SIZE(query_string), NULL)
     else:
         query = query_string.decode()
-    plain = plain and _plain_text(path, True) and _plain_text(query, False)
+    plain = plain and not (path_flags & _SPLIT_BY_URLSPLIT) and not (_text_flags(query) & (_SPLIT_BY_URLSPLIT | _HASH))
     if netloc is not None:
         if not (plain and netloc):
             url = SplitResult(scheme=scheme, netloc=netloc, path=path, query=query, fragment="").geturl()
