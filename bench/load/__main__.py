@@ -1,0 +1,149 @@
+"""``python -m bench.load``: run the echo comparison and write its results.
+
+    python -m bench.load                       # every available server, full matrix
+    python -m bench.load --smoke               # a second per server: the harness works
+    python -m bench.load --servers picows,uvicorn-sansio+asgi --connections 64 --sizes 32
+
+Results go to ``bench/results/load-<date>.json`` (or ``--out``): the date,
+CPU model, package versions, settings and one record per server and
+scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import resource
+import sys
+from pathlib import Path
+from typing import Any
+
+from .procstat import cpu_seconds
+from .servers import SERVERS, Server, server_cpu
+
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+PACKAGES = ["fastws", "uvicorn", "websockets", "wsproto", "starlette", "granian", "aiohttp", "picows", "uvloop"]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _raise_open_files(wanted: int) -> int:
+    """Raise the soft open-file limit towards ``wanted``; return the new limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(max(soft, wanted), hard)
+    if target != soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return target
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--servers", default="", help="comma-separated names (default: all available)")
+    parser.add_argument("--connections", default="1,64", help="comma-separated connection counts")
+    parser.add_argument("--sizes", default="32,4096,262144", help="comma-separated message sizes in bytes")
+    parser.add_argument("--depth", type=int, default=1, help="messages in flight per connection")
+    parser.add_argument("--binary", action="store_true", help="binary frames (default: text)")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario")
+    parser.add_argument("--max-messages", type=int, default=2_000_000, help="cap per scenario")
+    parser.add_argument("--smoke", action="store_true", help="tiny, fast run that only checks the harness")
+    parser.add_argument("--out", default="", help="results file (default: bench/results/load-<date>.json)")
+    parser.add_argument("--list", action="store_true", help="list the servers and exit")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.connections, args.sizes, args.duration, args.max_messages = "2", "32,4096", 0.5, 2000
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    if args.list:
+        for spec in SERVERS.values():
+            print(f"{spec.name:26s} {'yes' if spec.available() else 'no ':3s} {spec.description}")
+        return 0
+    names = [n for n in args.servers.split(",") if n] or [n for n, s in SERVERS.items() if s.available()]
+    unknown = [n for n in names if n not in SERVERS]
+    if unknown:
+        print(f"unknown servers: {', '.join(unknown)} (see --list)", file=sys.stderr)
+        return 2
+    connections = [int(c) for c in args.connections.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",")]
+    open_files = _raise_open_files(max(connections) * 2 + 256)
+    pinned = server_cpu()
+    if pinned is not None:  # the client takes the other CPUs
+        os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {pinned})
+    settings = {
+        "connections": connections, "sizes": sizes, "depth": args.depth, "binary": args.binary,
+        "duration_s": args.duration, "max_messages": args.max_messages, "server_cpu": pinned,
+        "client_cpus": sorted(os.sched_getaffinity(0)), "open_files": open_files,
+    }  # fmt: skip
+    results: list[dict[str, Any]] = []
+    import uvloop
+
+    for name in names:
+        with Server(SERVERS[name]) as server:
+            for count in connections:
+                for size in sizes:
+                    figures = uvloop.run(_scenario(server, count, size, args))
+                    record = {"server": name, "scenario": "echo", "connections": count, "size": size, **figures}
+                    results.append(record)
+                    print(
+                        f"{name:26s} {count:5d} conn {size:7d} B  {figures['messages_per_s']:10.0f} msg/s  "
+                        f"{figures['server_cpu_us_per_message']:7.2f} us cpu/msg  p99 {figures['latency_p99_ms']:7.2f} ms"
+                        f"  errors {figures['errors']}",
+                        flush=True,
+                    )
+    document = {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpu": _cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "versions": _versions(),
+        "settings": settings,
+        "results": results,
+    }
+    out = Path(args.out) if args.out else RESULTS / f"load-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=2))
+    print(f"wrote {out}")
+    return 1 if any(r["errors"] for r in results) else 0
+
+
+async def _scenario(server: Server, count: int, size: int, args: argparse.Namespace) -> dict[str, Any]:
+    from .client import run_echo
+
+    return await run_echo(
+        f"ws://127.0.0.1:{server.port}/",
+        connections=count,
+        size=size,
+        depth=args.depth,
+        binary=args.binary,
+        duration=args.duration,
+        max_messages=args.max_messages,
+        server_cpu=lambda: cpu_seconds(server.pid),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The servers under test: how to start each one, and its life cycle.
+
+Every server runs the same echo (see ``apps.py``) on 127.0.0.1 with uvloop
+and httptools where it has a choice, keep-alive pings off and no
+compression, pinned to one CPU (``taskset``) when the machine has two or
+more. ``Server.start`` waits until the port accepts; ``stop`` ends it by
+process id (SIGTERM, then SIGKILL).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+UVICORN = [
+    sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--loop", "uvloop", "--http", "httptools",
+    "--ws-ping-interval", "0", "--ws-per-message-deflate", "false", "--ws-max-size", str(64 * 1024 * 1024),
+    "--log-level", "warning", "--no-access-log", "--lifespan", "off",
+]  # fmt: skip
+
+
+def _uvicorn(app: str, ws: str) -> Callable[[int], list[str]]:
+    return lambda port: [*UVICORN, "--ws", ws, "--port", str(port), f"bench.load.apps:{app}"]
+
+
+def _granian(port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1", "--loop", "uvloop", "--http", "1", "--ws", "--log-level", "warning",
+        "bench.load.apps:plain",
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One server under test: a name, its command, and what it needs."""
+
+    name: str
+    command: Callable[[int], list[str]]
+    needs: tuple[str, ...] = ()
+    description: str = ""
+
+    def available(self) -> bool:
+        return all(importlib.util.find_spec(module) is not None for module in self.needs)
+
+
+SERVERS: dict[str, ServerSpec] = {
+    spec.name: spec
+    for spec in [
+        ServerSpec("uvicorn-sansio+asgi", _uvicorn("plain", "websockets-sansio"), ("uvicorn", "websockets"),
+                   "raw ASGI echo on uvicorn's default ws layer (websockets-sansio)"),
+        ServerSpec("uvicorn-sansio+fastws", _uvicorn("fastws_app", "websockets-sansio"), ("uvicorn", "websockets"),
+                   "fastws.WebSocket echo on uvicorn websockets-sansio"),
+        ServerSpec("uvicorn-sansio+starlette", _uvicorn("starlette_app", "websockets-sansio"),
+                   ("uvicorn", "websockets", "starlette"), "Starlette WebSocketRoute echo on uvicorn websockets-sansio"),
+        ServerSpec("uvicorn-websockets+asgi", _uvicorn("plain", "websockets"), ("uvicorn", "websockets"),
+                   "raw ASGI echo on uvicorn's legacy websockets layer"),
+        ServerSpec("uvicorn-wsproto+asgi", _uvicorn("plain", "wsproto"), ("uvicorn", "wsproto"),
+                   "raw ASGI echo on uvicorn's wsproto layer"),
+        ServerSpec("granian+asgi", _granian, ("granian",), "raw ASGI echo on granian (Rust)"),
+        ServerSpec("aiohttp", lambda port: [sys.executable, "-m", "bench.load.serve_aiohttp", str(port)], ("aiohttp",),
+                   "aiohttp's own WebSocket server"),
+        ServerSpec("picows", lambda port: [sys.executable, "-m", "bench.load.serve_picows", str(port)], ("picows",),
+                   "picows' echo server: the compiled-Python ceiling (not ASGI)"),
+    ]
+}  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_cpu() -> int | None:
+    """The CPU servers are pinned to (the client takes another), if any."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    return cpus[0] if len(cpus) >= 2 and shutil.which("taskset") else None
+
+
+@dataclass
+class Server:
+    """A running server process, started and stopped by the tool."""
+
+    spec: ServerSpec
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log: str = ""
+
+    def start(self, timeout: float = 30.0) -> None:
+        command = self.spec.command(self.port)
+        cpu = server_cpu()
+        if cpu is not None:
+            command = ["taskset", "-c", str(cpu), *command]
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.spec.name} exited: {self._stderr()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"{self.spec.name} did not listen within {timeout}s") from None
+                time.sleep(0.05)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def _stderr(self) -> str:
+        if self.process is None or self.process.stderr is None:
+            return ""
+        try:
+            return self.process.stderr.read().decode(errors="replace")[-2000:]
+        except (OSError, ValueError):
+            return ""
+
+    def stop(self) -> None:
+        """Stop the server and its children by process group id."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

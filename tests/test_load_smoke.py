@@ -1,0 +1,88 @@
+"""The load tool works: a tiny run, every echo verified (no speed asserted)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVERS = ["uvicorn-sansio+asgi", "uvicorn-sansio+fastws", "picows"]
+
+pytest.importorskip("picows")
+
+
+def test_smoke_run_verifies_every_echo(tmp_path: Path) -> None:
+    out = tmp_path / "load.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.load", "--smoke", "--servers", ",".join(SERVERS), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    document = json.loads(out.read_text())
+    assert {"date", "machine", "versions", "settings", "results"} <= document.keys()
+    assert document["versions"]["fastws"] and document["machine"]["cpu"]
+    records = document["results"]
+    assert {r["server"] for r in records} == set(SERVERS)
+    for record in records:
+        assert record["errors"] == 0, record
+        assert record["messages"] > 0, record
+        assert record["messages_per_s"] > 0 and record["server_cpu_s"] >= 0, record
+
+
+def test_a_wrong_echo_is_caught() -> None:
+    """Verification can fail: echoes from a server that corrupts them are errors."""
+    import asyncio
+
+    from picows import WSListener, WSMsgType, ws_create_server
+
+    from bench.load.client import run_echo
+
+    class Corrupting(WSListener):  # type: ignore[misc]
+        def on_ws_frame(self, transport, frame):  # type: ignore[no-untyped-def]
+            if frame.msg_type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                data = bytearray(frame.get_payload_as_bytes())
+                data[-1] ^= 1
+                transport.send(frame.msg_type, bytes(data))
+
+    async def scenario() -> dict:  # type: ignore[type-arg]
+        server = await ws_create_server(lambda _request: Corrupting(), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            return await run_echo(
+                f"ws://127.0.0.1:{port}/", connections=1, size=32, depth=1, binary=False,
+                duration=0.3, max_messages=50, server_cpu=lambda: 0.0,
+            )  # fmt: skip
+        finally:
+            server.close()
+
+    figures = asyncio.run(scenario())
+    assert figures["messages"] == 0
+    assert figures["errors"] >= 1 and "differs" in figures["first_error"]
+
+
+def test_unknown_server_is_refused() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.load", "--servers", "nope"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 2 and "unknown servers: nope" in run.stderr
+
+
+def test_servers_are_stopped_after_the_run() -> None:
+    from bench.load.servers import SERVERS as SPECS
+    from bench.load.servers import Server
+
+    server = Server(SPECS["uvicorn-sansio+asgi"])
+    with server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=2):
+            pass
+    assert server.process is not None and server.process.poll() is not None
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
