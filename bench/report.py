@@ -1,0 +1,159 @@
+"""``python -m bench.report``: the load results as Markdown tables and PNG plots.
+
+    python -m bench.report                          # the newest bench/results/load-*.json
+    python -m bench.report results.json --plots docs/bench --readme
+
+Tables: messages/s and the server's CPU time per message, per server and
+scenario (connections x message size), each with its ratio to uvicorn's
+default stack (``uvicorn-sansio+asgi``) from the same run. Plots (matplotlib):
+the same two figures and the p99 latency, as grouped bars. ``--readme``
+writes the tables into README.md between ``<!-- load-table -->`` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BASELINE = "uvicorn-sansio+asgi"
+
+
+def _scenario(record: dict[str, Any]) -> str:
+    size = record["size"]
+    label = f"{size // 1024} KiB" if size >= 1024 else f"{size} B"
+    return f"{record['connections']} conn x {label}"
+
+
+def _grid(document: dict[str, Any], key: str) -> tuple[list[str], list[str], dict[tuple[str, str], float]]:
+    servers: list[str] = []
+    scenarios: list[str] = []
+    values: dict[tuple[str, str], float] = {}
+    for record in document["results"]:
+        server, scenario = record["server"], _scenario(record)
+        if server not in servers:
+            servers.append(server)
+        if scenario not in scenarios:
+            scenarios.append(scenario)
+        values[(server, scenario)] = record[key]
+    return servers, scenarios, values
+
+
+def _table(document: dict[str, Any], key: str, fmt: str, higher_is_better: bool) -> str:
+    servers, scenarios, values = _grid(document, key)
+    lines = ["| server | " + " | ".join(scenarios) + " |", "|---|" + "---:|" * len(scenarios)]
+    for server in servers:
+        cells = []
+        for scenario in scenarios:
+            value = values.get((server, scenario))
+            base = values.get((BASELINE, scenario))
+            if value is None or value != value:  # missing or NaN
+                cells.append("-")
+                continue
+            text = format(value, fmt)
+            if base and server != BASELINE and value:
+                ratio = value / base if higher_is_better else base / value
+                text += f" ({ratio:.2f}x)"
+            cells.append(text)
+        lines.append(f"| {server} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render(document: dict[str, Any]) -> str:
+    machine = document["machine"]
+    versions = ", ".join(f"{k} {v}" for k, v in document["versions"].items())
+    settings = document["settings"]
+    head = (
+        f"Load run of {document['date'][:16].replace('T', ' ')} UTC on {machine['cpu']} ({machine['cpus']} CPUs; "
+        f"server pinned to CPU {settings['server_cpu']}, client on {settings['client_cpus']}), "
+        f"{settings['duration_s']} s per scenario, {'binary' if settings['binary'] else 'text'} echo, "
+        f"{settings['depth']} message(s) in flight per connection. Versions: {versions}. "
+        f"Ratios are to `{BASELINE}` (uvicorn's default stack) in the same run."
+    )
+    return "\n\n".join(
+        [
+            head,
+            "**Messages per second** (higher is better; on 2 CPUs the client saturates first):",
+            _table(document, "messages_per_s", ",.0f", True),
+            "**Server CPU time per message, µs** (lower is better; the figure that still ranks fast servers):",
+            _table(document, "server_cpu_us_per_message", ".2f", False),
+            "**p99 latency, ms**:",
+            _table(document, "latency_p99_ms", ".2f", False),
+        ]
+    )
+
+
+def plot(document: dict[str, Any], folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for key, title, name in [
+        ("messages_per_s", "Echo messages per second (higher is better)", "load-messages-per-s.png"),
+        ("server_cpu_us_per_message", "Server CPU time per message, µs (lower is better)", "load-server-cpu.png"),
+        ("latency_p99_ms", "p99 latency, ms (lower is better)", "load-latency-p99.png"),
+    ]:
+        servers, scenarios, values = _grid(document, key)
+        fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(scenarios)), 5.6))
+        width = 0.8 / max(1, len(servers))
+        for i, server in enumerate(servers):
+            xs = [j + i * width for j in range(len(scenarios))]
+            ys = [values.get((server, s), 0.0) or 0.0 for s in scenarios]
+            ax.bar(xs, ys, width, label=server)
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(scenarios))], scenarios, rotation=15)
+        ax.set_yscale("log")  # 32 B and 256 KiB messages differ by orders of magnitude
+        ax.set_title(title + " - log scale")
+        ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+        fig.tight_layout()
+        path = folder / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def _newest() -> Path:
+    runs = sorted(RESULTS.glob("load-*.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise SystemExit("no bench/results/load-*.json: run python -m bench.load first")
+    return runs[-1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("results", nargs="?", default="", help="a bench.load results file (default: newest)")
+    parser.add_argument("--plots", default="", help="folder for the PNG plots")
+    parser.add_argument("--readme", action="store_true", help="write the tables into README.md")
+    args = parser.parse_args(argv)
+    document = json.loads(Path(args.results or _newest()).read_text())
+    text = render(document)
+    print(text)
+    if args.plots:
+        for path in plot(document, Path(args.plots)):
+            print(f"wrote {path}")
+    if args.readme:
+        readme = ROOT / "README.md"
+        new, count = re.subn(
+            r"(<!-- load-table -->\n).*?(<!-- /load-table -->)",
+            lambda m: m.group(1) + text + "\n" + m.group(2),
+            readme.read_text(),
+            flags=re.S,
+        )
+        if count != 1:
+            print("README.md has no <!-- load-table --> block", file=sys.stderr)
+            return 1
+        readme.write_text(new)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
