@@ -30,11 +30,45 @@ def _scenario(record: dict[str, Any]) -> str:
     return f"{record['connections']} conn x {label}"
 
 
+def _echo(document: dict[str, Any]) -> dict[str, Any]:
+    return {**document, "results": [r for r in document["results"] if r.get("scenario", "echo") == "echo"]}
+
+
+def _others(document: dict[str, Any]) -> str:
+    """One table for the scenarios beyond the echo, one row per server."""
+    rows: dict[str, dict[str, str]] = {}
+    columns: list[str] = []
+    for record in document["results"]:
+        kind = record.get("scenario")
+        cells = rows.setdefault(record["server"], {})
+        if kind == "handshake":
+            pairs = [("handshakes/s", f"{record['handshakes_per_s']:,.0f}"),
+                     ("CPU µs/handshake", f"{record['server_cpu_us_per_handshake']:.0f}")]  # fmt: skip
+        elif kind == "memory":
+            pairs = [(f"KiB per idle conn ({record['connections']:,})", f"{record['kib_per_connection']:.1f}")]
+        elif kind == "slow":
+            pairs = [("slow reader: server RSS growth", f"+{record['rss_growth_mb']:.1f} MB "
+                      f"({record['sent_mb']:.0f} MB sent)")]  # fmt: skip
+        else:
+            continue
+        for column, text in pairs:
+            if column not in columns:
+                columns.append(column)
+            cells[column] = text
+    if not columns:
+        return ""
+    lines = ["| server | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    for server, cells in rows.items():
+        if cells:
+            lines.append(f"| {server} | " + " | ".join(cells.get(c, "-") for c in columns) + " |")
+    return "\n".join(lines)
+
+
 def _grid(document: dict[str, Any], key: str) -> tuple[list[str], list[str], dict[tuple[str, str], float]]:
     servers: list[str] = []
     scenarios: list[str] = []
     values: dict[tuple[str, str], float] = {}
-    for record in document["results"]:
+    for record in _echo(document)["results"]:
         server, scenario = record["server"], _scenario(record)
         if server not in servers:
             servers.append(server)
@@ -84,6 +118,9 @@ def render(document: dict[str, Any]) -> str:
             _table(document, "server_cpu_us_per_message", ".2f", False),
             "**p99 latency, ms**:",
             _table(document, "latency_p99_ms", ".2f", False),
+            "**Handshakes, idle memory and a slow reader** (a client that sends and never reads; a server "
+            "with flow control stops reading it, so its memory stays flat):",
+            _others(document),
         ]
     )
 

@@ -33,8 +33,18 @@ def test_smoke_run_verifies_every_echo(tmp_path: Path) -> None:
     assert {r["server"] for r in records} == set(SERVERS)
     for record in records:
         assert record["errors"] == 0, record
-        assert record["messages"] > 0, record
-        assert record["messages_per_s"] > 0 and record["server_cpu_s"] >= 0, record
+    for server in SERVERS:
+        kinds = sorted(r["scenario"] for r in records if r["server"] == server)
+        assert kinds == ["echo", "echo", "handshake", "memory", "slow"], (server, kinds)
+    for record in records:
+        if record["scenario"] == "echo":
+            assert record["messages"] > 0 and record["messages_per_s"] > 0 and record["server_cpu_s"] >= 0, record
+        elif record["scenario"] == "handshake":
+            assert record["handshakes"] > 0, record
+        elif record["scenario"] == "memory":
+            assert record["connections"] == 20 and record["rss_after_mb"] > 0, record
+        else:
+            assert record["accepted"] and record["sent_mb"] > 0, record
 
 
 def test_a_wrong_echo_is_caught() -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .procstat import cpu_seconds
+from .scenarios import handshakes, idle_memory, slow_reader
 from .servers import SERVERS, Server, server_cpu
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -69,12 +70,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--binary", action="store_true", help="binary frames (default: text)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario")
     parser.add_argument("--max-messages", type=int, default=2_000_000, help="cap per scenario")
+    parser.add_argument("--scenarios", default="echo,handshake,memory,slow",
+                        help="comma-separated: echo, handshake, memory (idle RSS), slow (a reader that never reads)")
+    parser.add_argument("--idle", default="1000,10000", help="idle connection counts for the memory scenario")
     parser.add_argument("--smoke", action="store_true", help="tiny, fast run that only checks the harness")
     parser.add_argument("--out", default="", help="results file (default: bench/results/load-<date>.json)")
     parser.add_argument("--list", action="store_true", help="list the servers and exit")
     args = parser.parse_args(argv)
     if args.smoke:
         args.connections, args.sizes, args.duration, args.max_messages = "2", "32,4096", 0.5, 2000
+        args.idle = "20"
     return args
 
 
@@ -91,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     connections = [int(c) for c in args.connections.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
-    open_files = _raise_open_files(max(connections) * 2 + 256)
+    scenarios = [n for n in args.scenarios.split(",") if n]
+    idle = [int(c) for c in args.idle.split(",")] if "memory" in scenarios else []
+    open_files = _raise_open_files(max([*connections, *idle]) * 2 + 256)
     pinned = server_cpu()
     if pinned is not None:  # the client takes the other CPUs
         os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {pinned})
@@ -99,23 +106,47 @@ def main(argv: list[str] | None = None) -> int:
         "connections": connections, "sizes": sizes, "depth": args.depth, "binary": args.binary,
         "duration_s": args.duration, "max_messages": args.max_messages, "server_cpu": pinned,
         "client_cpus": sorted(os.sched_getaffinity(0)), "open_files": open_files,
+        "scenarios": scenarios, "idle": idle,
     }  # fmt: skip
     results: list[dict[str, Any]] = []
     import uvloop
 
     for name in names:
-        with Server(SERVERS[name]) as server:
-            for count in connections:
-                for size in sizes:
-                    figures = uvloop.run(_scenario(server, count, size, args))
-                    record = {"server": name, "scenario": "echo", "connections": count, "size": size, **figures}
-                    results.append(record)
-                    print(
-                        f"{name:26s} {count:5d} conn {size:7d} B  {figures['messages_per_s']:10.0f} msg/s  "
-                        f"{figures['server_cpu_us_per_message']:7.2f} us cpu/msg  p99 {figures['latency_p99_ms']:7.2f} ms"
-                        f"  errors {figures['errors']}",
-                        flush=True,
-                    )
+        if "echo" in scenarios:
+            with Server(SERVERS[name]) as server:
+                for count in connections:
+                    for size in sizes:
+                        figures = uvloop.run(_scenario(server, count, size, args))
+                        results.append({"server": name, "scenario": "echo", "connections": count, "size": size,
+                                        **figures})  # fmt: skip
+                        print(
+                            f"{name:26s} echo {count:5d} conn {size:7d} B  {figures['messages_per_s']:10.0f} msg/s  "
+                            f"{figures['server_cpu_us_per_message']:7.2f} us cpu/msg  "
+                            f"p99 {figures['latency_p99_ms']:7.2f} ms  errors {figures['errors']}",
+                            flush=True,
+                        )
+        if "handshake" in scenarios:
+            with Server(SERVERS[name]) as server:
+                url = f"ws://127.0.0.1:{server.port}/"
+                figures = uvloop.run(handshakes(url, server.pid, duration=args.duration))
+                results.append({"server": name, "scenario": "handshake", **figures})
+                print(f"{name:26s} handshake {figures['handshakes_per_s']:10.0f} /s  "
+                      f"{figures['server_cpu_us_per_handshake']:8.1f} us cpu each  errors {figures['errors']}",
+                      flush=True)  # fmt: skip
+        for count in idle:
+            with Server(SERVERS[name]) as server:  # a fresh server per count
+                url = f"ws://127.0.0.1:{server.port}/"
+                figures = uvloop.run(idle_memory(url, server.pid, connections=count))
+                results.append({"server": name, "scenario": "memory", **figures})
+                print(f"{name:26s} idle {figures['connections']:6d} conn  {figures['kib_per_connection']:7.1f} KiB each"
+                      f"  errors {figures['errors']}", flush=True)  # fmt: skip
+        if "slow" in scenarios:
+            with Server(SERVERS[name]) as server:
+                figures = uvloop.run(slow_reader("127.0.0.1", server.port, server.pid, duration=max(1.0, args.duration)))
+                results.append({"server": name, "scenario": "slow", "errors": 0 if figures["accepted"] else 1,
+                                **figures})  # fmt: skip
+                print(f"{name:26s} slow reader: sent {figures['sent_mb']:7.1f} MB, server RSS "
+                      f"+{figures['rss_growth_mb']:.1f} MB", flush=True)  # fmt: skip
     document = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpu": _cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform()},
@@ -127,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=2))
     print(f"wrote {out}")
-    return 1 if any(r["errors"] for r in results) else 0
+    return 1 if any(r.get("errors") for r in results) else 0
 
 
 async def _scenario(server: Server, count: int, size: int, args: argparse.Namespace) -> dict[str, Any]:

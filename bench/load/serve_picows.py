@@ -10,7 +10,24 @@ from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_create_server
 
 
 class Echo(WSListener):  # type: ignore[misc]
-    """Echo every data frame back as it came (messages are not fragmented)."""
+    """Echo every data frame back as it came (messages are not fragmented).
+
+    While the peer does not read its echoes, stop reading its requests
+    (flow control), so a slow reader cannot grow the server's memory.
+    """
+
+    transport: WSTransport | None = None
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+
+    def pause_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.underlying_transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.underlying_transport.resume_reading()
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         if frame.msg_type == WSMsgType.CLOSE:
