@@ -45,7 +45,11 @@ def _others(document: dict[str, Any]) -> str:
             pairs = [("handshakes/s", f"{record['handshakes_per_s']:,.0f}"),
                      ("CPU µs/handshake", f"{record['server_cpu_us_per_handshake']:.0f}")]  # fmt: skip
         elif kind == "memory":
-            pairs = [(f"KiB per idle conn ({record['connections']:,})", f"{record['kib_per_connection']:.1f}")]
+            requested = record.get("requested", record["connections"] + record["errors"])
+            text = f"{record['kib_per_connection']:.1f}"
+            if record["errors"]:
+                text += f" ({record['connections']:,} opened; the rest timed out)"
+            pairs = [(f"KiB per idle conn ({requested:,})", text)]
         elif kind == "slow":
             pairs = [("slow reader: server RSS growth", f"+{record['rss_growth_mb']:.1f} MB "
                       f"({record['sent_mb']:.0f} MB sent)")]  # fmt: skip

@@ -64,11 +64,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--servers", default="", help="comma-separated names (default: all available)")
-    parser.add_argument("--connections", default="1,64", help="comma-separated connection counts")
+    parser.add_argument("--connections", default="1,64,1000", help="comma-separated connection counts")
     parser.add_argument("--sizes", default="32,4096,262144", help="comma-separated message sizes in bytes")
     parser.add_argument("--depth", type=int, default=1, help="messages in flight per connection")
     parser.add_argument("--binary", action="store_true", help="binary frames (default: text)")
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per scenario")
     parser.add_argument("--max-messages", type=int, default=2_000_000, help="cap per scenario")
     parser.add_argument("--scenarios", default="echo,handshake,memory,slow",
                         help="comma-separated: echo, handshake, memory (idle RSS), slow (a reader that never reads)")

@@ -82,24 +82,32 @@ async def idle_memory(url: str, pid: int, *, connections: int) -> dict[str, Any]
     before = rss_bytes(pid)
     transports = [warm]
     errors = 0
-    for start in range(0, connections, 200):
+    first_error = ""
+    for start in range(0, connections, 100):
         batch = await asyncio.gather(
-            *(ws_connect(_Idle, url, enable_auto_ping=False) for _ in range(start, min(connections, start + 200))),
+            *(ws_connect(_Idle, url, enable_auto_ping=False, websocket_handshake_timeout=10)
+              for _ in range(start, min(connections, start + 100))),
             return_exceptions=True,
-        )
+        )  # fmt: skip
         for item in batch:
             if isinstance(item, BaseException):
                 errors += 1
+                first_error = first_error or f"{type(item).__name__}: {item}"[:200]
             else:
                 transports.append(item[0])
+        if all(isinstance(item, BaseException) for item in batch):
+            errors += max(0, connections - start - len(batch))  # the server stopped accepting: stop here
+            break
     await asyncio.sleep(1.0)  # let the server settle
     after = rss_bytes(pid)
     opened = len(transports) - 1
     for transport in transports:
         transport.disconnect()
     return {
+        "requested": connections,
         "connections": opened,
         "errors": errors,
+        "first_error": first_error,
         "rss_before_mb": before / 1e6,
         "rss_after_mb": after / 1e6,
         "kib_per_connection": (after - before) / max(1, opened) / 1024,
