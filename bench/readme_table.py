@@ -9,13 +9,11 @@ Replaces what stands between ``<!-- bench-table -->`` and
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
+from ._common import write_readme_block
 from .table import render
-
-README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,18 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    table = render(json.loads(Path(args[0]).read_text()))
-    text = README.read_text()
-    new, count = re.subn(
-        r"(<!-- bench-table -->\n).*?(<!-- /bench-table -->)",
-        lambda m: m.group(1) + table + "\n" + m.group(2),
-        text,
-        flags=re.S,
-    )
-    if count != 1:
+    if not write_readme_block("bench-table", render(json.loads(Path(args[0]).read_text()))):
         print("README.md has no <!-- bench-table --> block", file=sys.stderr)
         return 1
-    README.write_text(new)
     return 0
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from ._common import write_readme_block
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -181,18 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.plots:
         for path in plot(document, Path(args.plots)):
             print(f"wrote {path}")
-    if args.readme:
-        readme = ROOT / "README.md"
-        new, count = re.subn(
-            r"(<!-- load-table -->\n).*?(<!-- /load-table -->)",
-            lambda m: m.group(1) + text + "\n" + m.group(2),
-            readme.read_text(),
-            flags=re.S,
-        )
-        if count != 1:
-            print("README.md has no <!-- load-table --> block", file=sys.stderr)
-            return 1
-        readme.write_text(new)
+    if args.readme and not write_readme_block("load-table", text):
+        print("README.md has no <!-- load-table --> block", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -12,22 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 from pathlib import Path
 from typing import Any
 
+from ._common import cpu_model
+
 IMPLEMENTATIONS = ["starlette", "fastws-compiled", "fastws-pure"]
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _format_time(seconds: float) -> str:
@@ -58,7 +49,7 @@ def render(results: dict[str, Any]) -> str:
     date = results.get("datetime", "")[:10]
     cores = machine.get("cpu", {}).get("count") or os.cpu_count()
     lines = [
-        f"Measured {date} on {_cpu_model()}, {cores} cores, {machine.get('python_implementation', '')} "
+        f"Measured {date} on {cpu_model()}, {cores} cores, {machine.get('python_implementation', '')} "
         f"{machine.get('python_version', '')}; medians of one run, side by side (speedup over Starlette).",
         "",
         "| operation | Starlette | fastws compiled | fastws pure |",

@@ -23,22 +23,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._common import cpu_model
 from .procstat import cpu_seconds
 from .scenarios import handshakes, idle_memory, slow_reader
 from .servers import SERVERS, Server, server_cpu
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 PACKAGES = ["fastws", "uvicorn", "websockets", "wsproto", "starlette", "granian", "aiohttp", "picows", "uvloop"]
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _versions() -> dict[str, str]:
@@ -149,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"+{figures['rss_growth_mb']:.1f} MB", flush=True)  # fmt: skip
     document = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpu": _cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {"cpu": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": _versions(),
         "settings": settings,
         "results": results,

@@ -1,0 +1,34 @@
+"""Small helpers the benchmark scripts share: the machine, the README."""
+
+from __future__ import annotations
+
+import platform
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), or what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def write_readme_block(marker: str, text: str) -> bool:
+    """Replace what README.md holds between ``<!-- marker -->`` and ``<!-- /marker -->``."""
+    new, count = re.subn(
+        rf"(<!-- {marker} -->\n).*?(<!-- /{marker} -->)",
+        lambda m: m.group(1) + text + "\n" + m.group(2),
+        README.read_text(),
+        flags=re.S,
+    )
+    if count != 1:
+        return False
+    README.write_text(new)
+    return True
