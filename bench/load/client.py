@@ -13,7 +13,7 @@ import resource
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
@@ -157,7 +157,7 @@ async def run_echo(
                 for _ in range(start, min(connections, start + 100))
             )
         )
-        clients += [listener for _transport, listener in batch]
+        clients += [cast(EchoConnection, listener) for _transport, listener in batch]
     cpu_before = server_cpu()
     usage_before = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()

@@ -46,7 +46,7 @@ async def handshakes(url: str, pid: int, *, duration: float, workers: int = 8, l
         while time.monotonic() < deadline and count + errors < limit:
             try:
                 transport, listener = await ws_connect(_OneEcho, url, enable_auto_ping=False)
-                ok = await asyncio.wait_for(listener.done, timeout=5)
+                ok = await asyncio.wait_for(listener.done, timeout=5)  # type: ignore[attr-defined]
                 transport.send_close()
                 transport.disconnect()
                 await transport.wait_disconnected()
@@ -139,7 +139,7 @@ async def slow_reader(host: str, port: int, pid: int, *, duration: float, size: 
     await writer.drain()
     response = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
     accepted = response.startswith(b"HTTP/1.1 101")
-    writer.transport.pause_reading()  # from now on, never read
+    writer.transport.pause_reading()  # type: ignore[attr-defined]  # from now on, never read
     before = rss_bytes(pid)
     peak = before
     sent = 0
