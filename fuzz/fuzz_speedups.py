@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import enum
 import math
-import os
 import random
 import struct
 import sys

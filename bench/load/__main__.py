@@ -12,7 +12,6 @@ scenario.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import importlib.metadata
 import json

@@ -18,41 +18,39 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants."""
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.append(current)
+            stack += _children(current)
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and all its live descendants."""
     total = 0.0
-    stack = [pid]
-    seen: set[int] = set()
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+    for member in _tree(pid):
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         # fields[11], fields[12]: utime, stime (after the "(comm)" field)
         total += (int(fields[11]) + int(fields[12])) / _TICKS
-        stack += _children(current)
     return total
 
 
 def rss_bytes(pid: int) -> int:
     """Resident memory of ``pid`` and its live descendants."""
     total = 0
-    stack = [pid]
-    seen: set[int] = set()
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+    for member in _tree(pid):
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024
         except OSError:
             continue
-        stack += _children(current)
     return total

@@ -102,7 +102,7 @@ class URLMethods:
     def _query_pairs(self) -> list[tuple[str, str]]:
         # Starlette builds a MultiDict: the last value of a key wins its
         # place in the dict, but all values stay in the item list.
-        return list(self._parse_query(self.query))  # type: ignore[attr-defined]
+        return self._parse_query(self.query)  # type: ignore[attr-defined, no-any-return]
 
     @property
     def is_secure(self) -> bool:

@@ -37,7 +37,7 @@ from cpython.unicode cimport (
 )
 from libc.math cimport isfinite
 from libc.stdint cimport uint64_t
-from libc.string cimport memchr, memcmp, memcpy
+from libc.string cimport memchr, memcmp, memcpy, memset
 
 from . import _states
 from ._shared import _DEFAULT_PORTS, MutableHeadersMethods, URLMethods, bracket_ipv6
@@ -215,7 +215,7 @@ cdef inline bint _is_ipvfuture_char(unsigned int c) noexcept:
     return _is_alnum(c) or c == 46 or c == 95 or c == 126 or c == 45 or c == 58 or _is_subdelim(c)
 
 
-cdef Py_ssize_t _host_end(str h, Py_ssize_t n, bint* bracketed) except -2:
+cdef Py_ssize_t _host_end(str h, Py_ssize_t n) except -2:
     """Index just past the host part of a Host header, or -1 if invalid."""
     cdef int kind = PyUnicode_KIND(h)
     cdef void* data = PyUnicode_DATA(h)
@@ -224,12 +224,10 @@ cdef Py_ssize_t _host_end(str h, Py_ssize_t n, bint* bracketed) except -2:
     if n == 0:
         return -1
     if PyUnicode_READ(kind, data, 0) != 91:  # not '['
-        bracketed[0] = False
         i = 0
         while i < n and _is_regname_char(PyUnicode_READ(kind, data, i)):
             i += 1
         return i if i > 0 else -1
-    bracketed[0] = True
     close = 1
     while close < n and PyUnicode_READ(kind, data, close) != 93:  # ']'
         close += 1
@@ -276,8 +274,7 @@ cdef Py_ssize_t _host_port_split(str h) except -2:
     out-of-range port makes the header invalid.
     """
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(h)
-    cdef bint bracketed = False
-    cdef Py_ssize_t end = _host_end(h, n, &bracketed)
+    cdef Py_ssize_t end = _host_end(h, n)
     cdef Py_ssize_t i, first = -1
     cdef const Py_UCS1* d = PyUnicode_1BYTE_DATA(h)
     if end < 0 or end == n:
@@ -455,6 +452,11 @@ class MutableHeaders(MutableHeadersMethods, Headers):
 # ----------------------------------------------------------------- QueryParams
 
 
+cdef inline bint _is_lazy_query(object value) except -1:
+    """A scope's ``query_string`` QueryParams can keep as bytes and scan."""
+    return PyBytes_CheckExact(value) and _is_ascii_bytes(value)
+
+
 cdef object _scan_query(const Py_UCS1* s, Py_ssize_t n, str key, bint every):
     """Look ``key`` up in an ASCII query string without parsing all of it.
 
@@ -509,7 +511,7 @@ cdef class QueryParams:
     cdef list _list_
 
     def __init__(self, *args, **kwargs):
-        if not kwargs and len(args) == 1 and PyBytes_CheckExact(args[0]) and _is_ascii_bytes(args[0]):
+        if not kwargs and len(args) == 1 and _is_lazy_query(args[0]):
             # The scope's query_string (latin-1 decoding of ASCII is the
             # identity): parsed on demand.
             self._raw = args[0]
@@ -793,6 +795,16 @@ cdef tuple _hostinfo(str netloc):
     return hostname, port
 
 
+cdef object _str_new = str.__new__
+
+
+cdef object _new_url(cls, url, parts):
+    """A ``cls`` (URL) instance of ``url``, with its known parts (or None)."""
+    obj = _str_new(cls, url)
+    obj._parts = parts
+    return obj
+
+
 class URL(URLMethods, str):
     """A URL: a ``str`` that also exposes its parsed components."""
 
@@ -809,9 +821,7 @@ class URL(URLMethods, str):
         elif components:
             assert not url, 'Cannot set both "url" and "**components".'
             url = URL("").replace(**components).components.geturl()
-        self = str.__new__(cls, url)
-        self._parts = parts
-        return self
+        return _new_url(cls, url, parts)
 
     @property
     def components(self):
@@ -917,7 +927,6 @@ ctypedef struct _Buf:
     Py_ssize_t len
     Py_ssize_t cap
     bint heap
-    bint ascii
     unsigned int maxchar  # bound of the widest string written (its kind's max)
     Py_ssize_t cont  # UTF-8 continuation bytes written: len - characters
 
@@ -1070,7 +1079,6 @@ cdef int _put_str(_Buf* b, str s) except -1:
         if n > run:
             _put(b, <const char*>a + run, n - run)
         return _putc(b, 34)
-    b.ascii = False
     kind = PyUnicode_KIND(s)
     data = PyUnicode_DATA(s)
     if kind == 1:
@@ -1171,7 +1179,7 @@ cdef Py_ssize_t _shortest_fixed(double a, char* out) noexcept:
     exactly one parses back. Writes the fixed-notation text and returns its
     length, or returns 0 to let ``PyOS_double_to_string`` decide.
     """
-    cdef int e = -3, k, hits, delta, ndigits, i, pos, first, last
+    cdef int e = -3, k, hits, delta, ndigits, pos, first, last
     cdef long long m, found = 0
     cdef char digits[24]
     if not (1e-4 <= a < 9007199254740992.0):
@@ -1209,9 +1217,8 @@ cdef Py_ssize_t _shortest_fixed(double a, char* out) noexcept:
         out[0] = 48
         out[1] = 46
         pos = 2
-        for i in range(k - ndigits):
-            out[pos] = 48
-            pos += 1
+        memset(out + pos, 48, k - ndigits)  # zeros after the point
+        pos += k - ndigits
         memcpy(out + pos, digits + first, ndigits)
         pos += ndigits
     else:
@@ -1266,7 +1273,6 @@ def _float_repr(double d):
     b.len = 0
     b.cap = 64
     b.heap = False
-    b.ascii = True
     _put_float(&b, d)
     return PyUnicode_DecodeLatin1(b.data, b.len, NULL)
 
@@ -1432,7 +1438,6 @@ cdef object _encode(object data, bint as_bytes):
     b.len = 0
     b.cap = _STACK_BUF
     b.heap = False
-    b.ascii = True
     b.maxchar = 0x7F
     b.cont = 0
     try:
@@ -1443,7 +1448,7 @@ cdef object _encode(object data, bint as_bytes):
             return None  # let the standard library raise its own error
         if as_bytes:
             return PyBytes_FromStringAndSize(b.data, b.len)
-        if b.ascii:
+        if b.maxchar == 0x7F:  # only ASCII was written
             return PyUnicode_DecodeLatin1(b.data, b.len, NULL)
         return _text_of_utf8(b.data, b.len, b.len - b.cont, b.maxchar)
     finally:
@@ -1675,9 +1680,6 @@ cdef object _parse_string(const _Char* s, _Cursor* cur):
 
 cdef object _parse_value(const _Char* s, _Cursor* cur, int depth):
     cdef unsigned int c
-    cdef object key, value
-    cdef list items
-    cdef dict mapping
     _skip_space(s, cur)
     if cur.pos >= cur.n:
         return _INVALID
@@ -1809,8 +1811,6 @@ def json_loads(s):
 # What WebSocketBase builds for each connection, without the keyword-argument
 # handling of the public constructors (same results).
 
-cdef object _str_new = str.__new__
-
 
 cdef Headers _headers_of_scope(scope):
     """``Headers(scope=scope)``."""
@@ -1822,15 +1822,13 @@ cdef Headers _headers_of_scope(scope):
 cdef object _url_of_scope(scope):
     """``URL(scope=scope)``."""
     url, parts = _url_from_scope(scope)
-    obj = _str_new(URL, url)
-    obj._parts = parts
-    return obj
+    return _new_url(URL, url, parts)
 
 
 cdef object _query_params_of(query_string):
     """``QueryParams(query_string)``."""
     cdef QueryParams params
-    if PyBytes_CheckExact(query_string) and _is_ascii_bytes(query_string):
+    if _is_lazy_query(query_string):
         params = QueryParams.__new__(QueryParams)
         params._raw = query_string
         return params
