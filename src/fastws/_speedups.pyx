@@ -352,6 +352,9 @@ cdef inline str _latin1(object value):
     return value.decode("latin-1")
 
 
+cdef object _ABSENT = object()  # "no such header" (a value may be anything, even None)
+
+
 cdef class Headers:
     """An immutable, case-insensitive multidict of latin-1 header values."""
 
@@ -388,26 +391,49 @@ cdef class Headers:
         return [_latin1(item_value) for item_key, item_value in self._list if _same_bytes(item_key, wanted)]
 
     def get(self, key, default=None):
-        try:
-            return self[key]
-        except KeyError:
-            return default
+        value = self._first(key)
+        return default if value is _ABSENT else _latin1(value)
 
     def mutablecopy(self):
         return MutableHeaders(raw=self._list[:])
 
-    def __getitem__(self, key):
-        cdef bytes wanted = _header_key(key)
-        cdef object item
+    cdef object _first(self, key):
+        """The raw value of the first header named ``key``, or _ABSENT.
+
+        A short ASCII str key (the usual case) is lowercased into a stack
+        buffer and compared with the raw names in place.
+        """
+        cdef char folded[64]
+        cdef Py_ssize_t n, i
+        cdef const Py_UCS1* k
+        cdef object item, name
+        if not (PyUnicode_CheckExact(key) and PyUnicode_IS_ASCII(key) and PyUnicode_GET_LENGTH(key) <= 64):
+            return self._first_slow(_header_key(key))
+        n = PyUnicode_GET_LENGTH(key)
+        k = PyUnicode_1BYTE_DATA(key)
+        for i in range(n):
+            folded[i] = <char>(k[i] + 32 if 65 <= k[i] <= 90 else k[i])
         for item in self._list:
-            if PyTuple_CheckExact(item) and PyTuple_GET_SIZE(item) == 2:
-                if _same_bytes(<object>PyTuple_GET_ITEM(item, 0), wanted):
-                    return _latin1(<object>PyTuple_GET_ITEM(item, 1))
-            else:
-                item_key, item_value = item
-                if _same_bytes(item_key, wanted):
-                    return _latin1(item_value)
-        raise KeyError(key)
+            if not (PyTuple_CheckExact(item) and PyTuple_GET_SIZE(item) == 2):
+                return self._first_slow(_header_key(key))
+            name = <object>PyTuple_GET_ITEM(item, 0)
+            if not PyBytes_CheckExact(name):
+                return self._first_slow(_header_key(key))
+            if PyBytes_GET_SIZE(name) == n and memcmp(PyBytes_AS_STRING(name), folded, n) == 0:
+                return <object>PyTuple_GET_ITEM(item, 1)
+        return _ABSENT
+
+    cdef object _first_slow(self, bytes wanted):
+        for item_key, item_value in self._list:
+            if _same_bytes(item_key, wanted):
+                return item_value
+        return _ABSENT
+
+    def __getitem__(self, key):
+        value = self._first(key)
+        if value is _ABSENT:
+            raise KeyError(key)
+        return _latin1(value)
 
     def __contains__(self, key):
         cdef bytes wanted = _header_key(key)
