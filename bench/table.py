@@ -63,7 +63,7 @@ def render(results: dict[str, Any]) -> str:
             if value is None:
                 cells.append("-")
             elif base:
-                cells.append(f"{_format_time(value)} (**{base / value:.1f}x**)")
+                cells.append(f"{_format_time(value)} (**{base / value:.2f}x**)")
             else:
                 cells.append(_format_time(value))
         lines.append(f"| {group} | " + " | ".join(cells) + " |")
