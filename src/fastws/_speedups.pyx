@@ -22,7 +22,7 @@ from cpython.dict cimport PyDict_CheckExact, PyDict_Next
 from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyTypeObject, newfunc
 from cpython.tuple cimport PyTuple_CheckExact, PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.unicode cimport (
     PyUnicode_1BYTE_DATA,
@@ -215,68 +215,62 @@ cdef inline bint _is_ipvfuture_char(unsigned int c) noexcept:
     return _is_alnum(c) or c == 46 or c == 95 or c == 126 or c == 45 or c == 58 or _is_subdelim(c)
 
 
-cdef Py_ssize_t _host_end(str h, Py_ssize_t n) except -2:
-    """Index just past the host part of a Host header, or -1 if invalid."""
-    cdef int kind = PyUnicode_KIND(h)
-    cdef void* data = PyUnicode_DATA(h)
+cdef Py_ssize_t _host_end(const Py_UCS1* d, Py_ssize_t n) except -2:
+    """Index just past the host part of a latin-1 Host header, or -1 if invalid."""
     cdef Py_ssize_t i, close
-    cdef unsigned int c
     if n == 0:
         return -1
-    if PyUnicode_READ(kind, data, 0) != 91:  # not '['
+    if d[0] != 91:  # not '['
         i = 0
-        while i < n and _is_regname_char(PyUnicode_READ(kind, data, i)):
+        while i < n and _is_regname_char(d[i]):
             i += 1
         return i if i > 0 else -1
     close = 1
-    while close < n and PyUnicode_READ(kind, data, close) != 93:  # ']'
+    while close < n and d[close] != 93:  # ']'
         close += 1
     if close == n:
         return -1
-    if close >= 2 and PyUnicode_READ(kind, data, 1) == 118:  # 'v', case-sensitive
+    if close >= 2 and d[1] == 118:  # 'v', case-sensitive
         # IPvFuture: v[hex]+ '.' [ipvfuture-char]+
         i = 2
-        while i < close and _is_hex(PyUnicode_READ(kind, data, i)):
+        while i < close and _is_hex(d[i]):
             i += 1
-        if i == 2 or i >= close or PyUnicode_READ(kind, data, i) != 46:
+        if i == 2 or i >= close or d[i] != 46:
             return -1
         i += 1
         if i >= close:
             return -1
         while i < close:
-            if not _is_ipvfuture_char(PyUnicode_READ(kind, data, i)):
+            if not _is_ipvfuture_char(d[i]):
                 return -1
             i += 1
         return close + 1
     # IPv6: [hex]* ':' [hex.:]+ , then a real IPv6 address
     i = 1
-    while i < close and _is_hex(PyUnicode_READ(kind, data, i)):
+    while i < close and _is_hex(d[i]):
         i += 1
-    if i >= close or PyUnicode_READ(kind, data, i) != 58 or i + 1 >= close:
+    if i >= close or d[i] != 58 or i + 1 >= close:
         return -1
     i += 1
     while i < close:
-        c = PyUnicode_READ(kind, data, i)
-        if not (_is_hex(c) or c == 46 or c == 58):
+        if not (_is_hex(d[i]) or d[i] == 46 or d[i] == 58):
             return -1
         i += 1
     try:
-        IPv6Address(h[1:close])
+        IPv6Address(PyUnicode_DecodeLatin1(<const char*>d + 1, close - 1, NULL))
     except AddressValueError:
         return -1
     return close + 1
 
 
-cdef Py_ssize_t _host_port_split(str h) except -2:
+cdef Py_ssize_t _host_port_split(const Py_UCS1* d, Py_ssize_t n) except -2:
     """Validate a latin-1 Host header; the index of its port's ``:``.
 
     Returns -1 when invalid, the length when there is no port; an
     out-of-range port makes the header invalid.
     """
-    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(h)
-    cdef Py_ssize_t end = _host_end(h, n)
+    cdef Py_ssize_t end = _host_end(d, n)
     cdef Py_ssize_t i, first = -1
-    cdef const Py_UCS1* d = PyUnicode_1BYTE_DATA(h)
     if end < 0 or end == n:
         return end
     if d[end] != 58 or end + 1 == n:  # ':' then digits
@@ -297,7 +291,7 @@ cdef tuple _parse_host(str h):
         # Beyond latin-1 (never in a decoded header), the regex's Unicode
         # case folding decides (it accepts e.g. KELVIN SIGN as 'k').
         return _parse_host_by_regex(h)
-    cdef Py_ssize_t end = _host_port_split(h)
+    cdef Py_ssize_t end = _host_port_split(PyUnicode_1BYTE_DATA(h), PyUnicode_GET_LENGTH(h))
     if end < 0:
         return None
     if end == PyUnicode_GET_LENGTH(h):
@@ -490,30 +484,34 @@ cdef object _scan_query(const Py_UCS1* s, Py_ssize_t n, str key, bint every):
     of all values: what ``dict(pairs)[key]`` and the multidict's ``getlist``
     give on ``_parse_ascii_query``'s pairs.
     """
-    cdef Py_ssize_t start = 0, end, eq, name_end, last_start = -1, last_end = -1
+    cdef Py_ssize_t start = 0, end, name_end, value_start, last_start = -1, last_end = -1
     cdef Py_ssize_t kn = PyUnicode_GET_LENGTH(key)
-    cdef bint key_ascii = PyUnicode_IS_ASCII(key), match
+    cdef bint key_ascii = PyUnicode_IS_ASCII(key), plain_name, match
     cdef const Py_UCS1* kb = PyUnicode_1BYTE_DATA(key) if key_ascii else NULL
     cdef list found = [] if every else None
     while start <= n:
         end = start
-        eq = -1
-        while end < n and s[end] != 38:  # '&'
-            if eq < 0 and s[end] == 61:  # '='
-                eq = end
+        plain_name = True  # no '%' or '+' to decode
+        while end < n and s[end] != 61 and s[end] != 38:  # the name, up to '=' or '&'
+            if s[end] == 37 or s[end] == 43:
+                plain_name = False
             end += 1
+        name_end = end
+        if end < n and s[end] == 61:
+            end += 1
+            while end < n and s[end] != 38:  # the value, up to '&'
+                end += 1
+            value_start = name_end + 1
+        else:
+            value_start = end  # no '=': an empty value
         if end > start:
-            name_end = end if eq < 0 else eq
-            if memchr(s + start, 37, name_end - start) == NULL and memchr(s + start, 43, name_end - start) == NULL:
+            if plain_name:
                 match = key_ascii and kn == name_end - start and memcmp(s + start, kb, kn) == 0
             else:
                 match = _unquote_plus_ascii(s + start, name_end - start) == key
             if match:
-                if eq < 0:
-                    last_start = last_end = end
-                else:
-                    last_start = eq + 1
-                    last_end = end
+                last_start = value_start
+                last_end = end
                 if every:
                     found.append(_unquote_plus_ascii(s + last_start, last_end - last_start))
         start = end + 1
@@ -656,6 +654,28 @@ cdef enum:
     _ESCAPE_IN_PATH = 1  # '?', '#' or '\\': Starlette escapes them in a path
     _SPLIT_BY_URLSPLIT = 2  # tab, CR or LF: urlsplit strips them
     _HASH = 4  # '#': urlsplit starts a fragment there
+    _NON_ASCII = 8  # a character beyond ASCII
+
+
+cdef inline int _char_flags(unsigned int c) noexcept:
+    if c > 92:
+        return _NON_ASCII if c > 127 else 0
+    if c == 63 or c == 92:  # '?' '\\'
+        return _ESCAPE_IN_PATH
+    if c == 35:  # '#'
+        return _ESCAPE_IN_PATH | _HASH
+    if c == 9 or c == 10 or c == 13:
+        return _SPLIT_BY_URLSPLIT
+    return 0
+
+
+cdef int _latin1_flags(const Py_UCS1* d, Py_ssize_t n) noexcept:
+    """Which of the characters URL building cares about ``d[:n]`` holds."""
+    cdef Py_ssize_t i
+    cdef int flags = 0
+    for i in range(n):
+        flags |= _char_flags(d[i])
+    return flags
 
 
 cdef int _text_flags(str s) noexcept:
@@ -663,17 +683,10 @@ cdef int _text_flags(str s) noexcept:
     cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(s)
     cdef int kind = PyUnicode_KIND(s), flags = 0
     cdef void* data = PyUnicode_DATA(s)
-    cdef unsigned int c
+    if kind == 1:
+        return _latin1_flags(<const Py_UCS1*>data, n)
     for i in range(n):
-        c = PyUnicode_READ(kind, data, i)
-        if c > 92:
-            continue
-        if c == 63 or c == 92:  # '?' '\\'
-            flags |= _ESCAPE_IN_PATH
-        elif c == 35:  # '#'
-            flags |= _ESCAPE_IN_PATH | _HASH
-        elif c == 9 or c == 10 or c == 13:
-            flags |= _SPLIT_BY_URLSPLIT
+        flags |= _char_flags(PyUnicode_READ(kind, data, i))
     return flags
 
 
@@ -725,17 +738,93 @@ cdef str _lower_host(str host):
     return hostname.lower() + percent + zone
 
 
-cdef tuple _url_from_scope(scope):
-    """The URL string Starlette builds for a connection scope, and its parts.
+cdef str _ascii_str(const Py_UCS1* d, Py_ssize_t n):
+    """A str of the ``n`` ASCII characters at ``d``."""
+    cdef str text = PyUnicode_New(n, 127)
+    memcpy(PyUnicode_1BYTE_DATA(text), d, n)
+    return text
 
-    Returns ``(url, parts)``. ``parts`` is ``(scheme, netloc, path, query,
-    hostname, port)`` when those are exactly what ``urlsplit(url)`` would
-    give (``hostname``/``port`` may be ``_UNKNOWN``), else ``None``.
+
+cdef str _ascii_hostname(const Py_UCS1* d, Py_ssize_t n, str whole):
+    """``_lower_host`` of an ASCII reg-name ``d[:n]`` (``whole`` if that is it)."""
+    cdef Py_ssize_t i
+    cdef Py_UCS1* o
+    cdef str hostname
+    for i in range(n):
+        if 65 <= d[i] <= 90 or d[i] == 37:  # upper case, or a '%' zone
+            break
+    else:
+        return whole if n == PyUnicode_GET_LENGTH(whole) else _ascii_str(d, n)
+    if memchr(d, 37, n) != NULL:
+        return _lower_host(_ascii_str(d, n))
+    hostname = PyUnicode_New(n, 127)
+    o = PyUnicode_1BYTE_DATA(hostname)
+    for i in range(n):
+        o[i] = d[i] + 32 if 65 <= d[i] <= 90 else d[i]
+    return hostname
+
+
+cdef object _plain_url(cls, str scheme, bytes host, str path, bytes query):
+    """``_url_from_scope`` for the usual handshake; None for anything else.
+
+    Usual: a ws/wss/http/https scheme and an ASCII path that needs no
+    escaping (the caller checks both), a path that starts with ``/``, a
+    valid ASCII reg-name Host header with an optional port, and an ASCII
+    query that urlsplit keeps whole.
+    The URL string is assembled in place, its parts known without parsing.
+    """
+    cdef const Py_UCS1* h = <const Py_UCS1*>PyBytes_AS_STRING(host)
+    cdef const Py_UCS1* q = <const Py_UCS1*>PyBytes_AS_STRING(query)
+    cdef const Py_UCS1* p
+    cdef Py_ssize_t nh = PyBytes_GET_SIZE(host), nq = PyBytes_GET_SIZE(query)
+    cdef Py_ssize_t np = PyUnicode_GET_LENGTH(path), ns = PyUnicode_GET_LENGTH(scheme)
+    cdef Py_ssize_t end, at
+    cdef Py_UCS1* o
+    if np == 0 or nh == 0 or h[0] == 91:  # '[': urlsplit decides
+        return None
+    p = PyUnicode_1BYTE_DATA(path)
+    if p[0] != 47 or _latin1_flags(q, nq) & (_SPLIT_BY_URLSPLIT | _HASH | _NON_ASCII):
+        return None
+    end = _host_port_split(h, nh)  # a valid host is ASCII
+    if end < 0:
+        return None
+    netloc = _ascii_str(h, nh)
+    hostname = _ascii_hostname(h, end, netloc)
+    if end == nh:
+        port = None
+    elif nh - end - 1 <= 5:  # longer: leading zeros, .port parses it
+        port = _port_number(h + end + 1, nh - end - 1)
+    else:
+        port = _UNKNOWN
+    url = PyUnicode_New(ns + 3 + nh + np + (nq + 1 if nq else 0), 127)
+    o = PyUnicode_1BYTE_DATA(url)
+    memcpy(o, PyUnicode_1BYTE_DATA(scheme), ns)
+    memcpy(o + ns, b"://", 3)
+    at = ns + 3
+    memcpy(o + at, h, nh)
+    at += nh
+    memcpy(o + at, p, np)
+    at += np
+    if nq:
+        o[at] = 63  # '?'
+        memcpy(o + at + 1, q, nq)
+        query_text = _ascii_str(q, nq)
+    else:
+        query_text = ""
+    return _new_url(cls, url, (scheme, netloc, path, query_text, hostname, port))
+
+
+cdef object _url_from_scope(cls, scope):
+    """A ``cls`` (URL) of the string Starlette builds for a connection scope.
+
+    Its parts ``(scheme, netloc, path, query, hostname, port)`` are set when
+    they are exactly what ``urlsplit(url)`` would give (``hostname``/``port``
+    may be ``_UNKNOWN``), else left to be parsed from the string.
     """
     if type(scope) is not dict:
         # Any other mapping is read through its own get/[] methods, as in
         # Starlette: the pure twin does exactly that.
-        return _url_from_any_scope(scope), None
+        return _new_url(cls, _url_from_any_scope(scope), None)
     cdef dict fields = scope
     cdef Py_ssize_t end, n
     scheme = fields.get("scheme", "http")
@@ -751,18 +840,25 @@ cdef tuple _url_from_scope(scope):
     for item in fields["headers"]:
         key, value = item
         if _same_bytes(key, b"host"):
-            host_header = _latin1(value)
+            host_header = value if PyBytes_CheckExact(value) else _latin1(value)  # decoded below
             break
 
-    cdef bint plain = scheme == "ws" or scheme == "wss" or scheme == "http" or scheme == "https"
+    cdef bint plain = type(scheme) is str and (scheme == "ws" or scheme == "wss" or scheme == "http" or scheme == "https")
+    if plain and path_flags == 0 and PyBytes_CheckExact(host_header) and PyBytes_CheckExact(query_string):
+        url = _plain_url(cls, scheme, host_header, path, query_string)
+        if url is not None:
+            return url
+    if PyBytes_CheckExact(host_header):
+        host_header = _latin1(host_header)
+
     hostname = port_value = _UNKNOWN
     netloc = None
     if host_header is not None:
         if PyUnicode_CheckExact(host_header) and PyUnicode_KIND(host_header) == 1:
-            end = _host_port_split(host_header)
+            n = PyUnicode_GET_LENGTH(host_header)
+            end = _host_port_split(PyUnicode_1BYTE_DATA(host_header), n)
             if end >= 0:
                 netloc = host_header  # host[:port], valid as it stands
-                n = PyUnicode_GET_LENGTH(host_header)
                 if PyUnicode_1BYTE_DATA(host_header)[0] == 91:  # '[': urlsplit decides
                     plain = False
                 elif end == n:
@@ -793,18 +889,18 @@ cdef tuple _url_from_scope(scope):
     if netloc is not None:
         if not (plain and netloc):
             url = SplitResult(scheme=scheme, netloc=netloc, path=path, query=query, fragment="").geturl()
-            return url, None
+            return _new_url(cls, url, None)
         if path and path[0] != "/":
             path = "/" + path
         url = f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
-        return url, (scheme, netloc, path, query, hostname, port_value)
+        return _new_url(cls, url, (scheme, netloc, path, query, hostname, port_value))
     if path.startswith("//"):
         # Without a host, a leading `//` would be parsed as the authority.
         path = "/%2F" + path[2:]
     url = f"{path}?{query}" if query else path
     if plain and path.startswith("/"):
-        return url, ("", "", path, query, None, None)
-    return url, None
+        return _new_url(cls, url, ("", "", path, query, None, None))
+    return _new_url(cls, url, None)
 
 
 cdef tuple _hostinfo(str netloc):
@@ -821,12 +917,13 @@ cdef tuple _hostinfo(str netloc):
     return hostname, port
 
 
-cdef object _str_new = str.__new__
+cdef newfunc _str_tp_new = (<PyTypeObject*>str).tp_new
 
 
-cdef object _new_url(cls, url, parts):
+cdef object _new_url(cls, str url, parts):
     """A ``cls`` (URL) instance of ``url``, with its known parts (or None)."""
-    obj = _str_new(cls, url)
+    cdef tuple args = (url,)
+    obj = _str_tp_new(cls, <PyObject*>args, NULL)  # str.__new__(cls, url)
     obj._parts = parts
     return obj
 
@@ -843,7 +940,7 @@ class URL(URLMethods, str):
         if scope is not None:
             assert not url, 'Cannot set both "url" and "scope".'
             assert not components, 'Cannot set both "scope" and "**components".'
-            url, parts = _url_from_scope(scope)
+            return _url_from_scope(cls, scope)
         elif components:
             assert not url, 'Cannot set both "url" and "**components".'
             url = URL("").replace(**components).components.geturl()
@@ -1847,8 +1944,7 @@ cdef Headers _headers_of_scope(scope):
 
 cdef object _url_of_scope(scope):
     """``URL(scope=scope)``."""
-    url, parts = _url_from_scope(scope)
-    return _new_url(URL, url, parts)
+    return _url_from_scope(URL, scope)
 
 
 cdef object _query_params_of(query_string):
