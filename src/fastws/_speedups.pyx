@@ -169,10 +169,17 @@ cdef list _parse_ascii_query(const Py_UCS1* s, Py_ssize_t n, dict last):
 
 cdef bint _is_ascii_bytes(bytes b) noexcept:
     cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(b)
-    cdef Py_ssize_t i
-    for i in range(PyBytes_GET_SIZE(b)):
+    cdef Py_ssize_t i = 0, n = PyBytes_GET_SIZE(b)
+    cdef uint64_t word
+    while i + 8 <= n:  # eight bytes at a time
+        memcpy(&word, p + i, 8)
+        if word & 0x8080808080808080ULL:
+            return False
+        i += 8
+    while i < n:
         if p[i] >= 128:
             return False
+        i += 1
     return True
 
 
@@ -669,12 +676,18 @@ cdef inline int _char_flags(unsigned int c) noexcept:
     return 0
 
 
+cdef unsigned char _LATIN1_FLAGS[256]  # _char_flags of each latin-1 character
+for _c in range(256):
+    _LATIN1_FLAGS[_c] = _char_flags(_c)
+del _c
+
+
 cdef int _latin1_flags(const Py_UCS1* d, Py_ssize_t n) noexcept:
     """Which of the characters URL building cares about ``d[:n]`` holds."""
     cdef Py_ssize_t i
     cdef int flags = 0
     for i in range(n):
-        flags |= _char_flags(d[i])
+        flags |= _LATIN1_FLAGS[d[i]]
     return flags
 
 
