@@ -45,6 +45,9 @@ def _others(document: dict[str, Any]) -> str:
         if kind == "handshake":
             pairs = [("handshakes/s", f"{record['handshakes_per_s']:,.0f}"),
                      ("CPU µs/handshake", f"{record['server_cpu_us_per_handshake']:.0f}")]  # fmt: skip
+        elif kind == "fanout":
+            pairs = [(f"fan-out to {record['members']:,}: p50 ms", f"{record['fanout_p50_ms']:.2f}"),
+                     ("CPU µs/delivery", f"{record['server_cpu_us_per_delivery']:.2f}")]  # fmt: skip
         elif kind == "memory":
             requested = record.get("requested", record["connections"] + record["errors"])
             text = f"{record['kib_per_connection']:.1f}"
@@ -123,8 +126,10 @@ def render(document: dict[str, Any]) -> str:
             _table(document, "server_cpu_us_per_message", ".2f", False),
             "**p99 latency, ms**:",
             _table(document, "latency_p99_ms", ".2f", False),
-            "**Handshakes, idle memory and a slow reader** (a client that sends and never reads; a server "
-            "with flow control stops reading it, so its memory stays flat):",
+            "**Handshakes, fan-out, idle memory and a slow reader.** Fan-out: one client publishes, the server "
+            "sends the message to every member of the room with the loop users write today, and the round "
+            "ends when all members (verified) have it. Slow reader: a client that sends and never reads; a "
+            "server with flow control stops reading it, so its memory stays flat:",
             _others(document),
         ]
     )
@@ -144,6 +149,8 @@ def plot(document: dict[str, Any], folder: Path) -> list[Path]:
         ("latency_p99_ms", "p99 latency, ms (lower is better)", "load-latency-p99.png"),
     ]:
         servers, scenarios, values = _grid(document, key)
+        if not servers:
+            continue
         fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(scenarios)), 5.6))
         width = 0.8 / max(1, len(servers))
         for i, server in enumerate(servers):
@@ -154,6 +161,32 @@ def plot(document: dict[str, Any], folder: Path) -> list[Path]:
         ax.set_yscale("log")  # 32 B and 256 KiB messages differ by orders of magnitude
         ax.set_title(title + " - log scale")
         ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+        fig.tight_layout()
+        path = folder / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    written += _plot_per_server(plt, document, folder)
+    return written
+
+
+def _plot_per_server(plt: Any, document: dict[str, Any], folder: Path) -> list[Path]:
+    """One horizontal bar per server for the fan-out and idle-memory scenarios."""
+    written = []
+    for scenario, key, title, name in [
+        ("fanout", "fanout_p50_ms", "Fan-out: ms until every member has the message, p50 (lower is better)",
+         "load-fanout.png"),
+        ("memory", "kib_per_connection", "Server memory per idle connection, KiB (lower is better)",
+         "load-memory.png"),
+    ]:  # fmt: skip
+        records = [r for r in document["results"] if r.get("scenario") == scenario and not r.get("errors")]
+        if not records:
+            continue
+        labels = [r["server"] + (f" ({r['requested']:,})" if scenario == "memory" else "") for r in records]
+        fig, ax = plt.subplots(figsize=(9, 0.4 * len(records) + 1.5))
+        ax.barh(labels, [r[key] for r in records])
+        ax.invert_yaxis()
+        ax.set_title(title, fontsize=10)
         fig.tight_layout()
         path = folder / name
         fig.savefig(path, dpi=110)

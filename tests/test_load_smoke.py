@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -35,12 +36,14 @@ def test_smoke_run_verifies_every_echo(tmp_path: Path) -> None:
         assert record["errors"] == 0, record
     for server in SERVERS:
         kinds = sorted(r["scenario"] for r in records if r["server"] == server)
-        assert kinds == ["echo", "echo", "handshake", "memory", "slow"], (server, kinds)
+        assert kinds == ["echo", "echo", "fanout", "handshake", "memory", "slow"], (server, kinds)
     for record in records:
         if record["scenario"] == "echo":
             assert record["messages"] > 0 and record["messages_per_s"] > 0 and record["server_cpu_s"] >= 0, record
         elif record["scenario"] == "handshake":
             assert record["handshakes"] > 0, record
+        elif record["scenario"] == "fanout":
+            assert record["members"] == 20 and record["rounds"] > 0, record
         elif record["scenario"] == "memory":
             assert record["connections"] == 20 and record["rss_after_mb"] > 0, record
         else:
@@ -76,6 +79,38 @@ def test_a_wrong_echo_is_caught() -> None:
     figures = asyncio.run(scenario())
     assert figures["messages"] == 0
     assert figures["errors"] >= 1 and "differs" in figures["first_error"]
+
+
+def test_a_wrong_fanout_delivery_is_caught() -> None:
+    """Fan-out verification can fail: a member that gets another payload is an error."""
+    import asyncio
+
+    from picows import WSListener, WSMsgType, ws_create_server
+
+    from bench.load.scenarios import fanout
+
+    members: list[object] = []
+
+    class Misdelivering(WSListener):  # type: ignore[misc]
+        def on_ws_frame(self, transport, frame):  # type: ignore[no-untyped-def]
+            text = frame.get_payload_as_bytes()
+            if text == b"join":
+                members.append(transport)
+                transport.send(WSMsgType.TEXT, b"joined")
+            elif text.startswith(b"pub "):
+                for i, member in enumerate(members):
+                    member.send(WSMsgType.TEXT, text[4:] if i else b"stale")
+
+    async def scenario() -> dict:  # type: ignore[type-arg]
+        server = await ws_create_server(lambda _request: Misdelivering(), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            return await fanout(f"ws://127.0.0.1:{port}/fanout", os.getpid(), members=3, duration=0.5, max_rounds=5)
+        finally:
+            server.close()
+
+    figures = asyncio.run(scenario())
+    assert figures["errors"] >= 1 and "not this round's" in figures["first_error"], figures
 
 
 def test_unknown_server_is_refused() -> None:

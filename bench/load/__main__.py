@@ -24,7 +24,7 @@ from typing import Any
 
 from .._common import cpu_model
 from .procstat import cpu_seconds
-from .scenarios import handshakes, idle_memory, slow_reader
+from .scenarios import fanout, handshakes, idle_memory, slow_reader
 from .servers import SERVERS, Server, server_cpu
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -60,8 +60,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--binary", action="store_true", help="binary frames (default: text)")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per scenario")
     parser.add_argument("--max-messages", type=int, default=2_000_000, help="cap per scenario")
-    parser.add_argument("--scenarios", default="echo,handshake,memory,slow",
-                        help="comma-separated: echo, handshake, memory (idle RSS), slow (a reader that never reads)")
+    parser.add_argument("--scenarios", default="echo,handshake,fanout,memory,slow",
+                        help="comma-separated: echo, handshake, fanout (one message to many), memory (idle RSS), "
+                             "slow (a reader that never reads)")
+    parser.add_argument("--members", type=int, default=1000, help="clients in the fan-out room")
     parser.add_argument("--idle", default="1000,10000", help="idle connection counts for the memory scenario")
     parser.add_argument("--smoke", action="store_true", help="tiny, fast run that only checks the harness")
     parser.add_argument("--out", default="", help="results file (default: bench/results/load-<date>.json)")
@@ -69,7 +71,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.smoke:
         args.connections, args.sizes, args.duration, args.max_messages = "2", "32,4096", 0.5, 2000
-        args.idle = "20"
+        args.idle, args.members = "20", 20
     return args
 
 
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     scenarios = [n for n in args.scenarios.split(",") if n]
     idle = [int(c) for c in args.idle.split(",")] if "memory" in scenarios else []
-    open_files = _raise_open_files(max([*connections, *idle]) * 2 + 256)
+    open_files = _raise_open_files(max([*connections, *idle, args.members]) * 2 + 256)
     pinned = server_cpu()
     if pinned is not None:  # the client takes the other CPUs
         os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {pinned})
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "connections": connections, "sizes": sizes, "depth": args.depth, "binary": args.binary,
         "duration_s": args.duration, "max_messages": args.max_messages, "server_cpu": pinned,
         "client_cpus": sorted(os.sched_getaffinity(0)), "open_files": open_files,
-        "scenarios": scenarios, "idle": idle,
+        "scenarios": scenarios, "idle": idle, "members": args.members,
     }  # fmt: skip
     results: list[dict[str, Any]] = []
     import uvloop
@@ -123,6 +125,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:26s} handshake {figures['handshakes_per_s']:10.0f} /s  "
                       f"{figures['server_cpu_us_per_handshake']:8.1f} us cpu each  errors {figures['errors']}",
                       flush=True)  # fmt: skip
+        if "fanout" in scenarios:
+            with Server(SERVERS[name]) as server:
+                url = f"ws://127.0.0.1:{server.port}/fanout"
+                figures = uvloop.run(fanout(url, server.pid, members=args.members, duration=args.duration))
+                results.append({"server": name, "scenario": "fanout", **figures})
+                print(f"{name:26s} fanout to {figures['members']:5d}: p50 {figures['fanout_p50_ms']:7.2f} ms  "
+                      f"{figures['server_cpu_us_per_delivery']:6.2f} us cpu/delivery  {figures['rounds']} rounds  "
+                      f"errors {figures['errors']}", flush=True)  # fmt: skip
         for count in idle:
             with Server(SERVERS[name]) as server:  # a fresh server per count
                 url = f"ws://127.0.0.1:{server.port}/"

@@ -1,8 +1,14 @@
-"""The echo applications every ASGI server under test runs.
+"""The applications every ASGI server under test runs.
 
 ``plain`` is raw ASGI, ``fastws_app`` uses ``fastws.WebSocket`` and
 ``starlette_app`` Starlette's own ``WebSocket`` (Starlette is a bench
-dependency). Each echoes text as text and bytes as bytes, in order.
+dependency). On ``/`` each echoes text as text and bytes as bytes, in order.
+
+On ``/fanout`` each joins one room, as a chat or dashboard would: a client's
+``join`` is answered ``joined`` once the server counts it in, and its
+``pub <text>`` sends ``<text>`` to every member, the way users of these
+libraries write it today (a loop of sends). ``bench.load.scenarios.fanout``
+drives it.
 """
 
 from __future__ import annotations
@@ -20,14 +26,40 @@ async def _lifespan(receive: Any, send: Any) -> None:
             return
 
 
+FANOUT_PATH = "/fanout"
+
+
+async def _plain_fanout(receive: Any, send: Any, room: set[Any]) -> None:
+    try:
+        while True:
+            message = await receive()
+            if message["type"] != "websocket.receive":
+                return
+            text = message.get("text") or ""
+            if text == "join":
+                room.add(send)
+                await send({"type": "websocket.send", "text": "joined"})
+            elif text.startswith("pub "):
+                outgoing = {"type": "websocket.send", "text": text[4:]}
+                for member in list(room):
+                    await member(outgoing)
+    finally:
+        room.discard(send)
+
+
+_PLAIN_ROOM: set[Any] = set()
+
+
 async def plain(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """A raw ASGI echo."""
+    """A raw ASGI echo (and fan-out room)."""
     if scope["type"] == "lifespan":
         return await _lifespan(receive, send)
     if scope["type"] != "websocket":
         return None
     await receive()  # websocket.connect
     await send({"type": "websocket.accept"})
+    if scope["path"] == FANOUT_PATH:
+        return await _plain_fanout(receive, send, _PLAIN_ROOM)
     while True:
         message = await receive()
         if message["type"] != "websocket.receive":
@@ -38,8 +70,29 @@ async def plain(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await send({"type": "websocket.send", "bytes": message["bytes"]})
 
 
+async def room_member(websocket: Any, room: set[Any]) -> None:
+    """The ``/fanout`` loop over a Starlette-style ``WebSocket`` (either library)."""
+    try:
+        while True:
+            text = await websocket.receive_text()
+            if text == "join":
+                room.add(websocket)
+                await websocket.send_text("joined")
+            elif text.startswith("pub "):
+                payload = text[4:]
+                for member in list(room):
+                    await member.send_text(payload)
+    except Exception:  # noqa: BLE001 - a disconnect ends the member, as in an app
+        return
+    finally:
+        room.discard(websocket)
+
+
+_FASTWS_ROOM: set[Any] = set()
+
+
 async def fastws_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """The echo with ``fastws.WebSocket``."""
+    """The echo (and fan-out room) with ``fastws.WebSocket``."""
     from fastws import WebSocket, WebSocketDisconnect
 
     if scope["type"] == "lifespan":
@@ -48,6 +101,8 @@ async def fastws_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return None
     websocket = WebSocket(scope, receive, send)
     await websocket.accept()
+    if scope["path"] == FANOUT_PATH:
+        return await room_member(websocket, _FASTWS_ROOM)
     try:
         while True:
             message = await websocket.receive()
@@ -80,7 +135,13 @@ def _starlette() -> Any:
         except WebSocketDisconnect:
             return
 
-    return Starlette(routes=[WebSocketRoute("/", echo)])
+    room: set[WebSocket] = set()
+
+    async def fanout(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await room_member(websocket, room)
+
+    return Starlette(routes=[WebSocketRoute("/", echo), WebSocketRoute(FANOUT_PATH, fanout)])
 
 
 starlette_app = _starlette()

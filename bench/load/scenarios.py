@@ -1,4 +1,4 @@
-"""Scenarios beyond the echo: handshake rate, idle memory, a slow reader.
+"""Scenarios beyond the echo: handshake rate, fan-out, idle memory, a slow reader.
 
 Each function drives a running server (``Server``) on loopback, bounded in
 time and count, and returns its figures.
@@ -11,7 +11,7 @@ import base64
 import os
 import struct
 import time
-from typing import Any
+from typing import Any, cast
 
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
@@ -75,18 +75,15 @@ class _Idle(WSListener):  # type: ignore[misc]
     pass
 
 
-async def idle_memory(url: str, pid: int, *, connections: int) -> dict[str, Any]:
-    """Server RSS per idle open connection, after ``connections`` connect."""
-    warm, _ = await ws_connect(_Idle, url, enable_auto_ping=False)
-    await asyncio.sleep(0.3)
-    before = rss_bytes(pid)
-    transports = [warm]
+async def _connect_many(factory: Any, url: str, count: int) -> tuple[list[tuple[Any, Any]], int, str]:
+    """Open ``count`` connections, 100 at a time: ``(transport, listener)`` pairs, errors, the first error."""
+    opened: list[tuple[Any, Any]] = []
     errors = 0
     first_error = ""
-    for start in range(0, connections, 100):
+    for start in range(0, count, 100):
         batch = await asyncio.gather(
-            *(ws_connect(_Idle, url, enable_auto_ping=False, websocket_handshake_timeout=10)
-              for _ in range(start, min(connections, start + 100))),
+            *(ws_connect(factory, url, enable_auto_ping=False, websocket_handshake_timeout=10)
+              for _ in range(start, min(count, start + 100))),
             return_exceptions=True,
         )  # fmt: skip
         for item in batch:
@@ -94,13 +91,23 @@ async def idle_memory(url: str, pid: int, *, connections: int) -> dict[str, Any]
                 errors += 1
                 first_error = first_error or f"{type(item).__name__}: {item}"[:200]
             else:
-                transports.append(item[0])
+                opened.append(item)
         if all(isinstance(item, BaseException) for item in batch):
-            errors += max(0, connections - start - len(batch))  # the server stopped accepting: stop here
+            errors += max(0, count - start - len(batch))  # the server stopped accepting: stop here
             break
+    return opened, errors, first_error
+
+
+async def idle_memory(url: str, pid: int, *, connections: int) -> dict[str, Any]:
+    """Server RSS per idle open connection, after ``connections`` connect."""
+    warm, _ = await ws_connect(_Idle, url, enable_auto_ping=False)
+    await asyncio.sleep(0.3)
+    before = rss_bytes(pid)
+    pairs, errors, first_error = await _connect_many(_Idle, url, connections)
+    transports = [warm] + [transport for transport, _ in pairs]
     await asyncio.sleep(1.0)  # let the server settle
     after = rss_bytes(pid)
-    opened = len(transports) - 1
+    opened = len(pairs)
     for transport in transports:
         transport.disconnect()
     return {
@@ -162,4 +169,116 @@ async def slow_reader(host: str, port: int, pid: int, *, duration: float, size: 
         "rss_before_mb": before / 1e6,
         "rss_peak_mb": peak / 1e6,
         "rss_growth_mb": (peak - before) / 1e6,
+    }
+
+
+class _RoomMember(WSListener):  # type: ignore[misc]
+    """A fan-out client: joins, then checks each message is the round's payload."""
+
+    def __init__(self, room: _Room) -> None:
+        self.room = room
+        self.transport: Any = None
+        self.joined: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+        transport.send(WSMsgType.TEXT, b"join")
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type != WSMsgType.TEXT:
+            return
+        data = frame.get_payload_as_bytes()
+        if not self.joined.done():
+            self.joined.set_result(data == b"joined")
+        else:
+            self.room.delivered(data)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        if not self.joined.done():
+            self.joined.set_result(False)
+        self.room.lost()
+
+
+class _Room:
+    """What the fan-out clients saw of the current round."""
+
+    def __init__(self, members: int) -> None:
+        self.members = members
+        self.expected = b""
+        self.received = 0
+        self.errors = 0
+        self.first_error = ""
+        self.complete: asyncio.Future[None] | None = None
+
+    def begin(self, payload: bytes) -> asyncio.Future[None]:
+        self.expected = payload
+        self.received = 0
+        self.complete = asyncio.get_running_loop().create_future()
+        return self.complete
+
+    def delivered(self, data: bytes) -> None:
+        if data != self.expected:
+            self._error(f"a member got {data[:40]!r}, not this round's {self.expected[:40]!r}")
+        self.received += 1
+        if self.received == self.members and self.complete is not None and not self.complete.done():
+            self.complete.set_result(None)
+
+    def lost(self) -> None:
+        if self.complete is not None and not self.complete.done():
+            self._error("a member was disconnected mid-round")
+            self.complete.set_result(None)
+
+    def _error(self, what: str) -> None:
+        self.errors += 1
+        self.first_error = self.first_error or what
+
+
+async def fanout(url: str, pid: int, *, members: int, duration: float, size: int = 64,
+                 max_rounds: int = 1000) -> dict[str, Any]:  # fmt: skip
+    """One message to ``members`` connected clients: time until all have it.
+
+    Every member joins the server's room first (not timed). Then, round
+    after round, one member publishes a fresh payload of ``size`` bytes and
+    the round ends when every member (the publisher too) has received it,
+    verified byte for byte. Bounded by ``duration`` and ``max_rounds``.
+    """
+    room = _Room(members)
+    opened, errors, first_error = await _connect_many(lambda: _RoomMember(room), url, members)
+    clients = [cast(_RoomMember, listener) for _, listener in opened]
+    room.first_error = first_error
+    joined = await asyncio.gather(*(asyncio.wait_for(c.joined, timeout=10) for c in clients), return_exceptions=True)
+    errors += sum(1 for ok in joined if ok is not True)
+    room.members = len(clients)
+    times: list[float] = []
+    cpu_before = cpu_seconds(pid)
+    began = time.perf_counter()
+    deadline = time.monotonic() + duration
+    while clients and not errors and len(times) < max_rounds and time.monotonic() < deadline:
+        payload = f"{len(times):08d}:".encode().ljust(size, b"f")
+        complete = room.begin(payload)
+        sent_at = time.perf_counter()
+        clients[len(times) % len(clients)].transport.send(WSMsgType.TEXT, b"pub " + payload)
+        try:
+            await asyncio.wait_for(complete, timeout=30)
+        except asyncio.TimeoutError:
+            room._error(f"round {len(times)}: {room.received} of {room.members} received within 30 s")
+            break
+        times.append(time.perf_counter() - sent_at)
+        if room.errors:
+            break
+    elapsed = time.perf_counter() - began
+    cpu = cpu_seconds(pid) - cpu_before
+    for client in clients:
+        client.transport.disconnect()
+    deliveries = len(times) * room.members
+    ordered = sorted(times)
+    return {
+        "members": room.members,
+        "rounds": len(times),
+        "errors": errors + room.errors,
+        "first_error": room.first_error,
+        "fanout_p50_ms": ordered[len(ordered) // 2] * 1e3 if ordered else float("nan"),
+        "fanout_p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1e3 if ordered else float("nan"),
+        "deliveries_per_s": deliveries / elapsed if elapsed else 0.0,
+        "server_cpu_us_per_delivery": cpu / deliveries * 1e6 if deliveries else float("nan"),
     }

@@ -1,4 +1,7 @@
-"""picows' own echo server, the compiled-Python ceiling: ``python -m bench.load.serve_picows PORT``."""
+"""picows' own server, the compiled-Python ceiling: ``python -m bench.load.serve_picows PORT``.
+
+``/`` echoes; ``/fanout`` is the room of ``bench.load.apps`` (join, pub).
+"""
 
 from __future__ import annotations
 
@@ -37,8 +40,37 @@ class Echo(WSListener):  # type: ignore[misc]
             transport.send(frame.msg_type, frame.get_payload_as_memoryview(), frame.fin)
 
 
+ROOM: set[WSTransport] = set()
+
+
+class RoomMember(WSListener):  # type: ignore[misc]
+    """A member of the one fan-out room: ``join``, then ``pub <text>`` reaches everyone."""
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type == WSMsgType.CLOSE:
+            ROOM.discard(transport)
+            transport.send_close(frame.get_close_code(), frame.get_close_message())
+            transport.disconnect()
+        elif frame.msg_type == WSMsgType.TEXT:
+            text = frame.get_payload_as_bytes()
+            if text == b"join":
+                ROOM.add(transport)
+                transport.send(WSMsgType.TEXT, b"joined")
+            elif text.startswith(b"pub "):
+                payload = text[4:]
+                for member in list(ROOM):
+                    member.send(WSMsgType.TEXT, payload)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        ROOM.discard(transport)
+
+
+def listener_for(request: Any) -> WSListener:
+    return RoomMember() if request.path == b"/fanout" else Echo()
+
+
 async def serve(port: int) -> None:
-    server: Any = await ws_create_server(lambda _request: Echo(), "127.0.0.1", port, max_frame_size=64 * 1024 * 1024)
+    server: Any = await ws_create_server(listener_for, "127.0.0.1", port, max_frame_size=64 * 1024 * 1024)
     await server.serve_forever()
 
 
