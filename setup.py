@@ -12,7 +12,10 @@ import sys
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-EXTENSIONS = [("fastws._speedups", "src/fastws/_speedups.pyx")]
+EXTENSIONS = [
+    ("fastws._speedups", "src/fastws/_speedups.pyx"),
+    ("fastws.wire._codec", "src/fastws/wire/_codec.pyx"),
+]
 NO_EXTENSIONS = bool(os.environ.get("FASTWS_NO_EXTENSIONS"))
 
 

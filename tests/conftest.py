@@ -31,6 +31,25 @@ def live_twins() -> list[ModuleType]:
     return [m for m in (_impl.COMPILED, _impl.PURE) if m is not None]
 
 
+CODEC_TWINS: list[Any] = [
+    pytest.param(_impl.CODEC_COMPILED, id="compiled")
+    if _impl.CODEC_COMPILED is not None
+    else pytest.param(None, id="compiled", marks=pytest.mark.skip(reason="compiled codec not live")),
+    pytest.param(_impl.CODEC_PURE, id="pure"),
+]
+
+
+@pytest.fixture(params=CODEC_TWINS)
+def codec(request: pytest.FixtureRequest) -> ModuleType:
+    """Each RFC 6455 codec twin in turn: ``fastws.wire._codec`` then ``_codec_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+def live_codecs() -> list[ModuleType]:
+    """The codec twins importable in this run (for hypothesis tests)."""
+    return [m for m in (_impl.CODEC_COMPILED, _impl.CODEC_PURE) if m is not None]
+
+
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
     """Run one coroutine to completion on a fresh event loop."""
     return asyncio.run(coro)

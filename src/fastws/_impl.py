@@ -1,25 +1,40 @@
-"""Pick the live twin of the connection-data and JSON code, once, at import.
+"""Pick the live twin of each compiled module, once, at import.
 
-The compiled ``fastws._speedups`` is used unless ``FASTWS_NO_EXTENSIONS`` is
-set to a non-empty value or it cannot be imported (a pure install); then the
-pure twin ``fastws._speedups_py`` is used. Nothing else lives here.
+Two modules have twins: ``fastws._speedups`` (connection data and JSON,
+pure twin ``fastws._speedups_py``) and ``fastws.wire._codec`` (the RFC 6455
+codec, pure twin ``fastws.wire._codec_py``). The compiled one is used unless
+``FASTWS_NO_EXTENSIONS`` is set to a non-empty value or it cannot be
+imported (a pure install). Nothing else lives here.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
 
 from . import _speedups_py
+from .wire import _codec_py
+
+_FORCE_PURE = bool(os.environ.get("FASTWS_NO_EXTENSIONS"))
+
+
+def _compiled(name: str) -> ModuleType | None:
+    """The compiled module ``name``, or None when forced off or not built."""
+    if _FORCE_PURE:
+        return None
+    try:
+        return importlib.import_module(name)
+    except ImportError:  # a pure install: no compiler or no Cython at build time
+        return None
+
 
 PURE: ModuleType = _speedups_py
-COMPILED: ModuleType | None = None
-
-if not os.environ.get("FASTWS_NO_EXTENSIONS"):
-    try:
-        from . import _speedups as COMPILED  # type: ignore[no-redef]
-    except ImportError:  # a pure install: no compiler or no Cython at build time
-        COMPILED = None
-
+COMPILED: ModuleType | None = _compiled("fastws._speedups")
 impl: ModuleType = COMPILED if COMPILED is not None else PURE
-HAS_SPEEDUPS: bool = impl is not PURE
+
+CODEC_PURE: ModuleType = _codec_py
+CODEC_COMPILED: ModuleType | None = _compiled("fastws.wire._codec")
+codec: ModuleType = CODEC_COMPILED if CODEC_COMPILED is not None else CODEC_PURE
+
+HAS_SPEEDUPS: bool = impl is not PURE and codec is not CODEC_PURE

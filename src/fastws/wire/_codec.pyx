@@ -1,0 +1,507 @@
+# cython: language_level=3, cdivision=True, boundscheck=False, wraparound=False
+"""RFC 6455, server side, sans I/O: the compiled twin of ``_codec_py.py``.
+
+The same ``Connection`` (bytes in, events out; events in, bytes out) and the
+same helpers, read side by side with the pure twin. What differs is how:
+payloads are unmasked eight bytes at a time straight into the message
+object, text is validated by a UTF-8 state machine with an ASCII fast path,
+and frames are built in one allocation.
+"""
+
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.stdint cimport uint32_t, uint64_t
+from libc.string cimport memcpy, memmove
+
+from ._codec_py import close_payload, is_valid_close_code
+from .events import Close, Fail, Ping, Pong, ProtocolStateError
+
+cdef extern from "Python.h":
+    object PyUnicode_New(Py_ssize_t size, unsigned int maxchar)
+    void* PyUnicode_DATA(object o)
+    const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
+    bint PyUnicode_CheckExact(object o)
+
+__all__ = [
+    "CLOSED",
+    "CLOSING",
+    "DEFAULT_MAX_SIZE",
+    "OPEN",
+    "Connection",
+    "build_frame",
+    "close_payload",
+    "is_valid_close_code",
+    "unmask",
+]
+
+# Opcodes (RFC 6455 5.2)
+cdef enum:
+    OP_CONTINUATION = 0x0
+    OP_TEXT = 0x1
+    OP_BINARY = 0x2
+    OP_CLOSE = 0x8
+    OP_PING = 0x9
+    OP_PONG = 0xA
+
+# Connection states
+OPEN = 1  # messages flow both ways
+CLOSING = 2  # we sent a Close frame and wait for the peer's
+CLOSED = 3  # the peer's Close arrived, or the connection failed: nothing more is read
+cdef enum:
+    _OPEN = 1
+    _CLOSING = 2
+    _CLOSED = 3
+
+DEFAULT_MAX_SIZE = 16 * 1024 * 1024  # uvicorn's ws_max_size default
+
+cdef enum:
+    _HEADER = 0  # reading a frame header
+    _PAYLOAD = 1  # reading a data frame's payload
+
+
+# ------------------------------------------------------------------ masking
+
+cdef inline void _unmask_into(unsigned char* out, const unsigned char* data, Py_ssize_t n,
+                              const unsigned char* mask, int offset) noexcept nogil:
+    """``out[:n] = data[:n]`` XOR ``mask`` from mask byte ``offset``, eight bytes at a time."""
+    cdef unsigned char key[8]
+    cdef uint64_t word, key64
+    cdef Py_ssize_t i = 0
+    cdef int k
+    for k in range(8):
+        key[k] = mask[(offset + k) & 3]
+    memcpy(&key64, key, 8)
+    while i + 8 <= n:
+        memcpy(&word, data + i, 8)
+        word ^= key64
+        memcpy(out + i, &word, 8)
+        i += 8
+    while i < n:
+        out[i] = data[i] ^ key[i & 7]
+        i += 1
+
+
+def unmask(data, mask, int offset=0):
+    """``data`` XOR the 4-byte ``mask``, starting at mask byte ``offset`` (RFC 6455 5.3)."""
+    cdef bytes source = bytes(data)
+    cdef bytes key = bytes(mask)
+    if PyBytes_GET_SIZE(key) != 4:
+        raise ValueError("a mask is 4 bytes")
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(source)
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
+    _unmask_into(<unsigned char*>PyBytes_AS_STRING(out), <const unsigned char*>PyBytes_AS_STRING(source), n,
+                 <const unsigned char*>PyBytes_AS_STRING(key), offset & 3)
+    return out
+
+
+# ------------------------------------------------------------------- UTF-8
+
+# A UTF-8 validator that can stop anywhere: ``need`` continuation bytes are
+# still due, the next one in ``lo``..``hi`` (RFC 3629: no overlongs, no
+# surrogates, nothing past U+10FFFF).
+cdef struct _Utf8:
+    int need
+    unsigned char lo
+    unsigned char hi
+
+
+cdef inline bint _utf8_feed(_Utf8* s, const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    """Validate ``p[:n]`` after what ``s`` has seen; False at the first invalid byte."""
+    cdef Py_ssize_t i = 0
+    cdef unsigned char c
+    cdef uint64_t word
+    while i < n:
+        c = p[i]
+        if s.need == 0:
+            if c < 0x80:
+                i += 1
+                while i + 8 <= n:  # ASCII runs, eight bytes at a time
+                    memcpy(&word, p + i, 8)
+                    if word & 0x8080808080808080ULL:
+                        break
+                    i += 8
+                continue
+            if 0xC2 <= c <= 0xDF:
+                s.need, s.lo, s.hi = 1, 0x80, 0xBF
+            elif c == 0xE0:
+                s.need, s.lo, s.hi = 2, 0xA0, 0xBF
+            elif c == 0xED:
+                s.need, s.lo, s.hi = 2, 0x80, 0x9F
+            elif 0xE1 <= c <= 0xEF:
+                s.need, s.lo, s.hi = 2, 0x80, 0xBF
+            elif c == 0xF0:
+                s.need, s.lo, s.hi = 3, 0x90, 0xBF
+            elif 0xF1 <= c <= 0xF3:
+                s.need, s.lo, s.hi = 3, 0x80, 0xBF
+            elif c == 0xF4:
+                s.need, s.lo, s.hi = 3, 0x80, 0x8F
+            else:
+                return False
+        else:
+            if c < s.lo or c > s.hi:
+                return False
+            s.need -= 1
+            s.lo = 0x80
+            s.hi = 0xBF
+        i += 1
+    return True
+
+
+cdef inline bint _all_ascii(const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i = 0
+    cdef uint64_t word, seen = 0
+    while i + 8 <= n:
+        memcpy(&word, p + i, 8)
+        seen |= word
+        i += 8
+    while i < n:
+        seen |= p[i]
+        i += 1
+    return not (seen & 0x8080808080808080ULL)
+
+
+# ------------------------------------------------------------------ frames
+
+cdef inline Py_ssize_t _header_size(Py_ssize_t n) noexcept nogil:
+    return 2 if n < 126 else 4 if n < 65536 else 10
+
+
+cdef inline void _write_header(unsigned char* o, unsigned char first, Py_ssize_t n) noexcept nogil:
+    cdef int k
+    o[0] = first
+    if n < 126:
+        o[1] = <unsigned char>n
+    elif n < 65536:
+        o[1] = 126
+        o[2] = <unsigned char>(n >> 8)
+        o[3] = <unsigned char>n
+    else:
+        o[1] = 127
+        for k in range(8):
+            o[2 + k] = <unsigned char>((<uint64_t>n) >> (56 - 8 * k))
+
+
+cdef bytes _frame(unsigned char first, const char* payload, Py_ssize_t n):
+    """A server frame in one allocation: never masked (RFC 6455 5.1)."""
+    cdef Py_ssize_t h = _header_size(n)
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, h + n)
+    cdef unsigned char* o = <unsigned char*>PyBytes_AS_STRING(out)
+    _write_header(o, first, n)
+    memcpy(o + h, payload, n)
+    return out
+
+
+def build_frame(int opcode, payload, bint fin=True, bint rsv1=False):
+    """A server frame: never masked (RFC 6455 5.1), length in 7, 16 or 64 bits."""
+    if not 0 <= opcode <= 15:
+        raise ValueError(f"opcode {opcode} is not 0-15")
+    cdef bytes data = payload if PyBytes_CheckExact(payload) else bytes(payload)
+    cdef unsigned char first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    return _frame(first, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+
+
+cdef bytes _control_frame(unsigned char opcode, bytes payload):
+    return _frame(0x80 | opcode, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
+
+
+# -------------------------------------------------------------- Connection
+
+cdef class Connection:
+    """The server side of one WebSocket connection, after the handshake.
+
+    ``max_size`` bounds a message's size in bytes (None: no bound); a larger
+    one fails the connection with 1009 as soon as its frame header says so.
+    """
+
+    cdef public object max_size
+    cdef readonly int state
+    cdef readonly bint close_sent
+    cdef Py_ssize_t _max  # max_size, or -1 for no bound
+    cdef bytearray _buffer
+    cdef list _outgoing
+    cdef int _stage
+    # the frame being read
+    cdef bint _fin
+    cdef unsigned char _mask[4]
+    cdef int _mask_offset
+    cdef Py_ssize_t _remaining
+    # the message being read
+    cdef bint _in_message
+    cdef bint _text
+    cdef Py_ssize_t _size
+    cdef bytearray _message
+    cdef _Utf8 _utf8
+
+    def __init__(self, max_size=DEFAULT_MAX_SIZE):
+        self.max_size = max_size
+        self._max = -1 if max_size is None else max_size
+        self.state = _OPEN
+        self.close_sent = False
+        self._buffer = bytearray()
+        self._outgoing = []
+        self._stage = _HEADER
+        self._message = bytearray()
+
+    # ----------------------------------------------------------- bytes in
+
+    def receive_data(self, data):
+        """Feed bytes from the peer; return the events they complete."""
+        cdef list events = []
+        cdef Py_ssize_t used, n
+        if self.state == _CLOSED:
+            return events  # after the peer's Close or a failure, nothing is read
+        if not PyBytes_CheckExact(data):
+            data = bytes(data)
+        n = PyBytes_GET_SIZE(data)
+        if PyByteArray_GET_SIZE(self._buffer) == 0:
+            used = self._parse(<const unsigned char*>PyBytes_AS_STRING(data), n, events)
+            if used < n and self.state != _CLOSED:
+                self._buffer += (<bytes>data)[used:]
+        else:
+            self._buffer += data
+            n = PyByteArray_GET_SIZE(self._buffer)
+            used = self._parse(<const unsigned char*>PyByteArray_AS_STRING(self._buffer), n, events)
+            del self._buffer[:used]
+        if self.state == _CLOSED:
+            self._buffer = bytearray()
+        return events
+
+    cdef Py_ssize_t _parse(self, const unsigned char* buf, Py_ssize_t end, list events) except -1:
+        """Read frames from ``buf[:end]``; return how many bytes were used."""
+        cdef Py_ssize_t pos = 0, header, length, take
+        cdef unsigned char first, second, opcode
+        cdef bint fin
+        cdef const unsigned char* payload
+        cdef uint64_t length64
+        cdef int k
+        while True:
+            if self._stage == _HEADER:
+                if end - pos < 2:
+                    break
+                first = buf[pos]
+                second = buf[pos + 1]
+                fin = first & 0x80
+                opcode = first & 0x0F
+                length = second & 0x7F
+                if first & 0x70:
+                    return self._fail(events, 1002, "reserved bits set without an extension")
+                if opcode >= OP_CLOSE:
+                    if opcode > OP_PONG:
+                        return self._fail(events, 1002, f"reserved opcode {opcode}")
+                    if not fin:
+                        return self._fail(events, 1002, "fragmented control frame")
+                    if length > 125:
+                        return self._fail(events, 1002, "control frame payload over 125 bytes")
+                elif opcode > OP_BINARY:
+                    return self._fail(events, 1002, f"reserved opcode {opcode}")
+                elif opcode == OP_CONTINUATION:
+                    if not self._in_message:
+                        return self._fail(events, 1002, "continuation frame without a message to continue")
+                elif self._in_message:
+                    return self._fail(events, 1002, "new message inside a fragmented message")
+                if not second & 0x80:
+                    return self._fail(events, 1002, "client frames must be masked")
+                header = 6 if length < 126 else 8 if length == 126 else 14
+                if end - pos < header:
+                    break
+                if length == 126:
+                    length = (buf[pos + 2] << 8) | buf[pos + 3]
+                    if length < 126:
+                        return self._fail(events, 1002, "frame length not in its shortest form")
+                elif length == 127:
+                    length64 = 0
+                    for k in range(8):
+                        length64 = (length64 << 8) | buf[pos + 2 + k]
+                    if length64 >> 63:
+                        return self._fail(events, 1002, "frame length with its most significant bit set")
+                    if length64 < 65536:
+                        return self._fail(events, 1002, "frame length not in its shortest form")
+                    if self._max >= 0 and length64 > <uint64_t>self._max:
+                        return self._fail(events, 1009, f"message over {self.max_size} bytes")
+                    length = <Py_ssize_t>length64
+                memcpy(self._mask, buf + pos + header - 4, 4)
+                if opcode >= OP_CLOSE:
+                    if end - pos < header + length:
+                        break  # control frames are read whole (at most 125 bytes)
+                    payload = buf + pos + header
+                    pos += header + length
+                    if not self._control(events, opcode, payload, length):
+                        return pos
+                    continue
+                if opcode != OP_CONTINUATION:
+                    self._in_message = True
+                    self._text = opcode == OP_TEXT
+                    self._size = 0
+                    self._utf8.need = 0
+                if self._max >= 0 and self._size + length > self._max:
+                    return self._fail(events, 1009, f"message over {self.max_size} bytes")
+                if fin and opcode != OP_CONTINUATION and end - pos - header >= length:
+                    # The common case: a whole message in one frame, all here.
+                    pos += header
+                    if not self._whole_message(events, buf + pos, length):
+                        return pos
+                    pos += length
+                    self._in_message = False
+                    continue
+                self._size += length
+                self._fin = fin
+                self._mask_offset = 0
+                self._remaining = length
+                self._stage = _PAYLOAD
+                pos += header
+            take = self._remaining if self._remaining < end - pos else end - pos
+            if take == 0 and self._remaining:
+                break
+            if not self._append(events, buf + pos, take):
+                return pos
+            pos += take
+            self._remaining -= take
+            self._mask_offset = (self._mask_offset + take) & 3
+            if self._remaining:
+                break
+            self._stage = _HEADER
+            if self._fin:
+                if self._text:
+                    if self._utf8.need:
+                        return self._fail(events, 1007, "invalid UTF-8 in a text message")
+                    events.append(PyUnicode_DecodeUTF8(PyByteArray_AS_STRING(self._message),
+                                                       PyByteArray_GET_SIZE(self._message), NULL))
+                else:
+                    events.append(PyBytes_FromStringAndSize(PyByteArray_AS_STRING(self._message),
+                                                            PyByteArray_GET_SIZE(self._message)))
+                self._message = bytearray()
+                self._in_message = False
+        return pos
+
+    cdef bint _whole_message(self, list events, const unsigned char* payload, Py_ssize_t n) except -1:
+        """Unmask a one-frame message straight into its ``str`` or ``bytes``."""
+        cdef object message
+        if self._text:
+            message = PyUnicode_New(n, 127)  # ASCII until shown otherwise
+            _unmask_into(<unsigned char*>PyUnicode_DATA(message), payload, n, self._mask, 0)
+            if not _all_ascii(<const unsigned char*>PyUnicode_DATA(message), n):
+                if not _utf8_feed(&self._utf8, <const unsigned char*>PyUnicode_DATA(message), n) or self._utf8.need:
+                    self._fail(events, 1007, "invalid UTF-8 in a text message")
+                    return False
+                message = PyUnicode_DecodeUTF8(<const char*>PyUnicode_DATA(message), n, NULL)
+        else:
+            message = PyBytes_FromStringAndSize(NULL, n)
+            _unmask_into(<unsigned char*>PyBytes_AS_STRING(message), payload, n, self._mask, 0)
+        events.append(message)
+        return True
+
+    cdef bint _append(self, list events, const unsigned char* data, Py_ssize_t n) except -1:
+        """Unmask part of a data frame onto the message; validate text as it comes."""
+        cdef Py_ssize_t had = PyByteArray_GET_SIZE(self._message)
+        cdef unsigned char* out
+        PyByteArray_Resize(self._message, had + n)
+        out = <unsigned char*>PyByteArray_AS_STRING(self._message) + had
+        _unmask_into(out, data, n, self._mask, self._mask_offset)
+        if self._text and not _utf8_feed(&self._utf8, out, n):
+            self._fail(events, 1007, "invalid UTF-8 in a text message")
+            return False
+        return True
+
+    cdef bint _control(self, list events, unsigned char opcode, const unsigned char* data, Py_ssize_t n) except -1:
+        """Handle a ping, pong or close; False when nothing more is to be read."""
+        cdef bytes payload = PyBytes_FromStringAndSize(NULL, n)
+        cdef int code
+        _unmask_into(<unsigned char*>PyBytes_AS_STRING(payload), data, n, self._mask, 0)
+        if opcode == OP_PING:
+            if not self.close_sent:
+                self._outgoing.append(_control_frame(OP_PONG, payload))
+            events.append(Ping(payload))
+            return True
+        if opcode == OP_PONG:
+            events.append(Pong(payload))
+            return True
+        if n == 0:
+            code, reason = 1005, ""
+        elif n == 1:
+            self._fail(events, 1002, "close frame with a one-byte payload")
+            return False
+        else:
+            code = (payload[0] << 8) | payload[1]
+            if not is_valid_close_code(code):
+                self._fail(events, 1002, f"invalid close code {code}")
+                return False
+            try:
+                reason = payload[2:].decode("utf-8")
+            except UnicodeDecodeError:
+                self._fail(events, 1007, "invalid UTF-8 in a close reason")
+                return False
+        if not self.close_sent:
+            self._outgoing.append(_control_frame(OP_CLOSE, payload[:2]))  # echo the code (RFC 6455 5.5.1)
+            self.close_sent = True
+        self._closed()
+        events.append(Close(code, reason))
+        return False
+
+    cdef Py_ssize_t _fail(self, list events, int code, str reason) except -1:
+        """Fail the connection (RFC 6455 7.1.7): queue our Close, read no more."""
+        if not self.close_sent:
+            self._outgoing.append(_control_frame(OP_CLOSE, close_payload(code, reason)))
+            self.close_sent = True
+        self._closed()
+        events.append(Fail(code, reason))
+        return 0
+
+    cdef void _closed(self) noexcept:
+        self.state = _CLOSED
+        self._message = bytearray()
+
+    # ----------------------------------------------------------- bytes out
+
+    def data_to_send(self):
+        """The queued replies (pongs, the Close echo or failure), once."""
+        if not self._outgoing:
+            return b""
+        data = b"".join(self._outgoing)
+        self._outgoing.clear()
+        return data
+
+    cdef int _check_can_send(self) except -1:
+        if self.close_sent:
+            raise ProtocolStateError("a Close frame was sent: no more frames may follow it")
+        return 0
+
+    def send_text(self, text):
+        """A text message frame."""
+        cdef Py_ssize_t n
+        cdef const char* utf8
+        self._check_can_send()
+        if PyUnicode_CheckExact(text):
+            utf8 = PyUnicode_AsUTF8AndSize(text, &n)  # no copy for ASCII text
+            return _frame(0x80 | OP_TEXT, utf8, n)
+        encoded = text.encode("utf-8")
+        return _frame(0x80 | OP_TEXT, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
+
+    def send_bytes(self, data):
+        """A binary message frame."""
+        self._check_can_send()
+        cdef bytes payload = data if PyBytes_CheckExact(data) else bytes(data)
+        return _frame(0x80 | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
+
+    def send_ping(self, payload=b""):
+        """A ping frame (at most 125 bytes of payload)."""
+        self._check_can_send()
+        if len(payload) > 125:
+            raise ValueError("a ping payload is at most 125 bytes")
+        return _control_frame(OP_PING, bytes(payload))
+
+    def send_pong(self, payload=b""):
+        """An unsolicited pong frame (at most 125 bytes of payload)."""
+        self._check_can_send()
+        if len(payload) > 125:
+            raise ValueError("a pong payload is at most 125 bytes")
+        return _control_frame(OP_PONG, bytes(payload))
+
+    def send_close(self, code=1000, reason=""):
+        """Our Close frame: starts the closing handshake (see ``close_payload``)."""
+        self._check_can_send()
+        frame = _control_frame(OP_CLOSE, close_payload(code, reason))
+        self.close_sent = True
+        if self.state == _OPEN:
+            self.state = _CLOSING
+        return frame

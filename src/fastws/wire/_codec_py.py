@@ -1,0 +1,327 @@
+"""RFC 6455, server side, sans I/O: the pure twin of ``_codec.pyx``.
+
+Bytes in, events out: ``Connection.receive_data(data)`` returns what the
+data completes, in order: a text message as a ``str``, a binary message as
+``bytes``, and ``Ping``, ``Pong``, ``Close`` or ``Fail`` (``events.py``).
+Events in, bytes out: ``send_text``, ``send_bytes``, ``send_ping``,
+``send_pong`` and ``send_close`` return the frame to write. The replies the
+protocol owes the peer (a pong per ping, the echo of its Close, the Close
+that fails the connection) are queued for ``data_to_send()``.
+
+Any TCP chunking works, one byte at a time included. Payloads are unmasked
+as they arrive, and text is validated as it arrives, so invalid UTF-8 fails
+the connection at the chunk that holds it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import struct
+
+from .events import Close, Fail, Ping, Pong, ProtocolStateError
+
+__all__ = [
+    "CLOSED",
+    "CLOSING",
+    "DEFAULT_MAX_SIZE",
+    "OPEN",
+    "Connection",
+    "build_frame",
+    "close_payload",
+    "is_valid_close_code",
+    "unmask",
+]
+
+# Opcodes (RFC 6455 5.2)
+OP_CONTINUATION = 0x0
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+
+# Connection states
+OPEN = 1  # messages flow both ways
+CLOSING = 2  # we sent a Close frame and wait for the peer's
+CLOSED = 3  # the peer's Close arrived, or the connection failed: nothing more is read
+
+DEFAULT_MAX_SIZE = 16 * 1024 * 1024  # uvicorn's ws_max_size default
+
+_HEADER = 0  # reading a frame header
+_PAYLOAD = 1  # reading a data frame's payload
+
+
+def is_valid_close_code(code: int) -> bool:
+    """Whether a Close frame may carry ``code`` (RFC 6455 7.4, IANA registry).
+
+    1004-1006 and 1015 are reserved, 1016-2999 are for future RFCs, 3000-4999
+    belong to libraries and applications.
+    """
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+def unmask(data: bytes, mask: bytes, offset: int = 0) -> bytes:
+    """``data`` XOR the 4-byte ``mask``, starting at mask byte ``offset`` (RFC 6455 5.3)."""
+    data, mask, offset = bytes(data), bytes(mask), offset & 3
+    if len(mask) != 4:
+        raise ValueError("a mask is 4 bytes")
+    n = len(data)
+    if n == 0:
+        return b""
+    key = (mask[offset:] + mask[:offset]) * (n // 4 + 1)
+    return (int.from_bytes(data, "little") ^ int.from_bytes(key[:n], "little")).to_bytes(n, "little")
+
+
+def build_frame(opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False) -> bytes:
+    """A server frame: never masked (RFC 6455 5.1), length in 7, 16 or 64 bits."""
+    if not 0 <= opcode <= 15:
+        raise ValueError(f"opcode {opcode} is not 0-15")
+    n = len(payload)
+    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    if n < 126:
+        return bytes((first, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", first, 126, n) + payload
+    return struct.pack("!BBQ", first, 127, n) + payload
+
+
+def close_payload(code: int | None = 1000, reason: str = "") -> bytes:
+    """The payload of a Close frame we send: empty when ``code`` is None.
+
+    Raises ValueError for a code that may not be sent (1005, 1006, 1015 and
+    the other reserved ones) or a reason over 123 bytes of UTF-8.
+    """
+    if code is None:
+        if reason:
+            raise ValueError("a close reason needs a close code")
+        return b""
+    if not is_valid_close_code(code):
+        raise ValueError(f"close code {code} may not be sent in a Close frame")
+    encoded = reason.encode("utf-8")
+    if len(encoded) > 123:
+        raise ValueError(f"close reason is {len(encoded)} bytes of UTF-8; at most 123 fit in a Close frame")
+    return struct.pack("!H", code) + encoded
+
+
+class Connection:
+    """The server side of one WebSocket connection, after the handshake.
+
+    ``max_size`` bounds a message's size in bytes (None: no bound); a larger
+    one fails the connection with 1009 as soon as its frame header says so.
+    """
+
+    def __init__(self, max_size: int | None = DEFAULT_MAX_SIZE) -> None:
+        self.max_size = max_size
+        self.state = OPEN
+        self.close_sent = False
+        self._buffer = bytearray()
+        self._outgoing: list[bytes] = []
+        self._stage = _HEADER
+        # the frame being read
+        self._fin = False
+        self._mask = b""
+        self._mask_offset = 0
+        self._remaining = 0
+        # the message being read
+        self._in_message = False
+        self._text = False
+        self._size = 0
+        self._parts: list[bytes] | list[str] = []
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+
+    # ----------------------------------------------------------- bytes in
+
+    def receive_data(self, data: bytes) -> list[object]:
+        """Feed bytes from the peer; return the events they complete."""
+        events: list[object] = []
+        if self.state == CLOSED:
+            return events  # after the peer's Close or a failure, nothing is read
+        buf = self._buffer
+        buf += data
+        pos = 0
+        end = len(buf)
+        while True:
+            if self._stage == _HEADER:
+                if end - pos < 2:
+                    break
+                first = buf[pos]
+                second = buf[pos + 1]
+                fin = first & 0x80
+                opcode = first & 0x0F
+                length = second & 0x7F
+                if first & 0x70:
+                    return self._fail(events, 1002, "reserved bits set without an extension")
+                if opcode >= OP_CLOSE:
+                    if opcode > OP_PONG:
+                        return self._fail(events, 1002, f"reserved opcode {opcode}")
+                    if not fin:
+                        return self._fail(events, 1002, "fragmented control frame")
+                    if length > 125:
+                        return self._fail(events, 1002, "control frame payload over 125 bytes")
+                elif opcode > OP_BINARY:
+                    return self._fail(events, 1002, f"reserved opcode {opcode}")
+                elif opcode == OP_CONTINUATION:
+                    if not self._in_message:
+                        return self._fail(events, 1002, "continuation frame without a message to continue")
+                elif self._in_message:
+                    return self._fail(events, 1002, "new message inside a fragmented message")
+                if not second & 0x80:
+                    return self._fail(events, 1002, "client frames must be masked")
+                header = 6 if length < 126 else 8 if length == 126 else 14
+                if end - pos < header:
+                    break
+                if length == 126:
+                    length = (buf[pos + 2] << 8) | buf[pos + 3]
+                    if length < 126:
+                        return self._fail(events, 1002, "frame length not in its shortest form")
+                elif length == 127:
+                    length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                    if length >> 63:
+                        return self._fail(events, 1002, "frame length with its most significant bit set")
+                    if length < 65536:
+                        return self._fail(events, 1002, "frame length not in its shortest form")
+                mask = bytes(buf[pos + header - 4 : pos + header])
+                if opcode >= OP_CLOSE:
+                    if end - pos < header + length:
+                        break  # control frames are read whole (at most 125 bytes)
+                    payload = unmask(bytes(buf[pos + header : pos + header + length]), mask)
+                    pos += header + length
+                    if not self._control(events, opcode, payload):
+                        return events
+                    continue
+                if opcode != OP_CONTINUATION:
+                    self._in_message = True
+                    self._text = opcode == OP_TEXT
+                    self._size = 0
+                if self.max_size is not None and self._size + length > self.max_size:
+                    return self._fail(events, 1009, f"message over {self.max_size} bytes")
+                self._size += length
+                self._fin = bool(fin)
+                self._mask = mask
+                self._mask_offset = 0
+                self._remaining = length
+                self._stage = _PAYLOAD
+                pos += header
+            take = min(self._remaining, end - pos)
+            if take == 0 and self._remaining:
+                break
+            chunk = unmask(bytes(buf[pos : pos + take]), self._mask, self._mask_offset)
+            pos += take
+            self._remaining -= take
+            self._mask_offset = (self._mask_offset + take) & 3
+            if self._text:
+                try:
+                    self._parts.append(self._decoder.decode(chunk))  # type: ignore[arg-type]
+                except UnicodeDecodeError:
+                    return self._fail(events, 1007, "invalid UTF-8 in a text message")
+            else:
+                self._parts.append(chunk)  # type: ignore[arg-type]
+            if self._remaining:
+                break
+            self._stage = _HEADER
+            if self._fin:
+                if self._text:
+                    try:
+                        self._parts.append(self._decoder.decode(b"", final=True))  # type: ignore[arg-type]
+                    except UnicodeDecodeError:
+                        return self._fail(events, 1007, "invalid UTF-8 in a text message")
+                    events.append("".join(self._parts))  # type: ignore[arg-type]
+                else:
+                    events.append(b"".join(self._parts))  # type: ignore[arg-type]
+                self._parts = []
+                self._in_message = False
+        del buf[:pos]
+        return events
+
+    def _control(self, events: list[object], opcode: int, payload: bytes) -> bool:
+        """Handle a ping, pong or close; False when nothing more is to be read."""
+        if opcode == OP_PING:
+            if not self.close_sent:
+                self._outgoing.append(build_frame(OP_PONG, payload))
+            events.append(Ping(payload))
+            return True
+        if opcode == OP_PONG:
+            events.append(Pong(payload))
+            return True
+        if len(payload) == 0:
+            code, reason = 1005, ""
+        elif len(payload) == 1:
+            self._fail(events, 1002, "close frame with a one-byte payload")
+            return False
+        else:
+            code = (payload[0] << 8) | payload[1]
+            if not is_valid_close_code(code):
+                self._fail(events, 1002, f"invalid close code {code}")
+                return False
+            try:
+                reason = payload[2:].decode("utf-8")
+            except UnicodeDecodeError:
+                self._fail(events, 1007, "invalid UTF-8 in a close reason")
+                return False
+        if not self.close_sent:
+            self._outgoing.append(build_frame(OP_CLOSE, payload[:2]))  # echo the code (RFC 6455 5.5.1)
+            self.close_sent = True
+        self._closed()
+        events.append(Close(code, reason))
+        return False
+
+    def _fail(self, events: list[object], code: int, reason: str) -> list[object]:
+        """Fail the connection (RFC 6455 7.1.7): queue our Close, read no more."""
+        if not self.close_sent:
+            self._outgoing.append(build_frame(OP_CLOSE, close_payload(code, reason)))
+            self.close_sent = True
+        self._closed()
+        events.append(Fail(code, reason))
+        return events
+
+    def _closed(self) -> None:
+        self.state = CLOSED
+        self._buffer.clear()
+        self._parts = []
+
+    # ----------------------------------------------------------- bytes out
+
+    def data_to_send(self) -> bytes:
+        """The queued replies (pongs, the Close echo or failure), once."""
+        if not self._outgoing:
+            return b""
+        data = b"".join(self._outgoing)
+        self._outgoing.clear()
+        return data
+
+    def _check_can_send(self) -> None:
+        if self.close_sent:
+            raise ProtocolStateError("a Close frame was sent: no more frames may follow it")
+
+    def send_text(self, text: str) -> bytes:
+        """A text message frame."""
+        self._check_can_send()
+        return build_frame(OP_TEXT, text.encode("utf-8"))
+
+    def send_bytes(self, data: bytes) -> bytes:
+        """A binary message frame."""
+        self._check_can_send()
+        return build_frame(OP_BINARY, bytes(data))
+
+    def send_ping(self, payload: bytes = b"") -> bytes:
+        """A ping frame (at most 125 bytes of payload)."""
+        self._check_can_send()
+        if len(payload) > 125:
+            raise ValueError("a ping payload is at most 125 bytes")
+        return build_frame(OP_PING, bytes(payload))
+
+    def send_pong(self, payload: bytes = b"") -> bytes:
+        """An unsolicited pong frame (at most 125 bytes of payload)."""
+        self._check_can_send()
+        if len(payload) > 125:
+            raise ValueError("a pong payload is at most 125 bytes")
+        return build_frame(OP_PONG, bytes(payload))
+
+    def send_close(self, code: int | None = 1000, reason: str = "") -> bytes:
+        """Our Close frame: starts the closing handshake (see ``close_payload``)."""
+        self._check_can_send()
+        frame = build_frame(OP_CLOSE, close_payload(code, reason))
+        self.close_sent = True
+        if self.state == OPEN:
+            self.state = CLOSING
+        return frame

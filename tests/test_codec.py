@@ -1,0 +1,258 @@
+"""The RFC 6455 codec, both twins: every framing rule on plain byte strings.
+
+Client frames are built here with ``struct`` and a naive XOR, independently
+of the codec under test.
+"""
+
+from __future__ import annotations
+
+import struct
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from fastws.wire.events import Close, Fail, Ping, Pong, ProtocolStateError
+
+MASK = b"\x37\xfa\x21\x3d"
+
+
+def xor(data: bytes, mask: bytes = MASK, offset: int = 0) -> bytes:
+    return bytes(b ^ mask[(i + offset) % 4] for i, b in enumerate(data))
+
+
+def client_frame(
+    opcode: int, payload: bytes = b"", *, fin: bool = True, rsv: int = 0, masked: bool = True, length: str = "short"
+) -> bytes:
+    """A client frame; ``length`` forces a 16- or 64-bit length field ("16", "64")."""
+    first = (0x80 if fin else 0) | (rsv << 4) | opcode
+    n = len(payload)
+    bit = 0x80 if masked else 0
+    if length == "64" or (length == "short" and n >= 65536):
+        head = struct.pack("!BBQ", first, bit | 127, n)
+    elif length == "16" or (length == "short" and n >= 126):
+        head = struct.pack("!BBH", first, bit | 126, n)
+    else:
+        head = struct.pack("!BB", first, bit | n)
+    return head + (MASK + xor(payload) if masked else payload)
+
+
+def feed(connection: Any, data: bytes, chunk: int = 0) -> list[object]:
+    if not chunk:
+        return list(connection.receive_data(data))
+    events: list[object] = []
+    for i in range(0, len(data), chunk):
+        events += connection.receive_data(data[i : i + chunk])
+    return events
+
+
+def server_frame(data: bytes) -> tuple[int, int, bytes]:
+    """``(first byte, payload length, payload)`` of an unmasked server frame."""
+    first, second = data[0], data[1]
+    assert not second & 0x80, "server frames are never masked"
+    n, at = second & 0x7F, 2
+    if n == 126:
+        (n,), at = struct.unpack("!H", data[2:4]), 4
+    elif n == 127:
+        (n,), at = struct.unpack("!Q", data[2:10]), 10
+    assert len(data) == at + n
+    return first, n, data[at:]
+
+
+# ----------------------------------------------------------------- messages
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 300_000])
+@pytest.mark.parametrize("chunk", [0, 1, 7, 4096])
+def test_messages_of_every_length_in_any_chunking(codec: ModuleType, size: int, chunk: int) -> None:
+    if chunk == 1 and size > 70_000:
+        pytest.skip("one byte at a time is covered by the smaller sizes")
+    text = ("é€😀abc" * (size // 10 + 1))[:size]
+    binary = bytes(range(256)) * (size // 256 + 1)
+    data = client_frame(1, text.encode()) + client_frame(2, binary[:size])
+    events = feed(codec.Connection(max_size=None), data, chunk)
+    assert events == [text, binary[:size]]
+    assert type(events[0]) is str and type(events[1]) is bytes
+
+
+def test_fragments_with_control_frames_between(codec: ModuleType) -> None:
+    euro = "€".encode()  # split across fragments: accepted
+    data = (
+        client_frame(1, b"ab" + euro[:1], fin=False)
+        + client_frame(9, b"ping!")
+        + client_frame(0, euro[1:], fin=False)
+        + client_frame(10, b"pong")
+        + client_frame(0, b"cd")
+        + client_frame(2, b"\x00\xff", fin=False)
+        + client_frame(0, b"", fin=False)
+        + client_frame(0, b"\x01")
+    )
+    for chunk in (0, 1, 3):
+        connection = codec.Connection()
+        events = feed(connection, data, chunk)
+        assert events == [Ping(b"ping!"), Pong(b"pong"), "ab€cd", b"\x00\xff\x01"]
+        first, _, payload = server_frame(connection.data_to_send())
+        assert first == 0x8A and payload == b"ping!"  # the pong, echoing the ping's payload
+        assert connection.data_to_send() == b""  # taken once
+
+
+# ----------------------------------------------------------- failing (1002)
+
+PROTOCOL_ERRORS = {
+    "rsv1 without an extension": client_frame(1, b"x", rsv=4),
+    "rsv2": client_frame(2, b"x", rsv=2),
+    "rsv3": client_frame(9, b"", rsv=1),
+    **{f"reserved opcode {op}": client_frame(op, b"x") for op in (3, 4, 5, 6, 7, 11, 12, 13, 14, 15)},
+    "fragmented ping": client_frame(9, b"x", fin=False),
+    "fragmented close": client_frame(8, b"\x03\xe8", fin=False),
+    "ping over 125 bytes": client_frame(9, b"p" * 126),
+    "close over 125 bytes": client_frame(8, b"\x03\xe8" + b"r" * 124),
+    "continuation without a message": client_frame(0, b"x"),
+    "text inside a fragmented message": client_frame(1, b"a", fin=False) + client_frame(1, b"b"),
+    "binary inside a fragmented message": client_frame(2, b"a", fin=False) + client_frame(2, b"b"),
+    "unmasked client frame": client_frame(1, b"hello", masked=False),
+    "16-bit length for a short payload": client_frame(2, b"x" * 125, length="16"),
+    "64-bit length for a 16-bit payload": client_frame(2, b"x" * 65535, length="64"),
+    "64-bit length with the top bit set": struct.pack("!BBQ", 0x82, 0xFF, 1 << 63) + MASK,
+    "one-byte close payload": client_frame(8, b"\x03"),
+    **{f"close code {code}": client_frame(8, struct.pack("!H", code)) for code in
+       (0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535)},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(PROTOCOL_ERRORS))
+def test_protocol_errors_fail_with_1002(codec: ModuleType, name: str) -> None:
+    data = PROTOCOL_ERRORS[name] + client_frame(1, b"never read")
+    for chunk in (0, 1):
+        connection = codec.Connection()
+        events = feed(connection, data, chunk)
+        assert len(events) == 1 and isinstance(events[0], Fail) and events[0].code == 1002, events
+        assert connection.state == codec.CLOSED
+        first, _, payload = server_frame(connection.data_to_send())
+        assert first == 0x88 and payload[:2] == b"\x03\xea" and payload[2:].decode() == events[0].reason
+        assert connection.receive_data(client_frame(1, b"more")) == []  # nothing more is read
+
+
+@pytest.mark.parametrize("code", [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999])
+def test_valid_close_codes_are_accepted_and_echoed(codec: ModuleType, code: int) -> None:
+    connection = codec.Connection()
+    events = feed(connection, client_frame(8, struct.pack("!H", code) + "bye ✓".encode()) + client_frame(1, b"x"))
+    assert events == [Close(code, "bye ✓")]
+    assert connection.state == codec.CLOSED and connection.close_sent
+    assert server_frame(connection.data_to_send()) == (0x88, 2, struct.pack("!H", code))
+
+
+def test_close_without_status_is_1005_and_echoed_empty(codec: ModuleType) -> None:
+    connection = codec.Connection()
+    assert feed(connection, client_frame(8)) == [Close(1005, "")]
+    assert server_frame(connection.data_to_send()) == (0x88, 0, b"")
+
+
+# ---------------------------------------------------------- UTF-8 (1007)
+
+INVALID_UTF8 = [b"\xff", b"\xc0\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe0\x80\xaf", b"\x80", b"a\xfeb"]
+
+
+@pytest.mark.parametrize("bad", INVALID_UTF8)
+def test_invalid_utf8_text_fails_with_1007(codec: ModuleType, bad: bytes) -> None:
+    for chunk in (0, 1):
+        connection = codec.Connection()
+        events = feed(connection, client_frame(1, b"ok " + bad + b" tail"), chunk)
+        assert events == [Fail(1007, "invalid UTF-8 in a text message")]
+
+
+def test_invalid_utf8_fails_fast_before_the_message_ends(codec: ModuleType) -> None:
+    connection = codec.Connection()
+    assert feed(connection, client_frame(1, b"fine \xff", fin=False)) == [Fail(1007, "invalid UTF-8 in a text message")]
+    connection = codec.Connection()
+    head = client_frame(1, b"x" * 1000 + b"\xc3\x28" + b"y" * 1000)
+    assert feed(connection, head[:1100]) == [Fail(1007, "invalid UTF-8 in a text message")]  # mid-frame
+
+
+def test_a_truncated_code_point_at_the_end_fails(codec: ModuleType) -> None:
+    data = client_frame(1, b"ab\xe2\x82", fin=False) + client_frame(0, b"")
+    assert feed(codec.Connection(), data) == [Fail(1007, "invalid UTF-8 in a text message")]
+
+
+def test_invalid_utf8_close_reason_fails_with_1007(codec: ModuleType) -> None:
+    assert feed(codec.Connection(), client_frame(8, b"\x03\xe8\xff")) == [Fail(1007, "invalid UTF-8 in a close reason")]
+
+
+def test_binary_messages_are_not_validated(codec: ModuleType) -> None:
+    assert feed(codec.Connection(), client_frame(2, b"\xff\xfe")) == [b"\xff\xfe"]
+
+
+# ------------------------------------------------------------ size (1009)
+
+
+def test_a_message_over_the_limit_fails_at_its_header(codec: ModuleType) -> None:
+    connection = codec.Connection(max_size=100)
+    assert feed(connection, client_frame(2, b"x" * 100)) == [b"x" * 100]
+    header_only = client_frame(2, b"x" * 101)[:8]  # fails before the payload arrives
+    assert feed(connection, header_only) == [Fail(1009, "message over 100 bytes")]
+
+
+def test_the_limit_counts_every_fragment(codec: ModuleType) -> None:
+    connection = codec.Connection(max_size=10)
+    data = client_frame(1, b"x" * 6, fin=False) + client_frame(0, b"y" * 5)
+    assert feed(connection, data) == [Fail(1009, "message over 10 bytes")]
+
+
+def test_a_huge_declared_length_fails_without_memory(codec: ModuleType) -> None:
+    connection = codec.Connection()  # 16 MiB default
+    assert feed(connection, struct.pack("!BBQ", 0x82, 0xFF, 1 << 40) + MASK) == [
+        Fail(1009, f"message over {codec.DEFAULT_MAX_SIZE} bytes")
+    ]
+
+
+# ----------------------------------------------------- closing and sending
+
+
+def test_our_close_then_theirs(codec: ModuleType) -> None:
+    connection = codec.Connection()
+    frame = connection.send_close(1001, "going")
+    assert server_frame(frame) == (0x88, 7, b"\x03\xe9going")
+    assert connection.state == codec.CLOSING
+    assert feed(connection, client_frame(1, b"late") + client_frame(9, b"p")) == ["late", Ping(b"p")]
+    assert connection.data_to_send() == b""  # no pong after our Close
+    assert feed(connection, client_frame(8, b"\x03\xe9")) == [Close(1001, "")]
+    assert connection.state == codec.CLOSED and connection.data_to_send() == b""  # no second Close
+    with pytest.raises(ProtocolStateError):
+        connection.send_text("after close")
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
+def test_frames_we_send(codec: ModuleType, size: int) -> None:
+    connection = codec.Connection()
+    text = "é" * (size // 2) + "a" * (size % 2)
+    assert server_frame(connection.send_text(text)) == (0x81, size, text.encode())
+    assert server_frame(connection.send_bytes(bytearray(size))) == (0x82, size, bytes(size))
+    assert server_frame(connection.send_ping(b"k")) == (0x89, 1, b"k")
+    assert server_frame(connection.send_pong(b"")) == (0x8A, 0, b"")
+    assert server_frame(codec.build_frame(2, b"ab", fin=False, rsv1=True)) == (0x42, 2, b"ab")
+
+
+def test_what_cannot_be_sent(codec: ModuleType) -> None:
+    connection = codec.Connection()
+    with pytest.raises(UnicodeEncodeError):
+        connection.send_text("\ud800")
+    for code in (1005, 1006, 1015, 999, 5000):
+        with pytest.raises(ValueError, match="may not be sent"):
+            connection.send_close(code)
+    with pytest.raises(ValueError, match="123"):
+        connection.send_close(1000, "é" * 62)
+    with pytest.raises(ValueError):
+        connection.send_ping(b"x" * 126)
+    with pytest.raises(ValueError, match="opcode"):
+        codec.build_frame(16, b"")
+    assert connection.state == codec.OPEN
+    assert server_frame(connection.send_close(None)) == (0x88, 0, b"")
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2, 3])
+@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 63, 1000])
+def test_unmask_is_xor_with_the_rotating_mask(codec: ModuleType, offset: int, size: int) -> None:
+    data = bytes((i * 7 + 3) & 0xFF for i in range(size))
+    assert codec.unmask(data, MASK, offset) == xor(data, MASK, offset)
+    with pytest.raises(ValueError):
+        codec.unmask(data, b"abc")
