@@ -1,0 +1,441 @@
+"""The asyncio adapter uvicorn loads: ``uvicorn app:app --ws fastws.protocol:WebSocketProtocol``.
+
+I/O only: the handshake and the frames are decided by the sans-I/O code in
+``fastws.wire`` (``handshake`` and the compiled ``codec``). This class
+takes the constructor and the duties uvicorn gives its own ``--ws``
+classes: it joins ``server_state.connections`` and ``tasks``, receives the
+upgrade request from the HTTP protocol, runs the ASGI app with the whole
+websocket spec (accept, subprotocols, extra headers, close codes and
+reasons, the ``websocket.http.response`` denial extension), and honours
+``ws_max_size``, ``ws_max_queue``, ``ws_ping_interval``/``ws_ping_timeout``,
+``root_path``, default headers and access logging.
+
+Flow control: a peer that does not read makes ``send`` wait for the
+transport to drain; a peer that floods pauses reading once ``ws_max_queue``
+messages wait for the app. Graceful shutdown closes with 1012; the closing
+handshake is bounded by ``close_timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import struct
+from collections import deque
+from typing import Any, Literal, cast
+from urllib.parse import unquote
+
+from uvicorn.config import Config
+from uvicorn.logging import TRACE_LOG_LEVEL
+from uvicorn.protocols.utils import (
+    ClientDisconnected,
+    get_client_addr,
+    get_local_addr,
+    get_path_with_query_string,
+    get_remote_addr,
+    is_ssl,
+)
+from uvicorn.server import ServerState
+
+from .wire import codec, handshake
+from .wire.events import Close, Fail, Ping, Pong
+
+__all__ = ["WebSocketProtocol"]
+
+_RECEIVE = "websocket.receive"
+
+
+class WebSocketProtocol(asyncio.Protocol):
+    """One WebSocket connection on uvicorn, from the upgrade request to the close."""
+
+    close_timeout = 10.0  # seconds the closing handshake may take
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        if not config.loaded:
+            config.load()
+        self.config = config
+        self.app = config.loaded_app
+        self.loop = _loop or asyncio.get_event_loop()
+        self.logger = logging.getLogger("uvicorn.error")
+        self.root_path = config.root_path
+        self.app_state = app_state
+        self.connections = server_state.connections
+        self.tasks = server_state.tasks
+        self.default_headers = server_state.default_headers
+        self.max_queue = max(1, config.ws_max_queue)
+        self.ping_interval = config.ws_ping_interval
+        self.ping_timeout = config.ws_ping_timeout
+
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        self.scheme: Literal["ws", "wss"] = "ws"
+        self.server: tuple[str, int | None] | None = None
+        self.client: tuple[str, int] | None = None
+        self.scope: dict[str, Any] = {}
+
+        self.conn = codec.Connection(max_size=config.ws_max_size)
+        self._request = b""  # the upgrade request, until it is whole
+        self._key = b""
+        self.handshake_complete = False  # accepted or refused: no more HTTP
+        self.accepted = False
+        self.close_sent = False  # the app's close (or ours) went out
+        self.disconnected = False  # the TCP connection is gone
+        self.peer_gone = False  # the peer closed or broke a rule: the TCP connection is closing
+        self._disconnect_code = 1006
+        self._denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
+
+        self._queue: deque[dict[str, Any]] = deque()  # events for the app's receive()
+        self._waiter: asyncio.Future[dict[str, Any]] | None = None
+        self._read_paused = False
+        self._drained: asyncio.Future[None] | None = None  # set while writing is paused
+        self._close_timer: asyncio.TimerHandle | None = None
+        self._ping_timer: asyncio.TimerHandle | None = None
+        self._pong_timer: asyncio.TimerHandle | None = None
+        self._ping_payload: bytes | None = None
+
+    # -------------------------------------------------- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.connections.add(self)  # type: ignore[arg-type]
+        self.server = get_local_addr(self.transport)
+        self.client = get_remote_addr(self.transport)
+        self.scheme = "wss" if is_ssl(self.transport) else "ws"
+        if self.logger.level <= TRACE_LOG_LEVEL:
+            self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection made", self._prefix())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.disconnected = True
+        self.connections.discard(self)
+        self._stop_keepalive()
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
+        if not self.close_sent or not self.handshake_complete:
+            self._push({"type": "websocket.disconnect", "code": self._disconnect_code})
+        self.handshake_complete = True
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)  # a send waiting for a drain that never comes
+        if self.logger.level <= TRACE_LOG_LEVEL:
+            self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection lost", self._prefix())
+
+    def eof_received(self) -> None:
+        pass
+
+    def pause_writing(self) -> None:
+        if self._drained is None:
+            self._drained = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.scope:
+            if not self.handshake_complete:
+                self._upgrade_request(data)
+            return  # after a refused upgrade nothing more is read
+        for event in self.conn.receive_data(data):
+            kind = type(event)
+            if kind is str:
+                self._message({"type": _RECEIVE, "text": event})
+            elif kind is bytes:
+                self._message({"type": _RECEIVE, "bytes": event})
+            elif kind is Ping:
+                self._write(self.conn.data_to_send())
+            elif kind is Pong:
+                self._pong(cast(Pong, event))
+            elif kind is Close:
+                self._peer_closed(cast(Close, event))
+            elif kind is Fail:
+                self._failed(cast(Fail, event))
+
+    def shutdown(self) -> None:
+        """uvicorn's graceful shutdown: close open connections with 1012."""
+        self._stop_keepalive()
+        if self.close_sent or self.transport.is_closing():
+            self.transport.close()
+            return
+        if self.accepted:
+            self._disconnect_code = 1012
+            self._push({"type": "websocket.disconnect", "code": 1012})
+            self.close_sent = True
+            self._write(self.conn.send_close(1012))
+        elif not self.handshake_complete:
+            self._refuse(500, "Internal Server Error")
+        self.transport.close()
+
+    # ------------------------------------------------------- handshake
+
+    def _upgrade_request(self, data: bytes) -> None:
+        self._request += data
+        try:
+            request = handshake.parse_request(self._request)
+            if request is None:
+                return  # wait for the rest of the head
+            self._key = handshake.check_request(request)
+        except handshake.HandshakeError as error:
+            self.logger.warning("Invalid WebSocket upgrade request: %s", error.reason)
+            self.handshake_complete = True
+            self.close_sent = True
+            self._write(error.response(self.default_headers))
+            self.transport.close()
+            return
+        rest = self._request[self._request.index(b"\r\n\r\n") + 4 :]
+        self._request = b""
+        raw_path, _, query_string = request.target.partition(b"?")
+        subprotocols = [token.strip().decode("latin-1") for token in request.tokens(b"sec-websocket-protocol")]
+        self.scope = {
+            "type": "websocket",
+            "asgi": {"version": self.config.asgi_version, "spec_version": "2.4"},
+            "http_version": "1.1",
+            "scheme": self.scheme,
+            "server": self.server,
+            "client": self.client,
+            "root_path": self.root_path,
+            "path": self.root_path + unquote(raw_path.decode("latin-1")),
+            "raw_path": self.root_path.encode("ascii") + raw_path,
+            "query_string": query_string,
+            "headers": request.headers,
+            "subprotocols": [p for p in (s.strip() for s in ",".join(subprotocols).split(",")) if p],
+            "state": self.app_state.copy(),
+            "extensions": {"websocket.http.response": {}},
+        }
+        self._push({"type": "websocket.connect"})
+        task = self.loop.create_task(self._run_asgi())
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
+        if rest:
+            self.loop.call_soon(self.data_received, rest)  # frames sent before our 101: after it
+
+    def _refuse(self, status: int, reason: str) -> None:
+        """Answer the upgrade with an HTTP error (before any 101)."""
+        if self.handshake_complete:
+            return
+        self.handshake_complete = True
+        self.close_sent = True
+        self._write(handshake.http_response(status, list(self.default_headers), reason.encode()))
+
+    # ------------------------------------------------------- messages in
+
+    def _push(self, event: dict[str, Any]) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(event)
+                return
+        self._queue.append(event)
+
+    def _message(self, event: dict[str, Any]) -> None:
+        if self.close_sent:
+            return  # the app is past its close: drop, keep reading for the peer's Close
+        self._push(event)
+        if len(self._queue) >= self.max_queue and not self._read_paused:
+            self._read_paused = True
+            self.transport.pause_reading()
+
+    def _peer_closed(self, event: Close) -> None:
+        self.peer_gone = True
+        self._write(self.conn.data_to_send())  # our echo, unless we closed first
+        if not self.close_sent:
+            self._disconnect_code = event.code
+            self._push({"type": "websocket.disconnect", "code": event.code, "reason": event.reason})
+            self.close_sent = True
+        self.transport.close()  # the server closes TCP first (RFC 6455 7.1.1)
+
+    def _failed(self, event: Fail) -> None:
+        self.logger.info("%sWebSocket failed: %s (%d)", self._prefix(), event.reason, event.code)
+        self.peer_gone = True
+        self._write(self.conn.data_to_send())
+        if not self.close_sent:
+            self._disconnect_code = event.code
+            self._push({"type": "websocket.disconnect", "code": event.code, "reason": event.reason})
+            self.close_sent = True
+        self.transport.close()
+
+    async def receive(self) -> dict[str, Any]:
+        """The ASGI ``receive``: the next event for the app."""
+        queue = self._queue
+        if queue:
+            event = queue.popleft()
+            if self._read_paused and len(queue) < self.max_queue // 2 + 1:
+                self._read_paused = False
+                self.transport.resume_reading()
+            return event
+        if self.disconnected:
+            return {"type": "websocket.disconnect", "code": self._disconnect_code}
+        self._waiter = self.loop.create_future()
+        return await self._waiter
+
+    # ------------------------------------------------------ messages out
+
+    def _write(self, data: bytes) -> None:
+        if data and not self.transport.is_closing():
+            self.transport.write(data)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """The ASGI ``send``."""
+        if self._drained is not None:
+            await asyncio.shield(self._drained)
+        if self.disconnected:
+            raise ClientDisconnected()
+        kind = message["type"]
+        if self.peer_gone:
+            if kind == "websocket.close":
+                return  # the connection is already closing
+            raise ClientDisconnected()
+        if self.accepted and not self.close_sent:
+            if kind == "websocket.send":
+                data = message.get("bytes")
+                if data is not None:
+                    self.transport.write(self.conn.send_bytes(data))
+                else:
+                    text = message.get("text")
+                    if text is not None:
+                        self.transport.write(self.conn.send_text(text))
+            elif kind == "websocket.close":
+                self._send_close(message.get("code", 1000), message.get("reason") or "")
+            else:
+                raise RuntimeError(
+                    f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'."
+                )
+        elif not self.handshake_complete:
+            self._before_accept(message, kind)
+        elif self._denial is not None:
+            self._denial_body(message, kind)
+        else:
+            raise RuntimeError(f"Unexpected ASGI message '{kind}', after sending 'websocket.close'.")
+
+    def _send_close(self, code: int, reason: str) -> None:
+        frame = self.conn.send_close(code, reason)
+        self._disconnect_code = code
+        self._push({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.close_sent = True
+        self._write(frame)
+        if self._read_paused:
+            self._read_paused = False
+            self.transport.resume_reading()  # to read the peer's Close
+        self._close_timer = self.loop.call_later(self.close_timeout, self.transport.close)
+
+    def _before_accept(self, message: dict[str, Any], kind: str) -> None:
+        if kind == "websocket.accept":
+            headers = [
+                (name.lower(), value) for name, value in [*self.default_headers, *message.get("headers", [])]
+            ]
+            response = handshake.accept_response(self._key, message.get("subprotocol"), headers)
+            self._access("[accepted]")
+            if not self.transport.is_closing():
+                self.handshake_complete = True
+                self.accepted = True
+                self._write(response)
+                self._start_keepalive()
+        elif kind == "websocket.close":
+            self._access("403")
+            self._push({"type": "websocket.disconnect", "code": 1006})
+            self._refuse(403, "")
+            self.transport.close()
+        elif kind == "websocket.http.response.start":
+            status = message["status"]
+            if not 100 <= status < 600:
+                raise RuntimeError("Invalid HTTP status code '%d' in response." % status)
+            self._access(str(status))
+            self.handshake_complete = True
+            self._denial = (status, list(message.get("headers", [])), [])
+        else:
+            raise RuntimeError(
+                "Expected ASGI message 'websocket.accept', 'websocket.close' "
+                f"or 'websocket.http.response.start' but got '{kind}'."
+            )
+
+    def _denial_body(self, message: dict[str, Any], kind: str) -> None:
+        if kind != "websocket.http.response.body":
+            raise RuntimeError(f"Expected ASGI message 'websocket.http.response.body' but got '{kind}'.")
+        assert self._denial is not None
+        status, headers, body = self._denial
+        body.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        self._denial = None
+        self.close_sent = True
+        present = {name.lower() for name, _ in headers}
+        defaults = [(name, value) for name, value in self.default_headers if name.lower() not in present]
+        self._push({"type": "websocket.disconnect", "code": 1006})
+        self._write(handshake.http_response(status, [*defaults, *headers], b"".join(body)))
+        self.transport.close()
+
+    # ----------------------------------------------------------- the app
+
+    async def _run_asgi(self) -> None:
+        try:
+            result = await self.app(self.scope, self.receive, self.send)
+        except ClientDisconnected:
+            pass
+        except BaseException:
+            self.logger.exception("Exception in ASGI application\n")
+            self._refuse(500, "Internal Server Error")
+        else:
+            if not self.handshake_complete:
+                self.logger.error("ASGI callable returned without completing handshake.")
+                self._refuse(500, "Internal Server Error")
+            elif result is not None:
+                self.logger.error("ASGI callable should return None, but returned '%s'.", result)
+        if self._close_timer is None:
+            self.transport.close()
+
+    def _access(self, outcome: str) -> None:
+        scope: Any = self.scope
+        self.logger.info('%s - "WebSocket %s" %s', get_client_addr(scope), get_path_with_query_string(scope), outcome)
+
+    def _prefix(self) -> str:
+        return "%s:%d - " % self.client if self.client else ""
+
+    # ------------------------------------------------------- keepalive
+
+    def _start_keepalive(self) -> None:
+        if self.ping_interval:
+            self._ping_timer = self.loop.call_later(self.ping_interval, self._ping)
+
+    def _stop_keepalive(self) -> None:
+        for timer in (self._ping_timer, self._pong_timer):
+            if timer is not None:
+                timer.cancel()
+        self._ping_timer = self._pong_timer = None
+
+    def _ping(self) -> None:
+        self._ping_timer = None
+        if self.close_sent or self.transport.is_closing():
+            return
+        self._ping_payload = struct.pack("!I", int.from_bytes(os.urandom(4), "big"))
+        self._write(self.conn.send_ping(self._ping_payload))
+        if self.ping_timeout:
+            self._pong_timer = self.loop.call_later(self.ping_timeout, self._ping_timed_out)
+        else:
+            self._start_keepalive()
+
+    def _pong(self, event: Pong) -> None:
+        if self._ping_payload is None or event.payload != self._ping_payload:
+            return  # unsolicited, or an answer to an older ping
+        self._ping_payload = None
+        if self._pong_timer is not None:
+            self._pong_timer.cancel()
+            self._pong_timer = None
+            self._start_keepalive()
+
+    def _ping_timed_out(self) -> None:
+        self._pong_timer = None
+        if self.close_sent or self.transport.is_closing():
+            return
+        self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket keepalive ping timeout", self._prefix())
+        self._write(self.conn.send_close(1011, "keepalive ping timeout"))
+        self._disconnect_code = 1011
+        self.close_sent = self.peer_gone = True
+        self._push({"type": "websocket.disconnect", "code": 1011, "reason": "keepalive ping timeout"})
+        self.transport.close()

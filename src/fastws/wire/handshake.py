@@ -1,0 +1,169 @@
+"""The opening handshake (RFC 6455 section 4), server side, sans I/O.
+
+``parse_request`` reads the upgrade request (uvicorn hands it over as the
+bytes of an HTTP/1.1 request), ``check_request`` validates it and returns
+the client's key, and ``accept_response`` / ``http_response`` build the
+bytes of the answer: the 101, or an HTTP response that refuses (400, 426,
+403, 500, or the app's own denial response).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from http import HTTPStatus
+
+__all__ = [
+    "MAX_REQUEST_SIZE",
+    "HandshakeError",
+    "Request",
+    "accept_response",
+    "check_request",
+    "http_response",
+    "parse_request",
+]
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
+MAX_REQUEST_SIZE = 64 * 1024  # bytes of request line and headers
+
+_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+@dataclass(frozen=True)
+class Request:
+    """An upgrade request: ``target`` is the raw path and query, header names are lowercase."""
+
+    method: str
+    target: bytes
+    headers: list[tuple[bytes, bytes]]
+
+    def values(self, name: bytes) -> list[bytes]:
+        """Every value of the header ``name`` (lowercase), in order."""
+        return [value for key, value in self.headers if key == name]
+
+    def tokens(self, name: bytes) -> list[bytes]:
+        """The comma-separated tokens of every ``name`` header, stripped and lowercased."""
+        return [token.strip().lower() for value in self.values(name) for token in value.split(b",") if token.strip()]
+
+
+class HandshakeError(Exception):
+    """The request cannot be upgraded: answer with ``status`` and close."""
+
+    def __init__(self, status: int, reason: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.headers = headers or []
+
+    def response(self, default_headers: list[tuple[bytes, bytes]] = []) -> bytes:  # noqa: B006 - never mutated
+        """The HTTP response that refuses the upgrade."""
+        return http_response(self.status, [*default_headers, *self.headers], self.reason.encode() + b"\n")
+
+
+def parse_request(data: bytes) -> Request | None:
+    """The request in ``data``, or None while its head is incomplete.
+
+    Raises ``HandshakeError(400)`` for a malformed or oversized head.
+    """
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        if len(data) > MAX_REQUEST_SIZE:
+            raise HandshakeError(400, "request head too large")
+        return None
+    lines = data[:end].split(b"\r\n")
+    parts = lines[0].split(b" ")
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise HandshakeError(400, "malformed request line")
+    method, target, version = parts
+    if version != b"HTTP/1.1":
+        raise HandshakeError(400, "WebSocket needs HTTP/1.1")
+    headers = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon or not name or not set(name) <= _TOKEN:
+            raise HandshakeError(400, "malformed header line")
+        headers.append((name.lower(), value.strip(b" \t")))
+    return Request(method.decode("ascii", "replace"), target, headers)
+
+
+def check_request(request: Request) -> bytes:
+    """Validate an upgrade request (RFC 6455 4.2.1); return its Sec-WebSocket-Key.
+
+    Raises ``HandshakeError``: 426 with ``Sec-WebSocket-Version: 13`` for
+    another version, 400 for anything else that is wrong.
+    """
+    if request.method != "GET":
+        raise HandshakeError(400, "WebSocket upgrade needs a GET request")
+    if len(request.values(b"host")) != 1:
+        raise HandshakeError(400, "missing or repeated Host header")
+    if b"websocket" not in request.tokens(b"upgrade"):
+        raise HandshakeError(400, "missing 'Upgrade: websocket' header")
+    if b"upgrade" not in request.tokens(b"connection"):
+        raise HandshakeError(400, "missing 'Connection: Upgrade' header")
+    versions = request.values(b"sec-websocket-version")
+    if versions != [b"13"]:
+        raise HandshakeError(426, "unsupported WebSocket version: use 13", [(b"Sec-WebSocket-Version", b"13")])
+    keys = request.values(b"sec-websocket-key")
+    if len(keys) != 1:
+        raise HandshakeError(400, "missing or repeated Sec-WebSocket-Key header")
+    try:
+        raw = base64.b64decode(keys[0], validate=True)
+    except binascii.Error:
+        raw = b""
+    if len(raw) != 16:
+        raise HandshakeError(400, "Sec-WebSocket-Key is not 16 bytes in base64")
+    return keys[0]
+
+
+def accept_key(key: bytes) -> bytes:
+    """Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 4.2.2)."""
+    return base64.b64encode(hashlib.sha1(key + GUID).digest())  # noqa: S324 - the RFC's algorithm
+
+
+def _check_header(name: bytes, value: bytes) -> None:
+    if not name or not set(name) <= _TOKEN:
+        raise ValueError(f"invalid header name {name!r}")
+    if b"\r" in value or b"\n" in value or b"\0" in value:
+        raise ValueError(f"invalid header value {value!r}")
+
+
+def _head(status_line: bytes, headers: list[tuple[bytes, bytes]]) -> list[bytes]:
+    out = [status_line]
+    for name, value in headers:
+        _check_header(name, value)
+        out += [name, b": ", value, b"\r\n"]
+    return out
+
+
+def accept_response(key: bytes, subprotocol: str | None, headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The 101 response: the RFC's headers, the subprotocol, then ``headers``."""
+    fixed = [(b"Upgrade", b"websocket"), (b"Connection", b"Upgrade"), (b"Sec-WebSocket-Accept", accept_key(key))]
+    if subprotocol:
+        fixed.append((b"Sec-WebSocket-Protocol", subprotocol.encode("latin-1")))
+    return b"".join(_head(b"HTTP/1.1 101 Switching Protocols\r\n", [*fixed, *headers])) + b"\r\n"
+
+
+def http_response(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
+    """An HTTP/1.1 response that ends the connection.
+
+    ``Connection: close``, ``Content-Length`` and ``Content-Type`` are added
+    unless ``headers`` has them.
+    """
+    try:
+        phrase = HTTPStatus(status).phrase.encode()
+    except ValueError:
+        phrase = b""
+    present = {name.lower() for name, _ in headers}
+    extra = [
+        (name, value)
+        for name, value in [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        if name not in present
+    ]
+    status_line = b"HTTP/1.1 %d %s\r\n" % (status, phrase)
+    return b"".join(_head(status_line, [*headers, *extra])) + b"\r\n" + body

@@ -1,0 +1,358 @@
+"""``fastws.protocol.WebSocketProtocol`` on a real uvicorn, over loopback.
+
+Each test starts uvicorn on 127.0.0.1 (a free port) inside its own event
+loop, talks to it with independent clients (``websockets``, ``aiohttp``, or
+raw bytes on a socket), and stops it; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import struct
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import uvicorn
+from uvicorn.protocols.utils import ClientDisconnected
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from fastws.protocol import WebSocketProtocol
+
+App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+TIMEOUT = 10
+
+
+@asynccontextmanager
+async def serving(app: App, **options: Any) -> AsyncIterator[str]:
+    """uvicorn with the fastws protocol on a free loopback port; yields its ws:// URL."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, ws=Recorded, lifespan="off", log_level="warning",
+        ws_per_message_deflate=False, **options,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            while not server.started:
+                await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, TIMEOUT)
+
+
+def run(coro: Awaitable[Any]) -> Any:
+    async def bounded() -> Any:
+        return await asyncio.wait_for(coro, 30)
+
+    return asyncio.run(bounded())
+
+
+async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Accept (with the first offered subprotocol), then echo until disconnect."""
+    assert scope["type"] == "websocket"
+    assert (await receive())["type"] == "websocket.connect"
+    offered = scope["subprotocols"]
+    await send({"type": "websocket.accept", "subprotocol": offered[-1] if offered else None,
+                "headers": [(b"x-echo", b"yes")]})  # fmt: skip
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is not None:
+            await send({"type": "websocket.send", "text": message["text"]})
+        else:
+            await send({"type": "websocket.send", "bytes": message["bytes"]})
+
+
+# ------------------------------------------------------------------ echo
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 1 << 20])
+def test_echo_with_the_websockets_client(size: int) -> None:
+    async def main() -> None:
+        async with serving(echo) as url, connect(url + "/chat?room=1", max_size=None, compression=None) as ws:
+            text = ("é" * size)[:size]
+            await ws.send(text)
+            assert await ws.recv() == text
+            await ws.send(os.urandom(size) if size else b"")
+            blob = await ws.recv()
+            assert isinstance(blob, bytes) and len(blob) == size
+            await ws.send(["frag", "ment", "é"])  # one message in three frames
+            assert await ws.recv() == "fragmenté"
+            await asyncio.wait_for(await ws.ping(b"hi"), TIMEOUT)
+
+    run(main())
+
+
+def test_echo_with_the_aiohttp_client() -> None:
+    aiohttp = pytest.importorskip("aiohttp")
+
+    async def main() -> None:
+        async with serving(echo) as url, aiohttp.ClientSession() as session:
+            async with session.ws_connect(url + "/", protocols=("a", "b"), max_msg_size=0) as ws:
+                assert ws.protocol == "b"
+                for size in (1, 200, 70_000):
+                    await ws.send_str("x" * size)
+                    assert (await ws.receive(timeout=TIMEOUT)).data == "x" * size
+                    await ws.send_bytes(b"\x01" * size)
+                    assert (await ws.receive(timeout=TIMEOUT)).data == b"\x01" * size
+                await ws.close(code=4002, message=b"done")
+            assert ws.close_code == 4002
+
+    run(main())
+
+
+def test_scope_subprotocols_and_accept_headers() -> None:
+    seen: dict[str, Any] = {}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.update(scope)
+        await echo(scope, receive, send)
+
+    async def main() -> None:
+        async with serving(app, root_path="/api") as url:
+            async with connect(url + "/r%C3%A9/x?q=a%20b&q=2", subprotocols=["chat", "superchat"]) as ws:  # type: ignore[list-item]
+                assert ws.subprotocol == "superchat"
+                assert ws.response is not None and ws.response.headers["x-echo"] == "yes"
+                assert ws.response.headers["server"] == "uvicorn"
+
+    run(main())
+    assert seen["path"] == "/api/ré/x" and seen["raw_path"] == b"/api/r%C3%A9/x"
+    assert seen["query_string"] == b"q=a%20b&q=2" and seen["subprotocols"] == ["chat", "superchat"]
+    assert seen["scheme"] == "ws" and seen["server"][0] == "127.0.0.1" and seen["client"][0] == "127.0.0.1"
+    assert (b"host", seen["headers"][0][1]) in seen["headers"] and seen["asgi"]["spec_version"] == "2.4"
+    assert "websocket.http.response" in seen["extensions"]
+
+
+# --------------------------------------------------------- closing codes
+
+
+def test_the_app_closes_with_code_and_reason() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 4001, "reason": "bye ✓"})
+        assert (await receive()) == {"type": "websocket.disconnect", "code": 4001, "reason": "bye ✓"}
+        with pytest.raises(RuntimeError, match="after sending 'websocket.close'"):
+            await send({"type": "websocket.send", "text": "late"})
+
+    async def main() -> None:
+        async with serving(app) as url, connect(url) as ws:
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            assert ws.close_code == 4001 and ws.close_reason == "bye ✓"
+
+    run(main())
+
+
+def test_the_peer_closes_and_send_then_raises_client_disconnected() -> None:
+    got: list[Any] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        got.append(await receive())
+        with pytest.raises(ClientDisconnected):
+            await send({"type": "websocket.send", "text": "too late"})
+        got.append("raised")
+        await send({"type": "websocket.close"})  # ignored, as on uvicorn's own layers
+
+    async def main() -> None:
+        async with serving(app) as url:
+            async with connect(url) as ws:
+                await ws.close(4003, "client leaves")
+            await asyncio.sleep(0.2)
+
+    run(main())
+    assert got == [{"type": "websocket.disconnect", "code": 4003, "reason": "client leaves"}, "raised"]
+    assert issubclass(ClientDisconnected, OSError)
+
+
+def test_close_before_accept_is_403_and_an_error_is_500() -> None:
+    async def refuse(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        if scope["path"] == "/boom":
+            raise ValueError("app bug")
+        await send({"type": "websocket.close"})
+
+    async def main() -> None:
+        async with serving(refuse) as url:
+            for path, status in (("/", 403), ("/boom", 500)):
+                with pytest.raises(InvalidStatus) as caught:
+                    async with connect(url + path):
+                        pass
+                assert caught.value.response.status_code == status
+
+    run(main())
+
+
+def test_denial_response_with_streamed_body() -> None:
+    async def deny(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.http.response.start", "status": 401, "headers": [(b"x-why", b"token")]})
+        await send({"type": "websocket.http.response.body", "body": b"no ", "more_body": True})
+        await send({"type": "websocket.http.response.body", "body": b"entry"})
+
+    async def main() -> None:
+        async with serving(deny) as url:
+            with pytest.raises(InvalidStatus) as caught:
+                async with connect(url):
+                    pass
+            response = caught.value.response
+            assert response.status_code == 401 and response.body == b"no entry"
+            assert response.headers["x-why"] == "token" and response.headers["content-length"] == "8"
+
+    run(main())
+
+
+# ------------------------------------------------------------ bad input
+
+
+async def raw_upgrade(url: str, extra: bytes = b"", version: bytes = b"13") -> tuple[Any, Any, bytes]:
+    host, port = url.removeprefix("ws://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    key = base64.b64encode(os.urandom(16))
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: " + version + b"\r\n" + extra + b"\r\n")  # fmt: skip
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+    return reader, writer, head
+
+
+def test_bad_handshakes_get_http_errors() -> None:
+    async def main() -> None:
+        async with serving(echo) as url:
+            reader, writer, head = await raw_upgrade(url, version=b"8")
+            assert head.startswith(b"HTTP/1.1 426 ") and b"Sec-WebSocket-Version: 13" in head
+            writer.close()
+            reader, writer, head = await raw_upgrade(url, extra=b"Sec-WebSocket-Key: second\r\n")
+            assert head.startswith(b"HTTP/1.1 400 ")
+            writer.close()
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        (b"\x81\x05hello", 1002),  # unmasked
+        (b"\x91\x80abcd", 1002),  # RSV1 without an extension
+        (b"\x81\x82\0\0\0\0\xc3\x28", 1007),  # invalid UTF-8
+        (b"\x82\xfe\x10\x00\0\0\0\0", 1009),  # 4096 bytes over a 1000-byte limit
+    ],
+)
+def test_protocol_errors_close_with_their_code(frame: bytes, code: int) -> None:
+    async def main() -> None:
+        async with serving(echo, ws_max_size=1000) as url:
+            reader, writer, head = await raw_upgrade(url)
+            assert head.startswith(b"HTTP/1.1 101 ")
+            writer.write(frame)
+            reply = await asyncio.wait_for(reader.read(200), TIMEOUT)
+            assert reply[0] == 0x88 and struct.unpack("!H", reply[2:4])[0] == code
+            assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""  # then TCP closes
+            writer.close()
+
+    run(main())
+
+
+# ------------------------------------------------------- flow control
+
+
+def test_a_reader_that_never_reads_makes_send_wait() -> None:
+    progress: dict[str, int] = {"sent": 0, "buffered": 0}
+    chunk = b"z" * 65536
+
+    async def flood_out(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        transport = _live_protocols()[0].transport
+        for _ in range(2000):  # 128 MiB if nothing pushed back
+            await send({"type": "websocket.send", "bytes": chunk})
+            progress["sent"] += 1
+            progress["buffered"] = max(progress["buffered"], transport.get_write_buffer_size())
+
+    async def main() -> None:
+        async with serving(flood_out) as url:
+            reader, writer, head = await raw_upgrade(url)
+            writer.transport.pause_reading()
+            await asyncio.sleep(1.0)
+            writer.transport.abort()
+
+    run(main())
+    assert 0 < progress["sent"] < 200, progress  # send waited for a drain that never came
+    assert progress["buffered"] < 2 * 1024 * 1024, progress
+
+
+class Recorded(WebSocketProtocol):
+    """The protocol, remembering its instances so a test can look inside."""
+
+    instances: list[WebSocketProtocol] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        Recorded.instances.append(self)
+
+
+def _live_protocols() -> list[Any]:
+    return [p for p in Recorded.instances if not p.disconnected]
+
+
+def test_a_flooding_peer_is_paused_at_max_queue() -> None:
+    state: dict[str, Any] = {}
+
+    async def never_reads(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await asyncio.sleep(1.0)
+        protocol = _live_protocols()[0]
+        state["queued"] = len(protocol._queue)
+        state["paused"] = protocol._read_paused
+
+    async def main() -> None:
+        async with serving(never_reads, ws_max_queue=8) as url, connect(url) as ws:
+            for _ in range(2000):
+                try:
+                    await asyncio.wait_for(ws.send(b"x" * 1024), 0.5)
+                except (asyncio.TimeoutError, ConnectionClosed):
+                    break
+            await asyncio.sleep(1.2)
+
+    run(main())
+    assert state["paused"] is True and 8 <= state["queued"] < 200, state
+
+
+def test_keepalive_closes_a_peer_that_never_answers() -> None:
+    async def main() -> None:
+        async with serving(echo, ws_ping_interval=0.1, ws_ping_timeout=0.2) as url:
+            reader, writer, head = await raw_upgrade(url)
+            data = b""
+            async with asyncio.timeout(TIMEOUT):
+                while b"\x88" not in data:
+                    more = await reader.read(100)
+                    assert more, data
+                    data += more
+            assert data[0] == 0x89  # the ping came first
+            close = data[data.index(b"\x88") :]
+            assert struct.unpack("!H", close[2:4])[0] == 1011
+            writer.close()
+
+    run(main())
+
+
+def test_shutdown_closes_open_connections_with_1012() -> None:
+    async def main() -> None:
+        async with serving(echo) as url:
+            ws = await connect(url)
+            await ws.send("before")
+            assert await ws.recv() == "before"
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), TIMEOUT)
+        assert ws.close_code == 1012
+
+    run(main())
