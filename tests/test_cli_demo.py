@@ -83,3 +83,4 @@ def test_fastws_run_serves_the_demo_on_loopback() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=5)
+    assert b"(ws: fastws)" in server.stderr.read()  # type: ignore[union-attr]  # on fastws' own wire layer

@@ -1,6 +1,7 @@
-"""``fastws run``: serve an ASGI app on uvicorn with uvloop and httptools.
+"""``fastws run``: serve an ASGI app on uvicorn with uvloop, httptools and fastws' wire layer.
 
-With no app it serves the built-in demo (``fastws.demo:app``).
+With no app it serves the built-in demo (``fastws.demo:app``). ``--ws``
+picks another of uvicorn's wire layers (e.g. ``websockets-sansio``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from . import HAS_SPEEDUPS, __version__
 
 DEMO_APP = "fastws.demo:app"
+FASTWS_PROTOCOL = "fastws.protocol:WebSocketProtocol"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--ws-ping-interval", type=float, default=20.0)
     run.add_argument("--ws-ping-timeout", type=float, default=20.0)
     run.add_argument("--no-per-message-deflate", action="store_true")
+    run.add_argument("--ws", default="fastws",
+                     help="wire layer: fastws (the default), or a uvicorn --ws value such as websockets-sansio")
     return parser
 
 
@@ -39,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     loop = "uvloop" if sys.platform != "win32" else "asyncio"
     print(
         f"fastws {__version__} ({'compiled' if HAS_SPEEDUPS else 'pure Python'}) serving {args.app} "
-        f"on http://{args.host}:{args.port}",
+        f"on http://{args.host}:{args.port} (ws: {args.ws})",
         file=sys.stderr,
     )
     uvicorn.run(
@@ -50,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level=args.log_level,
         loop=loop,
         http="httptools",
+        ws=FASTWS_PROTOCOL if args.ws == "fastws" else args.ws,
         ws_max_size=args.ws_max_size,
         ws_max_queue=args.ws_max_queue,
         ws_ping_interval=args.ws_ping_interval,

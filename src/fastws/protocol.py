@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import struct
 from collections import deque
 from typing import Any, Literal, cast
 from urllib.parse import unquote
@@ -88,6 +87,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.disconnected = False  # the TCP connection is gone
         self.peer_gone = False  # the peer closed or broke a rule: the TCP connection is closing
         self._disconnect_code = 1006
+        self._disconnect_told = False
         self._denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
 
         self._queue: deque[dict[str, Any]] = deque()  # events for the app's receive()
@@ -95,9 +95,11 @@ class WebSocketProtocol(asyncio.Protocol):
         self._read_paused = False
         self._drained: asyncio.Future[None] | None = None  # set while writing is paused
         self._close_timer: asyncio.TimerHandle | None = None
-        self._ping_timer: asyncio.TimerHandle | None = None
-        self._pong_timer: asyncio.TimerHandle | None = None
-        self._ping_payload: bytes | None = None
+        self.ping_timer: asyncio.TimerHandle | None = None
+        self.pong_timer: asyncio.TimerHandle | None = None
+        self.pending_ping_payload: bytes | None = None
+        self.ping_sent_at = 0.0  # loop time of the last keepalive ping
+        self.last_ping_rtt = 0.0
 
     # -------------------------------------------------- asyncio.Protocol
 
@@ -117,8 +119,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if self._close_timer is not None:
             self._close_timer.cancel()
             self._close_timer = None
-        if not self.close_sent or not self.handshake_complete:
-            self._push({"type": "websocket.disconnect", "code": self._disconnect_code})
+        self._disconnect(self._disconnect_code)
         self.handshake_complete = True
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)  # a send waiting for a drain that never comes
@@ -165,7 +166,7 @@ class WebSocketProtocol(asyncio.Protocol):
             return
         if self.accepted:
             self._disconnect_code = 1012
-            self._push({"type": "websocket.disconnect", "code": 1012})
+            self._disconnect(1012)
             self.close_sent = True
             self._write(self.conn.send_close(1012))
         elif not self.handshake_complete:
@@ -234,6 +235,16 @@ class WebSocketProtocol(asyncio.Protocol):
                 return
         self._queue.append(event)
 
+    def _disconnect(self, code: int, reason: str | None = None) -> None:
+        """Tell the app the connection is over, once."""
+        if self._disconnect_told:
+            return
+        self._disconnect_told = True
+        event: dict[str, Any] = {"type": "websocket.disconnect", "code": code}
+        if reason is not None:
+            event["reason"] = reason
+        self._push(event)
+
     def _message(self, event: dict[str, Any]) -> None:
         if self.close_sent:
             return  # the app is past its close: drop, keep reading for the peer's Close
@@ -247,7 +258,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._write(self.conn.data_to_send())  # our echo, unless we closed first
         if not self.close_sent:
             self._disconnect_code = event.code
-            self._push({"type": "websocket.disconnect", "code": event.code, "reason": event.reason})
+            self._disconnect(event.code, event.reason)
             self.close_sent = True
         self.transport.close()  # the server closes TCP first (RFC 6455 7.1.1)
 
@@ -257,7 +268,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._write(self.conn.data_to_send())
         if not self.close_sent:
             self._disconnect_code = event.code
-            self._push({"type": "websocket.disconnect", "code": event.code, "reason": event.reason})
+            self._disconnect(event.code, event.reason)
             self.close_sent = True
         self.transport.close()
 
@@ -317,7 +328,7 @@ class WebSocketProtocol(asyncio.Protocol):
     def _send_close(self, code: int, reason: str) -> None:
         frame = self.conn.send_close(code, reason)
         self._disconnect_code = code
-        self._push({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self._disconnect(code, reason)
         self.close_sent = True
         self._write(frame)
         if self._read_paused:
@@ -339,7 +350,7 @@ class WebSocketProtocol(asyncio.Protocol):
                 self._start_keepalive()
         elif kind == "websocket.close":
             self._access("403")
-            self._push({"type": "websocket.disconnect", "code": 1006})
+            self._disconnect(1006)
             self._refuse(403, "")
             self.transport.close()
         elif kind == "websocket.http.response.start":
@@ -359,15 +370,19 @@ class WebSocketProtocol(asyncio.Protocol):
         if kind != "websocket.http.response.body":
             raise RuntimeError(f"Expected ASGI message 'websocket.http.response.body' but got '{kind}'.")
         assert self._denial is not None
+        self._denial[2].append(message.get("body", b""))
+        if not message.get("more_body", False):
+            self._finish_denial()
+
+    def _finish_denial(self) -> None:
+        """Write the app's denial response with the body it gave so far."""
+        assert self._denial is not None
         status, headers, body = self._denial
-        body.append(message.get("body", b""))
-        if message.get("more_body", False):
-            return
         self._denial = None
         self.close_sent = True
         present = {name.lower() for name, _ in headers}
         defaults = [(name, value) for name, value in self.default_headers if name.lower() not in present]
-        self._push({"type": "websocket.disconnect", "code": 1006})
+        self._disconnect(1006)
         self._write(handshake.http_response(status, [*defaults, *headers], b"".join(body)))
         self.transport.close()
 
@@ -387,6 +402,8 @@ class WebSocketProtocol(asyncio.Protocol):
                 self._refuse(500, "Internal Server Error")
             elif result is not None:
                 self.logger.error("ASGI callable should return None, but returned '%s'.", result)
+        if self._denial is not None:
+            self._finish_denial()  # started, then the app ended or failed: send what it gave
         if self._close_timer is None:
             self.transport.close()
 
@@ -401,41 +418,44 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _start_keepalive(self) -> None:
         if self.ping_interval:
-            self._ping_timer = self.loop.call_later(self.ping_interval, self._ping)
+            delay = max(0.0, self.ping_interval - self.last_ping_rtt)
+            self.ping_timer = self.loop.call_later(delay, self._ping)
 
     def _stop_keepalive(self) -> None:
-        for timer in (self._ping_timer, self._pong_timer):
+        for timer in (self.ping_timer, self.pong_timer):
             if timer is not None:
                 timer.cancel()
-        self._ping_timer = self._pong_timer = None
+        self.ping_timer = self.pong_timer = None
 
     def _ping(self) -> None:
-        self._ping_timer = None
+        self.ping_timer = None
         if self.close_sent or self.transport.is_closing():
             return
-        self._ping_payload = struct.pack("!I", int.from_bytes(os.urandom(4), "big"))
-        self._write(self.conn.send_ping(self._ping_payload))
+        self.pending_ping_payload = os.urandom(4)
+        self.ping_sent_at = self.loop.time()
+        self._write(self.conn.send_ping(self.pending_ping_payload))
         if self.ping_timeout:
-            self._pong_timer = self.loop.call_later(self.ping_timeout, self._ping_timed_out)
+            self.pong_timer = self.loop.call_later(self.ping_timeout, self._ping_timed_out)
         else:
             self._start_keepalive()
 
     def _pong(self, event: Pong) -> None:
-        if self._ping_payload is None or event.payload != self._ping_payload:
+        if self.pending_ping_payload is None or event.payload != self.pending_ping_payload:
             return  # unsolicited, or an answer to an older ping
-        self._ping_payload = None
-        if self._pong_timer is not None:
-            self._pong_timer.cancel()
-            self._pong_timer = None
+        self.pending_ping_payload = None
+        self.last_ping_rtt = self.loop.time() - self.ping_sent_at
+        if self.pong_timer is not None:
+            self.pong_timer.cancel()
+            self.pong_timer = None
             self._start_keepalive()
 
     def _ping_timed_out(self) -> None:
-        self._pong_timer = None
+        self.pong_timer = None
         if self.close_sent or self.transport.is_closing():
             return
         self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket keepalive ping timeout", self._prefix())
         self._write(self.conn.send_close(1011, "keepalive ping timeout"))
         self._disconnect_code = 1011
         self.close_sent = self.peer_gone = True
-        self._push({"type": "websocket.disconnect", "code": 1011, "reason": "keepalive ping timeout"})
+        self._disconnect(1011, "keepalive ping timeout")
         self.transport.close()
