@@ -30,9 +30,9 @@ TIMEOUT = 10
 @asynccontextmanager
 async def serving(app: App, **options: Any) -> AsyncIterator[str]:
     """uvicorn with the fastws protocol on a free loopback port; yields its ws:// URL."""
+    options.setdefault("ws_per_message_deflate", False)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, ws=Recorded, lifespan="off", log_level="warning",
-        ws_per_message_deflate=False, **options,
+        app, host="127.0.0.1", port=0, ws=Recorded, lifespan="off", log_level="warning", **options
     )  # fmt: skip
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -354,5 +354,23 @@ def test_shutdown_closes_open_connections_with_1012() -> None:
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), TIMEOUT)
         assert ws.close_code == 1012
+
+    run(main())
+
+
+def test_permessage_deflate_is_negotiated_and_used() -> None:
+    async def main() -> None:
+        async with serving(echo, ws_per_message_deflate=True, ws_max_size=100_000) as url:
+            async with connect(url, max_size=None) as ws:  # the client offers deflate by default
+                assert [e.name for e in ws.protocol.extensions] == ["permessage-deflate"]
+                assert ws.response is not None
+                assert "server_max_window_bits=12" in ws.response.headers["sec-websocket-extensions"]
+                for message in ("tiny", "repeat " * 5000, b"\x00" * 90_000):
+                    await ws.send(message)
+                    assert await ws.recv() == message
+                await ws.send(b"\x00" * 200_000)  # small on the wire, over the limit inflated
+                with pytest.raises(ConnectionClosed):
+                    await ws.recv()
+                assert ws.close_code == 1009
 
     run(main())

@@ -37,7 +37,7 @@ from uvicorn.protocols.utils import (
 )
 from uvicorn.server import ServerState
 
-from .wire import codec, handshake
+from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
 
 __all__ = ["WebSocketProtocol"]
@@ -49,6 +49,11 @@ class WebSocketProtocol(asyncio.Protocol):
     """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
     close_timeout = 10.0  # seconds the closing handshake may take
+    #: permessage-deflate's memory per connection: a 2**12-byte window and
+    #: zlib memLevel 5 hold ~70 KiB once used (zlib's 15/8 defaults: ~320 KiB).
+    #: Subclass to change them.
+    deflate_window_bits = deflate.DEFAULT_WINDOW_BITS
+    deflate_mem_level = deflate.DEFAULT_MEM_LEVEL
 
     def __init__(
         self,
@@ -81,6 +86,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.conn = codec.Connection(max_size=config.ws_max_size)
         self._request = b""  # the upgrade request, until it is whole
         self._key = b""
+        self._extensions: bytes | None = None  # the negotiated Sec-WebSocket-Extensions
         self.handshake_complete = False  # accepted or refused: no more HTTP
         self.accepted = False
         self.close_sent = False  # the app's close (or ours) went out
@@ -189,6 +195,14 @@ class WebSocketProtocol(asyncio.Protocol):
             self._write(error.response(self.default_headers))
             self.transport.close()
             return
+        if self.config.ws_per_message_deflate:
+            negotiated = deflate.negotiate(
+                request.values(b"sec-websocket-extensions"),
+                window_bits=self.deflate_window_bits,
+                mem_level=self.deflate_mem_level,
+            )
+            if negotiated is not None:
+                self.conn.deflate, self._extensions = negotiated
         rest = self._request[self._request.index(b"\r\n\r\n") + 4 :]
         self._request = b""
         raw_path, _, query_string = request.target.partition(b"?")
@@ -341,7 +355,7 @@ class WebSocketProtocol(asyncio.Protocol):
             headers = [
                 (name.lower(), value) for name, value in [*self.default_headers, *message.get("headers", [])]
             ]
-            response = handshake.accept_response(self._key, message.get("subprotocol"), headers)
+            response = handshake.accept_response(self._key, message.get("subprotocol"), headers, self._extensions)
             self._access("[accepted]")
             if not self.transport.is_closing():
                 self.handshake_complete = True

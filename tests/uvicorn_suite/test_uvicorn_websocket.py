@@ -182,7 +182,6 @@ async def test_shutdown(ws_protocol_cls: WSProtocol, http_protocol_cls: HTTPProt
             await server.shutdown()
 
 
-@pytest.mark.xfail(strict=True, reason="permessage-deflate is not negotiated yet")
 async def test_supports_permessage_deflate_extension(
     ws_protocol_cls: WSProtocol, http_protocol_cls: HTTPProtocol, unused_tcp_port: int
 ):

@@ -14,7 +14,10 @@ from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint32_t, uint64_t
 from libc.string cimport memcpy, memmove
 
+import zlib
+
 from ._codec_py import close_payload, is_valid_close_code
+from .deflate import MessageTooBig
 from .events import Close, Fail, Ping, Pong, ProtocolStateError
 
 cdef extern from "Python.h":
@@ -211,10 +214,13 @@ cdef class Connection:
     """The server side of one WebSocket connection, after the handshake.
 
     ``max_size`` bounds a message's size in bytes (None: no bound); a larger
-    one fails the connection with 1009 as soon as its frame header says so.
+    one fails the connection with 1009 as soon as its frame header says so
+    (and, compressed, as soon as inflating passes it). ``deflate`` is the
+    negotiated permessage-deflate, if any.
     """
 
     cdef public object max_size
+    cdef public object deflate
     cdef readonly int state
     cdef readonly bint close_sent
     cdef Py_ssize_t _max  # max_size, or -1 for no bound
@@ -229,12 +235,14 @@ cdef class Connection:
     # the message being read
     cdef bint _in_message
     cdef bint _text
+    cdef bint _compressed
     cdef Py_ssize_t _size
     cdef bytearray _message
     cdef _Utf8 _utf8
 
-    def __init__(self, max_size=DEFAULT_MAX_SIZE):
+    def __init__(self, max_size=DEFAULT_MAX_SIZE, deflate=None):
         self.max_size = max_size
+        self.deflate = deflate
         self._max = -1 if max_size is None else max_size
         self.state = _OPEN
         self.close_sent = False
@@ -285,7 +293,10 @@ cdef class Connection:
                 opcode = first & 0x0F
                 length = second & 0x7F
                 if first & 0x70:
-                    return self._fail(events, 1002, "reserved bits set without an extension")
+                    if self.deflate is None:
+                        return self._fail(events, 1002, "reserved bits set without an extension")
+                    if first & 0x70 != 0x40 or not OP_TEXT <= opcode <= OP_BINARY:
+                        return self._fail(events, 1002, "reserved bits set where the extension allows none")
                 if opcode >= OP_CLOSE:
                     if opcode > OP_PONG:
                         return self._fail(events, 1002, f"reserved opcode {opcode}")
@@ -332,11 +343,12 @@ cdef class Connection:
                 if opcode != OP_CONTINUATION:
                     self._in_message = True
                     self._text = opcode == OP_TEXT
+                    self._compressed = first & 0x40
                     self._size = 0
                     self._utf8.need = 0
                 if self._max >= 0 and self._size + length > self._max:
                     return self._fail(events, 1009, f"message over {self.max_size} bytes")
-                if fin and opcode != OP_CONTINUATION and end - pos - header >= length:
+                if fin and opcode != OP_CONTINUATION and not self._compressed and end - pos - header >= length:
                     # The common case: a whole message in one frame, all here.
                     pos += header
                     if not self._whole_message(events, buf + pos, length):
@@ -362,7 +374,10 @@ cdef class Connection:
                 break
             self._stage = _HEADER
             if self._fin:
-                if self._text:
+                if self._compressed:
+                    if not self._inflated(events):
+                        return pos
+                elif self._text:
                     if self._utf8.need:
                         return self._fail(events, 1007, "invalid UTF-8 in a text message")
                     events.append(PyUnicode_DecodeUTF8(PyByteArray_AS_STRING(self._message),
@@ -398,9 +413,29 @@ cdef class Connection:
         PyByteArray_Resize(self._message, had + n)
         out = <unsigned char*>PyByteArray_AS_STRING(self._message) + had
         _unmask_into(out, data, n, self._mask, self._mask_offset)
-        if self._text and not _utf8_feed(&self._utf8, out, n):
+        if self._text and not self._compressed and not _utf8_feed(&self._utf8, out, n):
             self._fail(events, 1007, "invalid UTF-8 in a text message")
             return False
+        return True
+
+    cdef bint _inflated(self, list events) except -1:
+        """Inflate the compressed message just read and report it; False if that failed the connection."""
+        try:
+            data = self.deflate.decode(bytes(self._message), self.max_size)
+        except MessageTooBig:
+            self._fail(events, 1009, f"message over {self.max_size} bytes")
+            return False
+        except zlib.error:
+            self._fail(events, 1007, "invalid compressed data")
+            return False
+        if self._text:
+            try:
+                events.append(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                self._fail(events, 1007, "invalid UTF-8 in a text message")
+                return False
+        else:
+            events.append(data)
         return True
 
     cdef bint _control(self, list events, unsigned char opcode, const unsigned char* data, Py_ssize_t n) except -1:
@@ -467,10 +502,14 @@ cdef class Connection:
         return 0
 
     def send_text(self, text):
-        """A text message frame."""
+        """A text message frame (compressed when deflate was negotiated)."""
         cdef Py_ssize_t n
         cdef const char* utf8
+        cdef bytes packed
         self._check_can_send()
+        if self.deflate is not None:
+            packed = self.deflate.encode(text.encode("utf-8"))
+            return _frame(0xC0 | OP_TEXT, PyBytes_AS_STRING(packed), PyBytes_GET_SIZE(packed))
         if PyUnicode_CheckExact(text):
             utf8 = PyUnicode_AsUTF8AndSize(text, &n)  # no copy for ASCII text
             return _frame(0x80 | OP_TEXT, utf8, n)
@@ -478,9 +517,12 @@ cdef class Connection:
         return _frame(0x80 | OP_TEXT, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
 
     def send_bytes(self, data):
-        """A binary message frame."""
+        """A binary message frame (compressed when deflate was negotiated)."""
         self._check_can_send()
         cdef bytes payload = data if PyBytes_CheckExact(data) else bytes(data)
+        if self.deflate is not None:
+            payload = self.deflate.encode(payload)
+            return _frame(0xC0 | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
         return _frame(0x80 | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
 
     def send_ping(self, payload=b""):

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import codecs
 import struct
+import zlib
 
+from .deflate import MessageTooBig, PerMessageDeflate
 from .events import Close, Fail, Ping, Pong, ProtocolStateError
 
 __all__ = [
@@ -107,11 +109,14 @@ class Connection:
     """The server side of one WebSocket connection, after the handshake.
 
     ``max_size`` bounds a message's size in bytes (None: no bound); a larger
-    one fails the connection with 1009 as soon as its frame header says so.
+    one fails the connection with 1009 as soon as its frame header says so
+    (and, compressed, as soon as inflating passes it). ``deflate`` is the
+    negotiated permessage-deflate, if any.
     """
 
-    def __init__(self, max_size: int | None = DEFAULT_MAX_SIZE) -> None:
+    def __init__(self, max_size: int | None = DEFAULT_MAX_SIZE, deflate: PerMessageDeflate | None = None) -> None:
         self.max_size = max_size
+        self.deflate = deflate
         self.state = OPEN
         self.close_sent = False
         self._buffer = bytearray()
@@ -125,6 +130,7 @@ class Connection:
         # the message being read
         self._in_message = False
         self._text = False
+        self._compressed = False
         self._size = 0
         self._parts: list[bytes] | list[str] = []
         self._decoder = codecs.getincrementaldecoder("utf-8")()
@@ -150,7 +156,10 @@ class Connection:
                 opcode = first & 0x0F
                 length = second & 0x7F
                 if first & 0x70:
-                    return self._fail(events, 1002, "reserved bits set without an extension")
+                    if self.deflate is None:
+                        return self._fail(events, 1002, "reserved bits set without an extension")
+                    if first & 0x70 != 0x40 or not OP_TEXT <= opcode <= OP_BINARY:
+                        return self._fail(events, 1002, "reserved bits set where the extension allows none")
                 if opcode >= OP_CLOSE:
                     if opcode > OP_PONG:
                         return self._fail(events, 1002, f"reserved opcode {opcode}")
@@ -192,6 +201,7 @@ class Connection:
                 if opcode != OP_CONTINUATION:
                     self._in_message = True
                     self._text = opcode == OP_TEXT
+                    self._compressed = bool(first & 0x40)
                     self._size = 0
                 if self.max_size is not None and self._size + length > self.max_size:
                     return self._fail(events, 1009, f"message over {self.max_size} bytes")
@@ -209,7 +219,7 @@ class Connection:
             pos += take
             self._remaining -= take
             self._mask_offset = (self._mask_offset + take) & 3
-            if self._text:
+            if self._text and not self._compressed:
                 try:
                     self._parts.append(self._decoder.decode(chunk))  # type: ignore[arg-type]
                 except UnicodeDecodeError:
@@ -220,7 +230,10 @@ class Connection:
                 break
             self._stage = _HEADER
             if self._fin:
-                if self._text:
+                if self._compressed:
+                    if not self._inflated(events):
+                        return events
+                elif self._text:
                     try:
                         self._parts.append(self._decoder.decode(b"", final=True))  # type: ignore[arg-type]
                     except UnicodeDecodeError:
@@ -232,6 +245,27 @@ class Connection:
                 self._in_message = False
         del buf[:pos]
         return events
+
+    def _inflated(self, events: list[object]) -> bool:
+        """Inflate the compressed message just read and report it; False if that failed the connection."""
+        assert self.deflate is not None
+        try:
+            data = self.deflate.decode(b"".join(self._parts), self.max_size)  # type: ignore[arg-type]
+        except MessageTooBig:
+            self._fail(events, 1009, f"message over {self.max_size} bytes")
+            return False
+        except zlib.error:
+            self._fail(events, 1007, "invalid compressed data")
+            return False
+        if self._text:
+            try:
+                events.append(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                self._fail(events, 1007, "invalid UTF-8 in a text message")
+                return False
+        else:
+            events.append(data)
+        return True
 
     def _control(self, events: list[object], opcode: int, payload: bytes) -> bool:
         """Handle a ping, pong or close; False when nothing more is to be read."""
@@ -294,13 +328,17 @@ class Connection:
             raise ProtocolStateError("a Close frame was sent: no more frames may follow it")
 
     def send_text(self, text: str) -> bytes:
-        """A text message frame."""
+        """A text message frame (compressed when deflate was negotiated)."""
         self._check_can_send()
+        if self.deflate is not None:
+            return build_frame(OP_TEXT, self.deflate.encode(text.encode("utf-8")), rsv1=True)
         return build_frame(OP_TEXT, text.encode("utf-8"))
 
     def send_bytes(self, data: bytes) -> bytes:
-        """A binary message frame."""
+        """A binary message frame (compressed when deflate was negotiated)."""
         self._check_can_send()
+        if self.deflate is not None:
+            return build_frame(OP_BINARY, self.deflate.encode(bytes(data)), rsv1=True)
         return build_frame(OP_BINARY, bytes(data))
 
     def send_ping(self, payload: bytes = b"") -> bytes:

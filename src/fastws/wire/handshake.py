@@ -137,11 +137,15 @@ def _head(status_line: bytes, headers: list[tuple[bytes, bytes]]) -> list[bytes]
     return out
 
 
-def accept_response(key: bytes, subprotocol: str | None, headers: list[tuple[bytes, bytes]]) -> bytes:
-    """The 101 response: the RFC's headers, the subprotocol, then ``headers``."""
+def accept_response(
+    key: bytes, subprotocol: str | None, headers: list[tuple[bytes, bytes]], extensions: bytes | None = None
+) -> bytes:
+    """The 101 response: the RFC's headers, the subprotocol, the extensions, then ``headers``."""
     fixed = [(b"Upgrade", b"websocket"), (b"Connection", b"Upgrade"), (b"Sec-WebSocket-Accept", accept_key(key))]
     if subprotocol:
         fixed.append((b"Sec-WebSocket-Protocol", subprotocol.encode("latin-1")))
+    if extensions:
+        fixed.append((b"Sec-WebSocket-Extensions", extensions))
     return b"".join(_head(b"HTTP/1.1 101 Switching Protocols\r\n", [*fixed, *headers])) + b"\r\n"
 
 

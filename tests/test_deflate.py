@@ -1,0 +1,153 @@
+"""permessage-deflate (RFC 7692): negotiation, and both codec twins with it.
+
+The client side is built here from zlib directly (raw deflate, the 4-byte
+tail stripped), independently of ``fastws.wire.deflate``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from types import ModuleType
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import live_codecs
+from fastws.wire.deflate import PerMessageDeflate, negotiate
+from fastws.wire.events import Fail
+from test_codec import client_frame, feed, server_frame
+
+
+def client_compressor(bits: int = 15) -> "zlib._Compress":
+    return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -bits)
+
+
+def compress(compressor: "zlib._Compress", data: bytes) -> bytes:
+    out = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(b"\x00\x00\xff\xff")
+    return out[:-4]
+
+
+def inflate(decompressor: "zlib._Decompress", payload: bytes) -> bytes:
+    return decompressor.decompress(payload + b"\x00\x00\xff\xff")
+
+
+# ---------------------------------------------------------------- negotiation
+
+
+@pytest.mark.parametrize(
+    ("offers", "answer"),
+    [
+        ([b"permessage-deflate"], b"permessage-deflate; server_max_window_bits=12"),
+        ([b"permessage-deflate; client_max_window_bits"],
+         b"permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"),
+        ([b"permessage-deflate; server_max_window_bits=10; client_max_window_bits=9"],
+         b"permessage-deflate; server_max_window_bits=10; client_max_window_bits=9"),
+        ([b"permessage-deflate; server_no_context_takeover; client_no_context_takeover"],
+         b"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12"),
+        ([b"x-webkit-deflate-frame, permessage-deflate; foo=1", b"permessage-deflate; server_max_window_bits=15"],
+         b"permessage-deflate; server_max_window_bits=12"),
+        ([b"permessage-deflate; server_max_window_bits=8, permessage-deflate"],
+         b"permessage-deflate; server_max_window_bits=12"),
+    ],
+)  # fmt: skip
+def test_the_first_acceptable_offer_is_taken(offers: list[bytes], answer: bytes) -> None:
+    negotiated = negotiate(offers)
+    assert negotiated is not None and negotiated[1] == answer
+
+
+@pytest.mark.parametrize(
+    "offer",
+    [
+        b"",
+        b"x-webkit-deflate-frame",
+        b"permessage-deflate; unknown",
+        b"permessage-deflate; server_max_window_bits=7",
+        b"permessage-deflate; server_max_window_bits=16",
+        b"permessage-deflate; client_max_window_bits=abc",
+        b"permessage-deflate; server_max_window_bits",
+        b"permessage-deflate; server_max_window_bits=8",
+        b"permessage-deflate; server_no_context_takeover=1",
+        b"permessage-deflate; client_no_context_takeover; client_no_context_takeover",
+    ],
+)
+def test_unacceptable_offers_are_declined(offer: bytes) -> None:
+    assert negotiate([offer]) is None
+
+
+# ------------------------------------------------------- both codec twins
+
+
+@pytest.mark.parametrize("takeover", [True, False])
+def test_compressed_messages_both_ways(codec: ModuleType, takeover: bool) -> None:
+    extension = PerMessageDeflate(server_no_context_takeover=not takeover, client_no_context_takeover=not takeover)
+    connection = codec.Connection(deflate=extension)
+    compressor = client_compressor()
+    messages: list[str | bytes] = ["hello " * 50, "héllo ✓", b"\x00" * 1000, "", b"", "hello " * 50]
+    data = b""
+    for message in messages:
+        raw = message.encode() if isinstance(message, str) else message
+        if not takeover:
+            compressor = client_compressor()
+        data += client_frame(1 if isinstance(message, str) else 2, compress(compressor, raw), rsv=4)
+    assert feed(connection, data, 5) == messages
+    decompressor = zlib.decompressobj(-12)
+    for message in messages:
+        frame = connection.send_text(message) if isinstance(message, str) else connection.send_bytes(message)
+        first, _, payload = server_frame(frame)
+        assert first == (0xC1 if isinstance(message, str) else 0xC2)  # FIN + RSV1
+        if not takeover:
+            decompressor = zlib.decompressobj(-12)
+        got = inflate(decompressor, payload)
+        assert got == (message.encode() if isinstance(message, str) else message)
+
+
+def test_a_fragmented_compressed_message(codec: ModuleType) -> None:
+    payload = compress(client_compressor(), "fragmented ✓ ".encode() * 20)
+    data = (client_frame(1, payload[:5], fin=False, rsv=4) + client_frame(9, b"p")
+            + client_frame(0, payload[5:20], fin=False) + client_frame(0, payload[20:]))  # fmt: skip
+    events = feed(codec.Connection(deflate=PerMessageDeflate()), data, 3)
+    assert events[-1] == "fragmented ✓ " * 20
+
+
+def test_a_compression_bomb_fails_with_1009(codec: ModuleType) -> None:
+    bomb = compress(client_compressor(), bytes(16 * 1024 * 1024))  # 16 MiB of zeros in ~16 KiB
+    connection = codec.Connection(max_size=1024 * 1024, deflate=PerMessageDeflate())
+    assert feed(connection, client_frame(2, bomb, rsv=4)) == [Fail(1009, "message over 1048576 bytes")]
+
+
+@pytest.mark.parametrize(
+    ("frame", "failure"),
+    [
+        (client_frame(1, b"\xff\xfe\xfd", rsv=4), Fail(1007, "invalid compressed data")),
+        (client_frame(1, compress(client_compressor(), b"\xc3\x28"), rsv=4),
+         Fail(1007, "invalid UTF-8 in a text message")),
+        (client_frame(1, b"a", fin=False, rsv=4) + client_frame(0, b"b", rsv=4),
+         Fail(1002, "reserved bits set where the extension allows none")),
+        (client_frame(9, b"", rsv=4), Fail(1002, "reserved bits set where the extension allows none")),
+        (client_frame(2, b"", rsv=2), Fail(1002, "reserved bits set where the extension allows none")),
+    ],
+)  # fmt: skip
+def test_bad_compressed_input_fails(codec: ModuleType, frame: bytes, failure: Fail) -> None:
+    assert feed(codec.Connection(deflate=PerMessageDeflate()), frame)[-1] == failure
+
+
+frames = st.builds(
+    client_frame,
+    st.sampled_from([0, 1, 2, 8, 9]),
+    st.one_of(st.binary(max_size=60), st.just(compress(client_compressor(), b"abc" * 30))),
+    fin=st.booleans(),
+    rsv=st.sampled_from([0, 4, 4, 2]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stream=st.lists(frames, max_size=6).map(b"".join), cut=st.integers(0, 400))
+def test_twins_agree_with_deflate(stream: bytes, cut: int) -> None:
+    results = []
+    for codec in live_codecs():
+        connection = codec.Connection(max_size=1000, deflate=PerMessageDeflate())
+        events = connection.receive_data(stream[:cut]) + connection.receive_data(stream[cut:])
+        results.append((events, connection.data_to_send(), connection.state))
+    assert all(result == results[0] for result in results[1:]), results
