@@ -48,6 +48,14 @@ _RECEIVE = "websocket.receive"
 class WebSocketProtocol(asyncio.Protocol):
     """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
+    __slots__ = (  # tens of thousands live at once: no per-instance dict
+        "_close_timer", "_denial", "_disconnect_code", "_disconnect_told", "_drained", "_extensions", "_key",
+        "_queue", "_read_paused", "_request", "_waiter", "accepted", "app", "app_state", "client", "close_sent",
+        "config", "conn", "connections", "default_headers", "disconnected", "handshake_complete", "last_ping_rtt",
+        "logger", "loop", "max_queue", "peer_gone", "pending_ping_payload", "ping_interval", "ping_sent_at",
+        "ping_timeout", "ping_timer", "pong_timer", "root_path", "scheme", "scope", "server", "tasks", "transport",
+    )  # fmt: skip
+
     close_timeout = 10.0  # seconds the closing handshake may take
     #: permessage-deflate's memory per connection: a 2**12-byte window and
     #: zlib memLevel 5 hold ~70 KiB once used (zlib's 15/8 defaults: ~320 KiB).

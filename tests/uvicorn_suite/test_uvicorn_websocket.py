@@ -7,7 +7,8 @@ every test is uvicorn's, parametrised here over our protocol class only
 helpers (``uvicorn_helpers.py``), the fixtures uvicorn keeps in its
 conftest, our class in the keepalive tests' ``isinstance`` checks, and the
 max-size and no-Date-header tests run on our class instead of the one
-uvicorn hard-codes there.
+uvicorn hard-codes there, and a stand-in ``_WSProtocol`` when wsproto is
+not installed.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ try:
     skip_if_no_wsproto = pytest.mark.skipif(False, reason="wsproto is installed.")
 except ModuleNotFoundError:  # pragma: no cover
     skip_if_no_wsproto = pytest.mark.skipif(True, reason="wsproto is not installed.")
+    _WSProtocol = type("_WSProtocol", (), {})  # fastws: wsproto absent, a class no protocol is an instance of
 
 if TYPE_CHECKING:
     from uvicorn.protocols.http.h11_impl import H11Protocol
