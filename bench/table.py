@@ -5,7 +5,8 @@
 
 One row per operation group; medians for Starlette, fastws compiled and
 fastws pure (all from the same run), and each fastws figure as a speedup
-over Starlette.
+over Starlette. The wire-level groups (frame parse/build, unmask) get a
+second table, against websockets (uvicorn's default wire layer) and wsproto.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 from ._common import cpu_model
 
 IMPLEMENTATIONS = ["starlette", "fastws-compiled", "fastws-pure"]
+WIRE_IMPLEMENTATIONS = ["websockets", "wsproto", "fastws-compiled", "fastws-pure"]
+_ALL = ["starlette", "websockets", "wsproto", "fastws-compiled", "fastws-pure"]
 
 
 def _format_time(seconds: float) -> str:
@@ -34,7 +37,7 @@ def medians(results: dict[str, Any]) -> dict[str, dict[str, float]]:
     table: dict[str, dict[str, float]] = {}
     for bench in results["benchmarks"]:
         implementation = next(
-            (impl for impl in IMPLEMENTATIONS if f"[{impl}" in bench["name"] or f"-{impl}]" in bench["name"]),
+            (impl for impl in _ALL if f"[{impl}" in bench["name"] or f"-{impl}]" in bench["name"]),
             None,
         )
         if implementation is None:
@@ -44,21 +47,13 @@ def medians(results: dict[str, Any]) -> dict[str, dict[str, float]]:
     return table
 
 
-def render(results: dict[str, Any]) -> str:
-    machine = results.get("machine_info", {})
-    date = results.get("datetime", "")[:10]
-    cores = machine.get("cpu", {}).get("count") or os.cpu_count()
-    lines = [
-        f"Measured {date} on {cpu_model()}, {cores} cores, {machine.get('python_implementation', '')} "
-        f"{machine.get('python_version', '')}; medians of one run, side by side (speedup over Starlette).",
-        "",
-        "| operation | Starlette | fastws compiled | fastws pure |",
-        "|---|---:|---:|---:|",
-    ]
-    for group, row in sorted(medians(results).items()):
-        base = row.get("starlette")
+def _rows(table: dict[str, dict[str, float]], columns: list[str]) -> list[str]:
+    """One Markdown row per group: the first column's time, then each other's with its speedup over it."""
+    lines = []
+    for group, row in sorted(table.items()):
+        base = row.get(columns[0])
         cells = [_format_time(base) if base else "-"]
-        for implementation in IMPLEMENTATIONS[1:]:
+        for implementation in columns[1:]:
             value = row.get(implementation)
             if value is None:
                 cells.append("-")
@@ -67,6 +62,33 @@ def render(results: dict[str, Any]) -> str:
             else:
                 cells.append(_format_time(value))
         lines.append(f"| {group} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def render(results: dict[str, Any]) -> str:
+    machine = results.get("machine_info", {})
+    date = results.get("datetime", "")[:10]
+    cores = machine.get("cpu", {}).get("count") or os.cpu_count()
+    table = medians(results)
+    api = {group: row for group, row in table.items() if "starlette" in row}
+    wire = {group: row for group, row in table.items() if "websockets" in row}
+    lines = [
+        f"Measured {date} on {cpu_model()}, {cores} cores, {machine.get('python_implementation', '')} "
+        f"{machine.get('python_version', '')}; medians of one run, side by side (speedup over Starlette).",
+        "",
+        "| operation | Starlette | fastws compiled | fastws pure |",
+        "|---|---:|---:|---:|",
+        *_rows(api, IMPLEMENTATIONS),
+    ]
+    if wire:
+        lines += [
+            "",
+            "Wire level, same run (speedup over websockets, uvicorn's default wire layer):",
+            "",
+            "| operation | websockets | wsproto | fastws compiled | fastws pure |",
+            "|---|---:|---:|---:|---:|",
+            *_rows(wire, WIRE_IMPLEMENTATIONS),
+        ]
     return "\n".join(lines)
 
 

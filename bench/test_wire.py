@@ -1,0 +1,140 @@
+"""Wire-level microbenchmarks: fastws' codec (compiled, pure) against websockets' and wsproto's.
+
+Groups: parsing a masked client frame into a message, building a server
+frame from a message, and unmasking, at 32 B, 4 KiB and 256 KiB. uvicorn's
+default wire layer is websockets' sans-I/O ``Protocol``; its ``--ws
+wsproto`` layer is wsproto's ``Connection``. Every implementation is
+checked to give the same message or bytes before it is timed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from fastws import _impl
+
+SIZES = {"32B": 32, "4KiB": 4096, "256KiB": 262144}
+MASK = b"\x5a\x1b\xc3\x07"
+
+
+def _text(size: int) -> str:
+    return ("fastws-wire-" * (size // 12 + 1))[:size]
+
+
+def _client_frame(payload: bytes) -> bytes:
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x81, 0x80 | n))
+    elif n < 65536:
+        head = bytes((0x81, 0xFE)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 0xFF)) + n.to_bytes(8, "big")
+    masked = bytes(b ^ MASK[i % 4] for i, b in enumerate(payload))
+    return head + MASK + masked
+
+
+def _fastws(twin: Any) -> tuple[Any, Any]:
+    def parse(frame: bytes) -> Any:
+        return twin.Connection(max_size=None).receive_data(frame)[0]
+
+    def build(text: str) -> bytes:
+        return bytes(twin.Connection().send_text(text))
+
+    return parse, build
+
+
+def _websockets() -> tuple[Any, Any]:
+    from websockets.frames import Frame
+    from websockets.protocol import Protocol, Side, State
+
+    def parse(frame: bytes) -> Any:
+        protocol = Protocol(Side.SERVER, state=State.OPEN, max_size=None)
+        protocol.receive_data(frame)
+        event: Frame = protocol.events_received()[0]
+        return event.data.decode()
+
+    def build(text: str) -> bytes:
+        protocol = Protocol(Side.SERVER, state=State.OPEN)
+        protocol.send_text(text.encode())
+        return b"".join(protocol.data_to_send())
+
+    return parse, build
+
+
+def _wsproto() -> tuple[Any, Any]:
+    from wsproto.connection import Connection, ConnectionType
+    from wsproto.events import TextMessage
+
+    def parse(frame: bytes) -> Any:
+        connection = Connection(ConnectionType.SERVER)
+        connection.receive_data(frame)
+        return next(connection.events()).data
+
+    def build(text: str) -> bytes:
+        return Connection(ConnectionType.SERVER).send(TextMessage(data=text))
+
+    return parse, build
+
+
+CODECS: dict[str, Any] = {}
+if _impl.CODEC_COMPILED is not None:
+    CODECS["fastws-compiled"] = lambda: _fastws(_impl.CODEC_COMPILED)
+CODECS["fastws-pure"] = lambda: _fastws(_impl.CODEC_PURE)
+CODECS["websockets"] = _websockets
+CODECS["wsproto"] = _wsproto
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("implementation", list(CODECS))
+def test_frame_parse(benchmark: Any, implementation: str, size: str) -> None:
+    """A masked client text frame in, its message out (a fresh connection each time)."""
+    benchmark.group = f"frame parse {size}"
+    parse, _ = CODECS[implementation]()
+    text = _text(SIZES[size])
+    frame = _client_frame(text.encode())
+    assert parse(frame) == text
+    benchmark(parse, frame)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("implementation", list(CODECS))
+def test_frame_build(benchmark: Any, implementation: str, size: str) -> None:
+    """A text message in, its unmasked server frame out."""
+    benchmark.group = f"frame build {size}"
+    _, build = CODECS[implementation]()
+    text = _text(SIZES[size])
+    reference = bytes(_fastws(_impl.CODEC_PURE)[1](text))
+    assert build(text) == reference
+    benchmark(build, text)
+
+
+def _maskers() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if _impl.CODEC_COMPILED is not None:
+        found["fastws-compiled"] = _impl.CODEC_COMPILED.unmask
+    found["fastws-pure"] = _impl.CODEC_PURE.unmask
+    try:
+        from websockets.speedups import apply_mask  # websockets' C extension
+
+        found["websockets"] = apply_mask
+    except ImportError:  # pragma: no cover - websockets without its extension
+        from websockets.utils import apply_mask
+
+        found["websockets"] = apply_mask
+    return found
+
+
+MASKERS = _maskers()
+
+
+@pytest.mark.parametrize("size", ["4KiB", "256KiB"])
+@pytest.mark.parametrize("implementation", list(MASKERS))
+def test_unmask(benchmark: Any, implementation: str, size: str) -> None:
+    benchmark.group = f"unmask {size}"
+    data = os.urandom(SIZES[size])
+    unmask = MASKERS[implementation]
+    assert unmask(data, MASK) == bytes(b ^ MASK[i % 4] for i, b in enumerate(data))
+    benchmark(unmask, data, MASK)
