@@ -53,8 +53,9 @@ def _websockets() -> tuple[Any, Any]:
     def parse(frame: bytes) -> Any:
         protocol = Protocol(Side.SERVER, state=State.OPEN, max_size=None)
         protocol.receive_data(frame)
-        event: Frame = protocol.events_received()[0]
-        return event.data.decode()
+        event = protocol.events_received()[0]
+        assert isinstance(event, Frame)
+        return bytes(event.data).decode()
 
     def build(text: str) -> bytes:
         protocol = Protocol(Side.SERVER, state=State.OPEN)
@@ -71,7 +72,9 @@ def _wsproto() -> tuple[Any, Any]:
     def parse(frame: bytes) -> Any:
         connection = Connection(ConnectionType.SERVER)
         connection.receive_data(frame)
-        return next(connection.events()).data
+        event = next(connection.events())
+        assert isinstance(event, TextMessage)
+        return event.data
 
     def build(text: str) -> bytes:
         return Connection(ConnectionType.SERVER).send(TextMessage(data=text))
