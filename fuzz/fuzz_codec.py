@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Differential fuzzer: compiled ``fastws.wire._codec`` vs pure ``fastws.wire._codec_py``.
+
+How to run (from the repo root, with the package built in place)::
+
+    pip install atheris
+    python fuzz/fuzz_codec.py -max_total_time=300       # libFuzzer flags
+    python fuzz/fuzz_codec.py --stress 200000 --seed 1  # no atheris: a seeded random loop
+
+Each input is split into settings (size limit, deflate on or off, the cut
+points of the TCP chunking) and a byte stream, biased towards near-valid
+client frames so the deep paths are reached. Both twins are fed the same
+chunks; their events, queued replies and state must be equal, and any
+difference raises AssertionError. A crash in the compiled module kills the
+process (libFuzzer then writes the input to ``crash-*``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import struct
+import sys
+import time
+from typing import Any
+
+try:
+    if "--stress" in sys.argv:
+        raise ImportError("the seeded loop runs the modules uninstrumented")
+    import atheris
+except ImportError:
+    atheris = None
+
+if atheris is not None:
+    with atheris.instrument_imports(include=["fastws"]):
+        from fastws.wire import _codec_py as PURE  # noqa: E402
+        from fastws.wire.deflate import PerMessageDeflate  # noqa: E402
+    from fastws.wire import _codec as COMPILED  # noqa: E402
+else:
+    from fastws.wire import _codec as COMPILED
+    from fastws.wire import _codec_py as PURE
+    from fastws.wire.deflate import PerMessageDeflate
+
+OPCODES = [0, 1, 2, 8, 9, 10, 3, 11, 15]
+
+
+def frames_from(data: bytes) -> bytes:
+    """Near-valid client frames driven by ``data``: a header choice per frame, then payload."""
+    out = bytearray()
+    i = 0
+    while i + 3 <= len(data):
+        flags, opcode_index, size = data[i], data[i + 1], data[i + 2]
+        i += 3
+        payload = data[i : i + size]
+        i += size
+        first = (0x80 if flags & 1 else 0) | ((flags >> 1) & 0x7) << 4 | OPCODES[opcode_index % len(OPCODES)]
+        n = len(payload)
+        masked = 0 if flags & 0x10 else 0x80
+        if flags & 0x20 and n < 65536:
+            head = struct.pack("!BBH", first, masked | 126, n)
+        elif flags & 0x40:
+            head = struct.pack("!BBQ", first, masked | 127, n)
+        else:
+            head = struct.pack("!BB", first, masked | min(n, 125)) if n < 126 else struct.pack("!BBH", first, masked | 126, n)
+        out += head + (b"\x01\x02\x03\x04" if masked else b"") + payload
+    return bytes(out)
+
+
+def run(module: Any, stream: bytes, cuts: list[int], max_size: int | None, deflate: bool) -> tuple[Any, ...]:
+    connection = module.Connection(max_size=max_size, deflate=PerMessageDeflate() if deflate else None)
+    events: list[object] = []
+    replies = b""
+    start = 0
+    for cut in [*cuts, len(stream)]:
+        events += connection.receive_data(stream[start:cut])
+        replies += connection.data_to_send()
+        start = cut
+    return events, replies, connection.state, connection.close_sent
+
+
+def test_one_input(data: bytes) -> None:
+    if len(data) < 3:
+        return
+    settings, body = data[:3], data[3:]
+    max_size = [None, 0, 16, 200, 70000][settings[0] % 5]
+    deflate = bool(settings[1] & 1)
+    stream = frames_from(body) if settings[1] & 2 else body
+    rng = random.Random(settings[2])
+    cuts = sorted(rng.randrange(len(stream) + 1) for _ in range(settings[2] % 8)) if stream else []
+    compiled = run(COMPILED, stream, cuts, max_size, deflate)
+    pure = run(PURE, stream, cuts, max_size, deflate)
+    if compiled != pure:
+        raise AssertionError(f"twins differ on {data!r}:\ncompiled {compiled!r}\npure     {pure!r}")
+
+
+def stress(count: int, seed: int) -> None:
+    rng = random.Random(seed)
+    began = time.monotonic()
+    for k in range(count):
+        data = bytes(rng.randrange(256) for _ in range(rng.randrange(3, 300)))
+        test_one_input(data)
+        if k and k % 20000 == 0:
+            print(f"{k} inputs, {time.monotonic() - began:.0f} s", flush=True)
+    print(f"{count} inputs: the twins agree")
+
+
+def main() -> None:
+    if "--stress" in sys.argv or atheris is None:
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--stress", type=int, default=20000, help="inputs")
+        parser.add_argument("--seed", type=int, default=1)
+        args = parser.parse_args()
+        stress(args.stress, args.seed)
+        return
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
