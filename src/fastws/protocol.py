@@ -42,6 +42,8 @@ from .wire.events import Close, Fail, Ping, Pong
 
 __all__ = ["WebSocketProtocol"]
 
+_logger = logging.getLogger("uvicorn.error")
+
 _RECEIVE = "websocket.receive"
 
 
@@ -75,7 +77,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.config = config
         self.app = config.loaded_app
         self.loop = _loop or asyncio.get_event_loop()
-        self.logger = logging.getLogger("uvicorn.error")
+        self.logger = _logger
         self.root_path = config.root_path
         self.app_state = app_state
         self.connections = server_state.connections

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
+import re
 from http import HTTPStatus
 
 __all__ = [
@@ -28,20 +28,26 @@ __all__ = [
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
 MAX_REQUEST_SIZE = 64 * 1024  # bytes of request line and headers
 
-_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")  # an HTTP token (a header name)
+_NOT_IN_VALUE = re.compile(rb"[\r\n\0]")
 
 
-@dataclass(frozen=True)
 class Request:
     """An upgrade request: ``target`` is the raw path and query, header names are lowercase."""
 
-    method: str
-    target: bytes
-    headers: list[tuple[bytes, bytes]]
+    __slots__ = ("_by_name", "headers", "method", "target")
+
+    def __init__(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self._by_name: dict[bytes, list[bytes]] = {}
+        for name, value in headers:
+            self._by_name.setdefault(name, []).append(value)
 
     def values(self, name: bytes) -> list[bytes]:
         """Every value of the header ``name`` (lowercase), in order."""
-        return [value for key, value in self.headers if key == name]
+        return self._by_name.get(name, [])
 
     def tokens(self, name: bytes) -> list[bytes]:
         """The comma-separated tokens of every ``name`` header, stripped and lowercased."""
@@ -82,7 +88,7 @@ def parse_request(data: bytes) -> Request | None:
     headers = []
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
-        if not colon or not name or not set(name) <= _TOKEN:
+        if not colon or not _TOKEN.match(name):
             raise HandshakeError(400, "malformed header line")
         headers.append((name.lower(), value.strip(b" \t")))
     return Request(method.decode("ascii", "replace"), target, headers)
@@ -123,9 +129,9 @@ def accept_key(key: bytes) -> bytes:
 
 
 def _check_header(name: bytes, value: bytes) -> None:
-    if not name or not set(name) <= _TOKEN:
+    if not _TOKEN.match(name):
         raise ValueError(f"invalid header name {name!r}")
-    if b"\r" in value or b"\n" in value or b"\0" in value:
+    if _NOT_IN_VALUE.search(value):
         raise ValueError(f"invalid header value {value!r}")
 
 
