@@ -169,6 +169,13 @@ def test_invalid_utf8_fails_fast_before_the_message_ends(codec: ModuleType) -> N
     assert feed(connection, head[:1100]) == [Fail(1007, "invalid UTF-8 in a text message")]  # mid-frame
 
 
+@pytest.mark.parametrize("prefix", [b"\xed\xa0", b"\xed\xb3", b"\xe0\x80", b"\xf4\x90", b"\xf0\x8f"])
+def test_an_impossible_prefix_fails_before_the_code_point_ends(codec: ModuleType, prefix: bytes) -> None:
+    # Found by fuzz/fuzz_codec.py: the pure twin waited for a third byte after ED B3.
+    data = client_frame(1, b"ok" + prefix, fin=False)
+    assert feed(codec.Connection(), data, 7) == [Fail(1007, "invalid UTF-8 in a text message")]
+
+
 def test_a_truncated_code_point_at_the_end_fails(codec: ModuleType) -> None:
     data = client_frame(1, b"ab\xe2\x82", fin=False) + client_frame(0, b"")
     assert feed(codec.Connection(), data) == [Fail(1007, "invalid UTF-8 in a text message")]

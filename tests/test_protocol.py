@@ -290,13 +290,22 @@ def test_a_reader_that_never_reads_makes_send_wait() -> None:
 
 
 class Recorded(WebSocketProtocol):
-    """The protocol, remembering its instances so a test can look inside."""
+    """The protocol, remembering its instances (and direct writes) so a test can look inside."""
 
     instances: list[WebSocketProtocol] = []
+    direct_writes = 0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         Recorded.instances.append(self)
+
+    def write_text(self, text: str) -> bool:
+        Recorded.direct_writes += 1
+        return super().write_text(text)
+
+    def write_bytes(self, data: bytes) -> bool:
+        Recorded.direct_writes += 1
+        return super().write_bytes(data)
 
 
 def _live_protocols() -> list[Any]:
@@ -374,3 +383,38 @@ def test_permessage_deflate_is_negotiated_and_used() -> None:
                 assert ws.close_code == 1009
 
     run(main())
+
+
+@pytest.mark.parametrize("middleware", [False, True])
+def test_fastws_websocket_writes_directly_unless_send_is_wrapped(twin: Any, middleware: bool) -> None:
+    from fastws.websockets import WebSocket
+
+    cls = WebSocket.for_twin(twin)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        websocket = cls(scope, receive, send)
+        await websocket.accept()
+        while True:
+            data = await websocket.receive_text()
+            await websocket.send_text(data)
+            await websocket.send_bytes(data.encode())
+            await websocket.send_json({"echo": data})
+            await websocket.send_json([data], mode="binary")
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def logged_send(message: dict[str, Any]) -> None:
+            await send(message)
+
+        await app(scope, receive, logged_send)
+
+    async def main() -> None:
+        async with serving(wrapped if middleware else app) as url, connect(url) as ws:
+            for text in ("a", "é" * 200):
+                await ws.send(text)
+                assert [await ws.recv() for _ in range(4)] == [
+                    text, text.encode(), '{"echo":"%s"}' % text, ('["%s"]' % text).encode()
+                ]
+
+    Recorded.direct_writes = 0
+    run(main())
+    assert Recorded.direct_writes == (0 if middleware else 8)

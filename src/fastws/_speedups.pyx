@@ -1994,6 +1994,8 @@ cdef class WebSocketBase:
     cdef object _url
     cdef object _query
     cdef bint _direct
+    cdef object _wire
+    cdef object _wire_send
     cdef object __weakref__
 
     def __init__(self, scope, receive=None, send=None):
@@ -2007,6 +2009,9 @@ cdef class WebSocketBase:
         # subclass's own send/receive must see every message, as in Starlette.
         cls = type(self)
         self._direct = cls.send is WebSocketBase.send and cls.receive is WebSocketBase.receive
+        # On fastws' own wire layer, text and bytes go straight to the frame codec.
+        self._wire = _states.wire_of(scope, self._send) if self._direct else None
+        self._wire_send = self._send
 
     # ------------------------------------------------------ connection data
 
@@ -2186,6 +2191,9 @@ cdef class WebSocketBase:
         raise WebSocketDisconnect(code=1006)
 
     async def send_text(self, data):
+        if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
+            if self._wire.write_text(data):
+                return
         message = {"type": "websocket.send", "text": data}
         if self._direct and self.application_state is _CONNECTED:
             try:
@@ -2196,6 +2204,9 @@ cdef class WebSocketBase:
             await self.send(message)
 
     async def send_bytes(self, data):
+        if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
+            if self._wire.write_bytes(data):
+                return
         message = {"type": "websocket.send", "bytes": data}
         if self._direct and self.application_state is _CONNECTED:
             try:
@@ -2212,6 +2223,9 @@ cdef class WebSocketBase:
             message = {"type": "websocket.send", "bytes": json_dumps_bytes(data)}
         else:
             raise RuntimeError(_states.bad_mode(mode))
+        if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
+            if self._wire.write_text(message["text"]) if mode == "text" else self._wire.write_bytes(message["bytes"]):
+                return
         if self._direct and self.application_state is _CONNECTED:
             try:
                 await self._send(message)

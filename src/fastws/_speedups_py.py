@@ -410,7 +410,8 @@ class WebSocketBase:
     """
 
     __slots__ = (
-        "scope", "_receive", "_send", "client_state", "application_state", "_headers", "_url", "_query", "_direct"
+        "scope", "_receive", "_send", "client_state", "application_state", "_headers", "_url", "_query", "_direct",
+        "_wire", "_wire_send",
     )
 
     def __init__(self, scope: MutableMapping[str, Any], receive: Any = None, send: Any = None) -> None:
@@ -427,6 +428,9 @@ class WebSocketBase:
         # subclass's own send/receive must see every message, as in Starlette.
         cls = type(self)
         self._direct = cls.send is WebSocketBase.send and cls.receive is WebSocketBase.receive
+        # On fastws' own wire layer, text and bytes go straight to the frame codec.
+        self._wire = _states.wire_of(scope, self._send) if self._direct else None
+        self._wire_send = self._send
 
     # ------------------------------------------------------ connection data
 
@@ -582,6 +586,9 @@ class WebSocketBase:
         raise WebSocketDisconnect(code=1006)
 
     async def send_text(self, data: str) -> None:
+        if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
+            if self._wire.write_text(data):
+                return
         message = {"type": "websocket.send", "text": data}
         if self._direct and self.application_state is _CONNECTED:
             try:
@@ -592,6 +599,9 @@ class WebSocketBase:
             await self.send(message)
 
     async def send_bytes(self, data: bytes) -> None:
+        if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
+            if self._wire.write_bytes(data):
+                return
         message = {"type": "websocket.send", "bytes": data}
         if self._direct and self.application_state is _CONNECTED:
             try:
@@ -609,6 +619,9 @@ class WebSocketBase:
             message = {"type": "websocket.send", "bytes": _encode(data).encode("utf-8")}
         else:
             raise RuntimeError(_states.bad_mode(mode))
+        if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
+            if self._wire.write_text(message["text"]) if mode == "text" else self._wire.write_bytes(message["bytes"]):
+                return
         if self._direct and self.application_state is _CONNECTED:
             try:
                 await self._send(message)

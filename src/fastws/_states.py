@@ -7,6 +7,7 @@ The names, values and messages are Starlette's, so code written against
 from __future__ import annotations
 
 import enum
+from typing import Any
 from collections.abc import Mapping
 
 
@@ -73,6 +74,24 @@ def expected_send(message_type: object) -> str:
 
 def expected_body(message_type: object) -> str:
     return f'Expected ASGI message "websocket.http.response.body", but got {message_type!r}'
+
+
+WIRE_EXTENSION = "fastws.wire"  # the scope extension fastws.protocol offers
+
+
+def wire_of(scope: Any, send: Any) -> Any:
+    """The fastws protocol behind ``send``, or None.
+
+    Only when ``send`` is that protocol's own ASGI send (no middleware in
+    between): then ``fastws.WebSocket`` may hand it text and bytes to frame
+    and write at once (``write_text``/``write_bytes``), skipping the message
+    dicts. Both paths put the same bytes on the wire.
+    """
+    extensions = scope.get("extensions") if isinstance(scope, dict) else None
+    wire = extensions.get(WIRE_EXTENSION) if isinstance(extensions, dict) else None
+    if wire is not None and getattr(send, "__self__", None) is wire:
+        return wire
+    return None
 
 
 async def no_receive() -> dict:  # type: ignore[type-arg]

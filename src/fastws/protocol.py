@@ -37,6 +37,7 @@ from uvicorn.protocols.utils import (
 )
 from uvicorn.server import ServerState
 
+from . import _states
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
 
@@ -233,6 +234,8 @@ class WebSocketProtocol(asyncio.Protocol):
             "state": self.app_state.copy(),
             "extensions": {"websocket.http.response": {}},
         }
+        if type(self).send is WebSocketProtocol.send:  # fastws.WebSocket may write through us directly
+            self.scope["extensions"][_states.WIRE_EXTENSION] = self
         self._push({"type": "websocket.connect"})
         task = self.loop.create_task(self._run_asgi())
         task.add_done_callback(self.tasks.discard)
@@ -348,6 +351,24 @@ class WebSocketProtocol(asyncio.Protocol):
             self._denial_body(message, kind)
         else:
             raise RuntimeError(f"Unexpected ASGI message '{kind}', after sending 'websocket.close'.")
+
+    def write_text(self, text: str) -> bool:
+        """``fastws.WebSocket``'s direct path: frame and write a text message now.
+
+        False (nothing written) unless the connection is open and writable:
+        then the caller goes through ``send``, which waits or raises.
+        """
+        if self.accepted and not self.close_sent and not self.peer_gone and not self.disconnected and self._drained is None:
+            self.transport.write(self.conn.send_text(text))
+            return True
+        return False
+
+    def write_bytes(self, data: bytes) -> bool:
+        """``write_text`` for a binary message."""
+        if self.accepted and not self.close_sent and not self.peer_gone and not self.disconnected and self._drained is None:
+            self.transport.write(self.conn.send_bytes(data))
+            return True
+        return False
 
     def _send_close(self, code: int, reason: str) -> None:
         frame = self.conn.send_close(code, reason)

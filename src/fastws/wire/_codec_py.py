@@ -224,6 +224,11 @@ class Connection:
                     self._parts.append(self._decoder.decode(chunk))  # type: ignore[arg-type]
                 except UnicodeDecodeError:
                     return self._fail(events, 1007, "invalid UTF-8 in a text message")
+                pending = self._decoder.getstate()[0]
+                if len(pending) >= 2 and pending[0] == 0xED and pending[1] >= 0xA0:
+                    # A surrogate's prefix (ED A0-BF): CPython rejects it only once a
+                    # third byte comes; RFC 3629 says it is invalid already.
+                    return self._fail(events, 1007, "invalid UTF-8 in a text message")
             else:
                 self._parts.append(chunk)  # type: ignore[arg-type]
             if self._remaining:
