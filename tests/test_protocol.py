@@ -118,14 +118,14 @@ def test_scope_subprotocols_and_accept_headers() -> None:
 
     async def main() -> None:
         async with serving(app, root_path="/api") as url:
-            async with connect(url + "/r%C3%A9/x?q=a%20b&q=2", subprotocols=["chat", "superchat"]) as ws:  # type: ignore[list-item]
-                assert ws.subprotocol == "superchat"
+            async with connect(url + "/r%C3%A9/x?q=a%20b&q=2", subprotocols=["chat", "Super.Chat-2"]) as ws:  # type: ignore[list-item]
+                assert ws.subprotocol == "Super.Chat-2"
                 assert ws.response is not None and ws.response.headers["x-echo"] == "yes"
                 assert ws.response.headers["server"] == "uvicorn"
 
     run(main())
     assert seen["path"] == "/api/ré/x" and seen["raw_path"] == b"/api/r%C3%A9/x"
-    assert seen["query_string"] == b"q=a%20b&q=2" and seen["subprotocols"] == ["chat", "superchat"]
+    assert seen["query_string"] == b"q=a%20b&q=2" and seen["subprotocols"] == ["chat", "Super.Chat-2"]
     assert seen["scheme"] == "ws" and seen["server"][0] == "127.0.0.1" and seen["client"][0] == "127.0.0.1"
     assert (b"host", seen["headers"][0][1]) in seen["headers"] and seen["asgi"]["spec_version"] == "2.4"
     assert "websocket.http.response" in seen["extensions"]

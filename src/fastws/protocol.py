@@ -217,7 +217,12 @@ class WebSocketProtocol(asyncio.Protocol):
         rest = self._request[self._request.index(b"\r\n\r\n") + 4 :]
         self._request = b""
         raw_path, _, query_string = request.target.partition(b"?")
-        subprotocols = [token.strip().decode("latin-1") for token in request.tokens(b"sec-websocket-protocol")]
+        subprotocols = [  # case-sensitive tokens, in the client's order
+            token.strip()
+            for value in request.values(b"sec-websocket-protocol")
+            for token in value.decode("latin-1").split(",")
+            if token.strip()
+        ]
         self.scope = {
             "type": "websocket",
             "asgi": {"version": self.config.asgi_version, "spec_version": "2.4"},
@@ -230,7 +235,7 @@ class WebSocketProtocol(asyncio.Protocol):
             "raw_path": self.root_path.encode("ascii") + raw_path,
             "query_string": query_string,
             "headers": request.headers,
-            "subprotocols": [p for p in (s.strip() for s in ",".join(subprotocols).split(",")) if p],
+            "subprotocols": subprotocols,
             "state": self.app_state.copy(),
             "extensions": {"websocket.http.response": {}},
         }
