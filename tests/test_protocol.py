@@ -418,3 +418,68 @@ def test_fastws_websocket_writes_directly_unless_send_is_wrapped(twin: Any, midd
     Recorded.direct_writes = 0
     run(main())
     assert Recorded.direct_writes == (0 if middleware else 8)
+
+
+def test_the_closing_handshake_is_bounded_by_close_timeout() -> None:
+    async def close_at_once(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 4000})
+        await asyncio.sleep(2)  # the app lingers; the timer must close the connection
+
+    original = Recorded.close_timeout
+    Recorded.close_timeout = 0.2
+
+    async def main() -> None:
+        async with serving(close_at_once) as url:
+            reader, writer, head = await raw_upgrade(url)  # a peer that never answers the Close
+            async with asyncio.timeout(TIMEOUT):
+                data = await reader.read(4)
+                assert data[0] == 0x88 and struct.unpack("!H", data[2:4])[0] == 4000
+                began = asyncio.get_running_loop().time()
+                assert await reader.read() == b""  # TCP closed by the server
+                assert asyncio.get_running_loop().time() - began < 1.5
+            writer.close()
+
+    try:
+        run(main())
+    finally:
+        Recorded.close_timeout = original
+
+
+def test_a_starlette_app_runs_unchanged() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket as StarletteWebSocket
+
+    from fastws import WebSocket as FastwsWebSocket
+    from fastws import websocket_app
+
+    async def starlette_room(websocket: StarletteWebSocket) -> None:
+        await websocket.accept(subprotocol="v1")
+        data = await websocket.receive_json()
+        await websocket.send_json({"room": websocket.path_params["room"], "got": data, "q": websocket.query_params["q"]})
+        await websocket.close(code=4005)
+
+    async def fastws_room(websocket: FastwsWebSocket) -> None:
+        assert isinstance(websocket, FastwsWebSocket)
+        await websocket.accept(subprotocol="v1")
+        data = await websocket.receive_json()
+        await websocket.send_json({"room": websocket.path_params["room"], "got": data, "q": websocket.query_params["q"]})
+        await websocket.close(code=4005)
+
+    app = Starlette(
+        routes=[WebSocketRoute("/starlette/{room}", starlette_room), WebSocketRoute("/fastws/{room}", websocket_app(fastws_room))]
+    )
+
+    async def main() -> None:
+        async with serving(app) as url:
+            for kind in ("starlette", "fastws"):
+                async with connect(f"{url}/{kind}/lobby?q=%C3%A9", subprotocols=["v1"]) as ws:  # type: ignore[list-item]
+                    await ws.send('{"n": 1}')
+                    assert await ws.recv() == '{"room":"lobby","got":{"n":1},"q":"é"}'
+                    with pytest.raises(ConnectionClosed):
+                        await ws.recv()
+                    assert ws.close_code == 4005 and ws.subprotocol == "v1"
+
+    run(main())

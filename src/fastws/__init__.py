@@ -13,6 +13,7 @@ from .websockets import (
     WebSocketDisconnect,
     WebSocketDisconnected,
     WebSocketState,
+    websocket_app,
 )
 
 __version__ = "0.1.0.dev0"
@@ -31,4 +32,5 @@ __all__ = [
     "WebSocketDisconnected",
     "WebSocketState",
     "__version__",
+    "websocket_app",
 ]

@@ -14,7 +14,7 @@ state, ``url_for``, the iterators and denial responses.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "WebSocketDisconnect",
     "WebSocketDisconnected",
     "WebSocketState",
+    "websocket_app",
 ]
 
 
@@ -192,3 +193,26 @@ class WebSocketClose:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         await send({"type": "websocket.close", "code": self.code, "reason": self.reason})
+
+
+class _WebSocketApp:
+    """The ASGI app ``websocket_app`` makes (an object, so routers call it as ASGI)."""
+
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: Callable[[WebSocket], Awaitable[None]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        await self.handler(WebSocket(scope, receive, send))
+
+
+def websocket_app(handler: Callable[[WebSocket], Awaitable[None]]) -> Callable[[Scope, Any, Any], Awaitable[None]]:
+    """An ASGI app that runs ``await handler(websocket)`` with a ``fastws.WebSocket``.
+
+    Starlette's ``WebSocketRoute`` (and FastAPI's ``add_websocket_route``)
+    call a plain function as ``endpoint(starlette_websocket)``; give them
+    ``websocket_app(endpoint)`` for a ``fastws.WebSocket`` instead:
+    ``WebSocketRoute("/ws/{room}", websocket_app(chat))``.
+    """
+    return _WebSocketApp(handler)
