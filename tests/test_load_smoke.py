@@ -131,3 +131,12 @@ def test_servers_are_stopped_after_the_run() -> None:
     assert server.process is not None and server.process.poll() is not None
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+
+
+def test_the_in_process_wire_bench_runs() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.inproc", "--n", "50"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = [line for line in run.stdout.splitlines() if "µs CPU per echo" in line]
+    assert len(rows) == 4 and all(float(line.split("µs CPU per echo")[0].split()[-1]) > 0 for line in rows), rows

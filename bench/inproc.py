@@ -1,0 +1,154 @@
+"""``python -m bench.inproc``: the wire layers' own CPU cost, in process, with no network.
+
+Each uvicorn ``--ws`` protocol class is driven through a fake transport on
+uvloop: the upgrade request, then echoes of 32-byte text messages, then the
+peer's close. It prints the CPU time (``process_time``) per echo and per
+connection (handshake + one echo + close) for fastws' protocol (raw ASGI,
+``fastws.WebSocket`` on its direct path and with the direct path off) and
+uvicorn's default (``websockets-sansio``). The kernel, uvicorn's HTTP
+protocol and the client are left out: this isolates what the WebSocket
+layer itself costs, to complement ``bench.load``'s end-to-end figures.
+
+    python -m bench.inproc              # 20,000 echoes, 3,000 connections per row
+    python -m bench.inproc --n 50       # a quick check that it runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+
+from fastws.protocol import WebSocketProtocol
+
+from .load.apps import fastws_app, plain
+
+REQUEST = (
+    b"GET / HTTP/1.1\r\nhost: 127.0.0.1:8000\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+    b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\nuser-agent: bench\r\n\r\n"
+)
+ECHO = bytes((0x81, 0x80 | 32)) + b"\0\0\0\0" + b"x" * 32  # a masked 32-byte text frame (zero mask)
+CLOSE = b"\x88\x80\0\0\0\0"
+
+
+class NoDirectPath(WebSocketProtocol):
+    """fastws' protocol with ``fastws.WebSocket``'s direct path off (``send`` overridden)."""
+
+    __slots__ = ()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await WebSocketProtocol.send(self, message)
+
+
+class FakeTransport(asyncio.Transport):
+    """Records writes; ``written`` resolves at the next one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: asyncio.Future[None] | None = None
+        self.closing = False
+
+    def write(self, data: Any) -> None:
+        if self.written is not None and not self.written.done():
+            self.written.set_result(None)
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def _until_written(transport: FakeTransport, protocol: Any, data: bytes) -> None:
+    transport.written = asyncio.get_running_loop().create_future()
+    protocol.data_received(data)
+    await transport.written  # the whole run is bounded in main()
+
+
+def _config(app: Any, cls: type) -> uvicorn.Config:
+    config = uvicorn.Config(app, ws=cls, lifespan="off", ws_ping_interval=0, ws_per_message_deflate=False,
+                            proxy_headers=False, log_level="warning")  # fmt: skip
+    config.load()
+    return config
+
+
+async def _open(config: uvicorn.Config, cls: type, state: ServerState) -> tuple[Any, FakeTransport]:
+    protocol = cls(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
+    transport = FakeTransport()
+    protocol.connection_made(transport)
+    await _until_written(transport, protocol, REQUEST)  # the 101
+    return protocol, transport
+
+
+async def per_echo(app: Any, cls: type, n: int) -> float:
+    """CPU µs per echo on one open connection."""
+    protocol, transport = await _open(_config(app, cls), cls, ServerState())
+    began = time.process_time()
+    for _ in range(n):
+        await _until_written(transport, protocol, ECHO)
+    spent = time.process_time() - began
+    protocol.data_received(CLOSE)
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)
+    return spent / n * 1e6
+
+
+async def per_connection(app: Any, cls: type, n: int) -> float:
+    """CPU µs per connection: handshake, one echo, the peer's close."""
+    config, state = _config(app, cls), ServerState()
+    began = time.process_time()
+    for _ in range(n):
+        protocol, transport = await _open(config, cls, state)
+        await _until_written(transport, protocol, ECHO)
+        protocol.data_received(CLOSE)
+        protocol.connection_lost(None)
+        await asyncio.sleep(0)
+    return (time.process_time() - began) / n * 1e6
+
+
+ROWS = [
+    ("fastws protocol, raw ASGI", plain, WebSocketProtocol),
+    ("fastws protocol, fastws.WebSocket", fastws_app, WebSocketProtocol),
+    ("fastws protocol, fastws.WebSocket, no direct path", fastws_app, NoDirectPath),
+    ("websockets-sansio, raw ASGI", plain, WebSocketsSansIOProtocol),
+]
+
+
+async def run(n: int) -> list[tuple[str, float, float]]:
+    results = []
+    for name, app, cls in ROWS:
+        echo = await per_echo(app, cls, n)
+        connection = await per_connection(app, cls, max(1, n // 7))
+        results.append((name, echo, connection))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.inproc", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--n", type=int, default=20_000, help="echoes per row (connections: n // 7)")
+    args = parser.parse_args(argv)
+    import uvloop
+
+    for name, echo, connection in uvloop.run(asyncio.wait_for(run(args.n), 600)):
+        print(f"{name:52s} {echo:7.2f} µs CPU per echo   {connection:7.1f} µs CPU per connection")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
