@@ -2218,14 +2218,15 @@ cdef class WebSocketBase:
 
     async def send_json(self, data, mode="text"):
         if mode == "text":
-            message = {"type": "websocket.send", "text": json_dumps(data)}
+            payload = json_dumps(data)
         elif mode == "binary":
-            message = {"type": "websocket.send", "bytes": json_dumps_bytes(data)}
+            payload = json_dumps_bytes(data)
         else:
             raise RuntimeError(_states.bad_mode(mode))
         if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
-            if self._wire.write_text(message["text"]) if mode == "text" else self._wire.write_bytes(message["bytes"]):
+            if self._wire.write_text(payload) if mode == "text" else self._wire.write_bytes(payload):
                 return
+        message = {"type": "websocket.send", "text" if mode == "text" else "bytes": payload}
         if self._direct and self.application_state is _CONNECTED:
             try:
                 await self._send(message)

@@ -612,16 +612,17 @@ class WebSocketBase:
             await self.send(message)
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
-        message: dict[str, Any]
+        payload: str | bytes
         if mode == "text":
-            message = {"type": "websocket.send", "text": _encode(data)}
+            payload = _encode(data)
         elif mode == "binary":
-            message = {"type": "websocket.send", "bytes": _encode(data).encode("utf-8")}
+            payload = _encode(data).encode("utf-8")
         else:
             raise RuntimeError(_states.bad_mode(mode))
         if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
-            if self._wire.write_text(message["text"]) if mode == "text" else self._wire.write_bytes(message["bytes"]):
+            if self._wire.write_text(payload) if mode == "text" else self._wire.write_bytes(payload):
                 return
+        message = {"type": "websocket.send", "text" if mode == "text" else "bytes": payload}
         if self._direct and self.application_state is _CONNECTED:
             try:
                 await self._send(message)
