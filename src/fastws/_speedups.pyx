@@ -712,14 +712,17 @@ cdef long _port_number(const Py_UCS1* digits, Py_ssize_t n) noexcept:
     return value
 
 
-cdef str _lower_ascii_host(str host):
-    """``_lower_host`` for a latin-1 reg-name: no copy when already lower."""
-    cdef const Py_UCS1* d = PyUnicode_1BYTE_DATA(host)
-    cdef Py_ssize_t i
-    for i in range(PyUnicode_GET_LENGTH(host)):
-        if 65 <= d[i] <= 90 or d[i] == 37 or d[i] >= 128:  # upper, '%', non-ASCII
-            return _lower_host(host)
-    return host
+cdef object _port_of(const Py_UCS1* h, Py_ssize_t n, Py_ssize_t end):
+    """The port of a valid Host ``h[:n]`` whose host ends at ``end``.
+
+    None without one; ``_UNKNOWN`` past five digits (leading zeros: ``.port``
+    parses it from the string).
+    """
+    if end == n:
+        return None
+    if n - end - 1 <= 5:
+        return _port_number(h + end + 1, n - end - 1)
+    return _UNKNOWN
 
 
 cdef bint _plain_host(object host):
@@ -803,12 +806,7 @@ cdef object _plain_url(cls, str scheme, bytes host, str path, bytes query):
         return None
     netloc = _ascii_str(h, nh)
     hostname = _ascii_hostname(h, end, netloc)
-    if end == nh:
-        port = None
-    elif nh - end - 1 <= 5:  # longer: leading zeros, .port parses it
-        port = _port_number(h + end + 1, nh - end - 1)
-    else:
-        port = _UNKNOWN
+    port = _port_of(h, nh, end)
     url = PyUnicode_New(ns + 3 + nh + np + (nq + 1 if nq else 0), 127)
     o = PyUnicode_1BYTE_DATA(url)
     memcpy(o, PyUnicode_1BYTE_DATA(scheme), ns)
@@ -874,13 +872,9 @@ cdef object _url_from_scope(cls, scope):
                 netloc = host_header  # host[:port], valid as it stands
                 if PyUnicode_1BYTE_DATA(host_header)[0] == 91:  # '[': urlsplit decides
                     plain = False
-                elif end == n:
-                    hostname = _lower_ascii_host(host_header)
-                    port_value = None
                 else:
-                    hostname = _lower_ascii_host(host_header[:end])
-                    if n - end - 1 <= 5:  # longer: leading zeros, .port parses it
-                        port_value = _port_number(PyUnicode_1BYTE_DATA(host_header) + end + 1, n - end - 1)
+                    hostname = _ascii_hostname(PyUnicode_1BYTE_DATA(host_header), end, host_header)
+                    port_value = _port_of(PyUnicode_1BYTE_DATA(host_header), n, end)
         else:
             parsed = _parse_host_by_regex(host_header)
             if parsed is not None:
