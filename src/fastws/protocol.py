@@ -52,7 +52,7 @@ class WebSocketProtocol(asyncio.Protocol):
     """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
-        "_close_timer", "_denial", "_disconnect_code", "_disconnect_told", "_drained", "_extensions", "_key",
+        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_key",
         "_queue", "_read_paused", "_request", "_waiter", "accepted", "app", "app_state", "client", "close_sent",
         "config", "conn", "connections", "default_headers", "disconnected", "handshake_complete", "last_ping_rtt",
         "logger", "loop", "max_queue", "peer_gone", "pending_ping_payload", "ping_interval", "ping_sent_at",
@@ -103,8 +103,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.close_sent = False  # the app's close (or ours) went out
         self.disconnected = False  # the TCP connection is gone
         self.peer_gone = False  # the peer closed or broke a rule: the TCP connection is closing
-        self._disconnect_code = 1006
-        self._disconnect_told = False
+        self._disconnect_code: int | None = None  # told to the app, once
         self._denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
 
         self._queue: deque[dict[str, Any]] = deque()  # events for the app's receive()
@@ -136,7 +135,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if self._close_timer is not None:
             self._close_timer.cancel()
             self._close_timer = None
-        self._disconnect(self._disconnect_code)
+        self._disconnect(1006)  # unless the app was told already
         self.handshake_complete = True
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)  # a send waiting for a drain that never comes
@@ -182,7 +181,6 @@ class WebSocketProtocol(asyncio.Protocol):
             self.transport.close()
             return
         if self.accepted:
-            self._disconnect_code = 1012
             self._disconnect(1012)
             self.close_sent = True
             self._write(self.conn.send_close(1012))
@@ -269,9 +267,9 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _disconnect(self, code: int, reason: str | None = None) -> None:
         """Tell the app the connection is over, once."""
-        if self._disconnect_told:
+        if self._disconnect_code is not None:
             return
-        self._disconnect_told = True
+        self._disconnect_code = code  # receive() repeats it once the connection is gone
         event: dict[str, Any] = {"type": "websocket.disconnect", "code": code}
         if reason is not None:
             event["reason"] = reason
@@ -286,23 +284,20 @@ class WebSocketProtocol(asyncio.Protocol):
             self.transport.pause_reading()
 
     def _peer_closed(self, event: Close) -> None:
-        self.peer_gone = True
-        self._write(self.conn.data_to_send())  # our echo, unless we closed first
-        if not self.close_sent:
-            self._disconnect_code = event.code
-            self._disconnect(event.code, event.reason)
-            self.close_sent = True
-        self.transport.close()  # the server closes TCP first (RFC 6455 7.1.1)
+        self._end(self.conn.data_to_send(), event.code, event.reason)  # our echo, unless we closed first
 
     def _failed(self, event: Fail) -> None:
         self.logger.info("%sWebSocket failed: %s (%d)", self._prefix(), event.reason, event.code)
+        self._end(self.conn.data_to_send(), event.code, event.reason)  # our Close with the failure's code
+
+    def _end(self, last: bytes, code: int, reason: str) -> None:
+        """The peer closed, broke a rule or went silent: write ``last``, tell the app, close TCP."""
         self.peer_gone = True
-        self._write(self.conn.data_to_send())
+        self._write(last)
         if not self.close_sent:
-            self._disconnect_code = event.code
-            self._disconnect(event.code, event.reason)
+            self._disconnect(code, reason)
             self.close_sent = True
-        self.transport.close()
+        self.transport.close()  # the server closes TCP first (RFC 6455 7.1.1)
 
     async def receive(self) -> dict[str, Any]:
         """The ASGI ``receive``: the next event for the app."""
@@ -377,7 +372,6 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _send_close(self, code: int, reason: str) -> None:
         frame = self.conn.send_close(code, reason)
-        self._disconnect_code = code
         self._disconnect(code, reason)
         self.close_sent = True
         self._write(frame)
@@ -504,8 +498,4 @@ class WebSocketProtocol(asyncio.Protocol):
         if self.close_sent or self.transport.is_closing():
             return
         self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket keepalive ping timeout", self._prefix())
-        self._write(self.conn.send_close(1011, "keepalive ping timeout"))
-        self._disconnect_code = 1011
-        self.close_sent = self.peer_gone = True
-        self._disconnect(1011, "keepalive ping timeout")
-        self.transport.close()
+        self._end(self.conn.send_close(1011, "keepalive ping timeout"), 1011, "keepalive ping timeout")
