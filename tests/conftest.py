@@ -12,12 +12,18 @@ import pytest
 
 from fastws import _impl
 
-TWINS: list[Any] = [
-    pytest.param(_impl.COMPILED, id="compiled")
-    if _impl.COMPILED is not None
-    else pytest.param(None, id="compiled", marks=pytest.mark.skip(reason="compiled twin not live")),
-    pytest.param(_impl.PURE, id="pure"),
-]
+def _params(compiled: ModuleType | None, pure: ModuleType) -> list[Any]:
+    """The compiled twin (skipped when not live), then the pure one."""
+    first = (
+        pytest.param(compiled, id="compiled")
+        if compiled is not None
+        else pytest.param(None, id="compiled", marks=pytest.mark.skip(reason="compiled twin not live"))
+    )
+    return [first, pytest.param(pure, id="pure")]
+
+
+TWINS = _params(_impl.COMPILED, _impl.PURE)
+CODEC_TWINS = _params(_impl.CODEC_COMPILED, _impl.CODEC_PURE)
 
 
 @pytest.fixture(params=TWINS)
@@ -26,23 +32,15 @@ def twin(request: pytest.FixtureRequest) -> ModuleType:
     return request.param  # type: ignore[no-any-return]
 
 
-def live_twins() -> list[ModuleType]:
-    """The twins importable in this run (for hypothesis tests)."""
-    return [m for m in (_impl.COMPILED, _impl.PURE) if m is not None]
-
-
-CODEC_TWINS: list[Any] = [
-    pytest.param(_impl.CODEC_COMPILED, id="compiled")
-    if _impl.CODEC_COMPILED is not None
-    else pytest.param(None, id="compiled", marks=pytest.mark.skip(reason="compiled codec not live")),
-    pytest.param(_impl.CODEC_PURE, id="pure"),
-]
-
-
 @pytest.fixture(params=CODEC_TWINS)
 def codec(request: pytest.FixtureRequest) -> ModuleType:
     """Each RFC 6455 codec twin in turn: ``fastws.wire._codec`` then ``_codec_py``."""
     return request.param  # type: ignore[no-any-return]
+
+
+def live_twins() -> list[ModuleType]:
+    """The twins importable in this run (for hypothesis tests)."""
+    return [m for m in (_impl.COMPILED, _impl.PURE) if m is not None]
 
 
 def live_codecs() -> list[ModuleType]:
