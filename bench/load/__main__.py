@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures = uvloop.run(handshakes(url, server.pid, duration=args.duration))
                 results.append({"server": name, "scenario": "handshake", **figures})
                 print(f"{name:26s} handshake {figures['handshakes_per_s']:10.0f} /s  "
-                      f"{figures['server_cpu_us_per_handshake']:8.1f} us cpu each  errors {figures['errors']}",
+                      f"{figures['server_cpu_us_per_handshake']:8.1f} us cpu each  "
+                      f"client cpu {figures['client_cpu_percent']:3.0f}%  errors {figures['errors']}",
                       flush=True)  # fmt: skip
         if "fanout" in scenarios:
             with Server(SERVERS[name]) as server:

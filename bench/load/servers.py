@@ -9,6 +9,7 @@ process id (SIGTERM, then SIGKILL).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import shutil
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 UVICORN = [
     sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--loop", "uvloop", "--http", "httptools",
@@ -84,8 +85,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@functools.cache
 def server_cpu() -> int | None:
-    """The CPU servers are pinned to (the client takes another), if any."""
+    """The CPU servers are pinned to (the client takes another), if any.
+
+    Decided once, from the affinity the tool started with: the client then
+    narrows its own affinity to the other CPUs, which must not move the servers.
+    """
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     return cpus[0] if len(cpus) >= 2 and shutil.which("taskset") else None
 
