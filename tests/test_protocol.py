@@ -29,11 +29,10 @@ TIMEOUT = 10
 
 @asynccontextmanager
 async def serving(app: App, **options: Any) -> AsyncIterator[str]:
-    """uvicorn with the fastws protocol on a free loopback port; yields its ws:// URL."""
+    """uvicorn (by default with the fastws protocol) on a free loopback port; yields its ws:// URL."""
     options.setdefault("ws_per_message_deflate", False)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, ws=Recorded, lifespan="off", log_level="warning", **options
-    )  # fmt: skip
+    options.setdefault("ws", Recorded)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

@@ -22,14 +22,19 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 
 UVICORN = [
-    sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--loop", "uvloop", "--http", "httptools",
+    sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--loop", "uvloop",
     "--ws-ping-interval", "0", "--ws-per-message-deflate", "false", "--ws-max-size", str(64 * 1024 * 1024),
     "--log-level", "warning", "--no-access-log", "--lifespan", "off",
 ]  # fmt: skip
 
 
-def _uvicorn(app: str, ws: str) -> Callable[[int], list[str]]:
-    return lambda port: [*UVICORN, "--ws", ws, "--port", str(port), f"bench.load.apps:{app}"]
+def _uvicorn(app: str, ws: str, http: str = "httptools") -> Callable[[int], list[str]]:
+    return lambda port: [*UVICORN, "--http", http, "--ws", ws, "--port", str(port), f"bench.load.apps:{app}"]
+
+
+def _fastws_run(app: str) -> Callable[[int], list[str]]:
+    """uvicorn as ``fastws run`` sets it up: fastws' HTTP front and wire layer."""
+    return _uvicorn(app, "fastws.protocol:WebSocketProtocol", "fastws.http:HttpProtocol")
 
 
 def _granian(port: int) -> list[str]:
@@ -62,10 +67,13 @@ SERVERS: dict[str, ServerSpec] = {
                    "fastws.WebSocket echo on uvicorn websockets-sansio"),
         ServerSpec("uvicorn-sansio+starlette", _uvicorn("starlette_app", "websockets-sansio"),
                    ("uvicorn", "websockets", "starlette"), "Starlette WebSocketRoute echo on uvicorn websockets-sansio"),
-        ServerSpec("uvicorn-fastws+asgi", _uvicorn("plain", "fastws.protocol:WebSocketProtocol"), ("uvicorn",),
-                   "raw ASGI echo on uvicorn with fastws' compiled wire layer (--ws fastws.protocol:WebSocketProtocol)"),
-        ServerSpec("uvicorn-fastws+fastws", _uvicorn("fastws_app", "fastws.protocol:WebSocketProtocol"), ("uvicorn",),
-                   "fastws.WebSocket echo on uvicorn with fastws' wire layer"),
+        ServerSpec("uvicorn-fastws+asgi", _fastws_run("plain"), ("uvicorn",),
+                   "raw ASGI echo on uvicorn as fastws run sets it up (--http fastws.http:HttpProtocol "
+                   "--ws fastws.protocol:WebSocketProtocol)"),
+        ServerSpec("uvicorn-fastws+fastws", _fastws_run("fastws_app"), ("uvicorn",),
+                   "fastws.WebSocket echo on uvicorn as fastws run sets it up"),
+        ServerSpec("uvicorn-fastwsws+asgi", _uvicorn("plain", "fastws.protocol:WebSocketProtocol"), ("uvicorn",),
+                   "raw ASGI echo on uvicorn's httptools HTTP with fastws' wire layer as --ws only"),
         ServerSpec("uvicorn-websockets+asgi", _uvicorn("plain", "websockets"), ("uvicorn", "websockets"),
                    "raw ASGI echo on uvicorn's legacy websockets layer"),
         ServerSpec("uvicorn-wsproto+asgi", _uvicorn("plain", "wsproto"), ("uvicorn", "wsproto"),

@@ -1,4 +1,8 @@
-"""``fastws run``: serve an ASGI app on uvicorn with uvloop, httptools and fastws' wire layer.
+"""``fastws run``: serve an ASGI app on uvicorn with uvloop, fastws' HTTP front and wire layer.
+
+WebSocket upgrades go from ``fastws.http.HttpProtocol`` straight to
+``fastws.protocol.WebSocketProtocol``; other HTTP requests to uvicorn's
+httptools protocol.
 
 With no app it serves the built-in demo (``fastws.demo:app``). ``--ws``
 picks another of uvicorn's wire layers (e.g. ``websockets-sansio``).
@@ -14,6 +18,7 @@ from . import HAS_SPEEDUPS, __version__
 
 DEMO_APP = "fastws.demo:app"
 FASTWS_PROTOCOL = "fastws.protocol:WebSocketProtocol"
+FASTWS_HTTP = "fastws.http:HttpProtocol"  # upgrades straight to FASTWS_PROTOCOL, the rest to httptools
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=args.workers,
         log_level=args.log_level,
         loop=loop,
-        http="httptools",
+        http=FASTWS_HTTP if args.ws == "fastws" else "httptools",
         ws=FASTWS_PROTOCOL if args.ws == "fastws" else args.ws,
         ws_max_size=args.ws_max_size,
         ws_max_queue=args.ws_max_queue,

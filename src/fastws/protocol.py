@@ -194,15 +194,33 @@ class WebSocketProtocol(asyncio.Protocol):
         self._request += data
         try:
             request = handshake.parse_request(self._request)
-            if request is None:
-                return  # wait for the rest of the head
+        except handshake.HandshakeError as error:
+            self._reject(error)
+            return
+        if request is not None:  # else wait for the rest of the head
+            rest = self._request[self._request.index(b"\r\n\r\n") + 4 :]
+            self._request = b""
+            self.upgrade(request, rest)
+
+    def _reject(self, error: handshake.HandshakeError) -> None:
+        self.logger.warning("Invalid WebSocket upgrade request: %s", error.reason)
+        self.handshake_complete = True
+        self.close_sent = True
+        self._write(error.response(self.default_headers))
+        self.transport.close()
+
+    def upgrade(self, request: handshake.Request, rest: bytes = b"") -> None:
+        """Take over from a parsed upgrade request: check it, then start the app.
+
+        ``rest`` is what the peer sent after the request's head (frames it
+        did not wait to send). The HTTP side calls this after
+        ``connection_made`` when it has parsed the request already
+        (``fastws.http.HttpProtocol``); ``data_received`` calls it otherwise.
+        """
+        try:
             self._key = handshake.check_request(request)
         except handshake.HandshakeError as error:
-            self.logger.warning("Invalid WebSocket upgrade request: %s", error.reason)
-            self.handshake_complete = True
-            self.close_sent = True
-            self._write(error.response(self.default_headers))
-            self.transport.close()
+            self._reject(error)
             return
         if self.config.ws_per_message_deflate:
             negotiated = deflate.negotiate(
@@ -212,8 +230,6 @@ class WebSocketProtocol(asyncio.Protocol):
             )
             if negotiated is not None:
                 self.conn.deflate, self._extensions = negotiated
-        rest = self._request[self._request.index(b"\r\n\r\n") + 4 :]
-        self._request = b""
         raw_path, _, query_string = request.target.partition(b"?")
         subprotocols = [  # case-sensitive tokens, in the client's order
             token.strip()

@@ -86,6 +86,7 @@ def ws_protocol_cls(request: pytest.FixtureRequest) -> Any:
     params=[
         pytest.param("uvicorn.protocols.http.httptools_impl:HttpToolsProtocol", id="httptools"),
         pytest.param("uvicorn.protocols.http.h11_impl:H11Protocol", id="h11"),
+        pytest.param("fastws.http:HttpProtocol", id="fastws-front"),  # fastws: the HTTP side of fastws run
     ]
 )
 def http_protocol_cls(request: pytest.FixtureRequest) -> Any:

@@ -53,6 +53,10 @@ class Request:
         """The comma-separated tokens of every ``name`` header, stripped and lowercased."""
         return [token.strip().lower() for value in self.values(name) for token in value.split(b",") if token.strip()]
 
+    def is_websocket_upgrade(self) -> bool:
+        """Whether it asks for WebSocket: ``Upgrade: websocket`` and ``Connection: upgrade``."""
+        return b"websocket" in self.tokens(b"upgrade") and b"upgrade" in self.tokens(b"connection")
+
 
 class HandshakeError(Exception):
     """The request cannot be upgraded: answer with ``status`` and close."""

@@ -1,0 +1,187 @@
+"""``fastws.http.HttpProtocol``: the HTTP side ``fastws run`` gives uvicorn.
+
+Upgrade requests must reach fastws' wire layer without uvicorn's HTTP
+protocol; everything else must be served by uvicorn's HTTP protocol exactly
+as without the front. Each test runs uvicorn on loopback (bounded); the
+front's fallback is a counting subclass of uvicorn's httptools protocol so
+a test can tell which path a connection took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from typing import Any
+
+import pytest
+from test_protocol import TIMEOUT, echo, run, serving
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from websockets.asyncio.client import connect
+
+from fastws.http import HttpProtocol
+
+
+class CountingFallback(HttpToolsProtocol):
+    """uvicorn's httptools protocol, counting the connections handed to it."""
+
+    handed: int = 0
+
+    def connection_made(self, transport: Any) -> None:
+        CountingFallback.handed += 1
+        super().connection_made(transport)
+
+
+class Front(HttpProtocol):
+    __slots__ = ()
+    fallback = CountingFallback
+
+
+@pytest.fixture(autouse=True)
+def _reset_count() -> None:
+    CountingFallback.handed = 0
+
+
+async def echo_or_hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """WebSocket: echo. HTTP: 200 with the method and path in the body."""
+    if scope["type"] == "websocket":
+        return await echo(scope, receive, send)
+    assert scope["type"] == "http"
+    body = f"{scope['method']} {scope['path']}".encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(body))]})
+    await send({"type": "http.response.body", "body": body})
+
+
+KEY = base64.b64encode(b"0123456789abcdef")
+ACCEPT = base64.b64encode(hashlib.sha1(KEY + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+UPGRADE = (
+    b"GET /chat?x=1 HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+    b"Sec-WebSocket-Key: " + KEY + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+HELLO_FRAME = b"\x81\x85\x01\x02\x03\x04" + bytes(b ^ (1, 2, 3, 4)[i % 4] for i, b in enumerate(b"hello"))
+
+
+async def exchange(url: str, *chunks: bytes, until: bytes = b"\r\n\r\n", pause: float = 0.0) -> bytes:
+    """Send ``chunks`` on a raw connection (``pause`` s apart); read until ``until`` or EOF."""
+    host, port = url.removeprefix("ws://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+            await writer.drain()
+            if pause:
+                await asyncio.sleep(pause)
+        data = b""
+        async with asyncio.timeout(TIMEOUT):
+            while until not in data:
+                more = await reader.read(65536)
+                if not more:
+                    break
+                data += more
+        return data
+    finally:
+        writer.close()
+
+
+def test_an_upgrade_goes_straight_to_the_wire_layer() -> None:
+    async def main() -> None:
+        async with serving(echo_or_hello, http=Front) as url, connect(url + "/a?b=1", compression=None) as ws:
+            await ws.send("é" * 70_000)
+            assert await ws.recv() == "é" * 70_000
+        assert CountingFallback.handed == 0
+
+    run(main())
+
+
+def test_a_head_in_one_byte_chunks_with_a_frame_right_behind_it() -> None:
+    async def main() -> None:
+        async with serving(echo_or_hello, http=Front) as url:
+            chunks = [UPGRADE[i : i + 1] for i in range(len(UPGRADE))]
+            answer = await exchange(url, *chunks, HELLO_FRAME, until=b"\x81\x05hello", pause=0.001)
+            head, _, frames = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 101 ") and b"Sec-WebSocket-Accept: " + ACCEPT in head
+            assert frames == b"\x81\x05hello"
+            answer = await exchange(url, UPGRADE + HELLO_FRAME, until=b"\x81\x05hello")  # one write
+            assert answer.endswith(b"\r\n\r\n\x81\x05hello")
+        assert CountingFallback.handed == 0
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /plain HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
+        b"GET /h2c HTTP/1.1\r\nHost: t\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",  # not ours: plain HTTP
+        b"GET /ws-1.0 HTTP/1.0\r\nHost: t\r\nUpgrade: websocket\r\n\r\n",  # mentions websocket, no upgrade
+    ],
+)
+def test_everything_else_is_served_by_uvicorns_http_protocol(request_bytes: bytes) -> None:
+    async def main() -> None:
+        async with serving(echo_or_hello, http=Front) as url:
+            method, path = request_bytes.split(b" ")[:2]
+            body = method + b" " + path
+            answer = await exchange(url, request_bytes[:5], request_bytes[5:], until=body, pause=0.01)
+            assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"\r\n\r\n" + body), answer
+        assert CountingFallback.handed == 1
+
+    run(main())
+
+
+def test_a_malformed_head_gets_uvicorns_400() -> None:
+    async def main() -> None:
+        async with serving(echo_or_hello, http=Front) as url:
+            answer = await exchange(url, b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nbad header line\r\n\r\n")
+            assert answer.startswith(b"HTTP/1.1 400 ")
+        assert CountingFallback.handed == 1
+
+    run(main())
+
+
+def test_another_ws_class_gets_the_upgrade_through_uvicorn() -> None:
+    async def main() -> None:
+        async with serving(echo_or_hello, http=Front, ws="websockets-sansio") as url:
+            async with connect(url + "/", compression=None) as ws:
+                await ws.send("hi")
+                assert await ws.recv() == "hi"
+        assert CountingFallback.handed == 1
+
+    run(main())
+
+
+def test_a_bad_upgrade_is_answered_by_the_wire_layer() -> None:
+    async def main() -> None:
+        async with serving(echo_or_hello, http=Front) as url:
+            answer = await exchange(url, UPGRADE.replace(b"Version: 13", b"Version: 8"))
+            assert answer.startswith(b"HTTP/1.1 426 ") and b"Sec-WebSocket-Version: 13" in answer
+        assert CountingFallback.handed == 0
+
+    run(main())
+
+
+def test_shutdown_closes_a_connection_still_in_the_front() -> None:
+    async def main() -> None:
+        async with serving(echo_or_hello, http=Front) as url:
+            host, port = url.removeprefix("ws://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"GE")  # a head that never completes
+            await writer.drain()
+            await asyncio.sleep(0.05)
+        assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""  # closed by the server's shutdown
+        writer.close()
+
+    run(main())
+
+
+def test_fastws_run_uses_the_front(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from fastws import cli
+
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.update(options, app=app))
+    assert cli.main(["run"]) == 0
+    assert (given["http"], given["ws"]) == ("fastws.http:HttpProtocol", "fastws.protocol:WebSocketProtocol")
+    assert cli.main(["run", "--ws", "websockets-sansio"]) == 0
+    assert (given["http"], given["ws"]) == ("httptools", "websockets-sansio")  # the front only serves fastws
