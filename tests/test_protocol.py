@@ -32,7 +32,8 @@ async def serving(app: App, **options: Any) -> AsyncIterator[str]:
     """uvicorn (by default with the fastws protocol) on a free loopback port; yields its ws:// URL."""
     options.setdefault("ws_per_message_deflate", False)
     options.setdefault("ws", Recorded)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", **options)
+    options.setdefault("log_level", "warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
@@ -222,6 +223,28 @@ async def raw_upgrade(url: str, extra: bytes = b"", version: bytes = b"13") -> t
                  b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: " + version + b"\r\n" + extra + b"\r\n")  # fmt: skip
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
     return reader, writer, head
+
+
+def test_access_log_lines_at_info_and_none_above(capfd: pytest.CaptureFixture[str]) -> None:
+    async def refuse(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.close"})
+
+    async def main(level: str) -> None:
+        async with serving(echo, log_level=level) as url:
+            async with connect(url + "/room?a=1", compression=None) as ws:
+                await ws.send("x")
+                await ws.recv()
+        async with serving(refuse, log_level=level) as url:
+            with pytest.raises(InvalidStatus):
+                async with connect(url + "/no", compression=None):
+                    pass
+
+    run(main("info"))  # uvicorn's log config writes to stderr
+    lines = [line for line in capfd.readouterr().err.splitlines() if "WebSocket /" in line]
+    assert [line.split(" - ", 1)[1] for line in lines] == ['"WebSocket /room?a=1" [accepted]', '"WebSocket /no" 403']
+    run(main("warning"))
+    assert "WebSocket /" not in capfd.readouterr().err
 
 
 def test_bad_handshakes_get_http_errors() -> None:

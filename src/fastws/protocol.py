@@ -468,6 +468,8 @@ class WebSocketProtocol(asyncio.Protocol):
             self.transport.close()
 
     def _access(self, outcome: str) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
         scope: Any = self.scope
         self.logger.info('%s - "WebSocket %s" %s', get_client_addr(scope), get_path_with_query_string(scope), outcome)
 

@@ -139,24 +139,34 @@ def _check_header(name: bytes, value: bytes) -> None:
         raise ValueError(f"invalid header value {value!r}")
 
 
-def _head(status_line: bytes, headers: list[tuple[bytes, bytes]]) -> list[bytes]:
-    out = [status_line]
+def _head(start: bytes, headers: list[tuple[bytes, bytes]]) -> list[bytes]:
+    """``start`` (the status line and any headers of ours), then ``headers``, each checked."""
+    out = [start]
     for name, value in headers:
         _check_header(name, value)
         out += [name, b": ", value, b"\r\n"]
     return out
 
 
+_ACCEPT_HEAD = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+
+
 def accept_response(
     key: bytes, subprotocol: str | None, headers: list[tuple[bytes, bytes]], extensions: bytes | None = None
 ) -> bytes:
-    """The 101 response: the RFC's headers, the subprotocol, the extensions, then ``headers``."""
-    fixed = [(b"Upgrade", b"websocket"), (b"Connection", b"Upgrade"), (b"Sec-WebSocket-Accept", accept_key(key))]
+    """The 101 response: the RFC's headers, the subprotocol, the extensions, then ``headers``.
+
+    ``subprotocol`` and ``headers`` (the app's and the server's) are checked
+    for characters that would break the response; the rest is ours.
+    """
+    head = _ACCEPT_HEAD + accept_key(key) + b"\r\n"
     if subprotocol:
-        fixed.append((b"Sec-WebSocket-Protocol", subprotocol.encode("latin-1")))
+        value = subprotocol.encode("latin-1")
+        _check_header(b"Sec-WebSocket-Protocol", value)
+        head += b"Sec-WebSocket-Protocol: " + value + b"\r\n"
     if extensions:
-        fixed.append((b"Sec-WebSocket-Extensions", extensions))
-    return b"".join(_head(b"HTTP/1.1 101 Switching Protocols\r\n", [*fixed, *headers])) + b"\r\n"
+        head += b"Sec-WebSocket-Extensions: " + extensions + b"\r\n"
+    return b"".join(_head(head, headers)) + b"\r\n"
 
 
 def http_response(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
