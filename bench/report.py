@@ -54,6 +54,10 @@ def _others(document: dict[str, Any]) -> str:
             if record["errors"]:
                 text += f" ({record['connections']:,} opened; the rest timed out)"
             pairs = [(f"KiB per idle conn ({requested:,})", text)]
+        elif kind == "deflate-memory":
+            mode = ("deflate used once" if record["exchanged_a_message"] else "deflate negotiated, unused") \
+                if record["deflate_offered"] else "no deflate, used once"
+            pairs = [(f"KiB/conn ({record['requested']:,}): {mode}", f"{record['kib_per_connection']:.1f}")]
         elif kind == "slow":
             pairs = [("slow reader: server RSS growth", f"+{record['rss_growth_mb']:.1f} MB "
                       f"({record['sent_mb']:.0f} MB sent)")]  # fmt: skip

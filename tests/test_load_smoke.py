@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = ["uvicorn-sansio+asgi", "uvicorn-sansio+fastws", "picows"]
+SERVERS = ["uvicorn-sansio+asgi", "uvicorn-fastws+fastws", "picows"]
 
 pytest.importorskip("picows")
 
@@ -36,7 +36,8 @@ def test_smoke_run_verifies_every_echo(tmp_path: Path) -> None:
         assert record["errors"] == 0, record
     for server in SERVERS:
         kinds = sorted(r["scenario"] for r in records if r["server"] == server)
-        assert kinds == ["echo", "echo", "fanout", "handshake", "memory", "slow"], (server, kinds)
+        deflate = ["deflate-memory"] * 3 if server.startswith("uvicorn") else []  # uvicorn servers only
+        assert kinds == [*deflate, "echo", "echo", "fanout", "handshake", "memory", "slow"], (server, kinds)
     for record in records:
         if record["scenario"] == "echo":
             assert record["messages"] > 0 and record["messages_per_s"] > 0 and record["server_cpu_s"] >= 0, record
@@ -46,6 +47,11 @@ def test_smoke_run_verifies_every_echo(tmp_path: Path) -> None:
             assert record["members"] == 20 and record["rounds"] > 0, record
         elif record["scenario"] == "memory":
             assert record["connections"] == 20 and record["rss_after_mb"] > 0, record
+        elif record["scenario"] == "deflate-memory":
+            assert record["connections"] == 20, record
+            assert record["deflate_negotiated"] == (20 if record["deflate_offered"] else 0), record
+            used = record["deflate_offered"] and record["exchanged_a_message"]
+            assert record["compressed_echoes"] == (20 if used else 0), record
         else:
             assert record["accepted"] and record["sent_mb"] > 0, record
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from .._common import cpu_model
 from .procstat import cpu_seconds
-from .scenarios import fanout, handshakes, idle_memory, slow_reader
-from .servers import SERVERS, Server, server_cpu
+from .scenarios import deflate_memory, fanout, handshakes, idle_memory, slow_reader
+from .servers import SERVERS, Server, server_cpu, with_deflate
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 PACKAGES = ["fastws", "uvicorn", "websockets", "wsproto", "starlette", "granian", "aiohttp", "picows", "uvloop"]
@@ -60,9 +60,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--binary", action="store_true", help="binary frames (default: text)")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per scenario")
     parser.add_argument("--max-messages", type=int, default=2_000_000, help="cap per scenario")
-    parser.add_argument("--scenarios", default="echo,handshake,fanout,memory,slow",
+    parser.add_argument("--scenarios", default="echo,handshake,fanout,memory,deflate,slow",
                         help="comma-separated: echo, handshake, fanout (one message to many), memory (idle RSS), "
-                             "slow (a reader that never reads)")
+                             "slow (a reader that never reads), deflate (idle RSS after one message, "
+                             "permessage-deflate offered or not; uvicorn servers only)")
+    parser.add_argument("--deflate-connections", type=int, default=1000, help="connections in the deflate scenario")
     parser.add_argument("--members", type=int, default=1000, help="clients in the fan-out room")
     parser.add_argument("--idle", default="1000,10000", help="idle connection counts for the memory scenario")
     parser.add_argument("--smoke", action="store_true", help="tiny, fast run that only checks the harness")
@@ -71,7 +73,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.smoke:
         args.connections, args.sizes, args.duration, args.max_messages = "2", "32,4096", 0.5, 2000
-        args.idle, args.members = "20", 20
+        args.idle, args.members, args.deflate_connections = "20", 20, 20
     return args
 
 
@@ -140,6 +142,16 @@ def main(argv: list[str] | None = None) -> int:
                 figures = uvloop.run(idle_memory(url, server.pid, connections=count))
                 results.append({"server": name, "scenario": "memory", **figures})
                 print(f"{name:26s} idle {figures['connections']:6d} conn  {figures['kib_per_connection']:7.1f} KiB each"
+                      f"  errors {figures['errors']}", flush=True)  # fmt: skip
+        deflating = with_deflate(SERVERS[name]) if "deflate" in scenarios else None
+        for offer, exchange in ((False, True), (True, False), (True, True)) if deflating is not None else ():
+            with Server(deflating) as server:  # type: ignore[arg-type]  # a fresh server per mode: RSS is not given back
+                figures = uvloop.run(deflate_memory("127.0.0.1", server.port, server.pid, offer_deflate=offer,
+                                                    exchange=exchange, connections=args.deflate_connections))
+                results.append({"server": name, "scenario": "deflate-memory", **figures})
+                print(f"{name:26s} deflate {'offered' if offer else 'off':7s} "
+                      f"{'1 msg' if exchange else 'no msg':6s} {figures['connections']:6d} conn "
+                      f"{figures['kib_per_connection']:7.1f} KiB each  negotiated {figures['deflate_negotiated']}"
                       f"  errors {figures['errors']}", flush=True)  # fmt: skip
         if "slow" in scenarios:
             with Server(SERVERS[name]) as server:

@@ -12,6 +12,7 @@ import hashlib
 import os
 import struct
 import time
+import zlib
 from typing import Any, cast
 
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
@@ -342,4 +343,104 @@ async def fanout(url: str, pid: int, *, members: int, duration: float, size: int
         "fanout_p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1e3 if ordered else float("nan"),
         "deliveries_per_s": deliveries / elapsed if elapsed else 0.0,
         "server_cpu_us_per_delivery": cpu / deliveries * 1e6 if deliveries else float("nan"),
+    }
+
+
+class _OneMessageThenIdle(asyncio.Protocol):
+    """Upgrade (offering permessage-deflate or not), send one message and read its echo (or not), then stay open."""
+
+    def __init__(self, host: str, port: int, offer_deflate: bool, exchange: bool = True) -> None:
+        self.exchange = exchange
+        key = base64.b64encode(os.urandom(16))
+        offer = b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if offer_deflate else b""
+        self.request = (
+            b"GET / HTTP/1.1\r\nHost: " + f"{host}:{port}".encode() + b"\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n" + offer + b"\r\n"
+        )
+        self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.buffer = b""
+        self.negotiated: bool | None = None  # set by the 101
+        self.compressed_echo = False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if self.negotiated is None:
+            head, found, rest = self.buffer.partition(b"\r\n\r\n")
+            if not found:
+                return
+            if not head.startswith(b"HTTP/1.1 101 "):
+                self._finish(False)
+                return
+            self.negotiated = b"permessage-deflate" in head.lower()
+            self.buffer = rest
+            if not self.exchange:
+                self._finish(True)
+                return
+            payload, first = (_HELLO, 0x81)
+            if self.negotiated:  # RFC 7692 7.2.1: deflate, strip the sync flush's tail, set RSV1
+                compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+                payload = (compressor.compress(_HELLO) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
+                first = 0xC1
+            masked = bytes(b ^ _MASK[i % 4] for i, b in enumerate(payload))
+            cast(asyncio.Transport, self.transport).write(bytes((first, 0x80 | len(payload))) + _MASK + masked)
+        if len(self.buffer) >= 2 and len(self.buffer) >= 2 + (self.buffer[1] & 0x7F):
+            self.compressed_echo = bool(self.buffer[0] & 0x40)
+            self._finish(self.buffer[0] & 0x0F == 1)  # a text frame came back
+
+    def _finish(self, ok: bool) -> None:
+        if not self.ready.done():
+            self.ready.set_result(ok)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._finish(False)
+
+
+async def deflate_memory(
+    host: str, port: int, pid: int, *, connections: int, offer_deflate: bool, exchange: bool = True
+) -> dict[str, Any]:
+    """Server RSS per idle connection, permessage-deflate offered or not, after one message each way or none.
+
+    Used once, a connection's compressor and decompressor exist: this is
+    what deflate costs an idle connection. Without a message, it is what
+    merely negotiating it costs (servers that create them lazily pay nothing).
+    """
+    loop = asyncio.get_running_loop()
+    warm = _OneMessageThenIdle(host, port, offer_deflate)
+    await loop.create_connection(lambda: warm, host, port)
+    await asyncio.wait_for(warm.ready, 10)
+    await asyncio.sleep(0.3)
+    before = rss_bytes(pid)
+    clients: list[_OneMessageThenIdle] = []
+    errors = 0
+    for start in range(0, connections, 100):
+        count = min(connections, start + 100) - start
+        batch = [_OneMessageThenIdle(host, port, offer_deflate, exchange) for _ in range(count)]
+        opened = await asyncio.gather(
+            *(loop.create_connection(lambda c=c: c, host, port) for c in batch), return_exceptions=True  # type: ignore[misc]
+        )
+        for client, result in zip(batch, opened):
+            ok = not isinstance(result, BaseException) and await asyncio.wait_for(client.ready, 10)
+            if ok:
+                clients.append(client)
+            else:
+                errors += 1
+    await asyncio.sleep(1.0)  # let the server settle
+    after = rss_bytes(pid)
+    for client in [warm, *clients]:
+        if client.transport is not None:
+            client.transport.abort()
+    return {
+        "requested": connections,
+        "connections": len(clients),
+        "deflate_offered": offer_deflate,
+        "exchanged_a_message": exchange,
+        "deflate_negotiated": sum(bool(c.negotiated) for c in clients),
+        "compressed_echoes": sum(c.compressed_echo for c in clients),
+        "errors": errors,
+        "kib_per_connection": (after - before) / max(1, len(clients)) / 1024,
     }

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from collections.abc import Callable
 
 UVICORN = [
@@ -85,6 +85,19 @@ SERVERS: dict[str, ServerSpec] = {
                    "picows' echo server: the compiled-Python ceiling (not ASGI)"),
     ]
 }  # fmt: skip
+
+
+def with_deflate(spec: ServerSpec) -> ServerSpec | None:
+    """The same uvicorn server with ``--ws-per-message-deflate true``; None for other servers."""
+    if "--ws-per-message-deflate" not in spec.command(0):
+        return None
+
+    def command(port: int) -> list[str]:
+        args = spec.command(port)
+        args[args.index("--ws-per-message-deflate") + 1] = "true"
+        return args
+
+    return replace(spec, name=spec.name + "+deflate", command=command)
 
 
 def free_port() -> int:
