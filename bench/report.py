@@ -35,12 +35,14 @@ def _echo(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "results": [r for r in document["results"] if r.get("scenario", "echo") == "echo"]}
 
 
-def _others(document: dict[str, Any]) -> str:
-    """One table for the scenarios beyond the echo, one row per server."""
+def _others(document: dict[str, Any], kinds: set[str]) -> str:
+    """One table for the scenarios ``kinds`` beyond the echo, one row per server."""
     rows: dict[str, dict[str, str]] = {}
     columns: list[str] = []
     for record in document["results"]:
         kind = record.get("scenario")
+        if kind not in kinds:
+            continue
         cells = rows.setdefault(record["server"], {})
         if kind == "handshake":
             pairs = [("handshakes/s", f"{record['handshakes_per_s']:,.0f}"),
@@ -57,7 +59,7 @@ def _others(document: dict[str, Any]) -> str:
         elif kind == "deflate-memory":
             mode = ("deflate used once" if record["exchanged_a_message"] else "deflate negotiated, unused") \
                 if record["deflate_offered"] else "no deflate, used once"
-            pairs = [(f"KiB/conn ({record['requested']:,}): {mode}", f"{record['kib_per_connection']:.1f}")]
+            pairs = [(f"{mode} ({record['requested']:,} conn)", f"{record['kib_per_connection']:.1f}")]
         elif kind == "slow":
             pairs = [("slow reader: server RSS growth", f"+{record['rss_growth_mb']:.1f} MB "
                       f"({record['sent_mb']:.0f} MB sent)")]  # fmt: skip
@@ -134,7 +136,11 @@ def render(document: dict[str, Any]) -> str:
             "sends the message to every member of the room with the loop users write today, and the round "
             "ends when all members (verified) have it. Slow reader: a client that sends and never reads; a "
             "server with flow control stops reading it, so its memory stays flat:",
-            _others(document),
+            _others(document, {"handshake", "fanout", "memory", "slow"}),
+            "**Memory per idle connection with permessage-deflate, KiB** (uvicorn servers with "
+            "`--ws-per-message-deflate true`, a fresh server per column; each client offers deflate or not, "
+            "then sends one message and reads its echo, or sends none):",
+            _others(document, {"deflate-memory"}),
         ]
     )
 
