@@ -84,3 +84,22 @@ def test_fastws_run_serves_the_demo_on_loopback() -> None:
             server.kill()
             server.wait(timeout=5)
     assert b"(ws: fastws)" in server.stderr.read()  # type: ignore[union-attr]  # on fastws' own wire layer
+
+
+def test_demo_chat_room_reaches_every_member() -> None:
+    with TestClient(app) as client:  # the lifespan connects the demo's Broadcast (memory://)
+        with client.websocket_connect("/chat") as alice, client.websocket_connect("/chat") as bob:
+            assert alice.receive_json()["joined"] == "demo-chat" and bob.receive_json()["joined"] == "demo-chat"
+            alice.send_text("hi all")
+            for member in (alice, bob):
+                got = member.receive_json()
+                assert got["text"] == "hi all" and got["worker"] == os.getpid()
+            bob.send_text("x" * 5000)
+            assert len(alice.receive_json()["text"]) == 1000  # the demo trims long lines
+
+
+def test_fastws_run_rejects_an_unknown_broadcast_url(capsys: pytest.CaptureFixture[str]) -> None:
+    from fastws.cli import main
+
+    assert main(["run", "--broadcast", "kafka://x"]) == 2
+    assert "no broadcast backend for kafka://" in capsys.readouterr().err

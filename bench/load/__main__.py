@@ -90,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     connections = [int(c) for c in args.connections.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
-    scenarios = [n for n in args.scenarios.split(",") if n]
-    idle = [int(c) for c in args.idle.split(",")] if "memory" in scenarios else []
-    open_files = _raise_open_files(max([*connections, *idle, args.members]) * 2 + 256)
+    all_scenarios = [n for n in args.scenarios.split(",") if n]
+    all_idle = [int(c) for c in args.idle.split(",")] if "memory" in all_scenarios else []
+    open_files = _raise_open_files(max([*connections, *all_idle, args.members]) * 2 + 256)
     pinned = server_cpu()
     if pinned is not None:  # the client takes the other CPUs
         os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {pinned})
@@ -100,12 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         "connections": connections, "sizes": sizes, "depth": args.depth, "binary": args.binary,
         "duration_s": args.duration, "max_messages": args.max_messages, "server_cpu": pinned,
         "client_cpus": sorted(os.sched_getaffinity(0)), "open_files": open_files,
-        "scenarios": scenarios, "idle": idle, "members": args.members,
+        "scenarios": all_scenarios, "idle": all_idle, "members": args.members,
     }  # fmt: skip
     results: list[dict[str, Any]] = []
     import uvloop
 
     for name in names:
+        spec = SERVERS[name]
+        scenarios = [s for s in all_scenarios if spec.serves(s)]
+        idle = all_idle if spec.serves("memory") else []
         if "echo" in scenarios:
             with Server(SERVERS[name]) as server:
                 for count in connections:

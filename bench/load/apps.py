@@ -145,3 +145,100 @@ def _starlette() -> Any:
 
 
 starlette_app = _starlette()
+
+
+# ------------------------------------------------------------- broadcast
+
+_HUB: Any = None
+
+
+async def _hub() -> Any:
+    """The process's ``fastws.Broadcast`` (``FASTWS_BROADCAST``, else memory://), connected on first use.
+
+    The servers run with ``--lifespan off``, so the hub connects lazily.
+    """
+    global _HUB
+    from fastws import Broadcast
+
+    if _HUB is None:
+        _HUB = Broadcast()
+    if not _HUB.connected:
+        await _HUB.connect()
+    return _HUB
+
+
+async def broadcast_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``/fanout`` with ``fastws.Broadcast``: ``join`` subscribes, ``pub <text>`` publishes (``/``: the echo)."""
+    from fastws import WebSocket, WebSocketDisconnect
+
+    if scope["type"] == "lifespan":
+        return await _lifespan(receive, send)
+    if scope["type"] != "websocket" or scope["path"] != FANOUT_PATH:
+        return await fastws_app(scope, receive, send)
+    hub = await _hub()
+    websocket = WebSocket(scope, receive, send)
+    await websocket.accept()
+    try:
+        while True:
+            text = await websocket.receive_text()
+            if text == "join":
+                await hub.subscribe("room", websocket)
+                await websocket.send_text("joined")
+            elif text.startswith("pub "):
+                await hub.publish("room", text[4:])
+    except WebSocketDisconnect:
+        return None
+
+
+def _broadcaster_app() -> Any:
+    """``/fanout`` on Starlette with ``broadcaster``'s memory backend: a task per member forwards its queue."""
+    import asyncio
+
+    from broadcaster import Broadcast as Broadcaster
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    hub = Broadcaster("memory://")
+    connected: list[bool] = []
+
+    async def forward(websocket: WebSocket, joined: asyncio.Event) -> None:
+        async with hub.subscribe("room") as subscriber:
+            joined.set()
+            async for event in subscriber:  # type: ignore[union-attr]
+                await websocket.send_text(event.message)  # type: ignore[union-attr]
+
+    async def fanout(websocket: WebSocket) -> None:
+        if not connected:
+            connected.append(True)
+            await hub.connect()
+        await websocket.accept()
+        task = None
+        try:
+            while True:
+                text = await websocket.receive_text()
+                if text == "join":
+                    joined = asyncio.Event()
+                    task = asyncio.create_task(forward(websocket, joined))
+                    await joined.wait()
+                    await websocket.send_text("joined")
+                elif text.startswith("pub "):
+                    await hub.publish("room", text[4:])
+        except WebSocketDisconnect:
+            return
+        finally:
+            if task is not None:
+                task.cancel()
+
+    return Starlette(routes=[WebSocketRoute(FANOUT_PATH, fanout)])
+
+
+def broadcaster_app(scope: dict[str, Any], receive: Any, send: Any) -> Any:
+    """``broadcaster``'s app, built on first use (broadcaster is only a bench dependency)."""
+    global _BROADCASTER
+    if _BROADCASTER is None:
+        _BROADCASTER = _broadcaster_app()
+    return _BROADCASTER(scope, receive, send)
+
+
+_BROADCASTER: Any = None

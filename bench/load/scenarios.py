@@ -65,22 +65,19 @@ class _OneHandshake(asyncio.Protocol):
                 return
             self.stage = 1
             transport.write(_HELLO_FRAME)
-        if self.stage == 1:
-            if len(buffer) < 2 + len(_HELLO):
-                self.buffer = buffer
-                return
-            if buffer[: 2 + len(_HELLO)] != bytes((0x81, len(_HELLO))) + _HELLO:
+        while self.stage in (1, 2) and len(buffer) >= 2 and len(buffer) >= 2 + (buffer[1] & 0x7F):
+            frame, buffer = buffer[: 2 + (buffer[1] & 0x7F)], buffer[2 + (buffer[1] & 0x7F) :]
+            if frame[0] in (0x89, 0x8A):  # a ping or pong some servers send: not what is checked
+                continue
+            if self.stage == 1 and frame == bytes((0x81, len(_HELLO))) + _HELLO:
+                self.stage = 2
+                transport.write(_CLOSE_FRAME)
+            elif self.stage == 2 and frame[0] == 0x88:
+                self.stage = 3
+                transport.close()
+            else:
                 transport.abort()
                 return
-            buffer = buffer[2 + len(_HELLO) :]
-            self.stage = 2
-            transport.write(_CLOSE_FRAME)
-        if self.stage == 2 and len(buffer) >= 2:
-            if buffer[0] != 0x88 or len(buffer) < 2 + (buffer[1] & 0x7F):
-                transport.abort()
-                return
-            self.stage = 3
-            transport.close()
         self.buffer = buffer
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -53,6 +53,10 @@ class ServerSpec:
     command: Callable[[int], list[str]]
     needs: tuple[str, ...] = ()
     description: str = ""
+    only: tuple[str, ...] = ()  # the scenarios it serves, if not all (the broadcast apps: fan-out)
+
+    def serves(self, scenario: str) -> bool:
+        return not self.only or scenario in self.only
 
     def available(self) -> bool:
         return all(importlib.util.find_spec(module) is not None for module in self.needs)
@@ -74,6 +78,15 @@ SERVERS: dict[str, ServerSpec] = {
                    "fastws.WebSocket echo on uvicorn as fastws run sets it up"),
         ServerSpec("uvicorn-fastwsws+asgi", _uvicorn("plain", "fastws.protocol:WebSocketProtocol"), ("uvicorn",),
                    "raw ASGI echo on uvicorn's httptools HTTP with fastws' wire layer as --ws only"),
+        ServerSpec("uvicorn-fastws+broadcast", _fastws_run("broadcast_app"), ("uvicorn",),
+                   "fastws.Broadcast (memory://) on uvicorn as fastws run sets it up: frames written straight "
+                   "to each transport", only=("fanout",)),
+        ServerSpec("uvicorn-sansio+broadcast", _uvicorn("broadcast_app", "websockets-sansio"),
+                   ("uvicorn", "websockets"), "fastws.Broadcast (memory://) on uvicorn's default ws layer: "
+                   "the ASGI fallback", only=("fanout",)),
+        ServerSpec("uvicorn-sansio+broadcaster", _uvicorn("broadcaster_app", "websockets-sansio"),
+                   ("uvicorn", "websockets", "starlette", "broadcaster"),
+                   "Starlette with broadcaster's memory backend on uvicorn's default ws layer", only=("fanout",)),
         ServerSpec("uvicorn-websockets+asgi", _uvicorn("plain", "websockets"), ("uvicorn", "websockets"),
                    "raw ASGI echo on uvicorn's legacy websockets layer"),
         ServerSpec("uvicorn-wsproto+asgi", _uvicorn("plain", "wsproto"), ("uvicorn", "wsproto"),

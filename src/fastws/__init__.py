@@ -5,6 +5,8 @@
 ``FASTWS_NO_EXTENSIONS=1`` to force the pure-Python twin).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._impl import HAS_SPEEDUPS
 from .datastructures import URL, Address, Headers, MutableHeaders, QueryParams, State
 from .websockets import (
@@ -16,9 +18,22 @@ from .websockets import (
     websocket_app,
 )
 
+if TYPE_CHECKING:
+    from .broadcast import Broadcast, BroadcastError
+
 __version__ = "0.1.0.dev0"
 
-__all__ = [
+_LAZY = {"Broadcast", "BroadcastError"}  # fastws.broadcast: imported on first use
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import broadcast
+
+        return getattr(broadcast, name)
+    raise AttributeError(f"module 'fastws' has no attribute {name!r}")
+
+__all__ = [  # noqa: RUF022 - grouped: the core API, then the broadcast hub
     "HAS_SPEEDUPS",
     "URL",
     "Address",
@@ -33,4 +48,6 @@ __all__ = [
     "WebSocketState",
     "__version__",
     "websocket_app",
+    "Broadcast",
+    "BroadcastError",
 ]

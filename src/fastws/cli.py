@@ -11,6 +11,7 @@ picks another of uvicorn's wire layers (e.g. ``websockets-sansio``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--ws-ping-interval", type=float, default=20.0)
     run.add_argument("--ws-ping-timeout", type=float, default=20.0)
     run.add_argument("--no-per-message-deflate", action="store_true")
+    run.add_argument("--broadcast", default=None, metavar="URL",
+                     help="fastws.Broadcast's default backend for every worker (memory:// or redis://host:port/db); "
+                          "sets FASTWS_BROADCAST")
     run.add_argument("--ws", default="fastws",
                      help="wire layer: fastws (the default), or a uvicorn --ws value such as websockets-sansio")
     return parser
@@ -44,6 +48,18 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     import uvicorn
+
+    if args.broadcast is not None:
+        from .broadcast import BroadcastError
+        from .broadcast.backends import backend_for
+        from .broadcast.hub import URL_VARIABLE
+
+        try:
+            backend_for(args.broadcast)  # an unknown scheme or a missing extra fails here, before any worker
+        except BroadcastError as error:
+            print(f"fastws: --broadcast: {error}", file=sys.stderr)
+            return 2
+        os.environ[URL_VARIABLE] = args.broadcast  # workers inherit it
 
     loop = "uvloop" if sys.platform != "win32" else "asyncio"
     print(

@@ -54,7 +54,7 @@ class WebSocketProtocol(asyncio.Protocol):
     __slots__ = (  # tens of thousands live at once: no per-instance dict
         "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_key",
         "_queue", "_read_paused", "_request", "_waiter", "accepted", "app", "app_state", "client", "close_sent",
-        "config", "conn", "connections", "default_headers", "disconnected", "handshake_complete", "last_ping_rtt",
+        "config", "conn", "connections", "default_headers", "disconnected", "fanout", "handshake_complete", "last_ping_rtt",
         "logger", "loop", "max_queue", "peer_gone", "pending_ping_payload", "ping_interval", "ping_sent_at",
         "ping_timeout", "ping_timer", "pong_timer", "root_path", "scheme", "scope", "server", "tasks", "transport",
     )  # fmt: skip
@@ -116,6 +116,9 @@ class WebSocketProtocol(asyncio.Protocol):
         self.pending_ping_payload: bytes | None = None
         self.ping_sent_at = 0.0  # loop time of the last keepalive ping
         self.last_ping_rtt = 0.0
+        #: the ``fastws.Broadcast`` delivery state of this connection, if subscribed:
+        #: told when writing may resume (``writable()``) and when the connection is gone (``lost()``)
+        self.fanout: Any = None
 
     # -------------------------------------------------- asyncio.Protocol
 
@@ -139,6 +142,8 @@ class WebSocketProtocol(asyncio.Protocol):
         self.handshake_complete = True
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)  # a send waiting for a drain that never comes
+        if self.fanout is not None:
+            self.fanout.lost()
         if self.logger.level <= TRACE_LOG_LEVEL:
             self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection lost", self._prefix())
 
@@ -153,6 +158,8 @@ class WebSocketProtocol(asyncio.Protocol):
         drained, self._drained = self._drained, None
         if drained is not None and not drained.done():
             drained.set_result(None)
+        if self.fanout is not None:
+            self.fanout.writable()
 
     def data_received(self, data: bytes) -> None:
         if not self.scope:
@@ -386,6 +393,16 @@ class WebSocketProtocol(asyncio.Protocol):
             return True
         return False
 
+    def close_now(self, code: int, reason: str = "") -> None:
+        """Start the closing handshake from the server's side, not through the app.
+
+        The app's ``receive`` gets the ``websocket.disconnect`` with ``code``;
+        a peer that does not answer within ``close_timeout`` is dropped.
+        ``fastws.Broadcast`` uses it on a subscriber that fell too far behind.
+        """
+        if self.accepted and not self.close_sent and not self.peer_gone and not self.disconnected:
+            self._send_close(code, reason)
+
     def _send_close(self, code: int, reason: str) -> None:
         frame = self.conn.send_close(code, reason)
         self._disconnect(code, reason)
@@ -394,7 +411,8 @@ class WebSocketProtocol(asyncio.Protocol):
         if self._read_paused:
             self._read_paused = False
             self.transport.resume_reading()  # to read the peer's Close
-        self._close_timer = self.loop.call_later(self.close_timeout, self.transport.close)
+        # a peer that does not answer in time is dropped, with whatever it left unread
+        self._close_timer = self.loop.call_later(self.close_timeout, self.transport.abort)
 
     def _before_accept(self, message: dict[str, Any], kind: str) -> None:
         if kind == "websocket.accept":

@@ -1,0 +1,30 @@
+"""Broadcast fan-out: publish once, deliver to every subscriber of a channel.
+
+``Broadcast("memory://")`` serves one process; ``Broadcast("redis://...")``
+every process on a Redis server (``pip install "fastws[redis]"``). See
+``hub`` for the delivery guarantee and ``targets`` for slow subscribers.
+"""
+
+from .errors import (
+    BackendUnavailable,
+    BroadcastError,
+    MessageTooLarge,
+    NotConnected,
+    SubscriberTooSlow,
+    UnknownBackend,
+)
+from .hub import Broadcast, Event, Subscription
+from .message import Message
+
+__all__ = [
+    "BackendUnavailable",
+    "Broadcast",
+    "BroadcastError",
+    "Event",
+    "Message",
+    "MessageTooLarge",
+    "NotConnected",
+    "SubscriberTooSlow",
+    "Subscription",
+    "UnknownBackend",
+]

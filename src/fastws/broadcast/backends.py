@@ -1,0 +1,64 @@
+"""Backends: how a hub's messages reach the hubs of other processes.
+
+A backend is told when the first local subscriber of a channel joins
+(``subscribe``) and when the last one leaves (``unsubscribe``), and carries
+each publish to the other processes (``publish``); what arrives from them it
+hands to its ``deliver`` callback. ``MemoryBackend`` is the in-process one:
+there is no other process, so it has nothing to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from .errors import UnknownBackend
+from .message import Message
+
+__all__ = ["Backend", "Deliver", "MemoryBackend", "backend_for"]
+
+Deliver = Callable[[str, Message], None]
+
+
+class Backend(Protocol):
+    """What a hub needs from a backend."""
+
+    async def connect(self, deliver: Deliver) -> None: ...
+    async def disconnect(self) -> None: ...
+    async def subscribe(self, channel: str) -> None: ...
+    async def unsubscribe(self, channel: str) -> None: ...
+    async def publish(self, channel: str, message: Message) -> None: ...
+
+
+class MemoryBackend:
+    """One process: local delivery is all there is."""
+
+    async def connect(self, deliver: Deliver) -> None:
+        pass
+
+    async def disconnect(self) -> None:
+        pass
+
+    async def subscribe(self, channel: str) -> None:
+        pass
+
+    async def unsubscribe(self, channel: str) -> None:
+        pass
+
+    async def publish(self, channel: str, message: Message) -> None:
+        pass
+
+
+def backend_for(url: str, **options: object) -> Backend:
+    """The backend a URL names: ``memory://`` or ``redis://host:port/db`` (``rediss://`` for TLS)."""
+    scheme, sep, _ = url.partition("://")
+    if not sep:
+        raise UnknownBackend(f"a broadcast URL looks like memory:// or redis://host:port/db, not {url!r}")
+    scheme = scheme.lower()
+    if scheme == "memory":
+        return MemoryBackend()
+    if scheme in ("redis", "rediss", "unix"):
+        from .redis import RedisBackend  # redis-py is an optional extra
+
+        return RedisBackend(url, **options)  # type: ignore[arg-type]
+    raise UnknownBackend(f"no broadcast backend for {scheme}:// (there are memory:// and redis://)")

@@ -1,0 +1,366 @@
+"""``Broadcast``: publish once, deliver to every subscriber of a channel.
+
+A hub keeps the local subscribers of each channel: connections (a
+``fastws.WebSocket``, Starlette's ``WebSocket`` or a plain ASGI ``send``)
+and ``async for`` subscriptions. ``publish`` encodes the message once and
+hands it to each local subscriber without waiting for any (see
+``targets``), then to the backend, which carries it to the hubs of other
+processes (``memory://``: none; ``redis://``: every process subscribed to
+the channel).
+
+Delivery guarantee: at most once, in publish order per publisher and
+channel, no persistence. A subscriber receives what is published after its
+``subscribe`` returned; a message published while Redis is unreachable
+raises ``BackendUnavailable`` (it still reaches the publisher's own local
+subscribers), and messages other processes published during an outage are
+lost for this one (``on_backend_reconnect`` says when that may have
+happened).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from .. import _states
+from .backends import Backend, MemoryBackend, backend_for
+from .errors import MessageTooLarge, NotConnected
+from .message import Message
+from .targets import OVERFLOW_POLICIES, AsgiTarget, QueueTarget, Target, WireTarget
+
+__all__ = ["URL_VARIABLE", "Broadcast", "Event", "Subscription"]
+
+URL_VARIABLE = "FASTWS_BROADCAST"  # the default URL: fastws run --broadcast sets it
+
+_logger = logging.getLogger("fastws.broadcast")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A message received by an ``async for`` subscription (as in ``broadcaster``)."""
+
+    channel: str
+    message: str | bytes
+
+
+class Broadcast:
+    """Publish once, deliver to every subscriber: in this process or, on Redis, in every process.
+
+    ``url``: ``"memory://"`` or ``"redis://host:port/db"``; by default the
+    ``FASTWS_BROADCAST`` environment variable (``fastws run --broadcast``
+    sets it for every worker), else ``"memory://"``.
+    ``max_buffer``: bytes of messages a subscriber may fall behind by;
+    ``overflow``: what happens past it (``"close"`` with 1013, the default,
+    ``"drop-newest"`` or ``"drop-oldest"``); ``max_message_size``: the
+    largest message ``publish`` accepts. ``on_backend_disconnect`` /
+    ``on_backend_reconnect``: called (no arguments; plain or async) when
+    the backend's connection is lost and when it is back, so an app can
+    tell its clients that they may have missed messages.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        max_buffer: int = 1 << 20,
+        overflow: str = "close",
+        max_message_size: int = 16 << 20,
+        close_timeout: float = 5.0,
+        on_backend_disconnect: Callable[[], Any] | None = None,
+        on_backend_reconnect: Callable[[], Any] | None = None,
+        **backend_options: Any,
+    ) -> None:
+        if overflow not in OVERFLOW_POLICIES:
+            raise ValueError(f"overflow is one of {', '.join(OVERFLOW_POLICIES)}, not {overflow!r}")
+        if max_buffer < 0 or max_message_size < 0:
+            raise ValueError("max_buffer and max_message_size are sizes in bytes (>= 0)")
+        url = url if url is not None else os.environ.get(URL_VARIABLE) or "memory://"
+        self.url = url
+        self.max_buffer = max_buffer
+        self.overflow = overflow
+        self.max_message_size = max_message_size
+        self.close_timeout = close_timeout
+        self.on_backend_disconnect = on_backend_disconnect
+        self.on_backend_reconnect = on_backend_reconnect
+        self.backend: Backend = backend_for(url, hub=self, **backend_options)
+        self._remote = not isinstance(self.backend, MemoryBackend)
+        self.dropped = 0  # messages dropped for slow subscribers (drop policies)
+        self.closed_slow = 0  # subscribers ended for being too slow (policy "close")
+        self._channels: dict[str, dict[int, Target]] = {}
+        self._targets: dict[int, Target] = {}  # connection subscribers, by connection
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._connected = False
+
+    # ------------------------------------------------------------ lifespan
+
+    async def connect(self) -> None:
+        """Connect the backend (raises ``BackendUnavailable`` if Redis cannot be reached)."""
+        if not self._connected:
+            await self.backend.connect(self._deliver)
+            self._connected = True
+
+    async def disconnect(self) -> None:
+        """Leave every channel and disconnect the backend. Publishing afterwards raises ``NotConnected``."""
+        if not self._connected:
+            return
+        self._connected = False
+        for target in list(self._targets.values()):
+            target.close()
+        for channel in list(self._channels):
+            for target in list(self._channels.get(channel, {}).values()):
+                target.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await self.backend.disconnect()
+
+    async def __aenter__(self) -> Broadcast:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.disconnect()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def _check_connected(self) -> None:
+        if not self._connected:
+            raise NotConnected("the Broadcast is not connected: use `async with Broadcast(...)` or `await connect()`")
+
+    # ------------------------------------------------------------ publish
+
+    async def publish(self, channel: str, message: str | bytes) -> None:
+        """Send ``message`` (``str``: text, bytes: binary) to every subscriber of ``channel``."""
+        await self._publish(channel, Message.of(message))
+
+    async def publish_json(self, channel: str, data: Any, mode: str = "text") -> None:
+        """Send ``data`` as JSON, exactly as ``WebSocket.send_json(data, mode)`` would."""
+        await self._publish(channel, Message.json(data, mode))
+
+    async def _publish(self, channel: str, message: Message) -> None:
+        self._check_connected()
+        if message.size > self.max_message_size:
+            raise MessageTooLarge(f"a {message.size}-byte message is over max_message_size ({self.max_message_size})")
+        self._deliver(channel, message)
+        if self._remote:
+            await self.backend.publish(channel, message)
+
+    def deliver_local(self, channel: str, message: str | bytes) -> None:
+        """Send ``message`` to this process's subscribers of ``channel`` only (e.g. from a backend hook)."""
+        self._check_connected()
+        self._deliver(channel, Message.of(message))
+
+    def deliver_local_json(self, channel: str, data: Any, mode: str = "text") -> None:
+        """``deliver_local`` for ``data`` as JSON, as ``send_json`` would send it."""
+        self._check_connected()
+        self._deliver(channel, Message.json(data, mode))
+
+    def _deliver(self, channel: str, message: Message) -> None:
+        """Hand ``message`` to every local subscriber of ``channel`` (never waits)."""
+        targets = self._channels.get(channel)
+        if targets:
+            for target in list(targets.values()):  # a delivery may end a target
+                target.deliver(message)
+
+    # ---------------------------------------------------------- subscribe
+
+    def subscribe(self, channel: str, websocket: Any = None) -> Subscription:
+        """Subscribe a connection to ``channel``, or open an ``async for`` subscription.
+
+        With a connection (``fastws.WebSocket``, Starlette's ``WebSocket``,
+        or an ASGI ``send``), after ``accept``: ``await hub.subscribe(channel,
+        websocket)`` (it stays until ``unsubscribe`` or the connection
+        closes), or ``async with hub.subscribe(channel, websocket):`` (until
+        the block ends). Without one: ``async with hub.subscribe(channel) as
+        subscription: async for event in subscription: ...``.
+
+        Messages published after the subscription is made (``await`` or
+        ``async with`` returned) reach it, from any process on Redis.
+        """
+        if not isinstance(channel, str) or not channel:
+            raise TypeError("a channel is a non-empty str")
+        return Subscription(self, channel, websocket)
+
+    async def unsubscribe(self, channel: str, websocket: Any) -> None:
+        """Take a connection off ``channel`` (a no-op if it is not on it)."""
+        target = self._targets.get(_connection_key(websocket))
+        if target is not None and channel in target.channels:
+            self._leave(channel, target)
+            if not target.channels:
+                target.close()
+
+    def subscribers(self, channel: str) -> int:
+        """How many local subscribers ``channel`` has."""
+        return len(self._channels.get(channel, ()))
+
+    async def _join(self, channel: str, target: Target) -> None:
+        self._check_connected()
+        target.channels.add(channel)
+        self._channels.setdefault(channel, {})[id(target)] = target
+        if self._remote:
+            try:
+                await self.backend.subscribe(channel)  # returns once the backend delivers this channel here
+            except BaseException:
+                self._leave(channel, target)
+                raise
+
+    def _leave(self, channel: str, target: Target) -> None:
+        target.channels.discard(channel)
+        targets = self._channels.get(channel)
+        if targets is not None and targets.pop(id(target), None) is not None and not targets:
+            del self._channels[channel]
+            if self._remote and self._connected:
+                self._spawn(self.backend.unsubscribe(channel))
+
+    def _forget(self, target: Target) -> None:
+        """A target ended (its connection closed, or it was too slow): off every channel."""
+        for channel in list(target.channels):
+            self._leave(channel, target)
+        if self._targets.get(target.key) is target:
+            del self._targets[target.key]
+
+    def _connection_target(self, websocket: Any) -> Target:
+        """The delivery target of a connection, made on its first subscription."""
+        key = _connection_key(websocket)
+        target = self._targets.get(key)
+        if target is not None and not target.gone:
+            return target
+        wire, send, close = _resolve(websocket)
+        if wire is not None and (wire.fanout is None or wire.fanout.gone):
+            target = WireTarget(self, wire)
+        else:
+            target = AsgiTarget(self, send, close)
+            if hasattr(websocket, "_receive"):
+                _leave_on_disconnect(websocket, target)
+        target.key = key
+        self._targets[key] = target
+        return target
+
+    def _spawn(self, awaitable: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(awaitable)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _logger.warning("broadcast background task failed", exc_info=task.exception())
+
+
+class Subscription:
+    """What ``Broadcast.subscribe`` returns: awaitable, an async context manager, and (without a connection) an async iterator."""
+
+    __slots__ = ("_target", "channel", "hub", "websocket")
+
+    def __init__(self, hub: Broadcast, channel: str, websocket: Any) -> None:
+        self.hub = hub
+        self.channel = channel
+        self.websocket = websocket
+        self._target: Target | None = None
+
+    async def _start(self) -> Subscription:
+        if self._target is None:
+            hub = self.hub
+            hub._check_connected()
+            target = QueueTarget(hub) if self.websocket is None else hub._connection_target(self.websocket)
+            self._target = target
+            await hub._join(self.channel, target)
+        return self
+
+    def __await__(self) -> Generator[Any, None, Subscription]:
+        if self.websocket is None:
+            raise TypeError("an async for subscription is used with `async with`")
+        return self._start().__await__()
+
+    async def __aenter__(self) -> Subscription:
+        return await self._start()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        target = self._target
+        if target is None:
+            return
+        if self.websocket is None:
+            target.close()
+        else:
+            await self.hub.unsubscribe(self.channel, self.websocket)
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        if not isinstance(self._target, QueueTarget):
+            raise TypeError("only a subscription without a connection is iterated, inside its `async with`")
+        return self._events(self._target)
+
+    async def _events(self, target: QueueTarget) -> AsyncIterator[Event]:
+        while True:
+            message = await target.next()
+            if message is None:
+                return
+            yield Event(self.channel, message.data)
+
+    async def get(self) -> Event:
+        """The next event (``StopAsyncIteration`` once the hub disconnected)."""
+        if not isinstance(self._target, QueueTarget):
+            raise TypeError("only a subscription without a connection has events")
+        message = await self._target.next()
+        if message is None:
+            raise StopAsyncIteration
+        return Event(self.channel, message.data)
+
+
+def _connection_key(websocket: Any) -> int:
+    """One key per connection, whichever object stands for it."""
+    if hasattr(websocket, "scope") and hasattr(websocket, "_send"):
+        wire = _states.wire_of(websocket.scope, websocket._send)
+        return id(wire if wire is not None else websocket)
+    wire = getattr(websocket, "__self__", None)
+    return id(wire if _is_wire(wire) else websocket)
+
+
+def _is_wire(owner: Any) -> bool:
+    """Whether ``owner`` (a bound ``send``'s object) is fastws' protocol (not imported: it needs uvicorn)."""
+    return hasattr(owner, "fanout") and hasattr(owner, "close_now") and hasattr(owner, "transport")
+
+
+def _resolve(websocket: Any) -> tuple[Any, Any, Any]:
+    """``(wire, send, close)`` for a connection: fastws' protocol behind it (or None), how to send and close."""
+    if hasattr(websocket, "scope") and hasattr(websocket, "_send"):  # fastws' or Starlette's WebSocket
+        state = getattr(websocket, "application_state", None)
+        if getattr(state, "name", "CONNECTED") != "CONNECTED":
+            raise RuntimeError("subscribe a WebSocket after accept() and before it closes")
+        wire = _states.wire_of(websocket.scope, websocket._send)
+
+        async def close_websocket(code: int, reason: str) -> None:
+            await websocket.close(code, reason)
+
+        return wire, websocket.send, close_websocket
+    if callable(websocket):  # an ASGI send
+        send = websocket
+        wire = getattr(send, "__self__", None)
+
+        async def close_send(code: int, reason: str) -> None:
+            await send({"type": "websocket.close", "code": code, "reason": reason})
+
+        return (wire if _is_wire(wire) else None), send, close_send
+    raise TypeError(f"subscribe a fastws or Starlette WebSocket, or an ASGI send; not {type(websocket).__name__}")
+
+
+def _leave_on_disconnect(websocket: Any, target: Target) -> None:
+    """Wrap the WebSocket's ``receive``: its ``websocket.disconnect`` ends the target."""
+    receive = websocket._receive
+
+    async def receive_and_watch() -> dict[str, Any]:
+        message: dict[str, Any] = await receive()
+        if message.get("type") == "websocket.disconnect":
+            target.close()
+        return message
+
+    websocket._receive = receive_and_watch

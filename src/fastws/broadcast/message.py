@@ -1,0 +1,99 @@
+"""A published message, encoded once and framed once.
+
+``Message`` holds the payload as bytes (UTF-8 for text) and builds, on
+first need, the one RFC 6455 frame every connection without compression
+gets (server frames are never masked, so it is the same bytes for all), the
+ASGI ``websocket.send`` event for connections on other servers, and one
+compressed frame per deflate setting for connections that negotiated
+permessage-deflate without context takeover.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from .._impl import impl
+from ..wire.codec import build_frame
+from ..wire.deflate import PerMessageDeflate
+
+__all__ = ["Message"]
+
+_OP_TEXT = 0x1
+_OP_BINARY = 0x2
+_TAIL = b"\x00\x00\xff\xff"
+
+
+class Message:
+    """One message for every subscriber of a channel: text or binary, encoded once."""
+
+    __slots__ = ("_asgi", "_deflated", "_frame", "_text", "binary", "payload")
+
+    def __init__(self, payload: bytes, binary: bool, text: str | None = None) -> None:
+        self.payload = payload  # UTF-8 for a text message
+        self.binary = binary
+        self._text = text
+        self._frame: bytes | None = None
+        self._asgi: dict[str, Any] | None = None
+        self._deflated: dict[tuple[int, int], bytes] | None = None
+
+    @classmethod
+    def of(cls, message: str | bytes | bytearray | memoryview) -> Message:
+        """A text message for ``str``, a binary one for bytes-like data."""
+        if isinstance(message, str):
+            return cls(message.encode("utf-8"), False, message)
+        if isinstance(message, (bytes, bytearray, memoryview)):
+            return cls(bytes(message), True)
+        raise TypeError(f"a message is str (text) or bytes (binary), not {type(message).__name__}")
+
+    @classmethod
+    def json(cls, data: Any, mode: str = "text") -> Message:
+        """``data`` as JSON, exactly as ``WebSocket.send_json(data, mode)`` would send it."""
+        if mode not in ("text", "binary"):
+            raise ValueError(f'The "mode" argument should be "text" or "binary", not {mode!r}.')
+        text = impl.json_dumps(data)
+        return cls(text.encode("utf-8"), mode == "binary", text if mode == "text" else None)
+
+    @property
+    def size(self) -> int:
+        """Bytes of payload: what it costs a subscriber's buffer."""
+        return len(self.payload)
+
+    @property
+    def data(self) -> str | bytes:
+        """The message as published: ``str`` for text, ``bytes`` for binary."""
+        if self.binary:
+            return self.payload
+        if self._text is None:
+            self._text = self.payload.decode("utf-8")
+        return self._text
+
+    def frame(self) -> bytes:
+        """The uncompressed frame, the same bytes for every connection."""
+        if self._frame is None:
+            self._frame = build_frame(_OP_BINARY if self.binary else _OP_TEXT, self.payload)
+        return self._frame
+
+    def asgi(self) -> dict[str, Any]:
+        """The ASGI ``websocket.send`` event (shared: ASGI servers do not change it)."""
+        if self._asgi is None:
+            key = "bytes" if self.binary else "text"
+            self._asgi = {"type": "websocket.send", key: self.data}
+        return self._asgi
+
+    def deflated_frame(self, deflate: PerMessageDeflate) -> bytes:
+        """The compressed frame for a connection whose server side has no context takeover.
+
+        Without context takeover, the compressed bytes depend only on the
+        window size and memory level: one frame per setting serves them all.
+        """
+        key = (deflate.server_window_bits, deflate.mem_level)
+        if self._deflated is None:
+            self._deflated = {}
+        frame = self._deflated.get(key)
+        if frame is None:
+            compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -key[0], key[1])
+            body = compressor.compress(self.payload) + compressor.flush(zlib.Z_SYNC_FLUSH)
+            body = body[:-4] if body.endswith(_TAIL) else body
+            frame = self._deflated[key] = build_frame(_OP_BINARY if self.binary else _OP_TEXT, body, rsv1=True)
+        return frame

@@ -1,0 +1,303 @@
+"""The Redis backend: ``Broadcast("redis://host:port/db")`` (``pip install "fastws[redis]"``).
+
+One pub/sub connection per process, plus a small pool for publishing. Each
+channel is its own Redis channel (``prefix + channel``), subscribed while
+the process has a local subscriber on it: the first local subscriber's
+``SUBSCRIBE`` (batched with any others made in the same loop iteration)
+and the last one's ``UNSUBSCRIBE``. A subscribe returns once Redis has
+confirmed it, so a message published afterwards by any process arrives.
+
+A message travels as ``kind (b"t" text, b"b" binary) + origin (8 bytes) +
+payload``, serialised once by the publisher; each receiving process frames
+it once for all its subscribers. The publisher has already delivered to
+its own subscribers, so it skips its own copy when Redis echoes it back.
+
+The listener only parses, routes and hands messages to the subscribers'
+bounded buffers (never awaiting a client), so Redis never drops it as a
+slow reader. It pings Redis when the connection is quiet; a connection
+that fails or stops answering is replaced, with exponential backoff and
+jitter, and every active channel is subscribed again; the hub's
+``on_backend_disconnect`` / ``on_backend_reconnect`` hooks are called. What
+other processes publish during the outage is lost for this process
+(at-most-once delivery, no persistence).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+from typing import TYPE_CHECKING, Any
+
+from .backends import Deliver
+from .errors import BackendUnavailable, BroadcastError
+from .message import Message
+
+try:
+    from redis import asyncio as aioredis
+    from redis.exceptions import RedisError
+except ImportError as error:  # pragma: no cover - the optional extra is missing
+    raise BroadcastError('Broadcast("redis://...") needs redis-py: pip install "fastws[redis]"') from error
+
+if TYPE_CHECKING:
+    from .hub import Broadcast
+
+__all__ = ["RedisBackend"]
+
+_logger = logging.getLogger("fastws.broadcast")
+
+_TEXT, _BINARY = b"t", b"b"
+_ORIGIN_SIZE = 8
+
+
+class RedisBackend:
+    """Carries a hub's publishes to, and from, every process on one Redis server."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        hub: Broadcast | None = None,
+        prefix: str = "fastws:",
+        health_check_interval: float = 5.0,
+        connect_timeout: float = 5.0,
+        reconnect_delay: float = 0.1,
+        reconnect_max_delay: float = 5.0,
+        publish_connections: int = 4,
+    ) -> None:
+        self.url = url
+        self.hub = hub
+        self.prefix = prefix.encode()
+        self.health_check_interval = health_check_interval
+        self.connect_timeout = connect_timeout
+        self.reconnect_delay = reconnect_delay
+        self.reconnect_max_delay = reconnect_max_delay
+        self.origin = os.urandom(_ORIGIN_SIZE)  # this process, in every envelope it publishes
+        self._pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=publish_connections,
+            timeout=connect_timeout,
+            socket_connect_timeout=connect_timeout,
+            protocol=2,  # pub/sub messages as replies to read, on every redis-py and server version
+        )
+        self._publisher = aioredis.Redis(connection_pool=self._pool)
+        self._deliver: Deliver | None = None
+        self._wanted: set[str] = set()  # channels with local subscribers
+        self._requested: set[str] = set()  # SUBSCRIBE sent on the current connection
+        self._confirmed: set[str] = set()  # Redis confirmed them: messages flow
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._flush_pending = False
+        self._connection: Any = None  # the pub/sub connection, while up
+        self._up = asyncio.Event()
+        self._listener: asyncio.Task[None] | None = None
+        self._closing = False
+        self._outage = False  # the hub was told the backend is gone, not yet that it is back
+
+    # ----------------------------------------------------------- lifecycle
+
+    async def connect(self, deliver: Deliver) -> None:
+        self._deliver = deliver
+        self._closing = False
+        try:
+            await asyncio.wait_for(self._publisher.ping(), self.connect_timeout)
+        except (RedisError, OSError, asyncio.TimeoutError) as error:
+            await self._pool.disconnect()
+            raise BackendUnavailable(f"cannot reach Redis at {self._safe_url()}: {error}") from error
+        self._start_listener()
+        try:
+            await asyncio.wait_for(self._up.wait(), self.connect_timeout)
+        except asyncio.TimeoutError as error:
+            await self.disconnect()
+            raise BackendUnavailable(f"cannot open a pub/sub connection to Redis at {self._safe_url()}") from error
+
+    async def disconnect(self) -> None:
+        self._closing = True
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.cancel()
+            try:
+                await listener
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - it is being stopped
+                pass
+        await self._drop_connection()
+        for waiters in self._waiters.values():
+            for waiter in waiters:
+                waiter.cancel()  # a subscribe still waiting ends (its caller sees the hub disconnected)
+        self._waiters.clear()
+        self._wanted.clear()
+        await self._publisher.aclose()
+        await self._pool.disconnect()
+
+    # ----------------------------------------------------------- channels
+
+    async def subscribe(self, channel: str) -> None:
+        """Return once Redis delivers ``channel`` to this process."""
+        self._wanted.add(channel)
+        if channel in self._confirmed:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(channel, []).append(waiter)
+        self._schedule_flush()
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), self.connect_timeout)
+        except asyncio.TimeoutError as error:
+            raise BackendUnavailable(f"Redis did not confirm the subscription to {channel!r} in time") from error
+
+    async def unsubscribe(self, channel: str) -> None:
+        self._wanted.discard(channel)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        """Send the SUBSCRIBE / UNSUBSCRIBE the wanted channels need, batched: once per loop iteration."""
+        if not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._flush_pending = False
+        if self._connection is not None:
+            task = asyncio.ensure_future(self._flush(self._connection))
+            task.add_done_callback(_log_failure)
+
+    async def _flush(self, connection: Any) -> None:
+        join = sorted(self._wanted - self._requested)
+        leave = sorted(self._requested - self._wanted)
+        self._requested |= set(join)
+        self._requested -= set(leave)
+        try:
+            if join:
+                await connection.send_command("SUBSCRIBE", *[self.prefix + c.encode() for c in join])
+            if leave:
+                await connection.send_command("UNSUBSCRIBE", *[self.prefix + c.encode() for c in leave])
+        except (RedisError, OSError):
+            pass  # the listener sees the broken connection and starts over, subscribing again
+
+    # ------------------------------------------------------------- publish
+
+    async def publish(self, channel: str, message: Message) -> None:
+        envelope = (_BINARY if message.binary else _TEXT) + self.origin + message.payload
+        try:
+            await self._publisher.publish(self.prefix + channel.encode(), envelope)
+        except (RedisError, OSError) as error:
+            raise BackendUnavailable(f"cannot publish to Redis at {self._safe_url()}: {error}") from error
+
+    # ------------------------------------------------------------ listener
+
+    def _start_listener(self) -> None:
+        self._listener = asyncio.ensure_future(self._listen())
+        self._listener.add_done_callback(self._listener_done)
+
+    def _listener_done(self, task: asyncio.Task[None]) -> None:
+        if self._closing or task is not self._listener:
+            return
+        error = None if task.cancelled() else task.exception()
+        _logger.warning("the Redis listener stopped (%r); starting it again", error)
+        asyncio.get_running_loop().call_later(self.reconnect_delay, self._restart_listener)
+
+    def _restart_listener(self) -> None:
+        if not self._closing:
+            self._start_listener()
+
+    async def _listen(self) -> None:
+        """Keep one pub/sub connection up, subscribed to every wanted channel, and route what arrives."""
+        failures = 0
+        while not self._closing:
+            await self._drop_connection()  # a previous one, if a failure left it
+            try:
+                connection = self._pool.make_connection()
+                await asyncio.wait_for(connection.connect(), self.connect_timeout)
+                self._connection = connection
+                self._requested = set()
+                self._confirmed = set()
+                if self._wanted:
+                    await self._flush(connection)
+                failures = 0
+                self._up.set()
+                if self._outage:
+                    self._outage = False
+                    _logger.warning("reconnected to Redis at %s", self._safe_url())
+                    self._notify("on_backend_reconnect")
+                await self._read(connection)
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError, asyncio.TimeoutError) as error:
+                await self._drop_connection()
+                if self._closing:
+                    return
+                if not self._outage:
+                    self._outage = True
+                    _logger.warning("lost Redis at %s: %s", self._safe_url(), error)
+                    self._notify("on_backend_disconnect")
+                delay = min(self.reconnect_max_delay, self.reconnect_delay * 2**failures)
+                failures += 1
+                await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not secrets
+
+    async def _read(self, connection: Any) -> None:
+        """Route messages until the connection breaks; a quiet connection is pinged."""
+        pinged = False
+        while True:
+            response = await connection.read_response(timeout=self.health_check_interval)
+            if response is None:  # quiet for a whole interval
+                if pinged:
+                    raise TimeoutError("Redis did not answer a ping")
+                await connection.send_command("PING")
+                pinged = True
+                continue
+            pinged = False
+            kind = response[0]
+            if kind == b"message":
+                self._route(response[1], response[2])
+            elif kind == b"subscribe":
+                self._confirm(response[1])
+            elif kind == b"unsubscribe":
+                self._confirmed.discard(self._channel(response[1]))
+
+    def _route(self, key: bytes, envelope: bytes) -> None:
+        kind, origin = envelope[:1], envelope[1 : 1 + _ORIGIN_SIZE]
+        if origin == self.origin or kind not in (_TEXT, _BINARY):
+            return  # our own publish (delivered locally already), or not ours to read
+        assert self._deliver is not None
+        self._deliver(self._channel(key), Message(envelope[1 + _ORIGIN_SIZE :], kind == _BINARY))
+
+    def _confirm(self, key: bytes) -> None:
+        channel = self._channel(key)
+        self._confirmed.add(channel)
+        for waiter in self._waiters.pop(channel, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _channel(self, key: bytes) -> str:
+        return key[len(self.prefix) :].decode("utf-8", "replace")
+
+    async def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        self._up.clear()
+        self._requested = set()
+        self._confirmed = set()
+        if connection is not None:
+            try:
+                await connection.disconnect(nowait=True)
+            except Exception:  # noqa: BLE001 - it is broken already
+                pass
+
+    def _notify(self, hook_name: str) -> None:
+        hook = getattr(self.hub, hook_name, None) if self.hub is not None else None
+        if hook is None:
+            return
+        try:
+            result = hook()
+            if asyncio.iscoroutine(result):
+                asyncio.ensure_future(result).add_done_callback(_log_failure)
+        except Exception:  # noqa: BLE001 - an app's hook must not stop the listener
+            _logger.exception("broadcast %s hook failed", hook_name)
+
+    def _safe_url(self) -> str:
+        """The URL without its password, for messages."""
+        scheme, _, rest = self.url.partition("://")
+        return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _logger.warning("broadcast Redis task failed", exc_info=task.exception())

@@ -1,0 +1,260 @@
+"""Where a hub delivers: one target per subscribed connection (or iterator).
+
+Delivery never awaits a client. Each target has a bounded backlog (bytes
+of payload, the hub's ``max_buffer``); a subscriber whose backlog would go
+over it is dealt with by the hub's overflow policy:
+
+- ``"close"`` (the default): the connection is closed with 1013 (Try Again
+  Later) and a reason, its backlog dropped; an iterator raises
+  ``SubscriberTooSlow``;
+- ``"drop-newest"``: the message that does not fit is dropped for it;
+- ``"drop-oldest"``: the oldest waiting messages are dropped until it fits.
+
+Dropped messages are counted (``target.dropped`` and the hub's total).
+
+``WireTarget``: a connection on fastws' own protocol. The message's one
+frame goes straight to the transport while the transport takes it; while
+the transport has paused writing, messages wait in the backlog and go out
+when it resumes (compressed at that moment on a connection with
+permessage-deflate, whose compression context must see them in order).
+
+``AsgiTarget``: any other connection, through its ASGI ``send`` (or a
+``WebSocket``'s ``send``): one task per connection sends its backlog, in
+order, and ends when the backlog is empty.
+
+``QueueTarget``: an ``async for`` subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import SubscriberTooSlow
+from .message import Message
+
+if TYPE_CHECKING:
+    from .hub import Broadcast
+
+__all__ = ["OVERFLOW_POLICIES", "AsgiTarget", "QueueTarget", "Target", "WireTarget"]
+
+OVERFLOW_POLICIES = ("close", "drop-newest", "drop-oldest")
+TRY_AGAIN_LATER = 1013
+SLOW_REASON = "subscriber too slow"
+
+_logger = logging.getLogger("fastws.broadcast")
+
+
+class Target:
+    """A subscriber's delivery state: its channels and its bounded backlog."""
+
+    __slots__ = ("backlog", "channels", "dropped", "gone", "hub", "key", "queued")
+
+    def __init__(self, hub: Broadcast) -> None:
+        self.hub = hub
+        self.key = id(self)  # the hub's key for a connection's target: the connection's
+        self.channels: set[str] = set()
+        self.backlog: deque[Message] = deque()
+        self.queued = 0  # payload bytes in the backlog
+        self.dropped = 0
+        self.gone = False
+
+    def deliver(self, message: Message) -> None:
+        """Send ``message`` now or queue it; never waits."""
+        raise NotImplementedError
+
+    def _admit(self, message: Message) -> bool:
+        """Make room for ``message`` in the backlog, by the hub's policy; False if it does not go in."""
+        limit = self.hub.max_buffer
+        if self.queued + message.size <= limit:
+            return True
+        policy = self.hub.overflow
+        if policy == "drop-oldest":
+            while self.backlog and self.queued + message.size > limit:
+                self.queued -= self.backlog.popleft().size
+                self._count_drop()
+            if self.queued + message.size <= limit:
+                return True
+        elif policy == "close":
+            self._overflowed()
+            return False
+        self._count_drop()  # drop-newest, or a message larger than the whole buffer
+        return False
+
+    def _queue(self, message: Message) -> None:
+        if self._admit(message):
+            self.backlog.append(message)
+            self.queued += message.size
+
+    def _count_drop(self) -> None:
+        self.dropped += 1
+        self.hub.dropped += 1
+
+    def _overflowed(self) -> None:
+        """Policy ``"close"``: end this subscriber."""
+        self.backlog.clear()
+        self.queued = 0
+        self.hub.closed_slow += 1
+        self.close()
+
+    def close(self) -> None:
+        """Stop delivering: forget the backlog and leave every channel."""
+        if not self.gone:
+            self.gone = True
+            self.backlog.clear()
+            self.queued = 0
+            self.hub._forget(self)
+
+
+class WireTarget(Target):
+    """A connection on fastws' protocol: frames written straight to its transport."""
+
+    __slots__ = ("wire",)
+
+    def __init__(self, hub: Broadcast, wire: Any) -> None:
+        super().__init__(hub)
+        self.wire = wire
+        wire.fanout = self
+
+    def _open(self) -> bool:
+        wire = self.wire
+        return wire.accepted and not wire.close_sent and not wire.peer_gone and not wire.disconnected
+
+    def _frame(self, message: Message) -> bytes:
+        conn = self.wire.conn
+        deflate = conn.deflate
+        if deflate is None:
+            return message.frame()
+        if deflate.server_no_context_takeover:
+            return message.deflated_frame(deflate)
+        return conn.send_bytes(message.payload) if message.binary else conn.send_text(message.data)  # type: ignore[arg-type]
+
+    def deliver(self, message: Message) -> None:
+        if self.gone:
+            return
+        if not self._open():
+            if self.wire.accepted:  # closing or closed: nothing more goes out
+                self.close()
+            return  # not accepted yet: nothing to deliver to
+        if self.backlog or self.wire._drained is not None:  # the transport is full: wait for it
+            self._queue(message)
+        else:
+            self.wire.transport.write(self._frame(message))
+
+    def writable(self) -> None:
+        """The protocol's transport resumed writing: send the backlog while it takes it."""
+        backlog = self.backlog
+        while backlog and self.wire._drained is None and not self.gone:
+            if not self._open():
+                self.close()
+                return
+            message = backlog.popleft()
+            self.queued -= message.size
+            self.wire.transport.write(self._frame(message))
+
+    def lost(self) -> None:
+        """The connection is gone."""
+        self.close()
+
+    def _overflowed(self) -> None:
+        super()._overflowed()
+        self.wire.close_now(TRY_AGAIN_LATER, SLOW_REASON)
+
+    def close(self) -> None:
+        if not self.gone and self.wire.fanout is self:
+            self.wire.fanout = None
+        super().close()
+
+
+class AsgiTarget(Target):
+    """A connection on any server: messages sent through its ASGI ``send``, in order, by one task."""
+
+    __slots__ = ("close_connection", "send", "task")
+
+    def __init__(
+        self,
+        hub: Broadcast,
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+        close_connection: Callable[[int, str], Awaitable[None]],
+    ) -> None:
+        super().__init__(hub)
+        self.send = send
+        self.close_connection = close_connection
+        self.task: asyncio.Task[None] | None = None
+
+    def deliver(self, message: Message) -> None:
+        if self.gone:
+            return
+        self._queue(message)
+        if self.backlog and self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._send_backlog())
+
+    async def _send_backlog(self) -> None:
+        try:
+            while self.backlog and not self.gone:
+                message = self.backlog.popleft()
+                self.queued -= message.size
+                await self.send(message.asgi())
+        except Exception:  # noqa: BLE001 - the connection is closed or broken: it leaves every channel
+            self.close()
+        finally:
+            self.task = None
+
+    def _overflowed(self) -> None:
+        task = self.task
+        super()._overflowed()
+        if task is not None:
+            task.cancel()  # it may wait on a client that never reads
+        self.hub._spawn(self._close_connection())
+
+    async def _close_connection(self) -> None:
+        try:
+            await asyncio.wait_for(self.close_connection(TRY_AGAIN_LATER, SLOW_REASON), self.hub.close_timeout)
+        except Exception:  # noqa: BLE001 - closing a connection that is already broken
+            _logger.debug("closing a slow subscriber failed", exc_info=True)
+
+
+class QueueTarget(Target):
+    """An ``async for`` subscription: messages wait in the backlog until read."""
+
+    __slots__ = ("failed", "waiter")
+
+    def __init__(self, hub: Broadcast) -> None:
+        super().__init__(hub)
+        self.waiter: asyncio.Future[None] | None = None
+        self.failed = False
+
+    def deliver(self, message: Message) -> None:
+        if self.gone:
+            return
+        self._queue(message)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _overflowed(self) -> None:
+        self.failed = True
+        super()._overflowed()
+
+    def close(self) -> None:
+        super().close()
+        self._wake()
+
+    async def next(self) -> Message | None:
+        """The next message, or None once the subscription ended."""
+        while not self.backlog:
+            if self.failed:
+                raise SubscriberTooSlow(f"fell more than {self.hub.max_buffer} bytes behind")
+            if self.gone:
+                return None
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        message = self.backlog.popleft()
+        self.queued -= message.size
+        return message

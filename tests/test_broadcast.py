@@ -1,0 +1,341 @@
+"""``fastws.Broadcast`` in one process (``memory://``).
+
+API and errors without a network; then fan-out to real connections on
+uvicorn over loopback: fastws' protocol (frames written straight to each
+transport) and uvicorn's default ``websockets-sansio`` (the ASGI fallback),
+with ``fastws.WebSocket``, Starlette's ``WebSocket`` and a raw ASGI ``send``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from starlette.websockets import WebSocket as StarletteWebSocket
+from test_protocol import TIMEOUT, run, serving
+
+import fastws
+from fastws import _impl
+from fastws.broadcast import (
+    Broadcast,
+    Event,
+    MessageTooLarge,
+    NotConnected,
+    SubscriberTooSlow,
+    UnknownBackend,
+)
+
+# ------------------------------------------------------------ no network
+
+
+def test_urls_and_options_are_checked() -> None:
+    for url in ("kafka://host", "memory", "", "http://x"):
+        with pytest.raises(UnknownBackend):
+            Broadcast(url)
+    with pytest.raises(ValueError, match="overflow"):
+        Broadcast(overflow="block")
+    with pytest.raises(ValueError, match="bytes"):
+        Broadcast(max_buffer=-1)
+    assert isinstance(UnknownBackend("x"), ValueError)  # typed: callers may catch ValueError
+
+
+def test_publish_and_subscribe_need_a_connected_hub() -> None:
+    async def main() -> None:
+        hub = Broadcast()
+        with pytest.raises(NotConnected):
+            await hub.publish("a", "x")
+        with pytest.raises(NotConnected):
+            async with hub.subscribe("a"):
+                pass
+        async with hub:
+            await hub.publish("a", "x")  # no subscriber: fine
+        with pytest.raises(NotConnected):
+            await hub.publish_json("a", {})
+
+    run(main())
+
+
+def test_iterator_subscriptions_get_each_message_once_in_order_per_channel() -> None:
+    async def main() -> None:
+        async with Broadcast() as hub:
+            async with hub.subscribe("a") as a1, hub.subscribe("a") as a2, hub.subscribe("b") as b:
+                assert hub.subscribers("a") == 2 and hub.subscribers("b") == 1
+                for i in range(100):
+                    await hub.publish("a", f"m{i}")
+                await hub.publish("b", b"\x00bin")
+                await hub.publish_json("a", {"k": ["é", 1.5, None]})
+                await hub.publish_json("b", [1, 2], mode="binary")
+                for sub in (a1, a2):
+                    got = [await sub.get() for _ in range(101)]
+                    assert [e.message for e in got[:100]] == [f"m{i}" for i in range(100)]
+                    assert got[100] == Event("a", '{"k":["é",1.5,null]}')
+                    assert got[0].channel == "a"
+                assert await b.get() == Event("b", b"\x00bin")
+                assert await b.get() == Event("b", b"[1,2]")
+            assert hub.subscribers("a") == 0 and hub.subscribers("b") == 0
+
+    run(main())
+
+
+def test_async_for_ends_when_the_hub_disconnects() -> None:
+    async def main() -> None:
+        hub = Broadcast()
+        await hub.connect()
+        seen: list[Any] = []
+
+        async def consume() -> None:
+            async with hub.subscribe("news") as sub:
+                ready.set()
+                async for event in sub:
+                    seen.append(event.message)
+
+        ready = asyncio.Event()
+        task = asyncio.create_task(consume())
+        await ready.wait()
+        await hub.publish("news", "one")
+        await hub.publish("news", "two")
+        await asyncio.sleep(0)
+        await hub.disconnect()
+        await asyncio.wait_for(task, TIMEOUT)
+        assert seen == ["one", "two"]
+
+    run(main())
+
+
+def test_bad_messages_get_typed_errors() -> None:
+    async def main() -> None:
+        async with Broadcast(max_message_size=10) as hub:
+            with pytest.raises(MessageTooLarge):
+                await hub.publish("a", "x" * 11)
+            with pytest.raises(TypeError):
+                await hub.publish("a", 42)  # type: ignore[arg-type]
+            with pytest.raises(TypeError):
+                await hub.publish_json("a", {1, 2})  # not JSON serialisable
+            with pytest.raises(ValueError, match="mode"):
+                await hub.publish_json("a", [], mode="xml")
+            with pytest.raises(TypeError):
+                hub.subscribe("", None)
+            with pytest.raises(TypeError):
+                await hub.subscribe("a", 42)
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    ("overflow", "expected"), [("drop-newest", ["m0", "m1"]), ("drop-oldest", ["m8", "m9"])]
+)
+def test_a_slow_iterator_drops_by_policy(overflow: str, expected: list[str]) -> None:
+    async def main() -> None:
+        async with Broadcast(max_buffer=4, overflow=overflow) as hub, hub.subscribe("a") as sub:
+            for i in range(10):
+                await hub.publish("a", f"m{i}")  # 2 bytes each: two fit
+            assert [(await sub.get()).message for _ in range(2)] == expected
+            assert hub.dropped == 8
+
+    run(main())
+
+
+def test_a_slow_iterator_is_ended_by_the_close_policy() -> None:
+    async def main() -> None:
+        async with Broadcast(max_buffer=4) as hub, hub.subscribe("a") as sub:
+            for i in range(3):
+                await hub.publish("a", f"m{i}")
+            with pytest.raises(SubscriberTooSlow):
+                await sub.get()
+            assert hub.closed_slow == 1 and hub.subscribers("a") == 0
+
+    run(main())
+
+
+# ------------------------------------------------------------ connections
+
+KEY = base64.b64encode(b"fastws-broadcast")
+
+
+class RawClient:
+    """A minimal WebSocket client on a socket: reads server frames as raw bytes."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def connect(cls, url: str, path: str = "/") -> RawClient:
+        host, port = url.removeprefix("ws://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n".encode()
+            + b"Sec-WebSocket-Key: " + KEY + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )  # fmt: skip
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+        assert head.startswith(b"HTTP/1.1 101 "), head
+        return cls(reader, writer)
+
+    async def frame(self) -> bytes:
+        """The next whole frame, header included (server frames are unmasked)."""
+        head = await asyncio.wait_for(self.reader.readexactly(2), TIMEOUT)
+        length = head[1] & 0x7F
+        extra = b""
+        if length == 126:
+            extra = await self.reader.readexactly(2)
+            length = int.from_bytes(extra, "big")
+        elif length == 127:
+            extra = await self.reader.readexactly(8)
+            length = int.from_bytes(extra, "big")
+        return head + extra + await asyncio.wait_for(self.reader.readexactly(length), TIMEOUT)
+
+    async def text(self) -> str:
+        frame = await self.frame()
+        assert frame[0] == 0x81, frame[:4]
+        return frame[2 + {126: 2, 127: 8}.get(frame[1] & 0x7F, 0) :].decode()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def room_app(hub: Broadcast, kind: str) -> Any:
+    """Accept, subscribe to the path's room, say "ready", then read until the peer leaves."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            return
+        room = scope["path"].strip("/") or "room"
+        if kind == "send":
+            await receive()
+            await send({"type": "websocket.accept"})
+            await hub.subscribe(room, send)
+            await send({"type": "websocket.send", "text": "ready"})
+            while (await receive())["type"] != "websocket.disconnect":
+                pass
+            return
+        if kind == "starlette-wrapped":  # a middleware's send: not the protocol's own, so the ASGI path
+
+            async def wrapped(message: dict[str, Any]) -> None:
+                await send(message)
+
+            websocket: Any = StarletteWebSocket(scope, receive, wrapped)
+        else:
+            websocket = (fastws.WebSocket if kind == "fastws" else StarletteWebSocket)(scope, receive, send)
+        await websocket.accept()
+        await hub.subscribe(room, websocket)
+        await websocket.send_text("ready")
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    return app
+
+
+@asynccontextmanager
+async def hub_and_server(kind: str, ws: str, **hub_options: Any) -> AsyncIterator[tuple[Broadcast, str]]:
+    async with Broadcast(**hub_options) as hub, serving(room_app(hub, kind), ws=ws) as url:
+        yield hub, url
+
+
+SERVERS = {"fastws": "fastws.protocol:WebSocketProtocol", "sansio": "websockets-sansio"}
+
+
+async def _until(condition: Any) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("kind", ["fastws", "starlette", "send"])
+@pytest.mark.parametrize("server", list(SERVERS))
+def test_every_client_gets_every_message_once_in_order(server: str, kind: str) -> None:
+    async def main() -> None:
+        async with hub_and_server(kind, SERVERS[server]) as (hub, url):
+            clients = [await RawClient.connect(url, "/room") for _ in range(20)]
+            other = await RawClient.connect(url, "/other")
+            for client in [*clients, other]:
+                assert await client.text() == "ready"
+            for i in range(30):
+                await hub.publish("room", f"m{i}")
+            await hub.publish("other", "just for other")
+            for client in clients:
+                assert [await client.text() for _ in range(30)] == [f"m{i}" for i in range(30)]
+            assert await other.text() == "just for other"
+            for client in [*clients, other]:
+                client.close()
+            if kind == "send" and server == "sansio":
+                # a bare ASGI send on another server: nothing tells the hub the peer left
+                # until a delivery fails, which then takes it off every channel
+                await _until(lambda: all(t.task is None for t in hub._targets.values()))
+                await asyncio.sleep(0.2)
+                await hub.publish("room", "after")
+                await hub.publish("other", "after")
+            await _until(lambda: hub.subscribers("room") == 0 and hub.subscribers("other") == 0)
+            assert not hub._targets
+
+    run(main())
+
+
+def test_a_thousand_concurrent_subscribers_all_receive() -> None:
+    async def main() -> None:
+        async with hub_and_server("fastws", SERVERS["fastws"]) as (hub, url):
+            clients = await asyncio.gather(*(RawClient.connect(url, "/big") for _ in range(1000)))
+            for client in clients:
+                assert await client.text() == "ready"
+            assert hub.subscribers("big") == 1000
+            await hub.publish_json("big", {"n": 1})
+            await hub.publish("big", "two")
+            for client in clients:
+                assert [await client.text(), await client.text()] == ['{"n":1}', "two"]
+                client.close()
+            await _until(lambda: hub.subscribers("big") == 0)
+
+    run(main())
+
+
+def test_the_wire_path_and_the_asgi_path_put_the_same_bytes_on_the_wire() -> None:
+    messages: list[Any] = ["é" * 200, b"\x00\x01" * 40_000, {"json": [1, "ü"]}, ""]
+
+    async def frames(kind: str, ws: str) -> list[bytes]:
+        async with hub_and_server(kind, ws) as (hub, url):
+            client = await RawClient.connect(url, "/r")
+            assert await client.text() == "ready"
+            for message in messages:
+                if isinstance(message, dict):
+                    await hub.publish_json("r", message)
+                    await hub.publish_json("r", message, mode="binary")
+                else:
+                    await hub.publish("r", message)
+            got = [await client.frame() for _ in range(len(messages) + 1)]
+            client.close()
+            return got
+
+    async def main() -> None:
+        direct = await frames("fastws", SERVERS["fastws"])
+        through_asgi = await frames("starlette-wrapped", SERVERS["fastws"])
+        other_server = await frames("fastws", SERVERS["sansio"])
+        assert direct == through_asgi == other_server
+        payload = '{"json":[1,"ü"]}'.encode()  # as send_json encodes it: compact, not ASCII-escaped
+        assert direct[2] == bytes((0x81, len(payload))) + payload
+
+    run(main())
+
+
+@pytest.mark.parametrize("server", list(SERVERS))
+def test_a_client_that_never_reads_is_closed_and_the_others_keep_receiving(server: str) -> None:
+    async def main() -> None:
+        async with hub_and_server("fastws", SERVERS[server], max_buffer=256 * 1024) as (hub, url):
+            slow, fast = await RawClient.connect(url, "/feed"), await RawClient.connect(url, "/feed")
+            assert await slow.text() == "ready" and await fast.text() == "ready"
+            slow.writer.transport.pause_reading()  # type: ignore[attr-defined]
+            chunk = "x" * 65536
+            for i in range(200):  # 13 MB: far more than the socket buffers and max_buffer hold
+                await hub.publish("feed", f"{i:04d}{chunk}")
+                if i % 10 == 0:
+                    assert all(t.queued <= hub.max_buffer for t in hub._targets.values())
+                    await asyncio.sleep(0)
+                got = await fast.text()
+                assert got[:4] == f"{i:04d}"
+            await _until(lambda: hub.closed_slow == 1 and hub.subscribers("feed") == 1)
+            slow.close()
+            fast.close()
+
+    run(main())

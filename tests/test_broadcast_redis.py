@@ -1,0 +1,259 @@
+"""``fastws.Broadcast`` on a real Redis server.
+
+Hubs in this process stand for processes (each has its own pub/sub
+connection and origin id); ``test_two_server_processes`` then runs two
+real ``fastws run`` processes with clients on each. Redis is CI's
+(``FASTWS_TEST_REDIS_URL``) or one started here; the restart tests start
+their own, so they can stop and start it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from redis_server import RedisServer, free_port, shared_redis_url
+from test_protocol import TIMEOUT, run
+
+from fastws.broadcast import BackendUnavailable, Broadcast, Event
+
+pytest.importorskip("redis")
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    url, server = shared_redis_url()
+    try:
+        yield url
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _channel(name: str) -> str:
+    return f"{name}-{os.getpid()}-{time.monotonic_ns()}"  # fresh per test run, on a shared server
+
+
+async def _numsub(url: str, channel: str) -> int:
+    from redis import asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url)
+    try:
+        return int(dict(await client.pubsub_numsub(f"fastws:{channel}"))[f"fastws:{channel}".encode()])
+    finally:
+        await client.aclose()
+
+
+def test_an_unreachable_redis_fails_at_connect() -> None:
+    async def main() -> None:
+        hub = Broadcast(f"redis://127.0.0.1:{free_port()}/0", connect_timeout=2.0)
+        began = time.monotonic()
+        with pytest.raises(BackendUnavailable, match="cannot reach Redis"):
+            await hub.connect()
+        assert time.monotonic() - began < 10 and not hub.connected
+
+    run(main())
+
+
+def test_the_first_subscribe_delivers(redis_url: str) -> None:
+    """A message published right after ``subscribe`` returned arrives (for 20 fresh channels)."""
+
+    async def main() -> None:
+        async with Broadcast(redis_url) as a, Broadcast(redis_url) as b:
+            for i in range(20):
+                channel = _channel(f"first{i}")
+                async with a.subscribe(channel) as sub:
+                    await b.publish(channel, f"hello {i}")
+                    assert await asyncio.wait_for(sub.get(), TIMEOUT) == Event(channel, f"hello {i}")
+
+    run(main())
+
+
+def test_a_thousand_concurrent_subscribes_all_deliver(redis_url: str) -> None:
+    async def main() -> None:
+        channels = [_channel(f"many{i}") for i in range(10)]
+        async with Broadcast(redis_url) as a, Broadcast(redis_url) as b:
+            subs = [a.subscribe(channels[i % 10]) for i in range(1000)]
+            await asyncio.gather(*(s.__aenter__() for s in subs))
+            for channel in channels:
+                await b.publish_json(channel, {"to": channel})
+                await b.publish(channel, b"\x00" + channel.encode())
+            for i, sub in enumerate(subs):
+                channel = channels[i % 10]
+                assert await asyncio.wait_for(sub.get(), TIMEOUT) == Event(channel, json.dumps({"to": channel}, separators=(",", ":")))
+                assert await asyncio.wait_for(sub.get(), TIMEOUT) == Event(channel, b"\x00" + channel.encode())
+            for sub in subs:
+                await sub.__aexit__(None, None, None)
+            for channel in channels:
+                await _until_numsub(redis_url, channel, 0)
+
+    run(main())
+
+
+async def _until_numsub(url: str, channel: str, count: int) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        while await _numsub(url, channel) != count:
+            await asyncio.sleep(0.02)
+
+
+def test_one_redis_subscription_per_process_and_channel_and_no_echo(redis_url: str) -> None:
+    async def main() -> None:
+        channel = _channel("once")
+        async with Broadcast(redis_url) as a, Broadcast(redis_url) as b:
+            async with a.subscribe(channel) as a1, a.subscribe(channel) as a2, b.subscribe(channel) as b1:
+                assert await _numsub(redis_url, channel) == 2  # two processes, not three subscribers
+                await a.publish(channel, "from a")
+                for sub in (a1, a2, b1):
+                    assert (await asyncio.wait_for(sub.get(), TIMEOUT)).message == "from a"
+                await b.publish(channel, "from b")
+                for sub in (a1, a2, b1):  # each exactly once: a's own copy from Redis is skipped
+                    assert (await asyncio.wait_for(sub.get(), TIMEOUT)).message == "from b"
+                await asyncio.sleep(0.2)
+                assert not a1._target.backlog and not b1._target.backlog  # type: ignore[union-attr]
+            await _until_numsub(redis_url, channel, 0)
+
+    run(main())
+
+
+def test_order_is_kept_per_publisher() -> None:
+    with RedisServer() as server:
+
+        async def main() -> None:
+            channel = _channel("order")
+            async with Broadcast(server.url) as a, Broadcast(server.url) as b, a.subscribe(channel) as sub:
+                for i in range(500):
+                    await b.publish(channel, f"{i}")
+                got = [(await asyncio.wait_for(sub.get(), TIMEOUT)).message for _ in range(500)]
+                assert got == [f"{i}" for i in range(500)]
+
+        run(main())
+
+
+def test_redis_restarted_both_hubs_reconnect_and_later_messages_arrive() -> None:
+    with RedisServer() as server:
+
+        async def main() -> None:
+            events: list[str] = []
+            options: dict[str, Any] = {"health_check_interval": 0.5, "reconnect_max_delay": 0.5, "connect_timeout": 2}
+            a = Broadcast(server.url, on_backend_disconnect=lambda: events.append("a down"),
+                          on_backend_reconnect=lambda: events.append("a up"), **options)  # fmt: skip
+
+            async def b_up() -> None:
+                events.append("b up")
+
+            b = Broadcast(server.url, on_backend_reconnect=b_up, **options)
+            channel = _channel("restart")
+            async with a, b, a.subscribe(channel) as on_a, b.subscribe(channel) as on_b:
+                await a.publish(channel, "before")
+                assert (await on_b.get()).message == "before" and (await on_a.get()).message == "before"
+                server.stop()
+                with pytest.raises(BackendUnavailable):
+                    await a.publish(channel, "while down")
+                assert (await on_a.get()).message == "while down"  # local subscribers still get it
+                server.start()
+                async with asyncio.timeout(TIMEOUT):
+                    while not {"a up", "b up"} <= set(events):
+                        await asyncio.sleep(0.05)
+                assert events.index("a down") < events.index("a up")
+                await b.publish(channel, "after")
+                assert (await asyncio.wait_for(on_a.get(), TIMEOUT)).message == "after"
+                assert (await asyncio.wait_for(on_b.get(), TIMEOUT)).message == "after"
+
+        run(main())
+
+
+def _start_demo(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "fastws", "run", "--port", str(port), "--broadcast", url, "--log-level", "warning",
+         "--workers", str(workers)],  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+async def _join(port: int) -> tuple[Any, int]:
+    """A chat member on ``port``, and the pid of the worker that serves it."""
+    from websockets.asyncio.client import connect
+
+    async with asyncio.timeout(20):
+        while True:
+            try:
+                ws = await connect(f"ws://127.0.0.1:{port}/chat", compression=None)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+    hello = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+    assert hello["joined"] == "demo-chat"
+    return ws, hello["worker"]
+
+
+async def _chat_reaches_everyone(clients: list[Any], senders: list[Any]) -> None:
+    for n, sender in enumerate(senders):
+        await sender.send(f"hi {n}")
+        for client in clients:
+            got = json.loads(await asyncio.wait_for(client.recv(), TIMEOUT))
+            assert got["text"] == f"hi {n}", got
+
+
+def _stop(servers: list[subprocess.Popen[bytes]]) -> None:
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
+
+
+def test_two_server_processes_share_the_demo_chat_room(redis_url: str) -> None:
+    """Two ``fastws run --broadcast redis://`` processes: a message sent on either reaches every client on both."""
+    ports = [free_port(), free_port()]
+    servers = [_start_demo(redis_url, port) for port in ports]
+    try:
+
+        async def main() -> None:
+            joined = [await _join(ports[i % 2]) for i in range(6)]
+            clients = [ws for ws, _ in joined]
+            assert len({worker for _, worker in joined}) == 2
+            await _chat_reaches_everyone(clients, clients[:2])  # a sender on each process
+            for client in clients:
+                await client.close()
+
+        run(main())
+    finally:
+        _stop(servers)
+
+
+def test_the_demo_chat_spans_workers(redis_url: str) -> None:
+    """``fastws run --workers 2 --broadcast redis://``: members on both workers all get every message."""
+    port = free_port()
+    servers = [_start_demo(redis_url, port, workers=2)]
+    try:
+
+        async def main() -> None:
+            joined = [await _join(port)]
+            for _ in range(10):  # the kernel picks the worker: connect in bursts, both take some
+                if len({worker for _, worker in joined}) == 2:
+                    break
+                await asyncio.sleep(0.3)  # the other worker may still be starting
+                joined += await asyncio.gather(*(_join(port) for _ in range(20)))
+            workers = {worker for _, worker in joined}
+            assert len(workers) == 2, f"{len(joined)} connections all went to one worker: {workers}"
+            clients = [ws for ws, _ in joined]
+            first_on = {worker: ws for ws, worker in reversed(joined)}
+            await _chat_reaches_everyone(clients, list(first_on.values()))
+            for client in clients:
+                await client.close()
+
+        run(main())
+    finally:
+        _stop(servers)
