@@ -49,7 +49,12 @@ def _others(document: dict[str, Any], kinds: set[str]) -> str:
                      ("CPU µs/handshake", f"{record['server_cpu_us_per_handshake']:.0f}")]  # fmt: skip
         elif kind == "fanout":
             pairs = [(f"fan-out to {record['members']:,}: p50 ms", f"{record['fanout_p50_ms']:.2f}"),
-                     ("CPU µs/delivery", f"{record['server_cpu_us_per_delivery']:.2f}")]  # fmt: skip
+                     (f"fan-out to {record['members']:,}: CPU µs/delivery",
+                      f"{record['server_cpu_us_per_delivery']:.2f}")]  # fmt: skip
+        elif kind == "chat":
+            pairs = [(f"chat of {record['members']}: deliveries/s", f"{record['deliveries_per_s']:,.0f}"),
+                     (f"chat of {record['members']}: CPU µs/delivery",
+                      f"{record['server_cpu_us_per_delivery']:.2f}")]  # fmt: skip
         elif kind == "memory":
             requested = record.get("requested", record["connections"] + record["errors"])
             text = f"{record['kib_per_connection']:.1f}"
@@ -132,11 +137,15 @@ def render(document: dict[str, Any]) -> str:
             _table(document, "server_cpu_us_per_message", ".2f", False),
             "**p99 latency, ms**:",
             _table(document, "latency_p99_ms", ".2f", False),
-            "**Handshakes, fan-out, idle memory and a slow reader.** Fan-out: one client publishes, the server "
-            "sends the message to every member of the room with the loop users write today, and the round "
-            "ends when all members (verified) have it. Slow reader: a client that sends and never reads; a "
-            "server with flow control stops reading it, so its memory stays flat:",
-            _others(document, {"handshake", "fanout", "memory", "slow"}),
+            "**Handshakes, idle memory and a slow reader.** Handshake: connect, one echo, close, each step "
+            "checked. Slow reader: a client that sends and never reads; a server with flow control stops "
+            "reading it, so its memory stays flat:",
+            _others(document, {"handshake", "memory", "slow"}),
+            "**Fan-out and chat.** Fan-out: one client publishes, the server sends the message to every member "
+            "of the room, and the round ends when all members (verified) have it; the `*+broadcast*` rows use "
+            "`fastws.Broadcast`, the others the loop users write today. Chat (granian's workload): every member "
+            "sends, each message goes to every member, each sender's order checked:",
+            _others(document, {"fanout", "chat"}),
             "**Memory per idle connection with permessage-deflate, KiB** (uvicorn servers with "
             "`--ws-per-message-deflate true`, a fresh server per column; each client offers deflate or not, "
             "then sends one message and reads its echo, or sends none):",

@@ -339,3 +339,107 @@ def test_a_client_that_never_reads_is_closed_and_the_others_keep_receiving(serve
             fast.close()
 
     run(main())
+
+
+@pytest.mark.parametrize("server_no_context_takeover", [False, True])
+def test_deflate_connections_get_correctly_compressed_frames(server_no_context_takeover: bool) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+
+    async def main() -> None:
+        async with Broadcast() as hub:
+            app = room_app(hub, "fastws")
+            async with serving(app, ws_per_message_deflate=True) as url:
+                factory = ClientPerMessageDeflateFactory(server_no_context_takeover=server_no_context_takeover)
+                async with connect(url + "/z", extensions=[factory], compression=None) as a, \
+                        connect(url + "/z", compression=None) as plain:  # fmt: skip
+                    assert a.protocol.extensions and await a.recv() == "ready" and await plain.recv() == "ready"
+                    texts = [("tick %d " % i) * 50 for i in range(20)]
+                    for text in texts:
+                        await hub.publish("z", text)
+                    await hub.publish("z", b"\x00" * 3000)
+                    for client in (a, plain):
+                        assert [await client.recv() for _ in texts] == texts
+                        assert await client.recv() == b"\x00" * 3000
+
+    run(main())
+
+
+class _Transport(asyncio.Transport):
+    """A transport that keeps nothing: for many in-process connections."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closing = False
+
+    def write(self, data: Any) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def abort(self) -> None:
+        self.closing = True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+UPGRADE = (
+    b"GET /leak HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: " + KEY + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize("kind", ["fastws", "starlette", "starlette-wrapped"])  # the last: the ASGI path
+def test_ten_thousand_subscribe_and_close_cycles_leave_nothing_behind(kind: str) -> None:
+    import gc
+
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from fastws.protocol import WebSocketProtocol
+
+    async def main() -> None:
+        async with Broadcast() as hub:
+            subscribed = 0
+            inner = room_app(hub, kind)
+
+            async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+                nonlocal subscribed
+                subscribed += 1
+                await inner(scope, receive, send)
+
+            config = uvicorn.Config(app, lifespan="off", ws_ping_interval=0, ws_per_message_deflate=False,
+                                    log_level="warning")  # fmt: skip
+            config.load()
+            state = ServerState()
+            for i in range(10_000):
+                protocol = WebSocketProtocol(config=config, server_state=state, app_state={})
+                protocol.connection_made(_Transport())
+                protocol.data_received(UPGRADE)
+                for _ in range(4):
+                    await asyncio.sleep(0)  # the app accepts and subscribes
+                if i % 1000 == 0:
+                    assert hub.subscribers("leak") == 1
+                protocol.data_received(b"\x88\x82\0\0\0\0\x03\xe8")  # the peer's Close
+                protocol.connection_lost(None)
+                for _ in range(4):
+                    await asyncio.sleep(0)
+            await _until(lambda: not state.tasks)
+            assert subscribed == 10_000
+            assert hub.subscribers("leak") == 0 and not hub._targets and not hub._channels
+            del protocol
+            gc.collect()
+            assert not [o for o in gc.get_objects() if type(o) is WebSocketProtocol]  # none kept alive
+
+    run(main())

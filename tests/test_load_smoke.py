@@ -37,12 +37,15 @@ def test_smoke_run_verifies_every_echo(tmp_path: Path) -> None:
     for server in SERVERS:
         kinds = sorted(r["scenario"] for r in records if r["server"] == server)
         deflate = ["deflate-memory"] * 3 if server.startswith("uvicorn") else []  # uvicorn servers only
-        assert kinds == [*deflate, "echo", "echo", "fanout", "handshake", "memory", "slow"], (server, kinds)
+        assert kinds == ["chat", *deflate, "echo", "echo", "fanout", "handshake", "memory", "slow"], (server, kinds)
     for record in records:
         if record["scenario"] == "echo":
             assert record["messages"] > 0 and record["messages_per_s"] > 0 and record["server_cpu_s"] >= 0, record
         elif record["scenario"] == "handshake":
             assert record["handshakes"] > 0, record
+        elif record["scenario"] == "chat":
+            assert record["members"] == 4 and record["messages"] > 0, record
+            assert record["deliveries"] == 4 * record["messages"], record
         elif record["scenario"] == "fanout":
             assert record["members"] == 20 and record["rounds"] > 0, record
         elif record["scenario"] == "memory":

@@ -24,7 +24,7 @@ from typing import Any
 
 from .._common import cpu_model
 from .procstat import cpu_seconds
-from .scenarios import deflate_memory, fanout, handshakes, idle_memory, slow_reader
+from .scenarios import chat, deflate_memory, fanout, handshakes, idle_memory, slow_reader
 from .servers import SERVERS, Server, server_cpu, with_deflate
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -60,12 +60,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--binary", action="store_true", help="binary frames (default: text)")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per scenario")
     parser.add_argument("--max-messages", type=int, default=2_000_000, help="cap per scenario")
-    parser.add_argument("--scenarios", default="echo,handshake,fanout,memory,deflate,slow",
-                        help="comma-separated: echo, handshake, fanout (one message to many), memory (idle RSS), "
+    parser.add_argument("--scenarios", default="echo,handshake,fanout,chat,memory,deflate,slow",
+                        help="comma-separated: echo, handshake, fanout (one message to many), chat (everyone sends to "
+                             "everyone: granian's chat workload), memory (idle RSS), "
                              "slow (a reader that never reads), deflate (idle RSS after one message, "
                              "permessage-deflate offered or not; uvicorn servers only)")
     parser.add_argument("--deflate-connections", type=int, default=1000, help="connections in the deflate scenario")
-    parser.add_argument("--members", type=int, default=1000, help="clients in the fan-out room")
+    parser.add_argument("--members", default="1000", help="comma-separated: clients in the fan-out room")
+    parser.add_argument("--chatters", default="8,32", help="comma-separated: members of the chat scenario's room")
     parser.add_argument("--idle", default="1000,10000", help="idle connection counts for the memory scenario")
     parser.add_argument("--smoke", action="store_true", help="tiny, fast run that only checks the harness")
     parser.add_argument("--out", default="", help="results file (default: bench/results/load-<date>.json)")
@@ -73,7 +75,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.smoke:
         args.connections, args.sizes, args.duration, args.max_messages = "2", "32,4096", 0.5, 2000
-        args.idle, args.members, args.deflate_connections = "20", 20, 20
+        args.idle, args.members, args.deflate_connections, args.chatters = "20", "20", 20, "4"
     return args
 
 
@@ -92,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     all_scenarios = [n for n in args.scenarios.split(",") if n]
     all_idle = [int(c) for c in args.idle.split(",")] if "memory" in all_scenarios else []
-    open_files = _raise_open_files(max([*connections, *all_idle, args.members]) * 2 + 256)
+    members = [int(m) for m in args.members.split(",")]
+    open_files = _raise_open_files(max([*connections, *all_idle, *members]) * 2 + 256)
     pinned = server_cpu()
     if pinned is not None:  # the client takes the other CPUs
         os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {pinned})
@@ -100,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         "connections": connections, "sizes": sizes, "depth": args.depth, "binary": args.binary,
         "duration_s": args.duration, "max_messages": args.max_messages, "server_cpu": pinned,
         "client_cpus": sorted(os.sched_getaffinity(0)), "open_files": open_files,
-        "scenarios": all_scenarios, "idle": all_idle, "members": args.members,
+        "scenarios": all_scenarios, "idle": all_idle, "members": members, "chatters": args.chatters,
     }  # fmt: skip
     results: list[dict[str, Any]] = []
     import uvloop
@@ -131,14 +134,22 @@ def main(argv: list[str] | None = None) -> int:
                       f"{figures['server_cpu_us_per_handshake']:8.1f} us cpu each  "
                       f"client cpu {figures['client_cpu_percent']:3.0f}%  errors {figures['errors']}",
                       flush=True)  # fmt: skip
-        if "fanout" in scenarios:
+        for count in members if "fanout" in scenarios else ():
             with Server(SERVERS[name]) as server:
                 url = f"ws://127.0.0.1:{server.port}/fanout"
-                figures = uvloop.run(fanout(url, server.pid, members=args.members, duration=args.duration))
+                figures = uvloop.run(fanout(url, server.pid, members=count, duration=args.duration))
                 results.append({"server": name, "scenario": "fanout", **figures})
                 print(f"{name:26s} fanout to {figures['members']:5d}: p50 {figures['fanout_p50_ms']:7.2f} ms  "
                       f"{figures['server_cpu_us_per_delivery']:6.2f} us cpu/delivery  {figures['rounds']} rounds  "
                       f"errors {figures['errors']}", flush=True)  # fmt: skip
+        for count in [int(c) for c in args.chatters.split(",")] if "chat" in scenarios else ():
+            with Server(SERVERS[name]) as server:
+                url = f"ws://127.0.0.1:{server.port}/fanout"
+                figures = uvloop.run(chat(url, server.pid, members=count, duration=args.duration))
+                results.append({"server": name, "scenario": "chat", **figures})
+                print(f"{name:26s} chat of {figures['members']:3d}: {figures['deliveries_per_s']:9.0f} deliveries/s  "
+                      f"{figures['server_cpu_us_per_delivery']:6.2f} us cpu/delivery  errors {figures['errors']}",
+                      flush=True)  # fmt: skip
         for count in idle:
             with Server(SERVERS[name]) as server:  # a fresh server per count
                 url = f"ws://127.0.0.1:{server.port}/"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import itertools
 import os
 import struct
 import time
@@ -231,11 +232,10 @@ async def slow_reader(host: str, port: int, pid: int, *, duration: float, size: 
     }
 
 
-class _RoomMember(WSListener):  # type: ignore[misc]
-    """A fan-out client: joins, then checks each message is the round's payload."""
+class _Member(WSListener):  # type: ignore[misc]
+    """A room member of ``/fanout``: sends ``join``; ``joined`` resolves with the server's answer."""
 
-    def __init__(self, room: _Room) -> None:
-        self.room = room
+    def __init__(self) -> None:
         self.transport: Any = None
         self.joined: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
@@ -250,11 +250,31 @@ class _RoomMember(WSListener):  # type: ignore[misc]
         if not self.joined.done():
             self.joined.set_result(data == b"joined")
         else:
-            self.room.delivered(data)
+            self.on_message(data)
+
+    def on_message(self, data: bytes) -> None:
+        """A message the room sent, after the join."""
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         if not self.joined.done():
             self.joined.set_result(False)
+        self.on_lost()
+
+    def on_lost(self) -> None:
+        """The connection is gone."""
+
+
+class _RoomMember(_Member):
+    """A fan-out client: checks each message is the round's payload."""
+
+    def __init__(self, room: _Room) -> None:
+        super().__init__()
+        self.room = room
+
+    def on_message(self, data: bytes) -> None:
+        self.room.delivered(data)
+
+    def on_lost(self) -> None:
         self.room.lost()
 
 
@@ -440,4 +460,94 @@ async def deflate_memory(
         "compressed_echoes": sum(c.compressed_echo for c in clients),
         "errors": errors,
         "kib_per_connection": (after - before) / max(1, len(clients)) / 1024,
+    }
+
+
+class _ChatMember(_Member):
+    """A chat member: sends its next message when its previous one came back; checks every sender's order."""
+
+    def __init__(self, chat: _Chat, number: int) -> None:
+        super().__init__()
+        self.chat = chat
+        self.number = number
+        self.sent = 0
+        self.last: dict[int, int] = {}  # sender -> last sequence number seen
+
+    def send_next(self) -> None:
+        if time.monotonic() < self.chat.deadline:
+            payload = f"{self.number:05d}:{self.sent:09d}:".encode().ljust(self.chat.size, b"c")
+            self.transport.send(WSMsgType.TEXT, b"pub " + payload)
+            self.sent += 1
+            self.chat.sent += 1
+
+    def on_message(self, data: bytes) -> None:
+        try:
+            sender, sequence = int(data[:5]), int(data[6:15])
+        except ValueError:
+            self.chat.error(f"a member got {data[:40]!r}")
+            return
+        if sequence != self.last.get(sender, -1) + 1 or len(data) != self.chat.size:
+            self.chat.error(f"member {self.number} got {sender}:{sequence} after {self.last.get(sender)}")
+        self.last[sender] = sequence
+        self.chat.delivered()
+        if sender == self.number:
+            self.send_next()
+
+
+class _Chat:
+    """The room's totals: what was sent, what was delivered, and when all is in."""
+
+    def __init__(self, members: int, size: int, deadline: float) -> None:
+        self.members, self.size, self.deadline = members, size, deadline
+        self.sent = self.received = self.errors = 0
+        self.first_error = ""
+        self.settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def delivered(self) -> None:
+        self.received += 1
+        if time.monotonic() >= self.deadline and self.received == self.sent * self.members:
+            if not self.settled.done():
+                self.settled.set_result(None)
+
+    def error(self, what: str) -> None:
+        self.errors += 1
+        self.first_error = self.first_error or what
+
+
+async def chat(url: str, pid: int, *, members: int, duration: float, size: int = 64) -> dict[str, Any]:
+    """granian's chat-room workload: every member sends, and receives everyone's messages.
+
+    Each member sends its next message as soon as its previous one came
+    back, until ``duration`` ends; then the run waits for every message to
+    reach every member. Every delivery is checked: each sender's messages
+    arrive at each member once, in order.
+    """
+    room = _Chat(members, size, deadline=float("inf"))
+    numbers = itertools.count()
+    opened, errors, first_error = await _connect_many(lambda: _ChatMember(room, next(numbers)), url, members)
+    clients = [cast(_ChatMember, listener) for _, listener in opened]
+    joined = await asyncio.gather(*(asyncio.wait_for(c.joined, timeout=10) for c in clients), return_exceptions=True)
+    errors += sum(1 for ok in joined if ok is not True)
+    room.members = len(clients)
+    cpu_before = cpu_seconds(pid)
+    began = time.perf_counter()
+    room.deadline = time.monotonic() + duration
+    for client in clients:
+        client.send_next()
+    try:
+        await asyncio.wait_for(room.settled, timeout=duration + 30)
+    except asyncio.TimeoutError:
+        room.error(f"{room.received} of {room.sent * room.members} deliveries arrived")
+    elapsed = time.perf_counter() - began
+    cpu = cpu_seconds(pid) - cpu_before
+    for client in clients:
+        client.transport.disconnect()
+    return {
+        "members": room.members,
+        "messages": room.sent,
+        "deliveries": room.received,
+        "errors": errors + room.errors,
+        "first_error": first_error or room.first_error,
+        "deliveries_per_s": room.received / elapsed if elapsed else 0.0,
+        "server_cpu_us_per_delivery": cpu / room.received * 1e6 if room.received else float("nan"),
     }

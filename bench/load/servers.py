@@ -54,12 +54,14 @@ class ServerSpec:
     needs: tuple[str, ...] = ()
     description: str = ""
     only: tuple[str, ...] = ()  # the scenarios it serves, if not all (the broadcast apps: fan-out)
+    programs: tuple[str, ...] = ()  # executables it needs on the PATH
 
     def serves(self, scenario: str) -> bool:
         return not self.only or scenario in self.only
 
     def available(self) -> bool:
-        return all(importlib.util.find_spec(module) is not None for module in self.needs)
+        modules = all(importlib.util.find_spec(module) is not None for module in self.needs)
+        return modules and all(shutil.which(program) for program in self.programs)
 
 
 SERVERS: dict[str, ServerSpec] = {
@@ -80,13 +82,18 @@ SERVERS: dict[str, ServerSpec] = {
                    "raw ASGI echo on uvicorn's httptools HTTP with fastws' wire layer as --ws only"),
         ServerSpec("uvicorn-fastws+broadcast", _fastws_run("broadcast_app"), ("uvicorn",),
                    "fastws.Broadcast (memory://) on uvicorn as fastws run sets it up: frames written straight "
-                   "to each transport", only=("fanout",)),
+                   "to each transport", only=("fanout", "chat")),
         ServerSpec("uvicorn-sansio+broadcast", _uvicorn("broadcast_app", "websockets-sansio"),
                    ("uvicorn", "websockets"), "fastws.Broadcast (memory://) on uvicorn's default ws layer: "
-                   "the ASGI fallback", only=("fanout",)),
+                   "the ASGI fallback", only=("fanout", "chat")),
+        ServerSpec("uvicorn-fastws+broadcast-redis-2w",
+                   lambda port: [sys.executable, "-m", "bench.load.serve_broadcast_redis", str(port), "2"],
+                   ("uvicorn", "redis"), "fastws.Broadcast on Redis: 2 uvicorn workers and redis-server, "
+                   "all on the server's core (CPU counted for all three)", only=("fanout", "chat"),
+                   programs=("redis-server",)),
         ServerSpec("uvicorn-sansio+broadcaster", _uvicorn("broadcaster_app", "websockets-sansio"),
                    ("uvicorn", "websockets", "starlette", "broadcaster"),
-                   "Starlette with broadcaster's memory backend on uvicorn's default ws layer", only=("fanout",)),
+                   "Starlette with broadcaster's memory backend on uvicorn's default ws layer", only=("fanout", "chat")),
         ServerSpec("uvicorn-websockets+asgi", _uvicorn("plain", "websockets"), ("uvicorn", "websockets"),
                    "raw ASGI echo on uvicorn's legacy websockets layer"),
         ServerSpec("uvicorn-wsproto+asgi", _uvicorn("plain", "wsproto"), ("uvicorn", "wsproto"),
