@@ -122,6 +122,25 @@ def test_one_redis_subscription_per_process_and_channel_and_no_echo(redis_url: s
     run(main())
 
 
+def test_concurrent_connects_share_one_listener(redis_url: str) -> None:
+    """Apps that connect lazily from many tasks at once: one pub/sub connection, so one copy per message."""
+
+    async def main() -> None:
+        channel = _channel("lazy")
+        hub, other = Broadcast(redis_url), Broadcast(redis_url)
+        await asyncio.gather(*(hub.connect() for _ in range(50)))
+        listeners = [t for t in asyncio.all_tasks() if "RedisBackend._listen" in t.get_coro().__qualname__]
+        assert len(listeners) == 1
+        async with other, hub.subscribe(channel) as sub:
+            await other.publish(channel, "once")
+            assert (await asyncio.wait_for(sub.get(), TIMEOUT)).message == "once"
+            await asyncio.sleep(0.3)
+            assert not sub._target.backlog  # type: ignore[union-attr]
+        await hub.disconnect()
+
+    run(main())
+
+
 def test_order_is_kept_per_publisher() -> None:
     with RedisServer() as server:
 

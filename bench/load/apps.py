@@ -233,12 +233,12 @@ def _broadcaster_app() -> Any:
     return Starlette(routes=[WebSocketRoute(FANOUT_PATH, fanout)])
 
 
-def broadcaster_app(scope: dict[str, Any], receive: Any, send: Any) -> Any:
+async def broadcaster_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """``broadcaster``'s app, built on first use (broadcaster is only a bench dependency)."""
     global _BROADCASTER
     if _BROADCASTER is None:
         _BROADCASTER = _broadcaster_app()
-    return _BROADCASTER(scope, receive, send)
+    await _BROADCASTER(scope, receive, send)
 
 
 _BROADCASTER: Any = None

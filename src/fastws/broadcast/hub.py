@@ -95,14 +95,26 @@ class Broadcast:
         self._targets: dict[int, Target] = {}  # connection subscribers, by connection
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connected = False
+        self._connecting: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------ lifespan
 
     async def connect(self) -> None:
-        """Connect the backend (raises ``BackendUnavailable`` if Redis cannot be reached)."""
-        if not self._connected:
-            await self.backend.connect(self._deliver)
-            self._connected = True
+        """Connect the backend (raises ``BackendUnavailable`` if Redis cannot be reached).
+
+        Safe to call from many tasks at once: they share one connection attempt.
+        """
+        if self._connected:
+            return
+        if self._connecting is None:
+            self._connecting = asyncio.ensure_future(self.backend.connect(self._deliver))
+        connecting = self._connecting
+        try:
+            await asyncio.shield(connecting)
+        finally:
+            if self._connecting is connecting and connecting.done():
+                self._connecting = None
+        self._connected = True
 
     async def disconnect(self) -> None:
         """Leave every channel and disconnect the backend. Publishing afterwards raises ``NotConnected``."""
