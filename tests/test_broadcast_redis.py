@@ -276,3 +276,38 @@ def test_the_demo_chat_spans_workers(redis_url: str) -> None:
         run(main())
     finally:
         _stop(servers)
+
+
+def test_two_server_processes_ride_out_a_redis_restart() -> None:
+    """Redis restarted under two ``fastws run`` processes: both reconnect (their clients are told) and later messages arrive."""
+    with RedisServer() as redis:
+        ports = [free_port(), free_port()]
+        servers = [_start_demo(redis.url, port) for port in ports]
+        try:
+
+            async def notices(client: Any, count: int) -> list[str]:
+                seen = []
+                async with asyncio.timeout(30):
+                    while len(seen) < count:
+                        got = json.loads(await client.recv())
+                        if "notice" in got:
+                            seen.append(got["notice"])
+                return seen
+
+            async def main() -> None:
+                joined = [await _join(ports[i % 2]) for i in range(4)]
+                clients = [ws for ws, _ in joined]
+                await _chat_reaches_everyone(clients, clients[:2])
+                redis.stop()
+                for client in clients:  # every process tells its members the room's backend is gone
+                    assert "unreachable" in (await notices(client, 1))[0]
+                redis.start()
+                for client in clients:  # ... and that it is back
+                    assert "is back" in (await notices(client, 1))[0]
+                await _chat_reaches_everyone(clients, clients[:2])
+                for client in clients:
+                    await client.close()
+
+            asyncio.run(asyncio.wait_for(main(), 90))  # two server starts, an outage and a reconnect
+        finally:
+            _stop(servers)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from .errors import SubscriberTooSlow
@@ -170,7 +170,13 @@ class WireTarget(Target):
 
 
 class AsgiTarget(Target):
-    """A connection on any server: messages sent through its ASGI ``send``, in order, by one task."""
+    """A connection on any server: messages sent through its ASGI ``send``, in order.
+
+    A send that completes without waiting (the usual case: the server's
+    transport takes the bytes) is run to its end right away, with no task.
+    One that has to wait (the client's buffer is full) is finished by a
+    task, which then sends the backlog gathered meanwhile.
+    """
 
     __slots__ = ("close_connection", "send", "task")
 
@@ -188,12 +194,24 @@ class AsgiTarget(Target):
     def deliver(self, message: Message) -> None:
         if self.gone:
             return
-        self._queue(message)
-        if self.backlog and self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._send_backlog())
-
-    async def _send_backlog(self) -> None:
+        if self.task is not None or self.backlog:
+            self._queue(message)  # behind what is still being sent
+            return
+        sending = self.send(message.asgi())
         try:
+            waiting_on = sending.send(None)  # type: ignore[attr-defined]  # run it until it would wait
+        except StopIteration:
+            return  # sent
+        except Exception:  # noqa: BLE001 - the connection is closed or broken: it leaves every channel
+            self.close()
+            return
+        resumed = _Resumed(sending, waiting_on)
+        self.task = asyncio.get_running_loop().create_task(self._send_backlog(resumed))
+
+    async def _send_backlog(self, first: Awaitable[None] | None = None) -> None:
+        try:
+            if first is not None:
+                await first
             while self.backlog and not self.gone:
                 message = self.backlog.popleft()
                 self.queued -= message.size
@@ -215,6 +233,32 @@ class AsgiTarget(Target):
             await asyncio.wait_for(self.close_connection(TRY_AGAIN_LATER, SLOW_REASON), self.hub.close_timeout)
         except Exception:  # noqa: BLE001 - closing a connection that is already broken
             _logger.debug("closing a slow subscriber failed", exc_info=True)
+
+
+class _Resumed:
+    """Await a coroutine that was started by hand and stopped at its first wait (``waiting_on``)."""
+
+    __slots__ = ("coroutine", "waiting_on")
+
+    def __init__(self, coroutine: Any, waiting_on: Any) -> None:
+        self.coroutine = coroutine
+        self.waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coroutine, waiting_on = self.coroutine, self.waiting_on
+        while True:
+            try:
+                value = yield waiting_on  # the task waits on what the coroutine was waiting on
+            except BaseException as error:  # noqa: BLE001 - a cancellation or an error, passed into it
+                try:
+                    waiting_on = coroutine.throw(error)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting_on = coroutine.send(value)
+                except StopIteration:
+                    return
 
 
 class QueueTarget(Target):
