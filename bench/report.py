@@ -35,6 +35,15 @@ def _echo(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "results": [r for r in document["results"] if r.get("scenario", "echo") == "echo"]}
 
 
+def _room_size(document: dict[str, Any], record: dict[str, Any]) -> int:
+    """The room size asked for (a server that could not take them all has fewer members)."""
+    if "requested" in record:
+        return int(record["requested"])
+    asked = document["settings"].get("members", [])
+    asked = asked if isinstance(asked, list) else [asked]
+    return min((int(m) for m in asked if int(m) >= record["members"]), default=record["members"])
+
+
 def _others(document: dict[str, Any], kinds: set[str]) -> str:
     """One table for the scenarios ``kinds`` beyond the echo, one row per server."""
     rows: dict[str, dict[str, str]] = {}
@@ -48,9 +57,9 @@ def _others(document: dict[str, Any], kinds: set[str]) -> str:
             pairs = [("handshakes/s", f"{record['handshakes_per_s']:,.0f}"),
                      ("CPU µs/handshake", f"{record['server_cpu_us_per_handshake']:.0f}")]  # fmt: skip
         elif kind == "fanout":
-            pairs = [(f"fan-out to {record['members']:,}: p50 ms", f"{record['fanout_p50_ms']:.2f}"),
-                     (f"fan-out to {record['members']:,}: CPU µs/delivery",
-                      f"{record['server_cpu_us_per_delivery']:.2f}")]  # fmt: skip
+            size = _room_size(document, record)
+            pairs = [(f"fan-out to {size:,}: p50 ms", f"{record['fanout_p50_ms']:.2f}"),
+                     (f"fan-out to {size:,}: CPU µs/delivery", f"{record['server_cpu_us_per_delivery']:.2f}")]  # fmt: skip
         elif kind == "chat":
             pairs = [(f"chat of {record['members']}: deliveries/s", f"{record['deliveries_per_s']:,.0f}"),
                      (f"chat of {record['members']}: CPU µs/delivery",
@@ -128,6 +137,9 @@ def render(document: dict[str, Any]) -> str:
         f"{settings['depth']} message(s) in flight per connection. Versions: {versions}. "
         f"Ratios are to `{BASELINE}` (uvicorn's default stack) in the same run."
     )
+    for rerun in document.get("reruns", []):
+        head += (f" Rows of {', '.join(rerun['servers'])} were measured again at "
+                 f"{rerun['date'][11:16]} UTC ({rerun['why']}).")  # fmt: skip
     return "\n\n".join(
         [
             head,
@@ -193,15 +205,18 @@ def _plot_per_server(plt: Any, document: dict[str, Any], folder: Path) -> list[P
     """One horizontal bar per server for the fan-out and idle-memory scenarios."""
     written = []
     for scenario, key, title, name in [
-        ("fanout", "fanout_p50_ms", "Fan-out: ms until every member has the message, p50 (lower is better)",
+        ("fanout", "server_cpu_us_per_delivery", "Fan-out: server CPU µs per delivery (lower is better)",
          "load-fanout.png"),
+        ("chat", "server_cpu_us_per_delivery", "Chat room: server CPU µs per delivery (lower is better)",
+         "load-chat.png"),
         ("memory", "kib_per_connection", "Server memory per idle connection, KiB (lower is better)",
          "load-memory.png"),
     ]:  # fmt: skip
         records = [r for r in document["results"] if r.get("scenario") == scenario and not r.get("errors")]
         if not records:
             continue
-        labels = [r["server"] + (f" ({r['requested']:,})" if scenario == "memory" else "") for r in records]
+        sizes = {"memory": "requested", "fanout": "members", "chat": "members"}
+        labels = [f"{r['server']} ({r[sizes[scenario]]:,})" for r in records]
         fig, ax = plt.subplots(figsize=(9, 0.4 * len(records) + 1.5))
         ax.barh(labels, [r[key] for r in records])
         ax.invert_yaxis()

@@ -352,6 +352,7 @@ async def fanout(url: str, pid: int, *, members: int, duration: float, size: int
     deliveries = len(times) * room.members
     ordered = sorted(times)
     return {
+        "requested": members,
         "members": room.members,
         "rounds": len(times),
         "errors": errors + room.errors,
