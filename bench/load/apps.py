@@ -13,6 +13,7 @@ drives it.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -191,7 +192,7 @@ async def broadcast_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def _broadcaster_app() -> Any:
-    """``/fanout`` on Starlette with ``broadcaster``'s memory backend: a task per member forwards its queue."""
+    """``/fanout`` on Starlette with ``broadcaster`` (memory://, or ``FASTWS_BROADCAST``): a task per member forwards its queue."""
     import asyncio
 
     from broadcaster import Broadcast as Broadcaster
@@ -199,7 +200,7 @@ def _broadcaster_app() -> Any:
     from starlette.routing import WebSocketRoute
     from starlette.websockets import WebSocket, WebSocketDisconnect
 
-    hub = Broadcaster("memory://")
+    hub = Broadcaster(os.environ.get("FASTWS_BROADCAST") or "memory://")
     connected: list[bool] = []
 
     async def forward(websocket: WebSocket, joined: asyncio.Event) -> None:

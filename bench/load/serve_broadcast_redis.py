@@ -1,10 +1,12 @@
-"""``fastws.Broadcast`` across worker processes on Redis: ``python -m bench.load.serve_broadcast_redis PORT [WORKERS]``.
+"""A broadcast app across worker processes on Redis: ``python -m bench.load.serve_broadcast_redis PORT [WORKERS [APP]]``.
 
-Starts a ``redis-server`` on a free loopback port, then uvicorn as ``fastws
-run`` sets it up with WORKERS (default 2) processes running
-``bench.load.apps:broadcast_app`` with ``FASTWS_BROADCAST`` pointing at that
-Redis. The load tool stops the whole process group (Redis included), and
-counts the CPU time of all of it, Redis too.
+Starts a ``redis-server`` on a free loopback port, then uvicorn with
+WORKERS (default 2) processes running ``bench.load.apps:APP`` with
+``FASTWS_BROADCAST`` pointing at that Redis. APP ``broadcast_app`` (the
+default, ``fastws.Broadcast``) runs as ``fastws run`` sets uvicorn up;
+``broadcaster_app`` (Starlette with ``broadcaster``) on uvicorn's defaults.
+The load tool stops the whole process group (Redis included), and counts
+the CPU time of all of it, Redis too.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def _wait_for_redis(port: int, timeout: float = 10.0) -> None:
 def main() -> int:
     port = int(sys.argv[1])
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    app = sys.argv[3] if len(sys.argv) > 3 else "broadcast_app"
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("redis-server is not installed")
@@ -46,8 +49,10 @@ def main() -> int:
     try:
         _wait_for_redis(redis_port)
         env = dict(os.environ, FASTWS_BROADCAST=f"redis://127.0.0.1:{redis_port}/0")
-        command = [*UVICORN, "--http", "fastws.http:HttpProtocol", "--ws", "fastws.protocol:WebSocketProtocol",
-                   "--workers", str(workers), "--port", str(port), "bench.load.apps:broadcast_app"]  # fmt: skip
+        layers = ["--http", "fastws.http:HttpProtocol", "--ws", "fastws.protocol:WebSocketProtocol"]
+        if app != "broadcast_app":
+            layers = ["--http", "httptools", "--ws", "websockets-sansio"]
+        command = [*UVICORN, *layers, "--workers", str(workers), "--port", str(port), f"bench.load.apps:{app}"]
         return subprocess.call(command, env=env)
     finally:
         redis.kill()

@@ -91,6 +91,12 @@ SERVERS: dict[str, ServerSpec] = {
                    ("uvicorn", "redis"), "fastws.Broadcast on Redis: 2 uvicorn workers and redis-server, "
                    "all on the server's core (CPU counted for all three)", only=("fanout", "chat"),
                    programs=("redis-server",)),
+        ServerSpec("uvicorn-sansio+broadcaster-redis-2w",
+                   lambda port: [sys.executable, "-m", "bench.load.serve_broadcast_redis", str(port), "2",
+                                 "broadcaster_app"],
+                   ("uvicorn", "websockets", "starlette", "broadcaster", "redis"),
+                   "Starlette with broadcaster's Redis backend: 2 uvicorn workers and redis-server on the "
+                   "server's core", only=("fanout", "chat"), programs=("redis-server",)),
         ServerSpec("uvicorn-sansio+broadcaster", _uvicorn("broadcaster_app", "websockets-sansio"),
                    ("uvicorn", "websockets", "starlette", "broadcaster"),
                    "Starlette with broadcaster's memory backend on uvicorn's default ws layer", only=("fanout", "chat")),
