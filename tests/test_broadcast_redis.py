@@ -141,6 +141,36 @@ def test_concurrent_connects_share_one_listener(redis_url: str) -> None:
     run(main())
 
 
+def test_a_dead_listener_is_restarted_and_logged(redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        channel = _channel("crash")
+        async with Broadcast(redis_url, reconnect_delay=0.05) as a, Broadcast(redis_url) as b:
+            route = a.backend._route  # type: ignore[attr-defined]
+            crashes: list[bytes] = []
+
+            def crash_once(key: bytes, envelope: bytes) -> None:
+                if not crashes:
+                    crashes.append(envelope)
+                    raise RuntimeError("a bug in the listener")
+                route(key, envelope)
+
+            a.backend._route = crash_once  # type: ignore[attr-defined]
+            async with a.subscribe(channel) as sub:
+                await b.publish(channel, "lost with the crash")
+                async with asyncio.timeout(TIMEOUT):
+                    while True:  # at most once: the message that met the bug is gone; later ones arrive
+                        await b.publish(channel, "after")
+                        try:
+                            event = await asyncio.wait_for(sub.get(), 0.2)
+                            break
+                        except asyncio.TimeoutError:
+                            continue
+                assert event.message == "after" and len(crashes) == 1
+        assert any("listener stopped" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+    run(main())
+
+
 def test_order_is_kept_per_publisher() -> None:
     with RedisServer() as server:
 
