@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,7 +19,6 @@ from starlette.websockets import WebSocket as StarletteWebSocket
 from test_protocol import TIMEOUT, run, serving
 
 import fastws
-from fastws import _impl
 from fastws.broadcast import (
     Broadcast,
     Event,
@@ -354,7 +352,7 @@ def test_deflate_connections_get_correctly_compressed_frames(server_no_context_t
                 async with connect(url + "/z", extensions=[factory], compression=None) as a, \
                         connect(url + "/z", compression=None) as plain:  # fmt: skip
                     assert a.protocol.extensions and await a.recv() == "ready" and await plain.recv() == "ready"
-                    texts = [("tick %d " % i) * 50 for i in range(20)]
+                    texts = [f"tick {i} " * 50 for i in range(20)]
                     for text in texts:
                         await hub.publish("z", text)
                     await hub.publish("z", b"\x00" * 3000)

@@ -219,9 +219,9 @@ def test_redis_restarted_both_hubs_reconnect_and_later_messages_arrive() -> None
 
 
 def _start_demo(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "fastws", "run", "--port", str(port), "--broadcast", url]
     return subprocess.Popen(
-        [sys.executable, "-m", "fastws", "run", "--port", str(port), "--broadcast", url, "--log-level", "warning",
-         "--workers", str(workers)],  # fmt: skip
+        [*command, "--log-level", "warning", "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
