@@ -363,35 +363,6 @@ def test_deflate_connections_get_correctly_compressed_frames(server_no_context_t
     run(main())
 
 
-class _Transport(asyncio.Transport):
-    """A transport that keeps nothing: for many in-process connections."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.closing = False
-
-    def write(self, data: Any) -> None:
-        pass
-
-    def is_closing(self) -> bool:
-        return self.closing
-
-    def close(self) -> None:
-        self.closing = True
-
-    def abort(self) -> None:
-        self.closing = True
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-
 UPGRADE = (
     b"GET /leak HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     b"Sec-WebSocket-Key: " + KEY + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -404,6 +375,8 @@ def test_ten_thousand_subscribe_and_close_cycles_leave_nothing_behind(kind: str)
 
     import uvicorn
     from uvicorn.server import ServerState
+
+    from bench.inproc import FakeTransport
 
     from fastws.protocol import WebSocketProtocol
 
@@ -423,7 +396,7 @@ def test_ten_thousand_subscribe_and_close_cycles_leave_nothing_behind(kind: str)
             state = ServerState()
             for i in range(10_000):
                 protocol = WebSocketProtocol(config=config, server_state=state, app_state={})
-                protocol.connection_made(_Transport())
+                protocol.connection_made(FakeTransport())  # bench.inproc's: keeps nothing
                 protocol.data_received(UPGRADE)
                 for _ in range(4):
                     await asyncio.sleep(0)  # the app accepts and subscribes

@@ -27,6 +27,16 @@ _CLOSE_FRAME = b"\x88\x82" + _MASK + bytes(b ^ _MASK[i] for i, b in enumerate(b"
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
 
 
+def _upgrade_request(host: str, port: int, extra: bytes = b"") -> tuple[bytes, bytes]:
+    """An opening handshake with a fresh key (``extra``: more header lines), and the accept key to expect."""
+    key = base64.b64encode(os.urandom(16))
+    request = (
+        b"GET / HTTP/1.1\r\nHost: " + f"{host}:{port}".encode() + b"\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n" + extra + b"\r\n"
+    )
+    return request, base64.b64encode(hashlib.sha1(key + _GUID).digest())
+
+
 class _OneHandshake(asyncio.Protocol):
     """One connection, checked at each step: the opening handshake, one echo, the close handshake.
 
@@ -37,12 +47,7 @@ class _OneHandshake(asyncio.Protocol):
     """
 
     def __init__(self, host: str, port: int, done: asyncio.Future[bool]) -> None:
-        key = base64.b64encode(os.urandom(16))
-        self.request = (
-            b"GET / HTTP/1.1\r\nHost: " + f"{host}:{port}".encode() + b"\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        )
-        self.accept = base64.b64encode(hashlib.sha1(key + _GUID).digest())
+        self.request, self.accept = _upgrade_request(host, port)
         self.done = done
         self.buffer = b""
         self.stage = 0  # 0: awaiting the 101, 1: the echo, 2: the close frame, 3: closed cleanly
@@ -196,13 +201,7 @@ def _client_frame(payload: bytes) -> bytes:
 async def slow_reader(host: str, port: int, pid: int, *, duration: float, size: int = 65536) -> dict[str, Any]:
     """One client that sends echo requests but never reads: RSS must stay bounded."""
     reader, writer = await asyncio.open_connection(host, port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        (
-            f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
+    writer.write(_upgrade_request(host, port)[0])
     await writer.drain()
     response = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
     accepted = response.startswith(b"HTTP/1.1 101")
@@ -369,12 +368,8 @@ class _OneMessageThenIdle(asyncio.Protocol):
 
     def __init__(self, host: str, port: int, offer_deflate: bool, exchange: bool = True) -> None:
         self.exchange = exchange
-        key = base64.b64encode(os.urandom(16))
         offer = b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if offer_deflate else b""
-        self.request = (
-            b"GET / HTTP/1.1\r\nHost: " + f"{host}:{port}".encode() + b"\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n" + offer + b"\r\n"
-        )
+        self.request = _upgrade_request(host, port, offer)[0]
         self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.buffer = b""
         self.negotiated: bool | None = None  # set by the 101

@@ -375,20 +375,28 @@ class WebSocketProtocol(asyncio.Protocol):
         else:
             raise RuntimeError(f"Unexpected ASGI message '{kind}', after sending 'websocket.close'.")
 
+    def is_open(self) -> bool:
+        """Accepted, and neither side has closed: messages may still go out."""
+        return self.accepted and not self.close_sent and not self.peer_gone and not self.disconnected
+
+    def writing_paused(self) -> bool:
+        """The transport's buffer is over its high-water mark: writes should wait for ``resume_writing``."""
+        return self._drained is not None
+
     def write_text(self, text: str) -> bool:
         """``fastws.WebSocket``'s direct path: frame and write a text message now.
 
         False (nothing written) unless the connection is open and writable:
         then the caller goes through ``send``, which waits or raises.
         """
-        if self.accepted and not self.close_sent and not self.peer_gone and not self.disconnected and self._drained is None:
+        if self._drained is None and self.is_open():
             self.transport.write(self.conn.send_text(text))
             return True
         return False
 
     def write_bytes(self, data: bytes) -> bool:
         """``write_text`` for a binary message."""
-        if self.accepted and not self.close_sent and not self.peer_gone and not self.disconnected and self._drained is None:
+        if self._drained is None and self.is_open():
             self.transport.write(self.conn.send_bytes(data))
             return True
         return False
@@ -400,7 +408,7 @@ class WebSocketProtocol(asyncio.Protocol):
         a peer that does not answer within ``close_timeout`` is dropped.
         ``fastws.Broadcast`` uses it on a subscriber that fell too far behind.
         """
-        if self.accepted and not self.close_sent and not self.peer_gone and not self.disconnected:
+        if self.is_open():
             self._send_close(code, reason)
 
     def _send_close(self, code: int, reason: str) -> None:

@@ -121,11 +121,9 @@ class Broadcast:
         if not self._connected:
             return
         self._connected = False
-        for target in list(self._targets.values()):
+        subscribed = [target for targets in self._channels.values() for target in targets.values()]
+        for target in {*self._targets.values(), *subscribed}:
             target.close()
-        for channel in list(self._channels):
-            for target in list(self._channels.get(channel, {}).values()):
-                target.close()
         for task in list(self._tasks):
             task.cancel()
         await self.backend.disconnect()
@@ -241,11 +239,12 @@ class Broadcast:
 
     def _connection_target(self, websocket: Any) -> Target:
         """The delivery target of a connection, made on its first subscription."""
-        key = _connection_key(websocket)
+        wire = _wire_behind(websocket)
+        key = id(wire if wire is not None else websocket)  # as _connection_key(websocket)
         target = self._targets.get(key)
         if target is not None and not target.gone:
             return target
-        wire, send, close = _resolve(websocket)
+        send, close = _resolve(websocket)
         if wire is not None and (wire.fanout is None or wire.fanout.gone):
             target = WireTarget(self, wire)
         else:
@@ -328,40 +327,46 @@ class Subscription:
         return Event(self.channel, message.data)
 
 
+def _is_websocket(websocket: Any) -> bool:
+    """A fastws or Starlette ``WebSocket`` (rather than an ASGI ``send``)."""
+    return hasattr(websocket, "scope") and hasattr(websocket, "_send")
+
+
+def _wire_behind(websocket: Any) -> Any:
+    """fastws' protocol when it is what a WebSocket or ``send`` writes to directly, else None.
+
+    The protocol is recognised by its attributes, not imported: importing it needs uvicorn.
+    """
+    if _is_websocket(websocket):
+        return _states.wire_of(websocket.scope, websocket._send)
+    owner = getattr(websocket, "__self__", None)
+    return owner if hasattr(owner, "fanout") and hasattr(owner, "close_now") else None
+
+
 def _connection_key(websocket: Any) -> int:
     """One key per connection, whichever object stands for it."""
-    if hasattr(websocket, "scope") and hasattr(websocket, "_send"):
-        wire = _states.wire_of(websocket.scope, websocket._send)
-        return id(wire if wire is not None else websocket)
-    wire = getattr(websocket, "__self__", None)
-    return id(wire if _is_wire(wire) else websocket)
+    wire = _wire_behind(websocket)
+    return id(wire if wire is not None else websocket)
 
 
-def _is_wire(owner: Any) -> bool:
-    """Whether ``owner`` (a bound ``send``'s object) is fastws' protocol (not imported: it needs uvicorn)."""
-    return hasattr(owner, "fanout") and hasattr(owner, "close_now") and hasattr(owner, "transport")
-
-
-def _resolve(websocket: Any) -> tuple[Any, Any, Any]:
-    """``(wire, send, close)`` for a connection: fastws' protocol behind it (or None), how to send and close."""
-    if hasattr(websocket, "scope") and hasattr(websocket, "_send"):  # fastws' or Starlette's WebSocket
+def _resolve(websocket: Any) -> tuple[Any, Any]:
+    """``(send, close)`` for a connection on the ASGI path: how to send a message and how to close it."""
+    if _is_websocket(websocket):
         state = getattr(websocket, "application_state", None)
         if getattr(state, "name", "CONNECTED") != "CONNECTED":
             raise RuntimeError("subscribe a WebSocket after accept() and before it closes")
-        wire = _states.wire_of(websocket.scope, websocket._send)
 
         async def close_websocket(code: int, reason: str) -> None:
             await websocket.close(code, reason)
 
-        return wire, websocket.send, close_websocket
+        return websocket.send, close_websocket
     if callable(websocket):  # an ASGI send
         send = websocket
-        wire = getattr(send, "__self__", None)
 
         async def close_send(code: int, reason: str) -> None:
             await send({"type": "websocket.close", "code": code, "reason": reason})
 
-        return (wire if _is_wire(wire) else None), send, close_send
+        return send, close_send
     raise TypeError(f"subscribe a fastws or Starlette WebSocket, or an ASGI send; not {type(websocket).__name__}")
 
 

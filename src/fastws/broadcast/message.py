@@ -10,7 +10,6 @@ permessage-deflate without context takeover.
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 from .._impl import impl
@@ -21,7 +20,6 @@ __all__ = ["Message"]
 
 _OP_TEXT = 0x1
 _OP_BINARY = 0x2
-_TAIL = b"\x00\x00\xff\xff"
 
 
 class Message:
@@ -84,16 +82,15 @@ class Message:
     def deflated_frame(self, deflate: PerMessageDeflate) -> bytes:
         """The compressed frame for a connection whose server side has no context takeover.
 
-        Without context takeover, the compressed bytes depend only on the
-        window size and memory level: one frame per setting serves them all.
+        Without context takeover each message is compressed afresh, so the
+        bytes depend only on the window size and memory level: one frame per
+        setting serves every such connection.
         """
         key = (deflate.server_window_bits, deflate.mem_level)
         if self._deflated is None:
             self._deflated = {}
         frame = self._deflated.get(key)
         if frame is None:
-            compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -key[0], key[1])
-            body = compressor.compress(self.payload) + compressor.flush(zlib.Z_SYNC_FLUSH)
-            body = body[:-4] if body.endswith(_TAIL) else body
+            body = deflate.encode(self.payload)  # a fresh compressor: no context is kept
             frame = self._deflated[key] = build_frame(_OP_BINARY if self.binary else _OP_TEXT, body, rsv1=True)
         return frame

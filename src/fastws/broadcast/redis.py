@@ -207,9 +207,7 @@ class RedisBackend:
             try:
                 connection = self._pool.make_connection()
                 await asyncio.wait_for(connection.connect(), self.connect_timeout)
-                self._connection = connection
-                self._requested = set()
-                self._confirmed = set()
+                self._connection = connection  # _drop_connection() left nothing requested or confirmed
                 if self._wanted:
                     await self._flush(connection)
                 failures = 0

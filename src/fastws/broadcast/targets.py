@@ -119,10 +119,6 @@ class WireTarget(Target):
         self.wire = wire
         wire.fanout = self
 
-    def _open(self) -> bool:
-        wire = self.wire
-        return wire.accepted and not wire.close_sent and not wire.peer_gone and not wire.disconnected
-
     def _frame(self, message: Message) -> bytes:
         conn = self.wire.conn
         deflate = conn.deflate
@@ -135,11 +131,11 @@ class WireTarget(Target):
     def deliver(self, message: Message) -> None:
         if self.gone:
             return
-        if not self._open():
+        if not self.wire.is_open():
             if self.wire.accepted:  # closing or closed: nothing more goes out
                 self.close()
             return  # not accepted yet: nothing to deliver to
-        if self.backlog or self.wire._drained is not None:  # the transport is full: wait for it
+        if self.backlog or self.wire.writing_paused():  # the transport is full: wait for it
             self._queue(message)
         else:
             self.wire.transport.write(self._frame(message))
@@ -147,8 +143,8 @@ class WireTarget(Target):
     def writable(self) -> None:
         """The protocol's transport resumed writing: send the backlog while it takes it."""
         backlog = self.backlog
-        while backlog and self.wire._drained is None and not self.gone:
-            if not self._open():
+        while backlog and not self.wire.writing_paused() and not self.gone:
+            if not self.wire.is_open():
                 self.close()
                 return
             message = backlog.popleft()
