@@ -76,7 +76,7 @@ def expected_body(message_type: object) -> str:
     return f'Expected ASGI message "websocket.http.response.body", but got {message_type!r}'
 
 
-WIRE_EXTENSION = "fastws.wire"  # the scope extension fastws.protocol offers
+WIRE_EXTENSION = "fastws.wire"  # the scope extension fastws.protocol offers: its class
 
 
 def wire_of(scope: Any, send: Any) -> Any:
@@ -88,9 +88,10 @@ def wire_of(scope: Any, send: Any) -> Any:
     dicts. Both paths put the same bytes on the wire.
     """
     extensions = scope.get("extensions") if isinstance(scope, dict) else None
-    wire = extensions.get(WIRE_EXTENSION) if isinstance(extensions, dict) else None
-    if wire is not None and getattr(send, "__self__", None) is wire:
-        return wire
+    wire_class = extensions.get(WIRE_EXTENSION) if isinstance(extensions, dict) else None
+    owner = getattr(send, "__self__", None)
+    if wire_class is not None and type(owner) is wire_class:
+        return owner
     return None
 
 

@@ -261,7 +261,9 @@ class WebSocketProtocol(asyncio.Protocol):
             "extensions": {"websocket.http.response": {}},
         }
         if type(self).send is WebSocketProtocol.send:  # fastws.WebSocket may write through us directly
-            self.scope["extensions"][_states.WIRE_EXTENSION] = self
+            # the class, not self: the protocol holds its scope, so self here would be a reference
+            # cycle that keeps a closed connection (and its buffers) alive until a cyclic collection
+            self.scope["extensions"][_states.WIRE_EXTENSION] = type(self)
         self._push({"type": "websocket.connect"})
         task = self.loop.create_task(self._run_asgi())
         task.add_done_callback(self.tasks.discard)

@@ -1,0 +1,197 @@
+"""A closed connection is freed at once, not by the cyclic garbage collector.
+
+A connection holds its queued messages, codec buffers and transport; a
+reference cycle through it (the scope pointing back at the protocol, a
+timer, a subscriber) would keep all of that until a full collection, which
+a quiet server rarely runs. Each test here turns the cyclic collector off,
+drives one way a connection can end on a real uvicorn over loopback, and
+requires every protocol object it made to be gone once the connection and
+its app have ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+from test_protocol import TIMEOUT, echo, raw_upgrade, run, serving
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+import fastws
+from fastws.http import HttpProtocol
+from fastws.protocol import WebSocketProtocol
+
+
+class Tracked(WebSocketProtocol):
+    """The protocol, remembered by weak reference only."""
+
+    refs: list[weakref.ref[WebSocketProtocol]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        Tracked.refs.append(weakref.ref(self))
+
+
+@pytest.fixture(autouse=True)
+def _no_cyclic_gc() -> Iterator[None]:
+    Tracked.refs = []
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+async def all_freed() -> int:
+    """Wait (bounded) for every tracked protocol to be freed; return how many were made."""
+    async with asyncio.timeout(TIMEOUT):
+        while any(ref() is not None for ref in Tracked.refs):
+            await asyncio.sleep(0.02)
+    return len(Tracked.refs)
+
+
+FRONTS = [pytest.param({}, id="httptools"), pytest.param({"http": HttpProtocol}, id="fastws.http")]
+
+
+async def fastws_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``fastws.WebSocket`` on its direct path (the scope extension), echoing text."""
+    websocket = fastws.WebSocket(scope, receive, send)
+    await websocket.accept()
+    async for text in websocket.iter_text():
+        await websocket.send_text(text)
+
+
+async def close_at_once(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": 4000, "reason": "bye"})
+
+
+async def refuse(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "websocket.close"})
+
+
+async def deny(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "websocket.http.response.start", "status": 401, "headers": []})
+    await send({"type": "websocket.http.response.body", "body": b"no"})
+
+
+async def peer_closes(url: str) -> None:
+    async with connect(url, compression=None) as ws:
+        await ws.send("hello")
+        assert await ws.recv() == "hello"
+
+
+async def server_closes(url: str) -> None:
+    async with connect(url, compression=None) as ws:
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        assert ws.close_code == 4000
+
+
+async def protocol_error(url: str) -> None:
+    reader, writer, head = await raw_upgrade(url)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    writer.write(b"\x81\x05hello")  # unmasked: 1002
+    assert await asyncio.wait_for(reader.read(), TIMEOUT)
+    writer.close()
+
+
+async def reset_with_messages_queued(url: str) -> None:
+    """Big messages the app has not read yet, then a TCP reset."""
+    reader, writer, head = await raw_upgrade(url)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    payload = b"\0" * 1_000_000
+    for _ in range(4):
+        writer.write(b"\x82\xff" + len(payload).to_bytes(8, "big") + b"\0\0\0\0" + payload)
+    await writer.drain()
+    await asyncio.sleep(0.3)
+    writer.transport.abort()
+
+
+async def refused(url: str) -> None:
+    with pytest.raises(InvalidStatus):
+        async with connect(url, compression=None):
+            pass
+
+
+async def bad_version(url: str) -> None:
+    reader, writer, head = await raw_upgrade(url, version=b"8")
+    assert head.startswith(b"HTTP/1.1 426 ")
+    writer.close()
+
+
+async def never_reads(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "websocket.accept"})
+    await asyncio.sleep(TIMEOUT)
+
+
+PATHS: list[Any] = [
+    pytest.param(echo, peer_closes, id="peer-close"),
+    pytest.param(fastws_echo, peer_closes, id="peer-close-direct-path"),
+    pytest.param(close_at_once, server_closes, id="server-close"),
+    pytest.param(echo, protocol_error, id="failure"),
+    pytest.param(never_reads, reset_with_messages_queued, id="reset"),
+    pytest.param(refuse, refused, id="denial-403"),
+    pytest.param(deny, refused, id="denial-response"),
+    pytest.param(echo, bad_version, id="bad-handshake"),
+]
+
+
+@pytest.mark.parametrize("front", FRONTS)
+@pytest.mark.parametrize(("app", "client"), PATHS)
+def test_a_closed_connection_is_freed_without_the_cyclic_gc(
+    front: dict[str, Any], app: Any, client: Callable[[str], Awaitable[None]]
+) -> None:
+    async def main() -> int:
+        async with serving(app, ws=Tracked, **front) as url:
+            for _ in range(3):
+                await client(url)
+            return await all_freed()
+
+    assert run(main()) == 3
+
+
+@pytest.mark.parametrize("front", FRONTS)
+def test_connections_open_at_shutdown_are_freed(front: dict[str, Any]) -> None:
+    async def main() -> int:
+        clients = []
+        async with serving(fastws_echo, ws=Tracked, **front) as url:
+            for _ in range(3):
+                ws = await connect(url, compression=None)
+                await ws.send("x")
+                assert await ws.recv() == "x"
+                clients.append(ws)
+        for ws in clients:
+            await ws.close()
+        return await all_freed()
+
+    assert run(main()) == 3
+
+
+def test_a_broadcast_subscriber_is_freed() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        websocket = fastws.WebSocket(scope, receive, send)
+        await websocket.accept()
+        async with hub.subscribe("room", websocket):
+            async for text in websocket.iter_text():
+                await hub.publish("room", text)
+
+    hub = fastws.Broadcast("memory://")
+
+    async def main() -> int:
+        async with hub, serving(app, ws=Tracked) as url:
+            for _ in range(3):
+                await peer_closes(url)
+            return await all_freed()
+
+    assert run(main()) == 3
