@@ -64,6 +64,9 @@ class FakeTransport(asyncio.Transport):
     def close(self) -> None:
         self.closing = True
 
+    def get_write_buffer_size(self) -> int:
+        return 0  # every write is taken at once
+
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from fastws.wire.handshake import HandshakeError, accept_response, check_request, http_response, parse_request
+from fastws.wire.handshake import (
+    HandshakeError,
+    accept_response,
+    check_head,
+    check_request,
+    http_response,
+    parse_request,
+)
 
 KEY = b"dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455's example key
 GOOD = {
@@ -45,6 +52,38 @@ def test_an_incomplete_head_waits() -> None:
 
 
 @pytest.mark.parametrize(
+    ("partial", "status"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: a\0", 400),
+        (b"GET \x16\x03\x01\x02\x00", 400),  # a TLS ClientHello on a plain port: garbage
+        (b"GET / HTTP/1.1\nHost: x\n", 400),  # bare LF: no need to wait for the rest
+        (b"GET / HTTP/1.1\r\nA: b\rc", 400),
+        (b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 101, 431),
+        (b"GET / HTTP/1.1\r\nX: " + b"y" * 20_000, 431),
+    ],
+)
+def test_a_head_that_cannot_become_valid_is_refused_before_it_ends(partial: bytes, status: int) -> None:
+    with pytest.raises(HandshakeError) as caught:
+        check_head(partial)
+    assert caught.value.status == status
+
+
+@pytest.mark.parametrize("cut", range(1, len(request())))
+def test_every_prefix_of_a_good_head_waits(cut: int) -> None:
+    assert check_head(request()[:cut]) == -1  # a CR whose LF has not come yet included
+
+
+def test_the_limits_are_settings() -> None:
+    big = request(X_Big=b"x" * 30_000)
+    with pytest.raises(HandshakeError):
+        parse_request(big)
+    assert parse_request(big, max_size=64 * 1024) is not None
+    many = request().replace(b"\r\n\r\n", b"\r\n" + b"X-N: 1\r\n" * 200 + b"\r\n")
+    assert parse_request(many, max_headers=300) is not None
+    assert parse_request(request(X_Obs=b"caf\xe9 \tok")) is not None  # obs-text, SP and HTAB are field bytes
+
+
+@pytest.mark.parametrize(
     ("data", "status"),
     [
         (request(b"POST / HTTP/1.1"), 400),
@@ -60,7 +99,23 @@ def test_an_incomplete_head_waits() -> None:
         (request(Sec_WebSocket_Version=None), 426),
         (request().replace(b"Host:", b"Ho st:"), 400),
         (request().replace(b"\r\nUpgrade", b"\r\nno colon here\r\nUpgrade"), 400),
-        (b"GET / HTTP/1.1\r\n" + b"x" * 70_000, 400),  # an endless head
+        # RFC 9110 5.5 / RFC 9112 2.2: no control byte, DEL, or CR or LF outside a CRLF, anywhere
+        (request(User_Agent=b"a\0b"), 400),
+        (request(User_Agent=b"a\rb"), 400),
+        (request(User_Agent=b"a\x01b"), 400),
+        (request(User_Agent=b"a\nb"), 400),
+        (request(b"GET /a\x7fb HTTP/1.1"), 400),
+        (request(b"GET /a\0 HTTP/1.1"), 400),
+        (request().replace(b"\r\n", b"\n"), 400),  # bare-LF line ends
+        (request().replace(b"\r\nUpgrade", b"\r\n folded\r\nUpgrade"), 400),  # obsolete line folding
+        (request(b"G(T / HTTP/1.1"), 400),  # a method is a token
+        # the head's limits: 431
+        (b"GET / HTTP/1.1\r\n" + b"x" * 70_000, 431),  # an endless head
+        (request(X_Big=b"x" * 100_000), 431),  # one 100 KiB line
+        (request(b"GET /" + b"a" * 20_000 + b" HTTP/1.1"), 431),
+        (request().replace(b"\r\n\r\n", b"\r\n" + b"X-N: 1\r\n" * 10_000 + b"\r\n"), 431),
+        (request().replace(b"\r\n\r\n", b"\r\n" + b"X-N: 1\r\n" * 100 + b"\r\n"), 431),  # 105 lines
+        (request().replace(b"\r\n\r\n", b"\r\n" + (b"X-B: " + b"y" * 1000 + b"\r\n") * 1000 + b"\r\n"), 431),
     ],
 )
 def test_bad_requests_are_refused_with_their_status(data: bytes, status: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 from typing import Any
 
@@ -185,3 +186,116 @@ def test_fastws_run_uses_the_front(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (given["http"], given["ws"]) == ("fastws.http:HttpProtocol", "fastws.protocol:WebSocketProtocol")
     assert cli.main(["run", "--ws", "websockets-sansio"]) == 0
     assert (given["http"], given["ws"]) == ("httptools", "websockets-sansio")  # the front only serves fastws
+
+
+# ------------------------------------------------ hostile heads, both fronts
+
+FRONTS = [pytest.param("httptools", id="httptools"), pytest.param(Front, id="fastws.http")]
+
+
+def upgrade_with(*, line: bytes = b"GET /chat?x=1 HTTP/1.1", extra: bytes = b"") -> bytes:
+    head = UPGRADE.replace(b"GET /chat?x=1 HTTP/1.1", line)
+    return head[:-2] + extra + b"\r\n"
+
+
+@pytest.mark.parametrize("front", FRONTS)
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        pytest.param(upgrade_with(extra=b"X-Big: " + b"y" * 1000 + b"\r\n") * 1, 101, id="a 1 KiB line is fine"),
+        pytest.param(upgrade_with(extra=(b"X-B: " + b"y" * 1000 + b"\r\n") * 1024), 431, id="1 MiB of headers"),
+        pytest.param(upgrade_with(extra=b"X-N: 1\r\n" * 10_000), 431, id="10,000 headers"),
+        pytest.param(upgrade_with(extra=b"X-Big: " + b"y" * 100_000 + b"\r\n"), 431, id="one 100 KiB line"),
+        pytest.param(upgrade_with(extra=b"X-A: a\0b\r\n"), 400, id="NUL in a value"),
+        pytest.param(upgrade_with(extra=b"X-A: a\rb\r\n"), 400, id="bare CR in a value"),
+        pytest.param(upgrade_with(extra=b"X-A: a\x01b\r\n"), 400, id="0x01 in a value"),
+        pytest.param(upgrade_with(line=b"GET /a\x7fb HTTP/1.1"), 400, id="DEL in the path"),
+    ],
+)
+def test_heads_over_the_limits_or_with_control_bytes_are_refused(
+    front: Any, request_bytes: bytes, status: int
+) -> None:
+    async def main() -> bytes:
+        async with serving(echo_or_hello, http=front) as url:
+            return await exchange(url, request_bytes, until=b"\r\n\r\n")
+
+    answer = run(main())
+    assert answer.startswith(b"HTTP/1.1 %d " % status), answer[:80]
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        pytest.param(b"GET \x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", id="GET then binary"),
+        pytest.param(b"GET / HTTP/1.1\nHost: x\nUpgrade: websocket\n\n", id="bare-LF line ends"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: x\r" + b"y" * 10, id="a CR without its LF"),
+    ],
+)
+def test_a_head_that_cannot_be_valid_is_answered_400_and_closed_at_once(garbage: bytes) -> None:
+    async def main() -> bytes:
+        async with serving(echo_or_hello, http=Front) as url:
+            return await exchange(url, garbage, until=b"never")  # reads to EOF: the server closes
+
+    answer = run(main())
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"connection: close" in answer, answer
+
+
+def test_a_head_that_grows_without_end_gets_431_not_memory() -> None:
+    async def main() -> bytes:
+        async with serving(echo_or_hello, http=Front) as url:
+            host, port = url.removeprefix("ws://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            try:
+                writer.write(b"GET / HTTP/1.1\r\n")
+                for _ in range(1000):  # up to 1 MiB of header lines, and no end
+                    writer.write(b"X-Line: " + b"y" * 1000 + b"\r\n")
+                    await writer.drain()
+            except OSError:  # the server answered and closed
+                pass
+            answer = await asyncio.wait_for(reader.read(), TIMEOUT)
+            writer.close()
+            return answer
+
+    assert run(main()).startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_trickled_head_is_closed_at_the_head_timeout() -> None:
+    class Impatient(Front):
+        __slots__ = ()
+        settings = dataclasses.replace(Front.settings, http_head_timeout=0.3)
+
+    async def main() -> tuple[bytes, float]:
+        async with serving(echo_or_hello, http=Impatient) as url:
+            host, port = url.removeprefix("ws://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            answer = b""
+            async with asyncio.timeout(TIMEOUT):
+                for byte in UPGRADE[:40]:  # one byte every 50 ms, until the server answers
+                    writer.write(bytes([byte]))
+                    try:
+                        answer = await asyncio.wait_for(reader.read(65536), 0.05)
+                        answer += await reader.read()  # to EOF: the server closes
+                        break
+                    except asyncio.TimeoutError:
+                        pass
+            writer.close()
+            return answer, loop.time() - began
+
+    answer, took = run(main())
+    assert answer.startswith(b"HTTP/1.1 408 ") and took < 1.5, (answer, took)
+
+
+def test_a_whole_head_in_time_is_not_timed_out() -> None:
+    class Impatient(Front):
+        __slots__ = ()
+        settings = dataclasses.replace(Front.settings, http_head_timeout=0.3)
+
+    async def main() -> None:
+        async with serving(echo_or_hello, http=Impatient) as url, connect(url, compression=None) as ws:
+            await asyncio.sleep(0.6)  # past the head's deadline: it no longer applies
+            await ws.send("still here")
+            assert await ws.recv() == "still here"
+
+    run(main())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import os
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -449,8 +450,8 @@ def test_the_closing_handshake_is_bounded_by_close_timeout() -> None:
         await send({"type": "websocket.close", "code": 4000})
         await asyncio.sleep(2)  # the app lingers; the timer must close the connection
 
-    original = Recorded.close_timeout
-    Recorded.close_timeout = 0.2
+    original = Recorded.settings
+    Recorded.settings = dataclasses.replace(original, ws_close_timeout=0.2)
 
     async def main() -> None:
         async with serving(close_at_once) as url:
@@ -466,7 +467,7 @@ def test_the_closing_handshake_is_bounded_by_close_timeout() -> None:
     try:
         run(main())
     finally:
-        Recorded.close_timeout = original
+        Recorded.settings = original
 
 
 def test_a_starlette_app_runs_unchanged() -> None:

@@ -12,11 +12,19 @@ serves the connection exactly as it would have from the start.
 A connection is upgraded here only when ``--ws`` is fastws' protocol (or
 a subclass) and the head is a ``GET`` with ``Upgrade: websocket`` and
 ``Connection: upgrade``: the request uvicorn would have upgraded.
+
+The first request head of every connection is bounded here, whatever it
+asks for (``fastws.settings``): it must arrive whole within
+``http_head_timeout`` (else 408 and close: slowloris), hold at most
+``http_max_head_size`` bytes and ``http_max_headers`` header lines (else
+431), and no control byte, DEL, or CR or LF outside a CRLF (else 400,
+at once, without waiting for the rest).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any, cast
 
@@ -24,6 +32,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from .protocol import WebSocketProtocol
+from .settings import Settings
 from .wire import handshake
 
 try:
@@ -34,15 +43,21 @@ except ImportError:  # pragma: no cover - httptools is a dependency; h11 comes w
 __all__ = ["HttpProtocol"]
 
 _MENTIONS_WEBSOCKET = re.compile(rb"websocket", re.IGNORECASE)
+_logger = logging.getLogger("uvicorn.error")
 
 
 class HttpProtocol(asyncio.Protocol):
     """The first protocol of every connection: upgrades to fastws, the rest to uvicorn's HTTP."""
 
-    __slots__ = ("_head", "app_state", "config", "connections", "loop", "server_state", "transport")
+    __slots__ = ("_answered", "_head", "_timer", "app_state", "config", "connections", "loop", "server_state", "transport")
 
     #: uvicorn's HTTP protocol class that serves whatever is not an upgrade
     fallback: type[asyncio.Protocol] = _Fallback
+    #: the head's limits and deadline (``FASTWS_*`` environment variables); subclass to change
+    settings: Settings = WebSocketProtocol.settings
+    #: seconds an answered connection keeps reading (and dropping) what the peer still sends
+    #: before it closes, so that the peer reads the answer rather than a reset
+    linger = 2.0
 
     def __init__(
         self,
@@ -60,26 +75,41 @@ class HttpProtocol(asyncio.Protocol):
         self.loop = _loop or asyncio.get_event_loop()
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self._head = b""
+        self._timer: asyncio.TimerHandle | None = None  # http_head_timeout, then the linger
+        self._answered = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
         self.connections.add(self)  # type: ignore[arg-type]
+        timeout = self.settings.http_head_timeout
+        if timeout:
+            self._timer = self.loop.call_later(timeout, self._head_timed_out)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)  # type: ignore[arg-type]
+        self._stop_timer()
 
     def eof_received(self) -> None:
         pass
 
     def shutdown(self) -> None:
         """uvicorn's graceful shutdown: nothing was served yet, so just close."""
+        self._stop_timer()
         self.transport.close()
 
     def data_received(self, data: bytes) -> None:
+        if self._answered:
+            return  # refused: what follows is dropped
         head = self._head + data
-        end = head.find(b"\r\n\r\n")
-        if end < 0 and len(head) <= handshake.MAX_REQUEST_SIZE and head.startswith(b"GET "[: len(head)]):
-            self._head = head  # may still become an upgrade: wait for the whole head
+        settings = self.settings
+        try:
+            end = handshake.check_head(head, settings.http_max_head_size, settings.http_max_headers)
+        except handshake.HandshakeError as error:
+            _logger.warning("Invalid HTTP request received: %s", error.reason)
+            self._answer(error.response())
+            return
+        if end < 0:
+            self._head = head  # wait for the whole head
             return
         self._head = b""
         request = self._upgrade_request(head, end)
@@ -97,7 +127,7 @@ class HttpProtocol(asyncio.Protocol):
         if not (isinstance(ws_class, type) and issubclass(ws_class, WebSocketProtocol)):
             return None
         try:
-            request = handshake.parse_request(head)
+            request = handshake.parse_request(head, self.settings.http_max_head_size, self.settings.http_max_headers)
         except handshake.HandshakeError:
             return None  # uvicorn's HTTP protocol answers it as it would
         if request is None or not request.is_websocket_upgrade():
@@ -106,6 +136,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _hand_over(self, protocol_class: Any, data: bytes | None) -> asyncio.Protocol:
         """Give the connection to a new ``protocol_class``, with ``data`` read so far."""
+        self._stop_timer()
         self.connections.discard(self)  # type: ignore[arg-type]
         protocol = protocol_class(
             config=self.config, server_state=self.server_state, app_state=self.app_state, _loop=self.loop
@@ -115,3 +146,29 @@ class HttpProtocol(asyncio.Protocol):
         if data is not None:
             protocol.data_received(data)
         return cast(asyncio.Protocol, protocol)
+
+    def _head_timed_out(self) -> None:
+        self._timer = None
+        self._answer(handshake.http_response(408, [], b"request head timeout\n"))
+
+    def _answer(self, response: bytes) -> None:
+        """Answer the head with an HTTP error, then close: what the peer still sends is dropped."""
+        self._stop_timer()
+        self._head = b""
+        self._answered = True
+        transport = self.transport
+        if transport.is_closing():
+            return
+        transport.write(response)
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        # Closing a socket with unread input resets it, and a reset can destroy the answer
+        # before the peer reads it: half-close, drop its bytes for a moment, then close.
+        transport.write_eof()
+        self._timer = self.loop.call_later(self.linger, transport.close)
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -10,10 +10,16 @@ reasons, the ``websocket.http.response`` denial extension), and honours
 ``ws_max_size``, ``ws_max_queue``, ``ws_ping_interval``/``ws_ping_timeout``,
 ``root_path``, default headers and access logging.
 
-Flow control: a peer that does not read makes ``send`` wait for the
-transport to drain; a peer that floods pauses reading once ``ws_max_queue``
-messages wait for the app. Graceful shutdown closes with 1012; the closing
-handshake is bounded by ``close_timeout``.
+Hostile and stalled peers (``fastws.settings``): a peer that does not read
+makes ``send`` wait for the transport to drain (and, with
+``ws_write_timeout``, is dropped after that long); while it does not read,
+its pings get one pong, for the latest (RFC 6455 5.5.3). A peer that floods
+pauses reading once ``ws_max_queue`` messages or ``ws_max_queue_bytes``
+bytes of them wait for the app, and the codec parses no further than that
+budget, so even compressed messages cannot pile up. The ``Origin`` policy
+and uvicorn's ``limit_concurrency`` (503) are checked before the app runs.
+Graceful shutdown closes with 1012; every close, by either side, is bounded
+by ``ws_close_timeout``, after which the transport is aborted.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from uvicorn.protocols.utils import (
 from uvicorn.server import ServerState
 
 from . import _states
+from .settings import Settings
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
 
@@ -46,20 +53,23 @@ __all__ = ["WebSocketProtocol"]
 _logger = logging.getLogger("uvicorn.error")
 
 _RECEIVE = "websocket.receive"
+_DISCONNECT = "websocket.disconnect"
 
 
 class WebSocketProtocol(asyncio.Protocol):
     """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
-        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_key",
-        "_queue", "_read_paused", "_request", "_waiter", "accepted", "app", "app_state", "client", "close_sent",
+        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_key", "_owed_pong",
+        "_queue", "_queued_bytes", "_read_paused", "_request", "_waiter", "_write_timer", "accepted", "app",
+        "app_state", "client", "close_sent",
         "config", "conn", "connections", "default_headers", "disconnected", "fanout", "handshake_complete", "last_ping_rtt",
         "logger", "loop", "max_queue", "peer_gone", "pending_ping_payload", "ping_interval", "ping_sent_at",
         "ping_timeout", "ping_timer", "pong_timer", "root_path", "scheme", "scope", "server", "tasks", "transport",
     )  # fmt: skip
 
-    close_timeout = 10.0  # seconds the closing handshake may take
+    #: limits, deadlines and the Origin policy (``FASTWS_*`` environment variables); subclass to change
+    settings: Settings = Settings.from_environ()
     #: permessage-deflate's memory per connection: a 2**12-byte window and
     #: zlib memLevel 5 hold ~70 KiB once used (zlib's 15/8 defaults: ~320 KiB).
     #: Subclass to change them.
@@ -107,10 +117,13 @@ class WebSocketProtocol(asyncio.Protocol):
         self._denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
 
         self._queue: deque[dict[str, Any]] = deque()  # events for the app's receive()
+        self._queued_bytes = 0  # of the messages in _queue
         self._waiter: asyncio.Future[dict[str, Any]] | None = None
         self._read_paused = False
         self._drained: asyncio.Future[None] | None = None  # set while writing is paused
-        self._close_timer: asyncio.TimerHandle | None = None
+        self._close_timer: asyncio.TimerHandle | None = None  # aborts a close that takes too long
+        self._write_timer: asyncio.TimerHandle | None = None  # ws_write_timeout, while writing is paused
+        self._owed_pong: bytes | None = None  # the latest ping's payload, while writing is paused
         self.ping_timer: asyncio.TimerHandle | None = None
         self.pong_timer: asyncio.TimerHandle | None = None
         self.pending_ping_payload: bytes | None = None
@@ -135,9 +148,10 @@ class WebSocketProtocol(asyncio.Protocol):
         self.disconnected = True
         self.connections.discard(self)
         self._stop_keepalive()
-        if self._close_timer is not None:
-            self._close_timer.cancel()
-            self._close_timer = None
+        for timer in (self._close_timer, self._write_timer):
+            if timer is not None:
+                timer.cancel()
+        self._close_timer = self._write_timer = None
         self._disconnect(1006)  # unless the app was told already
         self.handshake_complete = True
         if self._drained is not None and not self._drained.done():
@@ -153,9 +167,19 @@ class WebSocketProtocol(asyncio.Protocol):
     def pause_writing(self) -> None:
         if self._drained is None:
             self._drained = self.loop.create_future()
+            timeout = self.settings.ws_write_timeout
+            if timeout and self._write_timer is None:
+                self._write_timer = self.loop.call_later(timeout, self._write_timed_out)
 
     def resume_writing(self) -> None:
         drained, self._drained = self._drained, None
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        if self._owed_pong is not None:
+            payload, self._owed_pong = self._owed_pong, None
+            if self.is_open():
+                self.transport.write(self.conn.send_pong(payload))
         if drained is not None and not drained.done():
             drained.set_result(None)
         if self.fanout is not None:
@@ -166,26 +190,46 @@ class WebSocketProtocol(asyncio.Protocol):
             if not self.handshake_complete:
                 self._upgrade_request(data)
             return  # after a refused upgrade nothing more is read
-        for event in self.conn.receive_data(data):
+        self._read(data)
+
+    def _read(self, data: bytes) -> None:
+        """Parse ``data`` (and what the codec kept) up to the read budget; hand the events on."""
+        conn = self.conn
+        # the codec stops at a message boundary once the budget is spent: a flood of
+        # compressed messages is inflated no further than what the app may have waiting
+        for event in conn.receive_data(data, self.settings.ws_max_queue_bytes - self._queued_bytes):
             kind = type(event)
             if kind is str:
-                self._message({"type": _RECEIVE, "text": event})
+                self._message({"type": _RECEIVE, "text": event}, len(event))  # type: ignore[arg-type]
             elif kind is bytes:
-                self._message({"type": _RECEIVE, "bytes": event})
+                self._message({"type": _RECEIVE, "bytes": event}, len(event))  # type: ignore[arg-type]
             elif kind is Ping:
-                self._write(self.conn.data_to_send())
+                self._ping_received(cast(Ping, event))
             elif kind is Pong:
                 self._pong(cast(Pong, event))
             elif kind is Close:
                 self._peer_closed(cast(Close, event))
             elif kind is Fail:
                 self._failed(cast(Fail, event))
+        if conn.stopped and not self._read_paused:  # the budget ran out, but the app took the messages
+            self.loop.call_soon(self._read, b"")
+
+    def _ping_received(self, event: Ping) -> None:
+        if self._drained is None:
+            self._write(self.conn.data_to_send())  # the pong
+        elif not self.conn.close_sent:
+            # The peer does not read what we write: answer only its latest ping, once it
+            # does (RFC 6455 5.5.3), so a ping flood cannot queue pongs without bound.
+            self.conn.data_to_send()  # pongs only, as no Close went out
+            self._owed_pong = event.payload
+        else:
+            self._write(self.conn.data_to_send())  # with our Close: written, bounded
 
     def shutdown(self) -> None:
         """uvicorn's graceful shutdown: close open connections with 1012."""
         self._stop_keepalive()
         if self.close_sent or self.transport.is_closing():
-            self.transport.close()
+            self._close_transport()
             return
         if self.accepted:
             self._disconnect(1012)
@@ -193,14 +237,15 @@ class WebSocketProtocol(asyncio.Protocol):
             self._write(self.conn.send_close(1012))
         elif not self.handshake_complete:
             self._refuse(500, "Internal Server Error")
-        self.transport.close()
+        self._close_transport()
 
     # ------------------------------------------------------- handshake
 
     def _upgrade_request(self, data: bytes) -> None:
         self._request += data
+        settings = self.settings
         try:
-            request = handshake.parse_request(self._request)
+            request = handshake.parse_request(self._request, settings.http_max_head_size, settings.http_max_headers)
         except handshake.HandshakeError as error:
             self._reject(error)
             return
@@ -214,7 +259,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.handshake_complete = True
         self.close_sent = True
         self._write(error.response(self.default_headers))
-        self.transport.close()
+        self._close_transport()
 
     def upgrade(self, request: handshake.Request, rest: bytes = b"") -> None:
         """Take over from a parsed upgrade request: check it, then start the app.
@@ -226,6 +271,7 @@ class WebSocketProtocol(asyncio.Protocol):
         """
         try:
             self._key = handshake.check_request(request)
+            self._check_admission(request)
         except handshake.HandshakeError as error:
             self._reject(error)
             return
@@ -271,6 +317,16 @@ class WebSocketProtocol(asyncio.Protocol):
         if rest:
             self.loop.call_soon(self.data_received, rest)  # frames sent before our 101: after it
 
+    def _check_admission(self, request: handshake.Request) -> None:
+        """Raise ``HandshakeError`` for a request this server will not take: 403 for an
+        ``Origin`` outside the policy, 503 over uvicorn's ``limit_concurrency`` (its rule)."""
+        policy = self.settings.origin_policy
+        if policy is not None and not policy.allows(request.values(b"origin")):
+            raise handshake.HandshakeError(403, "origin not allowed")
+        limit = self.config.limit_concurrency
+        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+            raise handshake.HandshakeError(503, "Service Unavailable")
+
     def _refuse(self, status: int, reason: str) -> None:
         """Answer the upgrade with an HTTP error (before any 101)."""
         if self.handshake_complete:
@@ -281,32 +337,37 @@ class WebSocketProtocol(asyncio.Protocol):
 
     # ------------------------------------------------------- messages in
 
-    def _push(self, event: dict[str, Any]) -> None:
+    def _push(self, event: dict[str, Any]) -> bool:
+        """Give ``event`` to the app's waiting ``receive``, else queue it; True if queued."""
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(event)
-                return
+                return False
         self._queue.append(event)
+        return True
 
     def _disconnect(self, code: int, reason: str | None = None) -> None:
         """Tell the app the connection is over, once."""
         if self._disconnect_code is not None:
             return
         self._disconnect_code = code  # receive() repeats it once the connection is gone
-        event: dict[str, Any] = {"type": "websocket.disconnect", "code": code}
+        event: dict[str, Any] = {"type": _DISCONNECT, "code": code}
         if reason is not None:
             event["reason"] = reason
         self._push(event)
 
-    def _message(self, event: dict[str, Any]) -> None:
+    def _message(self, event: dict[str, Any], size: int) -> None:
         if self.close_sent:
             return  # the app is past its close: drop, keep reading for the peer's Close
-        self._push(event)
-        if len(self._queue) >= self.max_queue and not self._read_paused:
-            self._read_paused = True
-            self.transport.pause_reading()
+        if self._push(event):
+            self._queued_bytes += size
+            if not self._read_paused and (
+                len(self._queue) >= self.max_queue or self._queued_bytes >= self.settings.ws_max_queue_bytes
+            ):
+                self._read_paused = True
+                self.transport.pause_reading()
 
     def _peer_closed(self, event: Close) -> None:
         self._end(self.conn.data_to_send(), event.code, event.reason)  # our echo, unless we closed first
@@ -315,6 +376,17 @@ class WebSocketProtocol(asyncio.Protocol):
         self.logger.info("%sWebSocket failed: %s (%d)", self._prefix(), event.reason, event.code)
         self._end(self.conn.data_to_send(), event.code, event.reason)  # our Close with the failure's code
 
+    def _write_timed_out(self) -> None:
+        """``ws_write_timeout``: the peer read nothing for that long while writes waited: drop it."""
+        self._write_timer = None
+        reason = "write timeout"
+        self.logger.info("%sWebSocket %s: the peer reads nothing", self._prefix(), reason)
+        self.peer_gone = True
+        if not self.close_sent:
+            self._disconnect(1013, reason)  # Try Again Later, as for a subscriber too slow
+            self.close_sent = True
+        self.transport.abort()  # a Close frame would wait behind what the peer does not read
+
     def _end(self, last: bytes, code: int, reason: str) -> None:
         """The peer closed, broke a rule or went silent: write ``last``, tell the app, close TCP."""
         self.peer_gone = True
@@ -322,21 +394,43 @@ class WebSocketProtocol(asyncio.Protocol):
         if not self.close_sent:
             self._disconnect(code, reason)
             self.close_sent = True
-        self.transport.close()  # the server closes TCP first (RFC 6455 7.1.1)
+        self._close_transport()  # the server closes TCP first (RFC 6455 7.1.1)
+
+    def _close_transport(self) -> None:
+        """Close TCP once what was written has gone out, but within ``ws_close_timeout``.
+
+        A peer that does not read would otherwise keep the socket and the
+        unsent bytes for as long as it stays.
+        """
+        self.transport.close()
+        if self._close_timer is None and self.transport.get_write_buffer_size():
+            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self.transport.abort)
 
     async def receive(self) -> dict[str, Any]:
         """The ASGI ``receive``: the next event for the app."""
         queue = self._queue
         if queue:
             event = queue.popleft()
-            if self._read_paused and len(queue) < self.max_queue // 2 + 1:
-                self._read_paused = False
-                self.transport.resume_reading()
+            if event["type"] is _RECEIVE:
+                body = event.get("bytes")
+                self._queued_bytes -= len(event["text"] if body is None else body)
+            if (
+                self._read_paused
+                and len(queue) <= self.max_queue // 2
+                and self._queued_bytes <= self.settings.ws_max_queue_bytes // 2
+            ):
+                self._resume_reading()
             return event
         if self.disconnected:
-            return {"type": "websocket.disconnect", "code": self._disconnect_code}
+            return {"type": _DISCONNECT, "code": self._disconnect_code}
         self._waiter = self.loop.create_future()
         return await self._waiter
+
+    def _resume_reading(self) -> None:
+        self._read_paused = False
+        self.transport.resume_reading()
+        if self.conn.stopped:  # what the codec kept back: parse it now
+            self.loop.call_soon(self._read, b"")
 
     # ------------------------------------------------------ messages out
 
@@ -419,10 +513,10 @@ class WebSocketProtocol(asyncio.Protocol):
         self.close_sent = True
         self._write(frame)
         if self._read_paused:
-            self._read_paused = False
-            self.transport.resume_reading()  # to read the peer's Close
+            self._resume_reading()  # to read the peer's Close
         # a peer that does not answer in time is dropped, with whatever it left unread
-        self._close_timer = self.loop.call_later(self.close_timeout, self.transport.abort)
+        if self._close_timer is None:
+            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self.transport.abort)
 
     def _before_accept(self, message: dict[str, Any], kind: str) -> None:
         if kind == "websocket.accept":
@@ -440,7 +534,7 @@ class WebSocketProtocol(asyncio.Protocol):
             self._access("403")
             self._disconnect(1006)
             self._refuse(403, "")
-            self.transport.close()
+            self._close_transport()
         elif kind == "websocket.http.response.start":
             status = message["status"]
             if not 100 <= status < 600:
@@ -472,7 +566,7 @@ class WebSocketProtocol(asyncio.Protocol):
         defaults = [(name, value) for name, value in self.default_headers if name.lower() not in present]
         self._disconnect(1006)
         self._write(handshake.http_response(status, [*defaults, *headers], b"".join(body)))
-        self.transport.close()
+        self._close_transport()
 
     # ----------------------------------------------------------- the app
 
@@ -493,7 +587,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if self._denial is not None:
             self._finish_denial()  # started, then the app ended or failed: send what it gave
         if self._close_timer is None:
-            self.transport.close()
+            self._close_transport()
 
     def _access(self, outcome: str) -> None:
         if not self.logger.isEnabledFor(logging.INFO):

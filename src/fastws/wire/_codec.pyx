@@ -223,6 +223,9 @@ cdef class Connection:
     cdef public object deflate
     cdef readonly int state
     cdef readonly bint close_sent
+    cdef readonly bint stopped  # the last receive_data stopped at its limit, with bytes left to parse
+    cdef Py_ssize_t _limit  # receive_data's limit, or -1 for none
+    cdef Py_ssize_t _produced  # bytes of the messages this receive_data returns
     cdef Py_ssize_t _max  # max_size, or -1 for no bound
     cdef bytearray _buffer
     cdef list _outgoing
@@ -253,10 +256,19 @@ cdef class Connection:
 
     # ----------------------------------------------------------- bytes in
 
-    def receive_data(self, data):
-        """Feed bytes from the peer; return the events they complete."""
+    def receive_data(self, data, limit=None):
+        """Feed bytes from the peer; return the events they complete.
+
+        With ``limit``, parsing stops at the first message boundary where the
+        messages returned hold ``limit`` bytes or more (none are parsed for
+        a limit of 0 or less): the rest stays buffered, ``stopped`` is True,
+        and a later call (``receive_data(b"")`` or with more data) goes on.
+        """
         cdef list events = []
         cdef Py_ssize_t used, n
+        self.stopped = False
+        self._limit = -1 if limit is None else (limit if limit > 0 else 0)
+        self._produced = 0
         if self.state == _CLOSED:
             return events  # after the peer's Close or a failure, nothing is read
         if not PyBytes_CheckExact(data):
@@ -286,6 +298,9 @@ cdef class Connection:
         while True:
             if self._stage == _HEADER:
                 if end - pos < 2:
+                    break
+                if self._limit >= 0 and self._produced >= self._limit and not self._in_message:
+                    self.stopped = True
                     break
                 first = buf[pos]
                 second = buf[pos + 1]
@@ -380,9 +395,11 @@ cdef class Connection:
                 elif self._text:
                     if self._utf8.need:
                         return self._fail(events, 1007, "invalid UTF-8 in a text message")
+                    self._produced += PyByteArray_GET_SIZE(self._message)
                     events.append(PyUnicode_DecodeUTF8(PyByteArray_AS_STRING(self._message),
                                                        PyByteArray_GET_SIZE(self._message), NULL))
                 else:
+                    self._produced += PyByteArray_GET_SIZE(self._message)
                     events.append(PyBytes_FromStringAndSize(PyByteArray_AS_STRING(self._message),
                                                             PyByteArray_GET_SIZE(self._message)))
                 self._message = bytearray()
@@ -392,6 +409,7 @@ cdef class Connection:
     cdef bint _whole_message(self, list events, const unsigned char* payload, Py_ssize_t n) except -1:
         """Unmask a one-frame message straight into its ``str`` or ``bytes``."""
         cdef object message
+        self._produced += n
         if self._text:
             message = PyUnicode_New(n, 127)  # ASCII until shown otherwise
             _unmask_into(<unsigned char*>PyUnicode_DATA(message), payload, n, self._mask, 0)
@@ -428,6 +446,7 @@ cdef class Connection:
         except zlib.error:
             self._fail(events, 1007, "invalid compressed data")
             return False
+        self._produced += len(data)  # what the limit of receive_data counts: the inflated size
         if self._text:
             try:
                 events.append(data.decode("utf-8"))

@@ -119,6 +119,7 @@ class Connection:
         self.deflate = deflate
         self.state = OPEN
         self.close_sent = False
+        self.stopped = False  # the last receive_data stopped at its limit, with bytes left to parse
         self._buffer = bytearray()
         self._outgoing: list[bytes] = []
         self._stage = _HEADER
@@ -137,18 +138,29 @@ class Connection:
 
     # ----------------------------------------------------------- bytes in
 
-    def receive_data(self, data: bytes) -> list[object]:
-        """Feed bytes from the peer; return the events they complete."""
+    def receive_data(self, data: bytes, limit: int | None = None) -> list[object]:
+        """Feed bytes from the peer; return the events they complete.
+
+        With ``limit``, parsing stops at the first message boundary where the
+        messages returned hold ``limit`` bytes or more (none are parsed for
+        a limit of 0 or less): the rest stays buffered, ``stopped`` is True,
+        and a later call (``receive_data(b"")`` or with more data) goes on.
+        """
         events: list[object] = []
+        self.stopped = False
         if self.state == CLOSED:
             return events  # after the peer's Close or a failure, nothing is read
         buf = self._buffer
         buf += data
         pos = 0
         end = len(buf)
+        produced = 0  # bytes of the messages in events
         while True:
             if self._stage == _HEADER:
                 if end - pos < 2:
+                    break
+                if limit is not None and produced >= limit and not self._in_message:
+                    self.stopped = True
                     break
                 first = buf[pos]
                 second = buf[pos + 1]
@@ -238,14 +250,17 @@ class Connection:
                 if self._compressed:
                     if not self._inflated(events):
                         return events
+                    produced += self._size
                 elif self._text:
                     try:
                         self._parts.append(self._decoder.decode(b"", final=True))  # type: ignore[arg-type]
                     except UnicodeDecodeError:
                         return self._fail(events, 1007, "invalid UTF-8 in a text message")
                     events.append("".join(self._parts))  # type: ignore[arg-type]
+                    produced += self._size
                 else:
                     events.append(b"".join(self._parts))  # type: ignore[arg-type]
+                    produced += self._size
                 self._parts = []
                 self._in_message = False
         del buf[:pos]
@@ -262,6 +277,7 @@ class Connection:
         except zlib.error:
             self._fail(events, 1007, "invalid compressed data")
             return False
+        self._size = len(data)  # what the limit of receive_data counts: the inflated size
         if self._text:
             try:
                 events.append(data.decode("utf-8"))

@@ -16,20 +16,26 @@ import re
 from http import HTTPStatus
 
 __all__ = [
-    "MAX_REQUEST_SIZE",
+    "MAX_HEADERS",
+    "MAX_HEAD_SIZE",
     "HandshakeError",
     "Request",
     "accept_response",
+    "check_head",
     "check_request",
     "http_response",
     "parse_request",
 ]
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
-MAX_REQUEST_SIZE = 64 * 1024  # bytes of request line and headers
+MAX_HEAD_SIZE = 16 * 1024  # bytes of request line and headers (Node's and h11's default)
+MAX_HEADERS = 100  # header lines (Python's http.client and Apache's LimitRequestFields)
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")  # an HTTP token (a header name)
 _NOT_IN_VALUE = re.compile(rb"[\r\n\0]")
+# What a request line or a field may hold (RFC 9110 5.5, RFC 9112 3): HTAB, SP, visible
+# ASCII and obs-text. CR and LF only as the CRLF that ends a line; no other control, no DEL.
+_FIELD_BYTES = bytes([0x09, *range(0x20, 0x7F), *range(0x80, 0x100)])
 
 
 class Request:
@@ -72,19 +78,40 @@ class HandshakeError(Exception):
         return http_response(self.status, [*default_headers, *self.headers], self.reason.encode() + b"\n")
 
 
-def parse_request(data: bytes) -> Request | None:
-    """The request in ``data``, or None while its head is incomplete.
+def check_head(data: bytes, max_size: int = MAX_HEAD_SIZE, max_headers: int = MAX_HEADERS) -> int:
+    """Check a request head, whole or still arriving; return where it ends (-1: not yet).
 
-    Raises ``HandshakeError(400)`` for a malformed or oversized head.
+    ``data`` is what the peer sent so far. Raises ``HandshakeError``: 431 for
+    a head over ``max_size`` bytes or ``max_headers`` header lines (as soon
+    as the bytes so far show it), 400 for a byte no head may hold: a control
+    byte, DEL, or a CR or LF outside a CRLF (bare-LF line ends included).
     """
     end = data.find(b"\r\n\r\n")
+    head = data if end < 0 else data[: end + 2]  # the CRLF of the last header line counts
+    if (len(data) if end < 0 else end + 4) > max_size:
+        raise HandshakeError(431, "request head too large")
+    line_ends = head.count(b"\r\n")
+    if line_ends > max_headers + 1:
+        raise HandshakeError(431, "too many header lines")
+    stray = len(head.translate(None, _FIELD_BYTES)) - 2 * line_ends  # what is not a field byte or a CRLF
+    if stray and not (stray == 1 and end < 0 and head.endswith(b"\r")):  # a CR whose LF is on its way
+        raise HandshakeError(400, "control character or bare CR/LF in the request head")
+    return end
+
+
+def parse_request(data: bytes, max_size: int = MAX_HEAD_SIZE, max_headers: int = MAX_HEADERS) -> Request | None:
+    """The request in ``data``, or None while its head is incomplete.
+
+    Raises ``HandshakeError``: see ``check_head``, and 400 for a malformed
+    request line or header line (RFC 9112 3 and 5: a token method, a target,
+    ``HTTP/1.1``; ``name: value`` lines, no obsolete line folding).
+    """
+    end = check_head(data, max_size, max_headers)
     if end < 0:
-        if len(data) > MAX_REQUEST_SIZE:
-            raise HandshakeError(400, "request head too large")
         return None
     lines = data[:end].split(b"\r\n")
     parts = lines[0].split(b" ")
-    if len(parts) != 3 or not parts[0] or not parts[1]:
+    if len(parts) != 3 or not _TOKEN.match(parts[0]) or not parts[1]:
         raise HandshakeError(400, "malformed request line")
     method, target, version = parts
     if version != b"HTTP/1.1":
@@ -92,10 +119,10 @@ def parse_request(data: bytes) -> Request | None:
     headers = []
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
-        if not colon or not _TOKEN.match(name):
+        if not colon or not _TOKEN.match(name):  # a folded line starts with SP or HTAB: not a token
             raise HandshakeError(400, "malformed header line")
         headers.append((name.lower(), value.strip(b" \t")))
-    return Request(method.decode("ascii", "replace"), target, headers)
+    return Request(method.decode("ascii"), target, headers)
 
 
 def check_request(request: Request) -> bytes:

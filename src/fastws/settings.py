@@ -1,0 +1,146 @@
+"""What fastws' HTTP front and wire layer enforce beyond uvicorn's own options.
+
+uvicorn's ``Config`` carries ``ws_max_size``, ``ws_max_queue``, the pings
+and ``limit_concurrency``; these are the rest: the bounds and deadlines
+that keep one hostile or stalled client from holding a server's memory or
+sockets, and the ``Origin`` policy. Each has a documented default, an
+environment variable (``FASTWS_`` and the name in capitals, which is how
+``fastws run`` hands them to every worker) and a ``fastws run`` flag (the
+name with dashes).
+
+``fastws.protocol.WebSocketProtocol.settings`` and
+``fastws.http.HttpProtocol.settings`` are read from the environment when
+those modules are imported; a subclass may set its own ``Settings``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from .wire import handshake
+from .wire.origins import OriginPolicy
+
+__all__ = ["ENV_PREFIX", "Settings"]
+
+ENV_PREFIX = "FASTWS_"
+
+
+def _setting(default: Any, help: str) -> Any:  # noqa: A002 - the argparse word
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Limits, deadlines and the ``Origin`` policy; every field has a safe default."""
+
+    http_max_head_size: int = _setting(
+        handshake.MAX_HEAD_SIZE,
+        "largest request head (request line and headers) in bytes; a larger one gets 431",
+    )
+    http_max_headers: int = _setting(handshake.MAX_HEADERS, "most header lines in a request head; more get 431")
+    http_head_timeout: float = _setting(
+        10.0, "seconds the first request head of a connection may take to arrive (slowloris); 0: no deadline"
+    )
+    ws_max_queue_bytes: int = _setting(
+        64 * 1024,
+        "bytes of received messages waiting for the app before reading pauses (with --ws-max-queue, the "
+        "count); one message up to --ws-max-size always fits",
+    )
+    ws_close_timeout: float = _setting(
+        10.0, "seconds a closing handshake, and the flush of what was written before it, may take"
+    )
+    ws_write_timeout: float = _setting(
+        0.0, "close a connection whose peer reads nothing for this many seconds while writes wait; 0: never"
+    )
+    ws_allowed_origins: tuple[str, ...] = _setting(
+        (), "comma-separated origins allowed to connect (https://app.example.com, https://*.example.com, "
+        "null); others get 403. Empty: no Origin check"
+    )  # fmt: skip
+    ws_allow_missing_origin: bool = _setting(
+        True, "with --ws-allowed-origins, whether a handshake without Origin (a non-browser client) is let in"
+    )
+    origin_policy: OriginPolicy | None = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("http_max_head_size", "http_max_headers", "ws_max_queue_bytes"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, not {getattr(self, name)!r}")
+        for name in ("http_head_timeout", "ws_close_timeout", "ws_write_timeout"):
+            if not isinstance(getattr(self, name), (int, float)) or not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be a number of seconds >= 0, not {getattr(self, name)!r}")
+        origins = self.ws_allowed_origins
+        if isinstance(origins, str):
+            origins = tuple(part.strip() for part in origins.split(",") if part.strip())
+            object.__setattr__(self, "ws_allowed_origins", origins)
+        policy = OriginPolicy(origins, self.ws_allow_missing_origin) if origins else None
+        object.__setattr__(self, "origin_policy", policy)
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """The settings' names, in order."""
+        return [field.name for field in dataclasses.fields(cls) if field.init]
+
+    @classmethod
+    def help(cls, name: str) -> str:
+        """One line on what setting ``name`` does."""
+        return str(next(field for field in dataclasses.fields(cls) if field.name == name).metadata["help"])
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings the ``FASTWS_*`` variables of ``environ`` (default: ``os.environ``) give.
+
+        Raises ``ValueError`` naming the variable for a value that does not parse.
+        """
+        environ = os.environ if environ is None else environ
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for name in cls.names():
+            variable = ENV_PREFIX + name.upper()
+            text = environ.get(variable)
+            if text is None:
+                continue
+            default = getattr(defaults, name)
+            try:
+                values[name] = _parse(text, default)
+            except ValueError as error:
+                raise ValueError(f"{variable}={text!r}: {error}") from None
+        try:
+            return cls(**values)
+        except ValueError as error:
+            raise ValueError(f"{ENV_PREFIX}*: {error}") from None
+
+    def to_environ(self) -> dict[str, str]:
+        """The ``FASTWS_*`` variables that give these settings (the ones not at their default)."""
+        defaults = Settings()
+        out = {}
+        for name in self.names():
+            value = getattr(self, name)
+            if value != getattr(defaults, name):
+                out[ENV_PREFIX + name.upper()] = _format(value)
+        return out
+
+
+def _parse(text: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("expected true or false")
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float):
+        return float(text)
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
