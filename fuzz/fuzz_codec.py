@@ -66,16 +66,23 @@ def frames_from(data: bytes) -> bytes:
     return bytes(out)
 
 
-def run(module: Any, stream: bytes, cuts: list[int], max_size: int | None, deflate: bool) -> tuple[Any, ...]:
+def run(
+    module: Any, stream: bytes, cuts: list[int], max_size: int | None, deflate: bool, limit: int | None = None
+) -> tuple[Any, ...]:
+    """Feed ``stream`` in chunks; with ``limit``, go on from every stop (as the protocol does)."""
     connection = module.Connection(max_size=max_size, deflate=PerMessageDeflate() if deflate else None)
     events: list[object] = []
     replies = b""
     start = 0
+    stops = 0
     for cut in [*cuts, len(stream)]:
-        events += connection.receive_data(stream[start:cut])
+        events += connection.receive_data(stream[start:cut], limit)
+        while connection.stopped:
+            stops += 1
+            events += connection.receive_data(b"", limit)
         replies += connection.data_to_send()
         start = cut
-    return events, replies, connection.state, connection.close_sent
+    return events, replies, connection.state, connection.close_sent, stops
 
 
 def test_one_input(data: bytes) -> None:
@@ -87,10 +94,13 @@ def test_one_input(data: bytes) -> None:
     stream = frames_from(body) if settings[1] & 2 else body
     rng = random.Random(settings[2])
     cuts = sorted(rng.randrange(len(stream) + 1) for _ in range(settings[2] % 8)) if stream else []
-    compiled = run(COMPILED, stream, cuts, max_size, deflate)
-    pure = run(PURE, stream, cuts, max_size, deflate)
+    limit = [None, 1, 40, 300][(settings[0] // 5) % 4]
+    compiled = run(COMPILED, stream, cuts, max_size, deflate, limit)
+    pure = run(PURE, stream, cuts, max_size, deflate, limit)
     if compiled != pure:
         raise AssertionError(f"twins differ on {data!r}:\ncompiled {compiled!r}\npure     {pure!r}")
+    if limit is not None and compiled[:-1] != run(COMPILED, stream, cuts, max_size, deflate)[:-1]:
+        raise AssertionError(f"a read limit changed the events of {data!r}")
 
 
 def stress(count: int, seed: int) -> None:

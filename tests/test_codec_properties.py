@@ -91,3 +91,41 @@ def test_valid_streams_give_back_every_message(data: st.DataObject, sent: list[s
         events, _, state, _ = run_twin(codec, stream, cuts, None)
         assert [e for e in events if isinstance(e, (str, bytes))] == sent
         assert state == codec.OPEN
+
+
+def run_limited(codec: Any, data: bytes, cuts: list[int], max_size: int | None, limit: int) -> tuple[Any, ...]:
+    """``run_twin`` with a read limit, going on from every stop as the protocol does."""
+    connection = codec.Connection(max_size=max_size)
+    events: list[object] = []
+    replies = b""
+    start = 0
+    for cut in [*sorted(cuts), len(data)]:
+        got = connection.receive_data(data[start:cut], limit)
+        assert sum(len(e) for e in got if isinstance(e, (str, bytes))) < limit + (max_size or 1 << 20) + 1
+        events += got
+        while connection.stopped:
+            events += connection.receive_data(b"", limit)
+        replies += connection.data_to_send()
+        start = cut
+    return events, replies, connection.state, connection.close_sent
+
+
+@PROPS
+@given(data=st.data(), stream=streams, max_size=st.sampled_from([None, 16, 100]), limit=st.integers(1, 400))
+def test_a_read_limit_only_changes_where_parsing_pauses(
+    data: st.DataObject, stream: bytes, max_size: int | None, limit: int
+) -> None:
+    cuts = data.draw(chunkings(stream))
+    for codec in live_codecs():
+        assert run_limited(codec, stream, cuts, max_size, limit) == run_twin(codec, stream, cuts, max_size)
+
+
+def test_a_limit_of_zero_parses_nothing_and_keeps_it() -> None:
+    for codec in live_codecs():
+        connection = codec.Connection()
+        stream = client_frame(2, b"x" * 10) + client_frame(9, b"p") + client_frame(1, b"hi")
+        assert connection.receive_data(stream, 0) == [] and connection.stopped
+        assert connection.data_to_send() == b""  # not even the ping was read
+        assert connection.receive_data(b"", 10) == [b"x" * 10] and connection.stopped
+        events = connection.receive_data(b"")
+        assert [type(e).__name__ for e in events] == ["Ping", "str"] and not connection.stopped

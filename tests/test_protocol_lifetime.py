@@ -12,7 +12,9 @@ its app have ended.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import os
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -195,3 +197,48 @@ def test_a_broadcast_subscriber_is_freed() -> None:
             return await all_freed()
 
     assert run(main()) == 3
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads RSS from /proc")
+def test_soak_connect_send_drop_cycles_leave_rss_flat() -> None:
+    """Connect, send big messages the app never reads, reset; many times: memory must not grow.
+
+    ``FASTWS_SOAK_CYCLES`` sets the count (CI: 150; by hand, e.g. 5000).
+    """
+    cycles = int(os.environ.get("FASTWS_SOAK_CYCLES", "150"))
+    payload = b"\0" * 1_000_000
+    message = b"\x82\xff" + len(payload).to_bytes(8, "big") + b"\0\0\0\0" + payload
+
+    async def send_and_drop(url: str) -> None:
+        reader, writer, head = await raw_upgrade(url)
+        writer.write(message * 4)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(writer.drain(), 0.05)  # the server stops reading after one
+        writer.transport.abort()
+
+    async def slow_reader(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        while (await receive())["type"] != "websocket.disconnect":
+            await asyncio.sleep(0.01)
+
+    async def main() -> list[int]:
+        samples = []
+        async with serving(slow_reader, ws=Tracked, http=HttpProtocol, ws_max_size=2 << 20) as url:
+            for k in range(cycles):
+                await send_and_drop(url)
+                if k % max(1, cycles // 5) == 0:
+                    await all_freed()
+                    samples.append(rss_bytes())
+            await all_freed()
+            samples.append(rss_bytes())
+        return samples
+
+    samples = asyncio.run(asyncio.wait_for(main(), 30 + cycles * 0.2))
+    grown = samples[-1] - samples[1]  # after the first round: the allocator's pools are warm
+    assert grown < 48 << 20, [s >> 20 for s in samples]  # each cycle offers 4 MiB

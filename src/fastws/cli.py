@@ -11,11 +11,13 @@ picks another of uvicorn's wire layers (e.g. ``websockets-sansio``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
 
 from . import HAS_SPEEDUPS, __version__
+from .settings import Settings
 
 DEMO_APP = "fastws.demo:app"
 FASTWS_PROTOCOL = "fastws.protocol:WebSocketProtocol"
@@ -42,12 +44,40 @@ def _parser() -> argparse.ArgumentParser:
                           "sets FASTWS_BROADCAST")
     run.add_argument("--ws", default="fastws",
                      help="wire layer: fastws (the default), or a uvicorn --ws value such as websockets-sansio")
+    run.add_argument("--limit-concurrency", type=int, default=None, metavar="N",
+                     help="uvicorn's: past N connections or tasks, HTTP requests and WebSocket upgrades get 503")
+    limits = run.add_argument_group("limits and deadlines (fastws.settings; set FASTWS_* for every worker)")
+    defaults = Settings()
+    for name in Settings.names():
+        default = getattr(defaults, name)
+        flag = "--" + name.replace("_", "-")
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        text = f"{Settings.help(name)} (default: {shown if shown != '' else 'none'})"
+        if isinstance(default, bool):
+            limits.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            kind = str if isinstance(default, tuple) else type(default)
+            limits.add_argument(flag, dest=name, type=kind, default=None, help=text,
+                                metavar="ORIGINS" if kind is str else kind.__name__.upper())
     return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings the environment gives, with the flags given on top; ValueError if one is invalid."""
+    given = {name: getattr(args, name) for name in Settings.names() if getattr(args, name) is not None}
+    return dataclasses.replace(Settings.from_environ(), **given)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     import uvicorn
+
+    try:
+        settings = _settings(args)
+    except ValueError as error:
+        print(f"fastws: {error}", file=sys.stderr)
+        return 2
+    os.environ.update(settings.to_environ())  # every worker reads the same settings
 
     if args.broadcast is not None:
         from .broadcast import BroadcastError
@@ -81,5 +111,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         ws_ping_interval=args.ws_ping_interval,
         ws_ping_timeout=args.ws_ping_timeout,
         ws_per_message_deflate=not args.no_per_message_deflate,
+        limit_concurrency=args.limit_concurrency,
     )
     return 0
