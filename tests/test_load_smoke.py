@@ -149,3 +149,19 @@ def test_the_in_process_wire_bench_runs() -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     rows = [line for line in run.stdout.splitlines() if "µs CPU per echo" in line]
     assert len(rows) == 4 and all(float(line.split("µs CPU per echo")[0].split()[-1]) > 0 for line in rows), rows
+
+
+def test_the_hostile_client_tool_runs_and_sees_the_limits() -> None:
+    """``python -m bench.hostile``: the quick attacks against this tree's server, side by side with uvicorn's."""
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.hostile", "--scenarios", "strict,origin,limit", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[1:] for line in run.stdout.splitlines()}
+    assert rows["origin: Origin: https://evil.example"] == ["403", "101 |"]  # fastws' policy; uvicorn has none
+    assert rows["strict: NUL in a value"][0] == "400"
+    assert rows["limit: 20 upgrades at --limit-concurrency 10"][0] == "9 × 101, 11 × 503"

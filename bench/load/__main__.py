@@ -3,6 +3,12 @@
     python -m bench.load                       # every available server, full matrix
     python -m bench.load --smoke               # a second per server: the harness works
     python -m bench.load --servers picows,uvicorn-sansio+asgi --connections 64 --sizes 32
+    python -m bench.load --servers uvicorn-fastws+asgi --python before=/tmp/old/bin/python --repeat 3
+
+``--python LABEL=PATH`` adds, for each fastws server chosen, the same server
+run by another interpreter (``<server>@LABEL``: e.g. the virtualenv of an
+older checkout), so before and after are measured side by side in one run;
+``--repeat N`` runs every server N times, interleaved, and prints medians.
 
 Results go to ``bench/results/load-<date>.json`` (or ``--out``): the date,
 CPU model, package versions, settings and one record per server and
@@ -17,6 +23,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import statistics
 import resource
 import sys
 from pathlib import Path
@@ -25,7 +32,7 @@ from typing import Any
 from .._common import cpu_model
 from .procstat import cpu_seconds
 from .scenarios import chat, deflate_memory, fanout, handshakes, idle_memory, slow_reader
-from .servers import SERVERS, Server, server_cpu, with_deflate
+from .servers import SERVERS, Server, server_cpu, with_deflate, with_interpreter
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 PACKAGES = ["fastws", "uvicorn", "websockets", "wsproto", "starlette", "granian", "aiohttp", "picows", "uvloop"]
@@ -72,6 +79,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny, fast run that only checks the harness")
     parser.add_argument("--out", default="", help="results file (default: bench/results/load-<date>.json)")
     parser.add_argument("--list", action="store_true", help="list the servers and exit")
+    parser.add_argument("--python", action="append", default=[], metavar="LABEL=PATH",
+                        help="also run each chosen fastws server with this interpreter, as <server>@LABEL")
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved repetitions (medians are printed)")
     args = parser.parse_args(argv)
     if args.smoke:
         args.connections, args.sizes, args.duration, args.max_messages = "2", "32,4096", 0.5, 2000
@@ -90,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown servers: {', '.join(unknown)} (see --list)", file=sys.stderr)
         return 2
+    for entry in args.python:
+        label, _, python = entry.partition("=")
+        for name in [n for n in names if "@" not in n and "fastws" in " ".join(SERVERS[n].command(0))]:
+            variant = with_interpreter(SERVERS[name], label, python)
+            SERVERS[variant.name] = variant
+            names.append(variant.name)
     connections = [int(c) for c in args.connections.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
     all_scenarios = [n for n in args.scenarios.split(",") if n]
@@ -108,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     import uvloop
 
-    for name in names:
+    for repeat, name in [(k, n) for k in range(args.repeat) for n in names]:
         spec = SERVERS[name]
         scenarios = [s for s in all_scenarios if spec.serves(s)]
         idle = all_idle if spec.serves("memory") else []
@@ -118,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                     for size in sizes:
                         figures = uvloop.run(_scenario(server, count, size, args))
                         results.append({"server": name, "scenario": "echo", "connections": count, "size": size,
-                                        **figures})  # fmt: skip
+                                        "repeat": repeat, **figures})  # fmt: skip
                         print(
                             f"{name:26s} echo {count:5d} conn {size:7d} B  {figures['messages_per_s']:10.0f} msg/s  "
                             f"{figures['server_cpu_us_per_message']:7.2f} us cpu/msg  "
@@ -129,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             with Server(SERVERS[name]) as server:
                 url = f"ws://127.0.0.1:{server.port}/"
                 figures = uvloop.run(handshakes(url, server.pid, duration=args.duration))
-                results.append({"server": name, "scenario": "handshake", **figures})
+                results.append({"server": name, "scenario": "handshake", "repeat": repeat, **figures})
                 print(f"{name:26s} handshake {figures['handshakes_per_s']:10.0f} /s  "
                       f"{figures['server_cpu_us_per_handshake']:8.1f} us cpu each  "
                       f"client cpu {figures['client_cpu_percent']:3.0f}%  errors {figures['errors']}",
@@ -174,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
                                 **figures})  # fmt: skip
                 print(f"{name:26s} slow reader: sent {figures['sent_mb']:7.1f} MB, server RSS "
                       f"+{figures['rss_growth_mb']:.1f} MB", flush=True)  # fmt: skip
+    if args.repeat > 1:
+        _print_medians(results)
     document = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpu": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform()},
@@ -186,6 +204,22 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(document, indent=2))
     print(f"wrote {out}")
     return 1 if any(r.get("errors") for r in results) else 0
+
+
+def _print_medians(results: list[dict[str, Any]]) -> None:
+    """Medians over the repetitions of the echo and handshake figures, one line per server and case."""
+    cases: dict[tuple[str, str], list[float]] = {}
+    for r in results:
+        if r["scenario"] == "echo":
+            key = (r["server"], f"echo {r['connections']} x {r['size']} B us cpu/msg")
+            cases.setdefault(key, []).append(r["server_cpu_us_per_message"])
+        elif r["scenario"] == "handshake":
+            cases.setdefault((r["server"], "handshakes/s"), []).append(r["handshakes_per_s"])
+            cases.setdefault((r["server"], "handshake us cpu each"), []).append(r["server_cpu_us_per_handshake"])
+    print("medians:")
+    for (server, case), values in sorted(cases.items(), key=lambda item: (item[0][1], item[0][0])):
+        shown = ", ".join(f"{v:.2f}" for v in values)
+        print(f"  {case:40s} {server:34s} {statistics.median(values):10.2f}   ({shown})")
 
 
 async def _scenario(server: Server, count: int, size: int, args: argparse.Namespace) -> dict[str, Any]:

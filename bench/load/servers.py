@@ -126,6 +126,15 @@ def with_deflate(spec: ServerSpec) -> ServerSpec | None:
     return replace(spec, name=spec.name + "+deflate", command=command)
 
 
+def with_interpreter(spec: ServerSpec, label: str, python: str) -> ServerSpec:
+    """The same server run by another Python (``<name>@<label>``), e.g. an older checkout's virtualenv."""
+
+    def command(port: int) -> list[str]:
+        return [python if arg == sys.executable else arg for arg in spec.command(port)]
+
+    return replace(spec, name=f"{spec.name}@{label}", command=command, description=f"{spec.description} ({python})")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

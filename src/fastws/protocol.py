@@ -212,7 +212,12 @@ class WebSocketProtocol(asyncio.Protocol):
             elif kind is Fail:
                 self._failed(cast(Fail, event))
         if conn.stopped and not self._read_paused:  # the budget ran out, but the app took the messages
-            self.loop.call_soon(self._read, b"")
+            self.loop.call_soon(self._parse_kept)
+
+    def _parse_kept(self) -> None:
+        """Parse what the codec kept back at the budget, unless reading paused again or the connection is gone."""
+        if self.conn.stopped and not self._read_paused and not self.disconnected:
+            self._read(b"")
 
     def _ping_received(self, event: Ping) -> None:
         if self._drained is None:
@@ -430,7 +435,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._read_paused = False
         self.transport.resume_reading()
         if self.conn.stopped:  # what the codec kept back: parse it now
-            self.loop.call_soon(self._read, b"")
+            self.loop.call_soon(self._parse_kept)
 
     # ------------------------------------------------------ messages out
 
