@@ -22,6 +22,7 @@ import base64
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class Target:
     args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
+    errors: Any = None  # the server's stderr
 
     def start(self, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
         self.port = free_port()
@@ -56,8 +58,9 @@ class Target:
             "--loop", "uvloop", "--http", self.http, "--ws", self.ws, "--log-level", "critical", "--no-access-log",
             "--lifespan", "off", "--ws-ping-interval", "0", *(args or []),
         ]  # fmt: skip
+        self.errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            command, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            command, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=self.errors,
             start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -67,7 +70,10 @@ class Target:
                     return
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"{self.label} did not start") from None
+                    self.stop()
+                    self.errors.seek(0)
+                    said = self.errors.read().decode(errors="replace")[-1500:]
+                    raise RuntimeError(f"{self.label} did not start: {said}") from None
                 time.sleep(0.05)
 
     def stop(self) -> None:
@@ -246,20 +252,23 @@ async def stalls(target: Target, quick: bool) -> dict[str, str]:
         k += 1
         await asyncio.sleep(1)
     await asyncio.sleep(0.2)
-    still = sum(not reader.at_eof() and not writer.transport.is_closing() for reader, writer in trickled)
+    still = sum([not await _server_closed(writer) for _, writer in trickled])
     out[f"{count} heads trickled 1 byte/s: open after {HEAD_TIMEOUT + 2:.0f} s"] = str(still)
     for _, writer in trickled:
         writer.transport.abort()
 
     base = target.rss()
-    writer, _ = await fill(target.port, 16 * MiB, 2, target)
-    writer.write(frame(0x8, b"\x03\xe8"))  # our Close; the echoes stay unread
+    reader, writer = await open_ws(target.port)
+    writer.transport.pause_reading()
+    writer.write(frame(0x2, b"\0" * (16 * MiB)))  # its echo fills the server's buffer, never read
+    await asyncio.sleep(1)
+    writer.write(frame(0x8, b"\x03\xe8"))  # our Close: the server's echo of it waits behind
     await asyncio.sleep(CLOSE_TIMEOUT + 2)
     try:
         closed = await asyncio.wait_for(_server_closed(writer), 1)
     except asyncio.TimeoutError:
         closed = False
-    out[f"peer's Close, echo unflushable: after {CLOSE_TIMEOUT + 2:.0f} s"] = (
+    out[f"one 16 MiB echo unread, then the peer's Close: after {CLOSE_TIMEOUT + 2:.0f} s"] = (
         "closed" if closed else f"still open, RSS over baseline {mib(target.rss() - base)}"
     )
     writer.transport.abort()
@@ -284,7 +293,7 @@ async def stalls(target: Target, quick: bool) -> dict[str, str]:
 
 
 async def _server_closed(writer: asyncio.StreamWriter) -> bool:
-    """Whether the server closed the socket: probe with TCP_INFO's state."""
+    """Whether the server closed (or reset) the socket, whatever the client has read: TCP_INFO's state."""
     import socket
     import struct
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import os
 import struct
@@ -460,7 +461,8 @@ def test_the_closing_handshake_is_bounded_by_close_timeout() -> None:
                 data = await reader.read(4)
                 assert data[0] == 0x88 and struct.unpack("!H", data[2:4])[0] == 4000
                 began = asyncio.get_running_loop().time()
-                assert await reader.read() == b""  # TCP closed by the server
+                with contextlib.suppress(ConnectionResetError):  # dropped with a reset: nothing left to send
+                    assert await reader.read() == b""  # TCP closed by the server
                 assert asyncio.get_running_loop().time() - began < 1.5
             writer.close()
 

@@ -120,9 +120,9 @@ class HttpProtocol(asyncio.Protocol):
         cast(WebSocketProtocol, websocket).upgrade(request, head[end + 4 :])
 
     def _upgrade_request(self, head: bytes, end: int) -> handshake.Request | None:
-        """The parsed request if it is an upgrade fastws' protocol takes, else None."""
+        """The parsed request (its head ends at ``end``) if it is an upgrade fastws' protocol takes, else None."""
         ws_class = self.config.ws_protocol_class
-        if end < 0 or not head.startswith(b"GET ") or not _MENTIONS_WEBSOCKET.search(head, 0, end):
+        if not head.startswith(b"GET ") or not _MENTIONS_WEBSOCKET.search(head, 0, end):
             return None
         if not (isinstance(ws_class, type) and issubclass(ws_class, WebSocketProtocol)):
             return None

@@ -25,8 +25,11 @@ by ``ws_close_timeout``, after which the transport is aborted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import socket
+import struct
 from collections import deque
 from typing import Any, Literal, cast
 from urllib.parse import unquote
@@ -54,6 +57,7 @@ _logger = logging.getLogger("uvicorn.error")
 
 _RECEIVE = "websocket.receive"
 _DISCONNECT = "websocket.disconnect"
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops unsent data
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -390,7 +394,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if not self.close_sent:
             self._disconnect(1013, reason)  # Try Again Later, as for a subscriber too slow
             self.close_sent = True
-        self.transport.abort()  # a Close frame would wait behind what the peer does not read
+        self._abort()  # a Close frame would wait behind what the peer does not read
 
     def _end(self, last: bytes, code: int, reason: str) -> None:
         """The peer closed, broke a rule or went silent: write ``last``, tell the app, close TCP."""
@@ -401,6 +405,18 @@ class WebSocketProtocol(asyncio.Protocol):
             self.close_sent = True
         self._close_transport()  # the server closes TCP first (RFC 6455 7.1.1)
 
+    def _abort(self) -> None:
+        """Drop the connection now, with a reset: the kernel keeps none of the unsent bytes.
+
+        A plain close would leave them in the kernel for as long as it retries
+        sending them to a peer that does not read (minutes, by default).
+        """
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+        self.transport.abort()
+
     def _close_transport(self) -> None:
         """Close TCP once what was written has gone out, but within ``ws_close_timeout``.
 
@@ -409,7 +425,7 @@ class WebSocketProtocol(asyncio.Protocol):
         """
         self.transport.close()
         if self._close_timer is None and self.transport.get_write_buffer_size():
-            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self.transport.abort)
+            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._abort)
 
     async def receive(self) -> dict[str, Any]:
         """The ASGI ``receive``: the next event for the app."""
@@ -521,7 +537,7 @@ class WebSocketProtocol(asyncio.Protocol):
             self._resume_reading()  # to read the peer's Close
         # a peer that does not answer in time is dropped, with whatever it left unread
         if self._close_timer is None:
-            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self.transport.abort)
+            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._abort)
 
     def _before_accept(self, message: dict[str, Any], kind: str) -> None:
         if kind == "websocket.accept":
