@@ -68,7 +68,7 @@ class WebSocketProtocol(asyncio.Protocol):
         "_queue", "_queued_bytes", "_read_paused", "_request", "_waiter", "_write_timer", "accepted", "app",
         "app_state", "client", "close_sent",
         "config", "conn", "connections", "default_headers", "disconnected", "fanout", "handshake_complete", "last_ping_rtt",
-        "logger", "loop", "max_queue", "peer_gone", "pending_ping_payload", "ping_interval", "ping_sent_at",
+        "logger", "loop", "max_queue", "max_queue_bytes", "peer_gone", "pending_ping_payload", "ping_interval", "ping_sent_at",
         "ping_timeout", "ping_timer", "pong_timer", "root_path", "scheme", "scope", "server", "tasks", "transport",
     )  # fmt: skip
 
@@ -99,6 +99,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.tasks = server_state.tasks
         self.default_headers = server_state.default_headers
         self.max_queue = max(1, config.ws_max_queue)
+        self.max_queue_bytes = self.settings.ws_max_queue_bytes
         self.ping_interval = config.ws_ping_interval
         self.ping_timeout = config.ws_ping_timeout
 
@@ -194,14 +195,10 @@ class WebSocketProtocol(asyncio.Protocol):
             if not self.handshake_complete:
                 self._upgrade_request(data)
             return  # after a refused upgrade nothing more is read
-        self._read(data)
-
-    def _read(self, data: bytes) -> None:
-        """Parse ``data`` (and what the codec kept) up to the read budget; hand the events on."""
         conn = self.conn
         # the codec stops at a message boundary once the budget is spent: a flood of
         # compressed messages is inflated no further than what the app may have waiting
-        for event in conn.receive_data(data, self.settings.ws_max_queue_bytes - self._queued_bytes):
+        for event in conn.receive_data(data, self.max_queue_bytes - self._queued_bytes):
             kind = type(event)
             if kind is str:
                 self._message({"type": _RECEIVE, "text": event}, len(event))  # type: ignore[arg-type]
@@ -221,7 +218,7 @@ class WebSocketProtocol(asyncio.Protocol):
     def _parse_kept(self) -> None:
         """Parse what the codec kept back at the budget, unless reading paused again or the connection is gone."""
         if self.conn.stopped and not self._read_paused and not self.disconnected:
-            self._read(b"")
+            self.data_received(b"")
 
     def _ping_received(self, event: Ping) -> None:
         if self._drained is None:
@@ -373,7 +370,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if self._push(event):
             self._queued_bytes += size
             if not self._read_paused and (
-                len(self._queue) >= self.max_queue or self._queued_bytes >= self.settings.ws_max_queue_bytes
+                len(self._queue) >= self.max_queue or self._queued_bytes >= self.max_queue_bytes
             ):
                 self._read_paused = True
                 self.transport.pause_reading()
@@ -438,7 +435,7 @@ class WebSocketProtocol(asyncio.Protocol):
             if (
                 self._read_paused
                 and len(queue) <= self.max_queue // 2
-                and self._queued_bytes <= self.settings.ws_max_queue_bytes // 2
+                and self._queued_bytes <= self.max_queue_bytes // 2
             ):
                 self._resume_reading()
             return event

@@ -267,7 +267,12 @@ cdef class Connection:
         cdef list events = []
         cdef Py_ssize_t used, n
         self.stopped = False
-        self._limit = -1 if limit is None else (limit if limit > 0 else 0)
+        if limit is None:
+            self._limit = -1
+        else:
+            self._limit = limit
+            if self._limit < 0:
+                self._limit = 0
         self._produced = 0
         if self.state == _CLOSED:
             return events  # after the peer's Close or a failure, nothing is read
