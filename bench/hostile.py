@@ -24,9 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .load.procstat import rss_bytes
 from .load.servers import free_port
@@ -141,7 +141,7 @@ async def answer(port: int, data: bytes, wait: float = 3.0) -> str:
 async def fill(port: int, size: int, seconds: float, target: Target) -> tuple[asyncio.StreamWriter, int]:
     """Send ``size`` messages without reading the echoes for ``seconds``; return the writer and peak RSS."""
     reader, writer = await open_ws(port)
-    writer.transport.pause_reading()
+    _stop_reading(writer)
     message = frame(0x2, b"\0" * size)
     peak = 0
     deadline = time.monotonic() + seconds
@@ -155,13 +155,18 @@ async def fill(port: int, size: int, seconds: float, target: Target) -> tuple[as
     return writer, peak
 
 
+def _stop_reading(writer: asyncio.StreamWriter) -> None:
+    """Read nothing more: what the server writes stays in the sockets' buffers."""
+    cast(asyncio.Transport, writer.transport).pause_reading()
+
+
 def mib(n: float) -> str:
     return f"{n / MiB:,.0f} MiB"
 
 
 # ---------------------------------------------------------------- scenarios
 
-Scenario = Callable[[Target, bool], Awaitable[dict[str, str]]]
+Scenario = Callable[[Target, bool], Coroutine[Any, Any, dict[str, str]]]
 
 
 async def queue(target: Target, quick: bool) -> dict[str, str]:
@@ -259,7 +264,7 @@ async def stalls(target: Target, quick: bool) -> dict[str, str]:
 
     base = target.rss()
     reader, writer = await open_ws(target.port)
-    writer.transport.pause_reading()
+    _stop_reading(writer)
     writer.write(frame(0x2, b"\0" * (16 * MiB)))  # its echo fills the server's buffer, never read
     await asyncio.sleep(1)
     writer.write(frame(0x8, b"\x03\xe8"))  # our Close: the server's echo of it waits behind
@@ -276,7 +281,7 @@ async def stalls(target: Target, quick: bool) -> dict[str, str]:
 
     target.start()
     reader, writer = await open_ws(target.port)
-    writer.transport.pause_reading()
+    _stop_reading(writer)
     writer.write(frame(0x2, b"\0" * (16 * MiB)))  # its echo fills the server's buffer
     await asyncio.sleep(1)
     base = target.rss()
@@ -299,7 +304,7 @@ async def _server_closed(writer: asyncio.StreamWriter) -> bool:
 
     sock = writer.get_extra_info("socket")
     info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
-    state = struct.unpack("B", info[:1])[0]
+    state: int = struct.unpack("B", info[:1])[0]
     return state != 1  # 1: ESTABLISHED; CLOSE_WAIT (8) once the server sent FIN, or gone
 
 
