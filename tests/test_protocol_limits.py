@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from test_codec import client_frame
 from test_protocol import TIMEOUT, echo, raw_upgrade, run, serving
 from uvicorn.protocols.utils import ClientDisconnected
 from websockets.asyncio.client import connect
@@ -49,19 +50,6 @@ def use(**changes: Any) -> None:
     Watched.settings = dataclasses.replace(Settings(), **changes)
 
 
-def frame(opcode: int, payload: bytes, rsv1: bool = False) -> bytes:
-    """A masked client frame (zero mask: the payload goes as is)."""
-    first = bytes([0x80 | (0x40 if rsv1 else 0) | opcode])
-    n = len(payload)
-    if n < 126:
-        length = bytes([0x80 | n])
-    elif n < 65536:
-        length = bytes([0x80 | 126]) + n.to_bytes(2, "big")
-    else:
-        length = bytes([0x80 | 127]) + n.to_bytes(8, "big")
-    return first + length + b"\0\0\0\0" + payload
-
-
 async def echo_forever(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Echo, and hold on after the peer has gone (as an app busy elsewhere would)."""
     try:
@@ -86,7 +74,7 @@ def test_a_peer_that_never_reads_cannot_make_the_server_queue_its_messages() -> 
         async with serving(echo_forever, ws=Watched, ws_max_size=2 * MiB) as url:
             reader, writer, head = await raw_upgrade(url)
             writer.transport.pause_reading()  # never read the echoes
-            message = frame(0x2, os.urandom(MiB))
+            message = client_frame(2, os.urandom(MiB))
             for _ in range(40):  # 40 MiB offered
                 writer.write(message)
                 try:
@@ -112,7 +100,7 @@ def test_compressed_messages_are_inflated_no_further_than_the_budget() -> None:
     bomb = zlib.compressobj(9, zlib.DEFLATED, -15)
     payload = bomb.compress(b"\0" * MiB) + bomb.flush(zlib.Z_SYNC_FLUSH)
     assert payload.endswith(b"\0\0\xff\xff")
-    message = frame(0x2, payload[:-4], rsv1=True)
+    message = client_frame(2, payload[:-4], rsv=4)
     state: dict[str, Any] = {}
 
     async def never_reads(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -153,7 +141,7 @@ def test_the_budget_is_a_setting() -> None:
     async def main() -> None:
         async with serving(never_reads, ws=Watched) as url:
             reader, writer, head = await raw_upgrade(url)
-            writer.write(frame(0x2, b"x" * 100_000) * 50)
+            writer.write(client_frame(2, b"x" * 100_000) * 50)
             await asyncio.sleep(1.5)
             writer.transport.abort()
 
@@ -182,7 +170,7 @@ def test_a_ping_flood_that_never_reads_its_pongs_leaves_one_pong_owed() -> None:
             reader, writer, head = await raw_upgrade(url)
             writer.transport.pause_reading()
             await asyncio.sleep(0.3)
-            writer.write(frame(0x9, b"p" * 100) * 100_000)  # 10 MiB of pongs owed, if all were kept
+            writer.write(client_frame(9, b"p" * 100) * 100_000)  # 10 MiB of pongs owed, if all were kept
             await asyncio.sleep(1.5)
             writer.transport.abort()
 
@@ -202,7 +190,7 @@ def test_the_owed_pong_goes_out_when_the_peer_reads_again() -> None:
             reader, writer, head = await raw_upgrade(url)
             writer.transport.pause_reading()
             await asyncio.sleep(0.3)
-            writer.write(frame(0x9, b"first") + frame(0x9, b"latest"))
+            writer.write(client_frame(9, b"first") + client_frame(9, b"latest"))
             await asyncio.sleep(0.3)
             writer.transport.resume_reading()
             data = b""
@@ -229,7 +217,7 @@ def test_an_echo_after_the_peers_close_that_cannot_be_flushed_is_aborted() -> No
             reader, writer, head = await raw_upgrade(url)
             writer.transport.pause_reading()  # never read: our Close's echo cannot be flushed
             await asyncio.sleep(0.3)
-            writer.write(frame(0x8, b"\x03\xe8"))
+            writer.write(client_frame(8, b"\x03\xe8"))
             began = asyncio.get_running_loop().time()
             async with asyncio.timeout(TIMEOUT):
                 while not Watched.instances[0].disconnected:
