@@ -14,7 +14,8 @@ import argparse
 import dataclasses
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import HAS_SPEEDUPS, __version__
 from .settings import Settings
@@ -56,10 +57,20 @@ def _parser() -> argparse.ArgumentParser:
         if isinstance(default, bool):
             limits.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
-            kind = str if isinstance(default, tuple) else type(default)
-            limits.add_argument(flag, dest=name, type=kind, default=None, help=text,
-                                metavar="ORIGINS" if kind is str else kind.__name__.upper())
+            kind = "origins" if isinstance(default, tuple) else type(default).__name__
+            limits.add_argument(flag, dest=name, type=_parsing(name, kind), default=None, help=text,
+                                metavar=kind.upper())
     return parser
+
+
+def _parsing(name: str, kind: str) -> Callable[[str], Any]:
+    """argparse's ``type`` for setting ``name``: ``Settings.parse``, named ``kind`` in argparse's errors."""
+
+    def parse(text: str) -> Any:
+        return Settings.parse(name, text)
+
+    parse.__name__ = kind
+    return parse
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -127,10 +127,10 @@ class HttpProtocol(asyncio.Protocol):
         if not (isinstance(ws_class, type) and issubclass(ws_class, WebSocketProtocol)):
             return None
         try:
-            request = handshake.parse_request(head, self.settings.http_max_head_size, self.settings.http_max_headers)
+            request = handshake.parse_head(head, end)  # data_received checked it
         except handshake.HandshakeError:
             return None  # uvicorn's HTTP protocol answers it as it would
-        if request is None or not request.is_websocket_upgrade():
+        if not request.is_websocket_upgrade():
             return None
         return request
 

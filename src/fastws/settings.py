@@ -72,9 +72,6 @@ class Settings:
             if not isinstance(getattr(self, name), (int, float)) or not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be a number of seconds >= 0, not {getattr(self, name)!r}")
         origins = self.ws_allowed_origins
-        if isinstance(origins, str):
-            origins = tuple(part.strip() for part in origins.split(",") if part.strip())
-            object.__setattr__(self, "ws_allowed_origins", origins)
         policy = OriginPolicy(origins, self.ws_allow_missing_origin) if origins else None
         object.__setattr__(self, "origin_policy", policy)
 
@@ -89,22 +86,38 @@ class Settings:
         return str(next(field for field in dataclasses.fields(cls) if field.name == name).metadata["help"])
 
     @classmethod
+    def parse(cls, name: str, text: str) -> Any:
+        """Setting ``name``'s value from text (a variable's, a flag's); ``ValueError`` if it does not parse.
+
+        Numbers as Python writes them, true/false (1/0, yes/no, on/off), origins comma-separated.
+        """
+        default = getattr(_DEFAULTS, name)
+        if isinstance(default, bool):
+            lowered = text.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if isinstance(default, (int, float)):
+            return type(default)(text)
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+
+    @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings the ``FASTWS_*`` variables of ``environ`` (default: ``os.environ``) give.
 
         Raises ``ValueError`` naming the variable for a value that does not parse.
         """
         environ = os.environ if environ is None else environ
-        defaults = cls()
         values: dict[str, Any] = {}
         for name in cls.names():
             variable = ENV_PREFIX + name.upper()
             text = environ.get(variable)
             if text is None:
                 continue
-            default = getattr(defaults, name)
             try:
-                values[name] = _parse(text, default)
+                values[name] = cls.parse(name, text)
             except ValueError as error:
                 raise ValueError(f"{variable}={text!r}: {error}") from None
         try:
@@ -114,28 +127,12 @@ class Settings:
 
     def to_environ(self) -> dict[str, str]:
         """The ``FASTWS_*`` variables that give these settings (the ones not at their default)."""
-        defaults = Settings()
         out = {}
         for name in self.names():
             value = getattr(self, name)
-            if value != getattr(defaults, name):
+            if value != getattr(_DEFAULTS, name):
                 out[ENV_PREFIX + name.upper()] = _format(value)
         return out
-
-
-def _parse(text: str, default: Any) -> Any:
-    if isinstance(default, bool):
-        lowered = text.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ValueError("expected true or false")
-    if isinstance(default, int):
-        return int(text)
-    if isinstance(default, float):
-        return float(text)
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _format(value: Any) -> str:
@@ -144,3 +141,6 @@ def _format(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(value)
     return str(value)
+
+
+_DEFAULTS = Settings()

@@ -400,13 +400,12 @@ cdef class Connection:
                 elif self._text:
                     if self._utf8.need:
                         return self._fail(events, 1007, "invalid UTF-8 in a text message")
-                    self._produced += PyByteArray_GET_SIZE(self._message)
                     events.append(PyUnicode_DecodeUTF8(PyByteArray_AS_STRING(self._message),
                                                        PyByteArray_GET_SIZE(self._message), NULL))
                 else:
-                    self._produced += PyByteArray_GET_SIZE(self._message)
                     events.append(PyBytes_FromStringAndSize(PyByteArray_AS_STRING(self._message),
                                                             PyByteArray_GET_SIZE(self._message)))
+                self._produced += self._size  # the message's size (inflated, if it was compressed)
                 self._message = bytearray()
                 self._in_message = False
         return pos
@@ -451,7 +450,7 @@ cdef class Connection:
         except zlib.error:
             self._fail(events, 1007, "invalid compressed data")
             return False
-        self._produced += len(data)  # what the limit of receive_data counts: the inflated size
+        self._size = len(data)  # what the limit of receive_data counts: the inflated size
         if self._text:
             try:
                 events.append(data.decode("utf-8"))

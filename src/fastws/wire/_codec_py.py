@@ -250,17 +250,15 @@ class Connection:
                 if self._compressed:
                     if not self._inflated(events):
                         return events
-                    produced += self._size
                 elif self._text:
                     try:
                         self._parts.append(self._decoder.decode(b"", final=True))  # type: ignore[arg-type]
                     except UnicodeDecodeError:
                         return self._fail(events, 1007, "invalid UTF-8 in a text message")
                     events.append("".join(self._parts))  # type: ignore[arg-type]
-                    produced += self._size
                 else:
                     events.append(b"".join(self._parts))  # type: ignore[arg-type]
-                    produced += self._size
+                produced += self._size  # the message's size (inflated, if it was compressed)
                 self._parts = []
                 self._in_message = False
         del buf[:pos]

@@ -24,6 +24,7 @@ __all__ = [
     "check_head",
     "check_request",
     "http_response",
+    "parse_head",
     "parse_request",
 ]
 
@@ -107,8 +108,14 @@ def parse_request(data: bytes, max_size: int = MAX_HEAD_SIZE, max_headers: int =
     ``HTTP/1.1``; ``name: value`` lines, no obsolete line folding).
     """
     end = check_head(data, max_size, max_headers)
-    if end < 0:
-        return None
+    return None if end < 0 else parse_head(data, end)
+
+
+def parse_head(data: bytes, end: int) -> Request:
+    """The request whose head, already passed by ``check_head``, ends at ``end``.
+
+    Raises ``HandshakeError(400)`` as ``parse_request`` does.
+    """
     lines = data[:end].split(b"\r\n")
     parts = lines[0].split(b" ")
     if len(parts) != 3 or not _TOKEN.match(parts[0]) or not parts[1]:
