@@ -175,19 +175,6 @@ def test_shutdown_closes_a_connection_still_in_the_front() -> None:
     run(main())
 
 
-def test_fastws_run_uses_the_front(monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
-
-    from fastws import cli
-
-    given: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.update(options, app=app))
-    assert cli.main(["run"]) == 0
-    assert (given["http"], given["ws"]) == ("fastws.http:HttpProtocol", "fastws.protocol:WebSocketProtocol")
-    assert cli.main(["run", "--ws", "websockets-sansio"]) == 0
-    assert (given["http"], given["ws"]) == ("httptools", "websockets-sansio")  # the front only serves fastws
-
-
 # ------------------------------------------------ hostile heads, both fronts
 
 FRONTS = [pytest.param("httptools", id="httptools"), pytest.param(Front, id="fastws.http")]

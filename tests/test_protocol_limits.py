@@ -149,6 +149,23 @@ def test_the_budget_is_a_setting() -> None:
     assert 5 * MiB > state["held"] >= 10 * 100_000, state  # queued past 64 KiB, up to the count (32)
 
 
+def test_deflate_memory_is_a_setting() -> None:
+    answers = {}
+
+    async def main(bits: int) -> None:
+        use(ws_deflate_window_bits=bits, ws_deflate_mem_level=9)
+        async with serving(echo, ws=Watched, ws_per_message_deflate=True) as url:
+            reader, writer, head = await raw_upgrade(url, b"Sec-WebSocket-Extensions: permessage-deflate\r\n")
+            answers[bits] = head
+            assert Watched.instances[-1].conn.deflate.mem_level == 9
+            writer.transport.abort()
+
+    for bits in (9, 12, 15):
+        run(main(bits))
+    assert b"server_max_window_bits=9\r\n" in answers[9] and b"server_max_window_bits=12\r\n" in answers[12]
+    assert b"permessage-deflate\r\n" in answers[15]  # zlib's largest window: nothing to ask
+
+
 # ------------------------------------------------------- pings, writes
 
 

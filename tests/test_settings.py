@@ -16,9 +16,11 @@ def test_every_setting_has_a_default_a_help_line_and_a_variable() -> None:
     assert Settings.names() == [
         "http_max_head_size", "http_max_headers", "http_head_timeout", "ws_max_queue_bytes",
         "ws_close_timeout", "ws_write_timeout", "ws_allowed_origins", "ws_allow_missing_origin",
+        "ws_deflate_window_bits", "ws_deflate_mem_level",
     ]  # fmt: skip
     assert (defaults.http_max_head_size, defaults.http_max_headers, defaults.http_head_timeout) == (16384, 100, 10.0)
     assert (defaults.ws_max_queue_bytes, defaults.ws_close_timeout, defaults.ws_write_timeout) == (65536, 10.0, 0.0)
+    assert (defaults.ws_deflate_window_bits, defaults.ws_deflate_mem_level) == (12, 5)
     assert defaults.origin_policy is None and defaults.to_environ() == {}
     assert all(Settings.help(name) for name in Settings.names())
 
@@ -43,6 +45,8 @@ def test_the_environment_round_trips() -> None:
         ({"FASTWS_WS_CLOSE_TIMEOUT": "-1"}, "ws_close_timeout must be a number of seconds >= 0"),
         ({"FASTWS_WS_ALLOW_MISSING_ORIGIN": "maybe"}, "expected true or false"),
         ({"FASTWS_WS_ALLOWED_ORIGINS": "example.com"}, "is not scheme://host[:port]"),
+        ({"FASTWS_WS_DEFLATE_WINDOW_BITS": "8"}, "ws_deflate_window_bits must be an integer from 9 to 15"),
+        ({"FASTWS_WS_DEFLATE_MEM_LEVEL": "10"}, "ws_deflate_mem_level must be an integer from 1 to 9"),
     ],
 )
 def test_a_bad_variable_is_a_clear_error(environ: dict[str, str], message: str) -> None:
@@ -77,34 +81,3 @@ def test_origin_edge_cases() -> None:
     for bad in ("a.example", "https://", "https://a.example/path", "*://a.example", "https://a.*.example"):
         with pytest.raises(ValueError):
             OriginPolicy([bad])
-
-
-def test_fastws_run_hands_the_settings_to_every_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
-
-    from fastws import cli
-
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("FASTWS_")}
-    monkeypatch.setattr(os, "environ", environ)
-    given: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.update(options, app=app))
-    argv = ["run", "--ws-allowed-origins", "https://a.example, https://*.b.example", "--no-ws-allow-missing-origin",
-            "--ws-max-queue-bytes", "1000", "--http-head-timeout", "3", "--limit-concurrency", "50"]  # fmt: skip
-    assert cli.main(argv) == 0
-    assert given["limit_concurrency"] == 50
-    assert Settings.from_environ(environ) == Settings(
-        ws_allowed_origins=("https://a.example", "https://*.b.example"), ws_allow_missing_origin=False,
-        ws_max_queue_bytes=1000, http_head_timeout=3.0,
-    )  # fmt: skip
-
-
-def test_fastws_run_refuses_a_bad_setting_before_serving(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import uvicorn
-
-    from fastws import cli
-
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("served with a bad setting"))
-    assert cli.main(["run", "--ws-allowed-origins", "example.com"]) == 2
-    assert "allowed origin 'example.com'" in capsys.readouterr().err

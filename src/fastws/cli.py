@@ -1,127 +1,281 @@
-"""``fastws run``: serve an ASGI app on uvicorn with uvloop, fastws' HTTP front and wire layer.
+"""``fastws run``: uvicorn's command line, serving on fastws' wire layer.
 
-WebSocket upgrades go from ``fastws.http.HttpProtocol`` straight to
-``fastws.protocol.WebSocketProtocol``; other HTTP requests to uvicorn's
-httptools protocol.
+``fastws run`` takes every option of ``uvicorn`` (the same click parameters,
+so the same names, help, defaults and validation) and differs in three
+defaults: ``--ws fastws`` (the compiled RFC 6455 layer,
+``fastws.protocol:WebSocketProtocol``), ``--http auto`` meaning fastws' HTTP
+front (``fastws.http:HttpProtocol``, which hands upgrades straight to that
+layer) while ``--ws`` is fastws, and the demo app when no APP is given.
+Its own options follow uvicorn's: ``--broadcast`` and the limits of
+``fastws.settings``.
 
-With no app it serves the built-in demo (``fastws.demo:app``). ``--ws``
-picks another of uvicorn's wire layers (e.g. ``websockets-sansio``).
+Every value is checked before anything is served: a wrong one ends the
+command with one line naming it and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
-import argparse
+import copy
 import dataclasses
+import importlib.util
 import os
+import platform
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+import click
+import uvicorn
+import uvicorn.config
+import uvicorn.importer
+from uvicorn.main import (
+    main as uvicorn_command,  # the click command (uvicorn.main is that name too)
+)
+
 from . import HAS_SPEEDUPS, __version__
-from .settings import Settings
+from .settings import ENV_PREFIX, Settings
 
 DEMO_APP = "fastws.demo:app"
+FASTWS = "fastws"  # the --ws (and --http) value that names fastws' own layer
 FASTWS_PROTOCOL = "fastws.protocol:WebSocketProtocol"
 FASTWS_HTTP = "fastws.http:HttpProtocol"  # upgrades straight to FASTWS_PROTOCOL, the rest to httptools
 
+_DEFAULTS = Settings()
+_UVICORN_WS = [name for name in uvicorn.config.WS_PROTOCOLS if name != "auto"]
+_OVERRIDES: dict[str, dict[str, Any]] = {  # uvicorn's options whose default or help fastws changes:
+    "ws": {
+        "default": FASTWS,
+        "metavar": f"[{FASTWS}|auto|{'|'.join(_UVICORN_WS)}|module:Class]",
+        "help": "WebSocket protocol implementation: fastws' compiled layer, or one of uvicorn's.",
+    },
+    "http": {
+        "metavar": f"[auto|{FASTWS}|{'|'.join(n for n in uvicorn.config.HTTP_PROTOCOLS if n != 'auto')}|module:Class]",
+        "help": "HTTP protocol implementation. auto: fastws' HTTP front with --ws fastws (it hands upgrades "
+        "straight to that layer), else uvicorn's auto.",
+    },
+}
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fastws", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"fastws {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="serve an ASGI app (the demo when none is given)")
-    run.add_argument("app", nargs="?", default=DEMO_APP, help="module:attribute (default: the demo)")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8000)
-    run.add_argument("--workers", type=int, default=None)
-    run.add_argument("--log-level", default="info")
-    run.add_argument("--ws-max-size", type=int, default=16 * 1024 * 1024)
-    run.add_argument("--ws-max-queue", type=int, default=32)
-    run.add_argument("--ws-ping-interval", type=float, default=20.0)
-    run.add_argument("--ws-ping-timeout", type=float, default=20.0)
-    run.add_argument("--no-per-message-deflate", action="store_true")
-    run.add_argument("--broadcast", default=None, metavar="URL",
-                     help="fastws.Broadcast's default backend for every worker (memory:// or redis://host:port/db); "
-                          "sets FASTWS_BROADCAST")
-    run.add_argument("--ws", default="fastws",
-                     help="wire layer: fastws (the default), or a uvicorn --ws value such as websockets-sansio")
-    run.add_argument("--limit-concurrency", type=int, default=None, metavar="N",
-                     help="uvicorn's: past N connections or tasks, HTTP requests and WebSocket upgrades get 503")
-    limits = run.add_argument_group("limits and deadlines (fastws.settings; set FASTWS_* for every worker)")
-    defaults = Settings()
+
+CHANGED = {*_OVERRIDES, "version"}  # ...and its --version, fastws' own (it names uvicorn's too)
+
+
+def _version_text() -> str:
+    build = "compiled" if HAS_SPEEDUPS else "pure Python"
+    return (
+        f"fastws {__version__} ({build}) on uvicorn {uvicorn.__version__}, "
+        f"{platform.python_implementation()} {platform.python_version()}, {platform.system()}"
+    )
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_text())
+        ctx.exit()
+
+
+_VERSION = click.Option(
+    ["--version"], is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+    help="Show the fastws, uvicorn and Python versions and exit.",
+)  # fmt: skip
+
+
+class _SettingType(click.ParamType):
+    """A ``fastws.settings`` value from a flag, parsed and checked by ``Settings.parse``."""
+
+    def __init__(self, name: str, kind: str) -> None:
+        self.setting = name
+        self.name = kind
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            parsed = Settings.parse(self.setting, value)
+            dataclasses.replace(_DEFAULTS, **{self.setting: parsed})  # the setting's own bounds
+        except ValueError as error:
+            self.fail(f"{value!r}: {error}", param, ctx)
+        return parsed
+
+
+def _setting_options() -> list[click.Option]:
+    """One option per ``fastws.settings`` field: ``--name-with-dashes``, unset unless given."""
+    options = []
     for name in Settings.names():
-        default = getattr(defaults, name)
+        default = getattr(_DEFAULTS, name)
         flag = "--" + name.replace("_", "-")
-        shown = ",".join(default) if isinstance(default, tuple) else default
-        text = f"{Settings.help(name)} (default: {shown if shown != '' else 'none'})"
+        shown = ",".join(default) if isinstance(default, tuple) else str(default).lower()
+        text = Settings.help(name)
+        text = f"{text[0].upper()}{text[1:]}.  [default: {shown or 'none'}; env: {ENV_PREFIX}{name.upper()}]"
         if isinstance(default, bool):
-            limits.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
+            option = click.Option([f"{flag}/--no-{flag[2:]}", name], default=None, help=text)
         else:
             kind = "origins" if isinstance(default, tuple) else type(default).__name__
-            limits.add_argument(flag, dest=name, type=_parsing(name, kind), default=None, help=text,
-                                metavar=kind.upper())
-    return parser
+            option = click.Option([flag, name], type=_SettingType(name, kind), default=None, help=text,
+                                  metavar=kind.upper())  # fmt: skip
+        option.allow_from_autoenv = False  # FASTWS_*, read by Settings.from_environ, not UVICORN_*
+        options.append(option)
+    return options
 
 
-def _parsing(name: str, kind: str) -> Callable[[str], Any]:
-    """argparse's ``type`` for setting ``name``: ``Settings.parse``, named ``kind`` in argparse's errors."""
+def _fastws_options() -> list[click.Option]:
+    broadcast = click.Option(
+        ["--broadcast"], default=None, metavar="URL",
+        help="fastws.Broadcast's default backend for every worker: memory:// or redis://host:port/db. "
+        "[env: FASTWS_BROADCAST]",
+    )  # fmt: skip
+    broadcast.allow_from_autoenv = False
+    return [broadcast, *_setting_options()]
 
-    def parse(text: str) -> Any:
-        return Settings.parse(name, text)
 
-    parse.__name__ = kind
-    return parse
+def _uvicorn_params() -> list[click.Parameter]:
+    """uvicorn's own parameters (copies), with fastws' defaults; APP optional (the demo)."""
+    params: list[click.Parameter] = []
+    for param in uvicorn_command.params:
+        if param.name == "version":
+            continue  # fastws' --version tells uvicorn's too
+        param = copy.copy(param)
+        if param.name == "app":
+            param.required = False
+            param.default = DEMO_APP
+        for attribute, value in _OVERRIDES.get(param.name or "", {}).items():
+            setattr(param, attribute, value)
+        params.append(param)
+    return params
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    """The settings the environment gives, with the flags given on top; ValueError if one is invalid."""
-    given = {name: getattr(args, name) for name in Settings.names() if getattr(args, name) is not None}
-    return dataclasses.replace(Settings.from_environ(), **given)
+def _fail(option: str, message: str) -> click.BadParameter:
+    return click.BadParameter(message, param_hint=f"'{option}'")
+
+
+def _check_import(option: str, value: str, table: dict[str, Any]) -> None:
+    """``value`` is a name of uvicorn's ``table`` whose module imports, or an importable ``module:attribute``."""
+    if value in table:
+        target = table[value]
+        if target is None or value == "auto":
+            return  # "none"; "auto" picks what is installed
+        try:
+            uvicorn.importer.import_from_string(target)
+        except ImportError as error:
+            raise _fail(option, f"{value} needs the {error.name or 'missing'} package: pip install it") from None
+        return
+    names = ", ".join(([FASTWS] if option == "--ws" else []) + list(table))
+    if ":" not in value:
+        raise _fail(option, f"{value!r} is none of {names}, nor a module:attribute to import")
+    try:
+        uvicorn.importer.import_from_string(value)
+    except (uvicorn.importer.ImportFromStringError, ImportError) as error:
+        raise _fail(option, f"cannot import {value!r}: {error}") from None
+
+
+def _wire(ws: str, http: str) -> tuple[str, str]:
+    """The ``ws`` and ``http`` values for uvicorn, fastws' names resolved."""
+    if ws == FASTWS:
+        return FASTWS_PROTOCOL, FASTWS_HTTP if http in ("auto", FASTWS) else http
+    if http == FASTWS:
+        raise _fail("--http", "fastws' HTTP front serves only --ws fastws; use --http auto with another --ws")
+    return ws, http
+
+
+def _check_app(app: str, app_dir: str) -> None:
+    """The app's module is found where uvicorn will look (``--app-dir``, the current directory by default).
+
+    Only found, not imported: with ``--workers`` or ``--reload`` the app is
+    imported in the workers alone, as uvicorn does.
+    """
+    module, _, attribute = app.partition(":")
+    if not module or not attribute:
+        raise _fail("APP", f"{app!r} is not module:attribute (e.g. main:app, for app in main.py)")
+    where = os.path.abspath(app_dir)
+    sys.path.insert(0, app_dir)  # what uvicorn.run does with --app-dir
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError) as error:
+        raise _fail("APP", f"cannot import {module!r}: {error}") from None
+    finally:
+        sys.path.remove(app_dir)
+    if not found:
+        raise _fail("APP", f"no module {module!r} in {where} or on the Python path; run from the folder that "
+                           "holds it, or give --app-dir")  # fmt: skip
+
+
+def _settings(given: dict[str, Any]) -> Settings:
+    """The settings the ``FASTWS_*`` variables give, with the flags given on top."""
+    try:
+        return dataclasses.replace(Settings.from_environ(), **{k: v for k, v in given.items() if v is not None})
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _check_broadcast(url: str) -> None:
+    from .broadcast import BroadcastError
+    from .broadcast.backends import backend_for
+
+    try:
+        backend_for(url)  # an unknown scheme or a missing extra fails here, before any worker
+    except BroadcastError as error:
+        raise _fail("--broadcast", str(error)) from None
+
+
+def _where(options: dict[str, Any]) -> str:
+    if options.get("uds"):
+        return f"unix:{options['uds']}"
+    if options.get("fd") is not None:
+        return f"file descriptor {options['fd']}"
+    scheme = "https" if options.get("ssl_certfile") else "http"
+    host = options["host"]
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{options['port']}"
+
+
+def _serve(**options: Any) -> int:
+    """``fastws run``: check everything, hand the settings to the workers, then run uvicorn's command."""
+    broadcast = options.pop("broadcast")
+    settings = _settings({name: options.pop(name) for name in Settings.names()})
+    ws_name = options["ws"]
+    options["ws"], options["http"] = _wire(options["ws"], options["http"])
+    _check_import("--ws", options["ws"], uvicorn.config.WS_PROTOCOLS)
+    _check_import("--http", options["http"], uvicorn.config.HTTP_PROTOCOLS)
+    _check_import("--loop", options["loop"], uvicorn.config.LOOP_FACTORIES)
+    _check_app(options["app"], options["app_dir"])
+    if broadcast is not None:
+        _check_broadcast(broadcast)
+        from .broadcast.hub import URL_VARIABLE
+
+        os.environ[URL_VARIABLE] = broadcast  # workers inherit it
+    os.environ.update(settings.to_environ())  # every worker reads the same settings
+
+    click.echo(f"{_version_text()}: serving {options['app']} on {_where(options)} (ws: {ws_name})", err=True)
+    uvicorn_command.callback(**options)  # type: ignore[misc]  # uvicorn's own command, past its parsing
+    return 0
+
+
+run = click.Command(
+    "run",
+    callback=_serve,
+    params=[*_uvicorn_params(), *_fastws_options(), _VERSION],
+    help="Serve an ASGI app (the demo when no APP is given) with uvicorn on fastws' wire layer. "
+    "APP is module:attribute, imported from the current directory (or --app-dir) as uvicorn does.",
+    context_settings={"auto_envvar_prefix": "UVICORN"},  # uvicorn's variables (UVICORN_PORT, ...) work too
+)
+
+
+@click.group(name="fastws", help="fastws: a compiled WebSocket runtime for ASGI apps, on uvicorn.")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the fastws, uvicorn and Python versions and exit.")  # fmt: skip
+def cli() -> None:
+    """fastws' commands."""
+
+
+cli.add_command(run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    import uvicorn
-
+    """Run the ``fastws`` command line; the exit status (2 for a usage error)."""
     try:
-        settings = _settings(args)
-    except ValueError as error:
-        print(f"fastws: {error}", file=sys.stderr)
-        return 2
-    os.environ.update(settings.to_environ())  # every worker reads the same settings
-
-    if args.broadcast is not None:
-        from .broadcast import BroadcastError
-        from .broadcast.backends import backend_for
-        from .broadcast.hub import URL_VARIABLE
-
-        try:
-            backend_for(args.broadcast)  # an unknown scheme or a missing extra fails here, before any worker
-        except BroadcastError as error:
-            print(f"fastws: --broadcast: {error}", file=sys.stderr)
-            return 2
-        os.environ[URL_VARIABLE] = args.broadcast  # workers inherit it
-
-    loop = "uvloop" if sys.platform != "win32" else "asyncio"
-    print(
-        f"fastws {__version__} ({'compiled' if HAS_SPEEDUPS else 'pure Python'}) serving {args.app} "
-        f"on http://{args.host}:{args.port} (ws: {args.ws})",
-        file=sys.stderr,
-    )
-    uvicorn.run(
-        args.app,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        loop=loop,
-        http=FASTWS_HTTP if args.ws == "fastws" else "httptools",
-        ws=FASTWS_PROTOCOL if args.ws == "fastws" else args.ws,
-        ws_max_size=args.ws_max_size,
-        ws_max_queue=args.ws_max_queue,
-        ws_ping_interval=args.ws_ping_interval,
-        ws_ping_timeout=args.ws_ping_timeout,
-        ws_per_message_deflate=not args.no_per_message_deflate,
-        limit_concurrency=args.limit_concurrency,
-    )
-    return 0
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="fastws", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
+    return result if isinstance(result, int) else 0

@@ -72,13 +72,9 @@ class WebSocketProtocol(asyncio.Protocol):
         "ping_timeout", "ping_timer", "pong_timer", "root_path", "scheme", "scope", "server", "tasks", "transport",
     )  # fmt: skip
 
-    #: limits, deadlines and the Origin policy (``FASTWS_*`` environment variables); subclass to change
+    #: limits, deadlines, deflate's memory and the Origin policy (``FASTWS_*`` environment variables);
+    #: subclass to change
     settings: Settings = Settings.from_environ()
-    #: permessage-deflate's memory per connection: a 2**12-byte window and
-    #: zlib memLevel 5 hold ~70 KiB once used (zlib's 15/8 defaults: ~320 KiB).
-    #: Subclass to change them.
-    deflate_window_bits = deflate.DEFAULT_WINDOW_BITS
-    deflate_mem_level = deflate.DEFAULT_MEM_LEVEL
 
     def __init__(
         self,
@@ -284,8 +280,8 @@ class WebSocketProtocol(asyncio.Protocol):
         if self.config.ws_per_message_deflate:
             negotiated = deflate.negotiate(
                 request.values(b"sec-websocket-extensions"),
-                window_bits=self.deflate_window_bits,
-                mem_level=self.deflate_mem_level,
+                window_bits=self.settings.ws_deflate_window_bits,
+                mem_level=self.settings.ws_deflate_mem_level,
             )
             if negotiated is not None:
                 self.conn.deflate, self._extensions = negotiated

@@ -20,7 +20,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .wire import handshake
+from .wire import deflate, handshake
 from .wire.origins import OriginPolicy
 
 __all__ = ["ENV_PREFIX", "Settings"]
@@ -62,6 +62,16 @@ class Settings:
     ws_allow_missing_origin: bool = _setting(
         True, "with --ws-allowed-origins, whether a handshake without Origin (a non-browser client) is let in"
     )
+    ws_deflate_window_bits: int = _setting(
+        deflate.DEFAULT_WINDOW_BITS,
+        "permessage-deflate's window, 9 to 15 (a 2**N-byte window per connection that compresses; zlib's "
+        "own default is 15: better ratio, ~4x the memory)",
+    )
+    ws_deflate_mem_level: int = _setting(
+        deflate.DEFAULT_MEM_LEVEL,
+        "permessage-deflate's zlib memLevel, 1 to 9 (memory per compressing connection against speed and ratio; "
+        "zlib's own default is 8)",
+    )
     origin_policy: OriginPolicy | None = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +81,10 @@ class Settings:
         for name in ("http_head_timeout", "ws_close_timeout", "ws_write_timeout"):
             if not isinstance(getattr(self, name), (int, float)) or not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be a number of seconds >= 0, not {getattr(self, name)!r}")
+        for name, low, high in (("ws_deflate_window_bits", 9, 15), ("ws_deflate_mem_level", 1, 9)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} must be an integer from {low} to {high}, not {value!r}")
         origins = self.ws_allowed_origins
         policy = OriginPolicy(origins, self.ws_allow_missing_origin) if origins else None
         object.__setattr__(self, "origin_policy", policy)
@@ -100,7 +114,10 @@ class Settings:
                 return False
             raise ValueError("expected true or false")
         if isinstance(default, (int, float)):
-            return type(default)(text)
+            try:
+                return type(default)(text)
+            except ValueError:
+                raise ValueError("expected an integer" if isinstance(default, int) else "expected a number") from None
         return tuple(part.strip() for part in text.split(",") if part.strip())
 
     @classmethod
