@@ -1,6 +1,8 @@
 """fastws: a Cython-accelerated, Starlette-compatible WebSocket runtime for ASGI.
 
-``fastws.WebSocket`` is a drop-in for ``starlette.websockets.WebSocket``.
+``fastws.WebSocket`` is a drop-in for ``starlette.websockets.WebSocket``
+(``fastws.WebSocketEndpoint`` for Starlette's class-based endpoint;
+``fastws.fastapi.WebSocket`` annotates a FastAPI endpoint's parameter).
 ``HAS_SPEEDUPS`` tells whether the compiled twin is live (set
 ``FASTWS_NO_EXTENSIONS=1`` to force the pure-Python twin).
 """
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._impl import HAS_SPEEDUPS
 from .datastructures import URL, Address, Headers, MutableHeaders, QueryParams, State
+from .endpoints import WebSocketEndpoint
 from .websockets import (
     WebSocket,
     WebSocketClose,
@@ -45,6 +48,7 @@ __all__ = [  # noqa: RUF022 - grouped: the core API, then the broadcast hub
     "WebSocketClose",
     "WebSocketDisconnect",
     "WebSocketDisconnected",
+    "WebSocketEndpoint",
     "WebSocketState",
     "__version__",
     "websocket_app",

@@ -7,8 +7,8 @@ The names, values and messages are Starlette's, so code written against
 from __future__ import annotations
 
 import enum
-from typing import Any
 from collections.abc import Mapping
+from typing import Any
 
 
 class WebSocketState(enum.Enum):
@@ -18,7 +18,19 @@ class WebSocketState(enum.Enum):
     RESPONSE = 3
 
 
-class WebSocketDisconnect(Exception):
+# With Starlette installed, fastws' errors are subclasses of Starlette's, so
+# that code written for Starlette or FastAPI (``except WebSocketDisconnect``
+# with Starlette's class) catches them unchanged: ``except`` matches by real
+# inheritance, never by a registered virtual subclass.
+try:
+    from starlette.websockets import WebSocketDisconnect as _DisconnectBase
+    from starlette.websockets import WebSocketDisconnected as _DisconnectedBase
+except ImportError:  # fastws needs no Starlette
+    _DisconnectBase = Exception  # type: ignore[assignment,misc]
+    _DisconnectedBase = RuntimeError  # type: ignore[assignment,misc]
+
+
+class WebSocketDisconnect(_DisconnectBase):
     """The peer closed the connection (or the send failed: code 1006)."""
 
     def __init__(self, code: int = 1000, reason: str | None = None) -> None:
@@ -26,7 +38,7 @@ class WebSocketDisconnect(Exception):
         self.reason = reason or ""
 
 
-class WebSocketDisconnected(RuntimeError):
+class WebSocketDisconnected(_DisconnectedBase):
     """Raised when attempting to use a disconnected WebSocket."""
 
 

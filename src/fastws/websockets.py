@@ -26,6 +26,11 @@ from .datastructures import Address, State
 Scope = dict[str, Any]
 Message = dict[str, Any]
 
+FASTAPI_HINT = (
+    "For a fastws.WebSocket in a FastAPI endpoint, import its annotation from fastws.fastapi: "
+    "`from fastws.fastapi import WebSocket`, then `async def endpoint(websocket: WebSocket, ...)`."
+)
+
 __all__ = [
     "WebSocket",
     "WebSocketClose",
@@ -158,6 +163,15 @@ class WebSocketMethods(Mapping[str, Any]):
         except WebSocketDisconnect:
             pass
 
+    # ------------------------------------------------------------ FastAPI
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        # FastAPI asks pydantic for this when a parameter is annotated with the
+        # class itself: it cannot inject it, so say what to write instead of
+        # FastAPI's "Invalid args for response field".
+        raise TypeError(FASTAPI_HINT)
+
     # ------------------------------------------------------- denial response
 
     async def send_denial_response(self, response: Any) -> None:
@@ -206,13 +220,21 @@ class _WebSocketApp:
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         await self.handler(WebSocket(scope, receive, send))
 
+    @property
+    def __signature__(self) -> Any:
+        # FastAPI's @app.websocket reads an endpoint's signature, and would take
+        # scope, receive and send for query parameters (every connection: 403).
+        raise TypeError(f"websocket_app(...) is an ASGI app, not a FastAPI endpoint. {FASTAPI_HINT}")
+
 
 def websocket_app(handler: Callable[[WebSocket], Awaitable[None]]) -> Callable[[Scope, Any, Any], Awaitable[None]]:
     """An ASGI app that runs ``await handler(websocket)`` with a ``fastws.WebSocket``.
 
-    Starlette's ``WebSocketRoute`` (and FastAPI's ``add_websocket_route``)
-    call a plain function as ``endpoint(starlette_websocket)``; give them
-    ``websocket_app(endpoint)`` for a ``fastws.WebSocket`` instead:
-    ``WebSocketRoute("/ws/{room}", websocket_app(chat))``.
+    Starlette's ``WebSocketRoute`` and ``websocket_route`` (and FastAPI's
+    ``add_websocket_route``, which is Starlette's) call a plain function as
+    ``endpoint(starlette_websocket)``; give them ``websocket_app(endpoint)``
+    for a ``fastws.WebSocket`` instead:
+    ``WebSocketRoute("/ws/{room}", websocket_app(chat))``. For FastAPI's
+    ``@app.websocket`` with its dependencies, see ``fastws.fastapi``.
     """
     return _WebSocketApp(handler)
