@@ -54,7 +54,7 @@ def _extensions() -> list:
         _warn("Cython is not available")
         return []
     modules = [
-        Extension(name, [source], extra_compile_args=["-O3"] if os.name != "nt" else [])
+        Extension(name, [source], extra_compile_args=["-O3", "-g0"] if os.name != "nt" else [])  # -g0: no debug symbols
         for name, source in EXTENSIONS
     ]
     try:

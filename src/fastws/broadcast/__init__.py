@@ -1,7 +1,7 @@
 """Broadcast fan-out: publish once, deliver to every subscriber of a channel.
 
 ``Broadcast("memory://")`` serves one process; ``Broadcast("redis://...")``
-every process on a Redis server (``pip install "fastws[redis]"``). See
+every process on a Redis server (``pip install "fastws-runtime[redis]"``). See
 ``hub`` for the delivery guarantee and ``targets`` for slow subscribers.
 """
 

@@ -1,4 +1,4 @@
-"""The Redis backend: ``Broadcast("redis://host:port/db")`` (``pip install "fastws[redis]"``).
+"""The Redis backend: ``Broadcast("redis://host:port/db")`` (``pip install "fastws-runtime[redis]"``).
 
 One pub/sub connection per process, plus a small pool for publishing. Each
 channel is its own Redis channel (``prefix + channel``), subscribed while
@@ -38,7 +38,7 @@ try:
     from redis import asyncio as aioredis
     from redis.exceptions import RedisError
 except ImportError as error:  # pragma: no cover - the optional extra is missing
-    raise BroadcastError('Broadcast("redis://...") needs redis-py: pip install "fastws[redis]"') from error
+    raise BroadcastError('Broadcast("redis://...") needs redis-py: pip install "fastws-runtime[redis]"') from error
 
 if TYPE_CHECKING:
     from .hub import Broadcast
