@@ -7,7 +7,7 @@ or a wrong type leaking out of fastws fails the check.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, ItemsView, KeysView, MutableMapping
+from collections.abc import AsyncGenerator, ItemsView, KeysView, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any, assert_type
 
@@ -36,7 +36,7 @@ hub = Broadcast("memory://", max_buffer=1 << 16, overflow="drop-oldest")
 
 
 @asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
+async def lifespan(app: Starlette) -> AsyncGenerator[None]:
     async with hub as connected:
         assert_type(connected, Broadcast)
         yield
