@@ -10,8 +10,39 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from typing import Any
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
+from urllib.parse import SplitResult, urlencode
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ._speedups_py import Headers, MutableHeaders
+
+    class _URLHost(str):
+        """For checkers: what a ``URLMethods`` host class provides (it is a ``str``)."""
+
+        @property
+        def components(self) -> SplitResult: ...
+        @property
+        def scheme(self) -> str: ...
+        @property
+        def netloc(self) -> str: ...
+        @property
+        def query(self) -> str: ...
+        @property
+        def username(self) -> str | None: ...
+        @property
+        def password(self) -> str | None: ...
+        @property
+        def port(self) -> int | None: ...
+        @staticmethod
+        def _parse_query(qs: str) -> list[tuple[str, str]]: ...
+
+    _HeadersHost = Headers  # a MutableHeadersMethods host class
+else:
+    # At run time the mixins have no base: these stand for their host classes
+    # only for type checkers.
+    _URLHost = _HeadersHost = object
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
@@ -29,7 +60,7 @@ def _multi_update(pairs: list[tuple[str, str]], updates: dict[str, str]) -> list
     return kept + list(updates.items())
 
 
-class URLMethods:
+class URLMethods(_URLHost):
     """The URL rewriting helpers of ``starlette.datastructures.URL``.
 
     The host class provides ``components`` (a ``SplitResult``), the component
@@ -38,22 +69,26 @@ class URLMethods:
 
     __slots__ = ()
 
-    def replace(self, *args: Any, **kwargs: Any) -> Any:
+    @overload
+    def replace(self, old: str, new: str, count: SupportsIndex = -1, /) -> str: ...
+    @overload
+    def replace(self, **components: Any) -> Self: ...
+    def replace(self, *args: Any, **kwargs: Any) -> str | Self:
         """Return a copy with the given URL components replaced.
 
         ``URL`` is also a ``str``: called with positional arguments this is
         ``str.replace(old, new[, count])`` and returns a plain ``str``.
         """
         if args:
-            return str.replace(str(self), *args, **kwargs)  # type: ignore[arg-type]
+            return str.replace(str(self), *args, **kwargs)
         if "username" in kwargs or "password" in kwargs or "hostname" in kwargs or "port" in kwargs:
             hostname = kwargs.pop("hostname", None)
-            port = kwargs.pop("port", self.port)  # type: ignore[attr-defined]
-            username = kwargs.pop("username", self.username)  # type: ignore[attr-defined]
-            password = kwargs.pop("password", self.password)  # type: ignore[attr-defined]
+            port = kwargs.pop("port", self.port)
+            username = kwargs.pop("username", self.username)
+            password = kwargs.pop("password", self.password)
 
             if hostname is None:
-                netloc = self.netloc  # type: ignore[attr-defined]
+                netloc = self.netloc
                 _, _, hostname = netloc.rpartition("@")
 
                 if hostname and hostname[-1] != "]":
@@ -77,21 +112,21 @@ class URLMethods:
 
             kwargs["netloc"] = netloc
 
-        components = self.components._replace(**kwargs)  # type: ignore[attr-defined]
-        return self.__class__(components.geturl())  # type: ignore[call-arg]
+        components = self.components._replace(**kwargs)
+        return self.__class__(components.geturl())
 
-    def include_query_params(self, **kwargs: Any) -> Any:
+    def include_query_params(self, **kwargs: Any) -> Self:
         """Return a copy with these query parameters set (others kept)."""
         params = self._query_pairs()
         updates = {str(key): str(value) for key, value in kwargs.items()}
         return self.replace(query=urlencode(_multi_update(params, updates)))
 
-    def replace_query_params(self, **kwargs: Any) -> Any:
+    def replace_query_params(self, **kwargs: Any) -> Self:
         """Return a copy whose query holds exactly these parameters."""
         query = urlencode([(str(key), str(value)) for key, value in kwargs.items()])
         return self.replace(query=query)
 
-    def remove_query_params(self, keys: str | Sequence[str]) -> Any:
+    def remove_query_params(self, keys: str | Sequence[str]) -> Self:
         """Return a copy without the given query parameters."""
         if isinstance(keys, str):
             keys = [keys]
@@ -102,20 +137,20 @@ class URLMethods:
     def _query_pairs(self) -> list[tuple[str, str]]:
         # Starlette builds a MultiDict: the last value of a key wins its
         # place in the dict, but all values stay in the item list.
-        return self._parse_query(self.query)  # type: ignore[attr-defined, no-any-return]
+        return self._parse_query(self.query)
 
     @property
     def is_secure(self) -> bool:
-        return self.scheme in ("https", "wss")  # type: ignore[attr-defined]
+        return self.scheme in ("https", "wss")
 
     def __repr__(self) -> str:
         url = str(self)
-        if self.password:  # type: ignore[attr-defined]
+        if self.password:
             url = str(self.replace(password="********"))
         return f"{self.__class__.__name__}({url!r})"
 
 
-class MutableHeadersMethods:
+class MutableHeadersMethods(_HeadersHost):
     """The mutating methods of ``starlette.datastructures.MutableHeaders``.
 
     The host class is a ``Headers`` twin whose ``_list`` holds the raw
@@ -141,16 +176,16 @@ class MutableHeadersMethods:
         del_key = key.lower().encode("latin-1")
         self._list[:] = [(k, v) for (k, v) in self._list if k != del_key]
 
-    def __ior__(self, other: Mapping[str, str]) -> Any:
+    def __ior__(self, other: Mapping[str, str]) -> Self:
         if not isinstance(other, Mapping):
             raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
         self.update(other)
         return self
 
-    def __or__(self, other: Mapping[str, str]) -> Any:
+    def __or__(self, other: Mapping[str, str]) -> MutableHeaders:
         if not isinstance(other, Mapping):
             raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
-        new = self.mutablecopy()  # type: ignore[attr-defined]
+        new = self.mutablecopy()
         new.update(other)
         return new
 
@@ -168,7 +203,7 @@ class MutableHeadersMethods:
         self._list.append((set_key, set_value))
         return value
 
-    def update(self, other: Mapping[str, str]) -> None:  # type: ignore[override]
+    def update(self, other: Mapping[str, str]) -> None:
         for key, val in other.items():
             self[key] = val
 
@@ -177,4 +212,4 @@ class MutableHeadersMethods:
         self._list.append((key.lower().encode("latin-1"), value.encode("latin-1")))
 
     def add_vary_header(self, vary: str) -> None:
-        self["vary"] = ", ".join([*self.getlist("vary"), vary])  # type: ignore[attr-defined]
+        self["vary"] = ", ".join([*self.getlist("vary"), vary])

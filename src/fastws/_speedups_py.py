@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, MutableMapping, ValuesView
 from ipaddress import AddressValueError, IPv6Address
 from operator import itemgetter
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar, overload
 from urllib.parse import SplitResult, unquote, urlencode, urlsplit
 
 from . import _states
+from ._asgi import Message, Receive, Scope, Send
 from ._shared import _DEFAULT_PORTS, MutableHeadersMethods, URLMethods, bracket_ipv6
-from ._states import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
+from ._states import AcceptHeaders, DirectWire, WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
 __all__ = [
     "Headers",
@@ -34,12 +35,14 @@ __all__ = [
     "parse_query",
 ]
 
+_T = TypeVar("_T")
+
 # ---------------------------------------------------------------- query strings
 
 
 def parse_query(qs: str) -> list[tuple[str, str]]:
     """``urllib.parse.parse_qsl(qs, keep_blank_values=True)``."""
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for name_value in qs.split("&"):
         if not name_value:
             continue
@@ -135,7 +138,13 @@ class Headers(Mapping[str, str]):
         wanted = key.lower().encode("latin-1")
         return [item_value.decode("latin-1") for item_key, item_value in self._list if item_key == wanted]
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    @overload
+    def get(self, key: str, default: None = None) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str) -> str: ...
+    @overload
+    def get(self, key: str, default: _T) -> str | _T: ...
+    def get(self, key: str, default: object = None) -> object:
         try:
             return self[key]
         except KeyError:
@@ -158,13 +167,13 @@ class Headers(Mapping[str, str]):
                 return True
         return False
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
 
     def __len__(self) -> int:
         return len(self._list)
 
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Headers):
             return False
         return sorted(self._list) == sorted(other._list)
@@ -193,7 +202,7 @@ class QueryParams(Mapping[str, str]):
 
     __slots__ = ("_dict", "_list")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | str | bytes, **kwargs: Any) -> None:
         assert len(args) < 2, "Too many arguments."
         value: Any = args[0] if args else []
         if isinstance(value, str):
@@ -215,28 +224,34 @@ class QueryParams(Mapping[str, str]):
         self._list = [(str(k), str(v)) for k, v in items]
         self._dict = {str(k): str(v) for k, v in {k: v for k, v in items}.items()}
 
-    def getlist(self, key: Any) -> list[str]:
+    def getlist(self, key: str) -> list[str]:
         return [item_value for item_key, item_value in self._list if item_key == key]
 
-    def get(self, key: Any, default: Any = None) -> Any:  # type: ignore[override]
+    @overload
+    def get(self, key: str, default: None = None) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str) -> str: ...
+    @overload
+    def get(self, key: str, default: _T) -> str | _T: ...
+    def get(self, key: str, default: object = None) -> object:
         return self._dict.get(key, default)
 
-    def keys(self) -> Any:  # type: ignore[override]
+    def keys(self) -> KeysView[str]:
         return self._dict.keys()
 
-    def values(self) -> Any:  # type: ignore[override]
+    def values(self) -> ValuesView[str]:
         return self._dict.values()
 
-    def items(self) -> Any:  # type: ignore[override]
+    def items(self) -> ItemsView[str, str]:
         return self._dict.items()
 
     def multi_items(self) -> list[tuple[str, str]]:
         return list(self._list)
 
-    def __getitem__(self, key: Any) -> str:
+    def __getitem__(self, key: str) -> str:
         return self._dict[key]
 
-    def __contains__(self, key: Any) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self._dict
 
     def __iter__(self) -> Iterator[str]:
@@ -245,7 +260,7 @@ class QueryParams(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._dict)
 
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, self.__class__):
             return False
         return sorted(self._list, key=itemgetter(0)) == sorted(other._list, key=itemgetter(0))
@@ -357,10 +372,10 @@ class URL(URLMethods, str):
     def port(self) -> int | None:
         return self.components.port
 
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: object) -> bool:
         return str.__eq__(str(self), str(other))
 
-    def __ne__(self, other: Any) -> bool:
+    def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
 
     __hash__ = str.__hash__
@@ -368,7 +383,7 @@ class URL(URLMethods, str):
     def __str__(self) -> str:
         return str.__str__(self)
 
-    def __reduce__(self) -> Any:
+    def __reduce__(self) -> tuple[type[URL], tuple[str]]:
         return (self.__class__, (str(self),))
 
 
@@ -414,13 +429,13 @@ class WebSocketBase:
         "_wire", "_wire_send",
     )
 
-    def __init__(self, scope: MutableMapping[str, Any], receive: Any = None, send: Any = None) -> None:
+    def __init__(self, scope: Scope, receive: Receive | None = None, send: Send | None = None) -> None:
         assert scope["type"] == "websocket"
-        self.scope = scope
-        self._receive = _states.no_receive if receive is None else receive
-        self._send = _states.no_send if send is None else send
-        self.client_state = _CONNECTING
-        self.application_state = _CONNECTING
+        self.scope: Scope = scope
+        self._receive: Receive = _states.no_receive if receive is None else receive
+        self._send: Send = _states.no_send if send is None else send
+        self.client_state: WebSocketState = _CONNECTING
+        self.application_state: WebSocketState = _CONNECTING
         self._headers: Headers | None = None
         self._url: URL | None = None
         self._query: QueryParams | None = None
@@ -429,8 +444,8 @@ class WebSocketBase:
         cls = type(self)
         self._direct = cls.send is WebSocketBase.send and cls.receive is WebSocketBase.receive
         # On fastws' own wire layer, text and bytes go straight to the frame codec.
-        self._wire = _states.wire_of(scope, self._send) if self._direct else None
-        self._wire_send = self._send
+        self._wire: DirectWire | None = _states.wire_of(scope, self._send) if self._direct else None
+        self._wire_send: Send = self._send
 
     # ------------------------------------------------------ connection data
 
@@ -457,7 +472,7 @@ class WebSocketBase:
 
     # ------------------------------------------------ the ASGI state machine
 
-    async def receive(self) -> Any:
+    async def receive(self) -> Message:
         """Receive ASGI websocket messages, ensuring valid state transitions."""
         if self.client_state is _CONNECTING:
             message = await self._receive()
@@ -477,7 +492,7 @@ class WebSocketBase:
         else:
             raise WebSocketDisconnected(_states.RECEIVE_AFTER_DISCONNECT)
 
-    async def send(self, message: Any) -> None:
+    async def send(self, message: Message) -> None:
         """Send ASGI websocket messages, ensuring valid state transitions."""
         state = self.application_state
         if state is _CONNECTING:
@@ -512,7 +527,7 @@ class WebSocketBase:
         else:
             raise WebSocketDisconnected(_states.SEND_AFTER_CLOSE)
 
-    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+    async def accept(self, subprotocol: str | None = None, headers: AcceptHeaders | None = None) -> None:
         """Accept the connection, waiting for the client's connect first."""
         headers = _states.as_raw_headers(headers) if headers else []
         if self.client_state is _CONNECTING:
@@ -528,7 +543,7 @@ class WebSocketBase:
     # awaits the ASGI receive itself; anything else goes through
     # _receive_data, which runs the full state machine.
 
-    async def _receive_data(self) -> Any:
+    async def _receive_data(self) -> Message:
         """The next data message; ``WebSocketDisconnect`` on a disconnect."""
         if self.application_state is not _CONNECTED:
             raise WebSocketDisconnected(_states.NOT_CONNECTED)
@@ -537,7 +552,7 @@ class WebSocketBase:
             raise WebSocketDisconnect(message["code"], message.get("reason"))
         return message
 
-    def _not_data(self, message: Any) -> NoReturn:
+    def _not_data(self, message: Message) -> NoReturn:
         """Raise for a non-``websocket.receive`` message on the short path."""
         message_type = message["type"]
         if message_type != "websocket.disconnect":
@@ -620,7 +635,8 @@ class WebSocketBase:
         else:
             raise RuntimeError(_states.bad_mode(mode))
         if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
-            if self._wire.write_text(payload) if mode == "text" else self._wire.write_bytes(payload):
+            # payload is the str for mode "text", the bytes for "binary" (checkers cannot tell)
+            if self._wire.write_text(payload) if mode == "text" else self._wire.write_bytes(payload):  # type: ignore[arg-type]
                 return
         message = {"type": "websocket.send", "text" if mode == "text" else "bytes": payload}
         if self._direct and self.application_state is _CONNECTED:

@@ -7,8 +7,10 @@ The names, values and messages are Starlette's, so code written against
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Protocol, TypeAlias
+
+from ._asgi import Message
 
 
 class WebSocketState(enum.Enum):
@@ -91,7 +93,15 @@ def expected_body(message_type: object) -> str:
 WIRE_EXTENSION = "fastws.wire"  # the scope extension fastws.protocol offers: its class
 
 
-def wire_of(scope: Any, send: Any) -> Any:
+class DirectWire(Protocol):
+    """What ``fastws.WebSocket`` writes through when ``wire_of`` finds fastws' protocol."""
+
+    def write_text(self, text: str) -> bool: ...
+
+    def write_bytes(self, data: bytes) -> bool: ...
+
+
+def wire_of(scope: object, send: object) -> DirectWire | None:
     """The fastws protocol behind ``send``, or None.
 
     Only when ``send`` is that protocol's own ASGI send (no middleware in
@@ -107,17 +117,21 @@ def wire_of(scope: Any, send: Any) -> Any:
     return None
 
 
-async def no_receive() -> dict:  # type: ignore[type-arg]
+async def no_receive() -> Message:
     """The ``receive`` of a WebSocket built without one."""
     raise RuntimeError("Receive channel has not been made available")
 
 
-async def no_send(message: dict) -> None:  # type: ignore[type-arg]
+async def no_send(message: Message) -> None:
     """The ``send`` of a WebSocket built without one."""
     raise RuntimeError("Send channel has not been made available")
 
 
-def as_raw_headers(headers: object) -> object:
+AcceptHeaders: TypeAlias = Iterable[tuple[bytes, bytes]] | Mapping[str, str] | Mapping[bytes, bytes]
+"""What ``accept(headers=...)`` takes: ASGI's ``(name, value)`` pairs, or a mapping."""
+
+
+def as_raw_headers(headers: AcceptHeaders) -> Iterable[tuple[bytes, bytes]]:
     """Accept-headers as ASGI wants them: ``[(bytes, bytes), ...]``.
 
     Iterables of pairs pass through untouched (Starlette's behaviour); a

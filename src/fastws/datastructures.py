@@ -2,21 +2,25 @@
 
 ``URL``, ``Headers``, ``MutableHeaders`` and ``QueryParams`` come from the
 live twin (compiled unless ``FASTWS_NO_EXTENSIONS`` is set; see
-``fastws._impl``). ``Address`` and ``State`` are plain Python, as in
-Starlette.
+``fastws._impl``); type checkers read them from the pure twin, whose API the
+compiled one's stub (``_speedups.pyi``) matches. ``Address`` and ``State``
+are plain Python, as in Starlette.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._impl import impl
 
-URL = impl.URL
-Headers = impl.Headers
-MutableHeaders = impl.MutableHeaders
-QueryParams = impl.QueryParams
+if TYPE_CHECKING:
+    from ._speedups_py import URL, Headers, MutableHeaders, QueryParams
+else:
+    URL = impl.URL
+    Headers = impl.Headers
+    MutableHeaders = impl.MutableHeaders
+    QueryParams = impl.QueryParams
 
 __all__ = ["URL", "Address", "Headers", "MutableHeaders", "QueryParams", "State"]
 

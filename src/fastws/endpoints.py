@@ -13,8 +13,9 @@ import json
 from collections.abc import Generator
 from typing import Any, ClassVar, Literal
 
+from ._asgi import Message, Receive, Scope, Send
 from ._impl import impl
-from .websockets import Message, Scope, WebSocket
+from .websockets import WebSocket
 
 __all__ = ["WebSocketEndpoint"]
 
@@ -33,7 +34,7 @@ class WebSocketEndpoint:
 
     encoding: ClassVar[Literal["text", "bytes", "json"] | None] = None
 
-    def __init__(self, scope: Scope, receive: Any, send: Any) -> None:
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "websocket"
         self.scope = scope
         self.receive = receive

@@ -7,24 +7,33 @@ with two deliberate extensions from Starlette's own documentation:
 
 The class has two halves. The hot one, ``WebSocketBase`` (connection data,
 the ASGI state machine, send/receive of text, bytes and JSON), comes from the
-live twin: compiled unless ``FASTWS_NO_EXTENSIONS`` is set. The cold one,
-here, is the rest of Starlette's API: the Mapping over the scope, cookies,
-state, ``url_for``, the iterators and denial responses.
+live twin: compiled unless ``FASTWS_NO_EXTENSIONS`` is set (type checkers
+read the pure twin's). The cold one, here, is the rest of Starlette's API:
+the Mapping over the scope, cookies, state, ``url_for``, the iterators and
+denial responses.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._asgi import ASGIApp, Receive, Scope, Send
 from ._cookies import cookie_parser
 from ._impl import impl
 from ._states import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
-from .datastructures import Address, State
+from .datastructures import URL, Address, State
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
+if TYPE_CHECKING:
+    from ._speedups_py import WebSocketBase
+
+    class _Connection(Mapping[str, Any], WebSocketBase):
+        """For checkers: the cold half reads the hot half it is mixed into."""
+
+else:
+    WebSocketBase = impl.WebSocketBase
+    _Connection = Mapping[str, Any]
 
 FASTAPI_HINT = (
     "For a fastws.WebSocket in a FastAPI endpoint, import its annotation from fastws.fastapi: "
@@ -41,11 +50,10 @@ __all__ = [
 ]
 
 
-class WebSocketMethods(Mapping[str, Any]):
+class WebSocketMethods(_Connection):
     """The cold half of ``WebSocket``, over a twin's ``WebSocketBase``."""
 
-    scope: Scope
-    _base_url: Any
+    _base_url: URL
     _cookies: dict[str, str]
     _state: State
 
@@ -69,7 +77,7 @@ class WebSocketMethods(Mapping[str, Any]):
         return self.scope["app"]
 
     @property
-    def base_url(self) -> Any:
+    def base_url(self) -> URL:
         """The URL of the application root, without query."""
         if hasattr(self, "_base_url"):
             return self._base_url
@@ -82,7 +90,7 @@ class WebSocketMethods(Mapping[str, Any]):
         base_url_scope["path"] = path
         base_url_scope["query_string"] = b""
         base_url_scope["root_path"] = app_root_path
-        self._base_url = type(self.url)(scope=base_url_scope)  # type: ignore[attr-defined]
+        self._base_url = type(self.url)(scope=base_url_scope)
         return self._base_url
 
     @property
@@ -95,7 +103,7 @@ class WebSocketMethods(Mapping[str, Any]):
         """Cookies sent with the handshake."""
         if not hasattr(self, "_cookies"):
             cookies: dict[str, str] = {}
-            for header in self.headers.getlist("cookie"):  # type: ignore[attr-defined]
+            for header in self.headers.getlist("cookie"):
                 cookies.update(cookie_parser(header))
             self._cookies = cookies
         return self._cookies
@@ -133,33 +141,33 @@ class WebSocketMethods(Mapping[str, Any]):
             self._state = State(self.scope["state"])
         return self._state
 
-    def url_for(self, name: str, /, **path_params: Any) -> Any:
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
         provider = self.scope.get("router") or self.scope.get("app")
         if provider is None:
             raise RuntimeError("The `url_for` method can only be used inside a Starlette application or with a router.")
         url_path = provider.url_path_for(name, **path_params)
-        return type(self.url)(str(url_path.make_absolute_url(base_url=str(self.base_url))))  # type: ignore[attr-defined]
+        return type(self.url)(str(url_path.make_absolute_url(base_url=str(self.base_url))))
 
     # ------------------------------------------------------------ iterators
 
     async def iter_text(self) -> AsyncIterator[str]:
         try:
             while True:
-                yield await self.receive_text()  # type: ignore[attr-defined]
+                yield await self.receive_text()
         except WebSocketDisconnect:
             pass
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
         try:
             while True:
-                yield await self.receive_bytes()  # type: ignore[attr-defined]
+                yield await self.receive_bytes()
         except WebSocketDisconnect:
             pass
 
     async def iter_json(self) -> AsyncIterator[Any]:
         try:
             while True:
-                yield await self.receive_json()  # type: ignore[attr-defined]
+                yield await self.receive_json()
         except WebSocketDisconnect:
             pass
 
@@ -174,15 +182,15 @@ class WebSocketMethods(Mapping[str, Any]):
 
     # ------------------------------------------------------- denial response
 
-    async def send_denial_response(self, response: Any) -> None:
+    async def send_denial_response(self, response: ASGIApp) -> None:
         """Send an HTTP response instead of accepting (needs server support)."""
         if "websocket.http.response" in self.scope.get("extensions", {}):
-            await response(self.scope, self.receive, self.send)  # type: ignore[attr-defined]
+            await response(self.scope, self.receive, self.send)
         else:
             raise RuntimeError("The server doesn't support the Websocket Denial Response extension.")
 
 
-class WebSocket(WebSocketMethods, impl.WebSocketBase):  # type: ignore[misc,name-defined]
+class WebSocket(WebSocketMethods, WebSocketBase):
     """An ASGI WebSocket connection, with Starlette's API.
 
     ``WebSocket(scope, receive=None, send=None)``; ``receive``/``send`` are
@@ -205,7 +213,7 @@ class WebSocketClose:
         self.code = code
         self.reason = reason or ""
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": self.code, "reason": self.reason})
 
 
@@ -217,7 +225,7 @@ class _WebSocketApp:
     def __init__(self, handler: Callable[[WebSocket], Awaitable[None]]) -> None:
         self.handler = handler
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.handler(WebSocket(scope, receive, send))
 
     @property
@@ -227,7 +235,7 @@ class _WebSocketApp:
         raise TypeError(f"websocket_app(...) is an ASGI app, not a FastAPI endpoint. {FASTAPI_HINT}")
 
 
-def websocket_app(handler: Callable[[WebSocket], Awaitable[None]]) -> Callable[[Scope, Any, Any], Awaitable[None]]:
+def websocket_app(handler: Callable[[WebSocket], Awaitable[None]]) -> ASGIApp:
     """An ASGI app that runs ``await handler(websocket)`` with a ``fastws.WebSocket``.
 
     Starlette's ``WebSocketRoute`` and ``websocket_route`` (and FastAPI's

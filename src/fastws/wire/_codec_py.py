@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import struct
 import zlib
+from typing import TypeAlias
 
 from .deflate import MessageTooBig, PerMessageDeflate
 from .events import Close, Fail, Ping, Pong, ProtocolStateError
@@ -49,6 +50,8 @@ CLOSED = 3  # the peer's Close arrived, or the connection failed: nothing more i
 
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024  # uvicorn's ws_max_size default
 
+_Buffer: TypeAlias = bytes | bytearray | memoryview  # what the frame functions take as bytes
+
 _HEADER = 0  # reading a frame header
 _PAYLOAD = 1  # reading a data frame's payload
 
@@ -62,7 +65,7 @@ def is_valid_close_code(code: int) -> bool:
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
 
 
-def unmask(data: bytes, mask: bytes, offset: int = 0) -> bytes:
+def unmask(data: _Buffer, mask: _Buffer, offset: int = 0) -> bytes:
     """``data`` XOR the 4-byte ``mask``, starting at mask byte ``offset`` (RFC 6455 5.3)."""
     data, mask, offset = bytes(data), bytes(mask), offset & 3
     if len(mask) != 4:
@@ -74,7 +77,7 @@ def unmask(data: bytes, mask: bytes, offset: int = 0) -> bytes:
     return (int.from_bytes(data, "little") ^ int.from_bytes(key[:n], "little")).to_bytes(n, "little")
 
 
-def build_frame(opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False) -> bytes:
+def build_frame(opcode: int, payload: _Buffer, fin: bool = True, rsv1: bool = False) -> bytes:
     """A server frame: never masked (RFC 6455 5.1), length in 7, 16 or 64 bits."""
     if not 0 <= opcode <= 15:
         raise ValueError(f"opcode {opcode} is not 0-15")
@@ -138,7 +141,7 @@ class Connection:
 
     # ----------------------------------------------------------- bytes in
 
-    def receive_data(self, data: bytes, limit: int | None = None) -> list[object]:
+    def receive_data(self, data: _Buffer, limit: int | None = None) -> list[object]:
         """Feed bytes from the peer; return the events they complete.
 
         With ``limit``, parsing stops at the first message boundary where the
@@ -353,21 +356,21 @@ class Connection:
             return build_frame(OP_TEXT, self.deflate.encode(text.encode("utf-8")), rsv1=True)
         return build_frame(OP_TEXT, text.encode("utf-8"))
 
-    def send_bytes(self, data: bytes) -> bytes:
+    def send_bytes(self, data: _Buffer) -> bytes:
         """A binary message frame (compressed when deflate was negotiated)."""
         self._check_can_send()
         if self.deflate is not None:
             return build_frame(OP_BINARY, self.deflate.encode(bytes(data)), rsv1=True)
         return build_frame(OP_BINARY, bytes(data))
 
-    def send_ping(self, payload: bytes = b"") -> bytes:
+    def send_ping(self, payload: _Buffer = b"") -> bytes:
         """A ping frame (at most 125 bytes of payload)."""
         self._check_can_send()
         if len(payload) > 125:
             raise ValueError("a ping payload is at most 125 bytes")
         return build_frame(OP_PING, bytes(payload))
 
-    def send_pong(self, payload: bytes = b"") -> bytes:
+    def send_pong(self, payload: _Buffer = b"") -> bytes:
         """An unsolicited pong frame (at most 125 bytes of payload)."""
         self._check_can_send()
         if len(payload) > 125:

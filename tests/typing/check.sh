@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# fastws' public API as a user's type checker sees it: mypy --strict and pyright
+# (strict) on this folder's user app and misuse file, and stubtest on the compiled
+# twins' stubs. Needs fastws (compiled), mypy and pyright in the active venv.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+echo "== mypy --strict tests/typing"
+python -m mypy --strict --warn-unused-ignores --cache-dir=/dev/null user_app.py misuse.py
+
+echo "== pyright (strict, pyrightconfig.json) tests/typing"
+pyright -p pyrightconfig.json user_app.py misuse.py
+
+echo "== stubtest: the compiled twins against their .pyi stubs"
+python -c 'import fastws, sys; sys.exit(0 if fastws.HAS_SPEEDUPS else "stubtest needs the compiled twins: fastws.HAS_SPEEDUPS is False")'
+python -m mypy.stubtest --allowlist stubtest-allowlist.txt fastws._speedups fastws.wire._codec
