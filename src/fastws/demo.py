@@ -1,11 +1,32 @@
 """The built-in demo app ``fastws run`` serves when no app is given.
 
-``/`` is a small page to try it in a browser; ``/ws`` echoes every text and
-binary message; ``/ws/json`` echoes JSON with a server timestamp; ``/chat``
-is a chat room: every text a member sends goes to every member, through
-``fastws.Broadcast`` (``memory://``, or the ``--broadcast`` URL of
-``fastws run``, so that with Redis the room spans every worker process).
-It is a plain ASGI app written with ``fastws.WebSocket``.
+``/`` is a small page to try it in a browser.
+``/ws`` echoes every text and binary message; ``/ws/json`` echoes JSON with
+a server timestamp; ``/chat`` is a chat room, through ``fastws.Broadcast``
+(``memory://``, or the ``--broadcast`` URL of ``fastws run``, so that with
+Redis the room spans every worker process). It is a plain ASGI app written
+with ``fastws.WebSocket``.
+
+The chat protocol. A member connects to ``/chat`` (``?name=ann`` picks a
+name, else it is the client's address) and sends text messages, each a
+chat line. The server sends JSON objects, each with a ``type``:
+
+- ``{"type": "hello", "room": ROOM, "you": name, "worker": pid}``: to the
+  member who connected, first;
+- ``{"type": "joined", "who": name, "worker": pid}`` and ``{"type": "left",
+  ...}``: to the room, when a member comes and goes (a member gets its
+  own ``joined``: from then on it receives all that is published);
+- ``{"type": "message", "who": name, "text": text, "worker": pid}``: to the
+  room, a member's line (at most ``MAX_TEXT`` characters);
+- ``{"type": "notice", "text": text, "worker": pid}``: from the server, not
+  a member: to a member whose line did not reach the whole room (the
+  room's backend is unreachable), and to every member on a worker when
+  that worker loses the backend and when it is back.
+
+``worker`` is the process id of the worker that sent the object. A failed
+publish never ends a member's connection: the member is told, and stays.
+Only joining can fail: the first member on a worker while Redis is down is
+told, and closed with 1013 (try again later).
 """
 
 from __future__ import annotations
@@ -14,11 +35,13 @@ import os
 import time
 from typing import Any
 
-from .broadcast import Broadcast
+from .broadcast import BackendUnavailable, Broadcast, BroadcastError
 from .websockets import WebSocket, WebSocketDisconnect
 
 ROOM = "demo-chat"
-hub = Broadcast()  # FASTWS_BROADCAST (set by ``fastws run --broadcast``), else memory://
+MAX_TEXT = 1000  # characters of a chat line; the rest is cut
+MAX_NAME = 40
+TRY_AGAIN_LATER = 1013
 
 PAGE = b"""<!doctype html>
 <html><head><meta charset="utf-8"><title>fastws demo</title>
@@ -33,12 +56,28 @@ const log = (t) => { document.getElementById("log").textContent += t + "\\n"; };
 const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/chat");
 ws.onopen = () => log("joined the room");
 ws.onmessage = (e) => { const m = JSON.parse(e.data);
-  log(m.text !== undefined ? m.from + " (worker " + m.worker + "): " + m.text : JSON.stringify(m)); };
+  log(m.type === "message" ? m.who + " (worker " + m.worker + "): " + m.text : JSON.stringify(m)); };
 ws.onclose = (e) => log("closed " + e.code);
 document.getElementById("f").onsubmit = (e) => { e.preventDefault();
   ws.send(document.getElementById("m").value); };
 </script></body></html>
 """
+
+
+def _event(kind: str, **fields: Any) -> dict[str, Any]:
+    """One object of the chat protocol (see the module docstring)."""
+    return {"type": kind, **fields, "worker": os.getpid()}
+
+
+def _tell_room(text: str) -> None:
+    """A notice to this worker's members (the backend hooks: other workers cannot be reached)."""
+    hub.deliver_local_json(ROOM, _event("notice", text=text))
+
+
+hub = Broadcast(  # FASTWS_BROADCAST (set by ``fastws run --broadcast``), else memory://
+    on_backend_disconnect=lambda: _tell_room("the room's backend is unreachable: messages may be missed"),
+    on_backend_reconnect=lambda: _tell_room("the room's backend is back: messages may have been missed"),
+)
 
 
 async def _echo(websocket: WebSocket) -> None:
@@ -62,22 +101,49 @@ async def _echo_json(websocket: WebSocket) -> None:
         await websocket.send_json({"echo": data, "server_time": time.time()})
 
 
+async def _publish(event: dict[str, Any], sender: WebSocket | None = None) -> None:
+    """Publish ``event`` to the room; if the hub cannot, tell ``sender`` (if any) rather than fail."""
+    try:
+        await hub.publish_json(ROOM, event)
+    except BackendUnavailable:  # the hub still delivered it to this worker's members
+        notice = "not delivered beyond this worker: the room's backend is unreachable"
+    except BroadcastError as error:  # e.g. the hub disconnected: the server is shutting down
+        notice = f"not delivered: {error}"
+    else:
+        return
+    if sender is not None:
+        await sender.send_json(_event("notice", text=notice))
+
+
 async def _chat(websocket: WebSocket) -> None:
-    """Join the room: every text sent is published to every member, on every worker."""
+    """A member of the room: each text it sends goes to every member, on every worker."""
     await websocket.accept()
-    member = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else "someone"
-    async with hub.subscribe(ROOM, websocket):
-        await websocket.send_json({"joined": ROOM, "worker": os.getpid()})
-        async for text in websocket.iter_text():
-            await hub.publish_json(ROOM, {"from": member, "worker": os.getpid(), "text": text[:1000]})
-
-
-def _tell_room(notice: str) -> None:
-    hub.deliver_local_json(ROOM, {"notice": notice, "worker": os.getpid()})
-
-
-hub.on_backend_disconnect = lambda: _tell_room("the room's backend is unreachable: messages may be missed")
-hub.on_backend_reconnect = lambda: _tell_room("the room's backend is back: messages may have been missed")
+    client = websocket.client
+    name = websocket.query_params.get("name", "").strip()[:MAX_NAME]
+    name = name or (f"{client.host}:{client.port}" if client else "someone")
+    await websocket.send_json(_event("hello", room=ROOM, you=name))  # before any of the room's messages
+    try:
+        await hub.subscribe(ROOM, websocket)
+    except BackendUnavailable:  # the first member on this worker, while Redis is down
+        await websocket.send_json(_event("notice", text="cannot join: the room's backend is unreachable"))
+        await websocket.close(TRY_AGAIN_LATER, "the room's backend is unreachable")
+        return
+    await _publish(_event("joined", who=name), websocket)
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                await websocket.send_json(_event("notice", text="the room takes text messages, not binary"))
+            else:
+                await _publish(_event("message", who=name, text=text[:MAX_TEXT]), websocket)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await hub.unsubscribe(ROOM, websocket)
+        await _publish(_event("left", who=name))
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
