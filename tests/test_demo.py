@@ -3,13 +3,16 @@
 The chat tests drive the app with Starlette's ``TestClient`` (the lifespan
 connects the demo's hub); a hub on a backend that fails stands for Redis
 down. ``test_a_redis_outage_drops_no_member`` runs ``fastws run --broadcast``
-on a real Redis it stops and starts (skipped without ``redis-server``).
+on a real Redis it stops and starts (skipped without ``redis-server``), and
+``test_the_page_script`` runs the page's script in Node against a stub DOM
+(skipped without ``node``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -161,6 +164,87 @@ def test_the_first_member_on_a_worker_cannot_join_while_the_backend_is_down(flak
         with pytest.raises(WebSocketDisconnect) as excinfo:
             ann.receive_json()
         assert excinfo.value.code == 1013  # try again later
+
+
+def test_the_page_has_a_chat_and_an_echo_panel_and_clears_its_input() -> None:
+    page = TestClient(app).get("/").text
+    for element in ('id="chat-form"', 'id="chat-input"', 'id="chat-log"', 'id="echo-form"', 'id="echo-input"'):
+        assert element in page
+    assert '"/ws"' in page and '"/chat"' in page
+    assert 'input.value = ""' in page  # cleared after sending
+    assert "textContent" in page and "innerHTML" not in page  # user text is never parsed as HTML
+    assert "http://" not in page and "https://" not in page  # self-contained: no external assets
+
+
+# The page's script against a stub DOM: elements that record their children
+# and text, and WebSockets that record what is sent.
+PAGE_HARNESS = r"""
+const html = require("fs").readFileSync(0, "utf8");
+const script = html.split("<script>")[1].split("</script>")[0];
+const ids = new Set([...html.matchAll(/id="([^"]+)"/g)].map((m) => m[1]));
+class Element {
+  constructor() { this.children = []; this.className = ""; this.text = ""; this.value = "";
+    this.scrollTop = 0; this.clientHeight = 0; this.scrollHeight = 0; }
+  append(child) { this.children.push(child); }
+  set textContent(text) { this.text = String(text); }
+  get textContent() { return this.text + this.children.map((c) => c.textContent).join(""); }
+  set innerHTML(html) { throw new Error("innerHTML used"); }
+}
+const elements = {};
+const document = {
+  getElementById: (id) => (ids.has(id) ? (elements[id] ??= new Element()) : null),
+  createElement: () => new Element(),
+};
+const sockets = {};
+class WebSocket {
+  static OPEN = 1;
+  constructor(url) { this.readyState = WebSocket.OPEN; this.sent = []; sockets[url] = this; }
+  send(data) { this.sent.push(data); }
+}
+const location = { protocol: "http:", host: "127.0.0.1:8000", search: "?name=ann" };
+require("vm").runInNewContext(script, { document, WebSocket, location, URLSearchParams, JSON });
+const chat = sockets["ws://127.0.0.1:8000/chat?name=ann"], echo = sockets["ws://127.0.0.1:8000/ws"];
+for (const event of [
+  { type: "hello", room: "demo-chat", you: "ann", worker: 1 },
+  { type: "joined", who: "bob", worker: 2 },
+  { type: "message", who: "bob", text: "<img src=x onerror=alert(1)>", worker: 2 },
+  { type: "notice", text: "not delivered beyond this worker", worker: 1 },
+  { type: "left", who: "bob", worker: 2 },
+]) chat.onmessage({ data: JSON.stringify(event) });
+const submit = (form, input, text) => { elements[input].value = text; elements[form].onsubmit({ preventDefault() {} }); };
+submit("chat-form", "chat-input", "hi bob");
+submit("echo-form", "echo-input", "ping");
+echo.onmessage({ data: "ping" });
+echo.readyState = 3;
+submit("echo-form", "echo-input", "lost");
+const lines = (id) => elements[id].children.map((p) => [p.className, p.textContent]);
+console.log(JSON.stringify({
+  chatLines: lines("chat-log"), chatSent: chat.sent, chatInput: elements["chat-input"].value,
+  echoLines: lines("echo-log"), echoSent: echo.sent, echoInput: elements["echo-input"].value,
+}));
+"""
+
+
+def test_the_page_script() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    page = TestClient(app).get("/").text
+    done = subprocess.run(
+        [node, "-e", PAGE_HARNESS], input=page, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert got["chatLines"] == [
+        ["event", "you are ann in demo-chatworker 1"],
+        ["event", "bob joinedworker 2"],
+        ["", "bob: <img src=x onerror=alert(1)>worker 2"],  # as text, never as markup
+        ["system", "not delivered beyond this workerworker 1"],
+        ["event", "bob leftworker 2"],
+    ]
+    assert got["chatSent"] == ["hi bob"] and got["chatInput"] == ""
+    assert got["echoSent"] == ["ping"] and got["echoInput"] == "lost"  # not sent while closed: kept
+    assert [text for _, text in got["echoLines"]] == ["→ ping", "← ping", "not connected"]
 
 
 def _recv_json(ws: Any) -> dict[str, Any]:

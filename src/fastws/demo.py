@@ -1,6 +1,6 @@
 """The built-in demo app ``fastws run`` serves when no app is given.
 
-``/`` is a small page to try it in a browser.
+``/`` is a page to try it in a browser: a chat room and an echo panel.
 ``/ws`` echoes every text and binary message; ``/ws/json`` echoes JSON with
 a server timestamp; ``/chat`` is a chat room, through ``fastws.Broadcast``
 (``memory://``, or the ``--broadcast`` URL of ``fastws run``, so that with
@@ -43,25 +43,101 @@ MAX_TEXT = 1000  # characters of a chat line; the rest is cut
 MAX_NAME = 40
 TRY_AGAIN_LATER = 1013
 
-PAGE = b"""<!doctype html>
-<html><head><meta charset="utf-8"><title>fastws demo</title>
-<style>body{font:15px system-ui;margin:2em;max-width:40em}#log{white-space:pre-wrap;
-border:1px solid #ccc;padding:.5em;min-height:10em}</style></head>
-<body><h1>fastws demo</h1><p>A chat room over <code>/chat</code> (open this page twice);
-an echo is at <code>/ws</code>.</p>
-<form id="f"><input id="m" autocomplete="off" value="hello, fastws"><button>send</button></form>
-<div id="log"></div>
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>fastws demo</title>
+<style>
+body{font:15px/1.45 system-ui,sans-serif;color:#222;max-width:64em;margin:2em auto;padding:0 1em}
+main{display:flex;flex-wrap:wrap;gap:1.5em}
+section{flex:1 1 24em;min-width:0}
+h2{font-size:1.1em;margin:0}
+h2 code{font-weight:normal;color:#666}
+.log{height:22em;overflow-y:auto;border:1px solid #ccc;border-radius:4px;padding:.4em .6em;margin:.5em 0}
+.log p{margin:.15em 0;overflow-wrap:anywhere}
+.who{font-weight:600}
+.you .who{color:#0a58ca}
+.pid{color:#999;font-size:.75em;margin-left:.5em}
+.event{color:#666;font-style:italic}
+.system{color:#7a4b00;background:#fff4d6;border-radius:3px;padding:0 .3em}
+form{display:flex;gap:.4em}
+input{flex:1;font:inherit;padding:.3em}
+</style></head>
+<body>
+<h1>fastws demo</h1>
+<p>Open this page in two tabs to chat between them (<code>/?name=ann</code> picks a name).
+With <code>fastws run --broadcast redis://...</code> the room spans every worker process.</p>
+<main>
+<section><h2>Chat room <code>/chat</code></h2>
+<div id="chat-log" class="log" aria-live="polite"></div>
+<form id="chat-form"><input id="chat-input" autocomplete="off" placeholder="Say something" required>
+<button>Send</button></form></section>
+<section><h2>Echo <code>/ws</code></h2>
+<div id="echo-log" class="log" aria-live="polite"></div>
+<form id="echo-form"><input id="echo-input" autocomplete="off" placeholder="Text to echo" required>
+<button>Send</button></form></section>
+</main>
 <script>
-const log = (t) => { document.getElementById("log").textContent += t + "\\n"; };
-const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/chat");
-ws.onopen = () => log("joined the room");
-ws.onmessage = (e) => { const m = JSON.parse(e.data);
-  log(m.type === "message" ? m.who + " (worker " + m.worker + "): " + m.text : JSON.stringify(m)); };
-ws.onclose = (e) => log("closed " + e.code);
-document.getElementById("f").onsubmit = (e) => { e.preventDefault();
-  ws.send(document.getElementById("m").value); };
+"use strict";
+const base = (location.protocol === "https:" ? "wss://" : "ws://") + location.host;
+const $ = (id) => document.getElementById(id);
+
+// A line in a log, from [text, class] parts: text only ever goes in as textContent.
+function line(log, kind, parts) {
+  const p = document.createElement("p");
+  p.className = kind;
+  for (const [text, cls] of parts) {
+    const span = document.createElement("span");
+    span.textContent = text;
+    if (cls) span.className = cls;
+    p.append(span);
+  }
+  const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+  log.append(p);
+  if (atEnd) log.scrollTop = log.scrollHeight;  // follow new lines, unless the reader scrolled up
+}
+
+// A form that sends its input's text on a socket, then clears the input.
+function sendFrom(form, input, ws, log, sent) {
+  form.onsubmit = (e) => {
+    e.preventDefault();
+    if (ws.readyState !== WebSocket.OPEN) return line(log, "system", [["not connected"]]);
+    ws.send(input.value);
+    if (sent) sent(input.value);
+    input.value = "";
+  };
+}
+
+const closed = (log) => (e) => line(log, "system", [["disconnected (" + e.code + (e.reason ? ": " + e.reason : "") + ")"]]);
+
+const chatLog = $("chat-log");
+const name = new URLSearchParams(location.search).get("name");
+const chat = new WebSocket(base + "/chat" + (name ? "?name=" + encodeURIComponent(name) : ""));
+let me = null;
+chat.onmessage = (e) => {
+  const m = JSON.parse(e.data);
+  const pid = ["worker " + m.worker, "pid"];
+  if (m.type === "hello") {
+    me = m.you;
+    line(chatLog, "event", [["you are " + m.you + " in " + m.room], pid]);
+  } else if (m.type === "joined" || m.type === "left") {
+    line(chatLog, "event", [[m.who, "who"], [" " + m.type + (m.who === me ? " (you)" : "")], pid]);
+  } else if (m.type === "message") {
+    line(chatLog, m.who === me ? "you" : "", [[m.who, "who"], [": " + m.text], pid]);
+  } else if (m.type === "notice") {
+    line(chatLog, "system", [[m.text], pid]);
+  }
+};
+chat.onclose = closed(chatLog);
+sendFrom($("chat-form"), $("chat-input"), chat, chatLog);
+
+const echoLog = $("echo-log");
+const echo = new WebSocket(base + "/ws");
+echo.onmessage = (e) => line(echoLog, "", [["\u2190 ", "pid"], [e.data]]);
+echo.onclose = closed(echoLog);
+sendFrom($("echo-form"), $("echo-input"), echo, echoLog, (text) => line(echoLog, "event", [["\u2192 ", "pid"], [text]]));
 </script></body></html>
-"""
+""".encode()
 
 
 def _event(kind: str, **fields: Any) -> dict[str, Any]:
