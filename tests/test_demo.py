@@ -13,17 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from redis_server import RedisServer, free_port
+from redis_server import RedisServer
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
+from test_cli import serving_command
 
 import fastws.broadcast.hub
 from fastws import demo
@@ -264,37 +263,19 @@ def test_a_redis_outage_drops_no_member() -> None:
     pytest.importorskip("redis")
     from websockets.sync.client import connect
 
-    with RedisServer() as redis:
-        port = free_port()
-        command = [sys.executable, "-m", "fastws", "run", "--port", str(port), "--broadcast", redis.url]
-        server = subprocess.Popen([*command, "--log-level", "error"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
-                    time.sleep(0.1)
-            url = f"ws://127.0.0.1:{port}/chat?name="
-            with connect(url + "ann", open_timeout=5) as ann, connect(url + "bob", open_timeout=5) as bob:
-                _until(ann, lambda m: m.get("who") == "bob")
-                _until(bob, lambda m: m.get("who") == "bob")
-                redis.stop()
-                ann.send("while down")
-                seen = _until(ann, lambda m: "not delivered" in m.get("text", ""))
-                assert seen[-1]["type"] == "notice" and "unreachable" in seen[-1]["text"]
-                assert any(m.get("who") == "ann" and m.get("text") == "while down" for m in seen)  # local delivery
-                _until(bob, lambda m: m.get("text") == "while down")  # bob is on ann's worker
-                redis.start()
-                _until(ann, lambda m: m["type"] == "notice" and "is back" in m["text"])
-                ann.send("after")  # ann's connection was never dropped
-                _until(bob, lambda m: m.get("text") == "after")
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=5)
+    command = [sys.executable, "-m", "fastws", "run", "--broadcast"]
+    with RedisServer() as redis, serving_command([*command, redis.url]) as (port, _server):
+        url = f"ws://127.0.0.1:{port}/chat?name="
+        with connect(url + "ann", open_timeout=5) as ann, connect(url + "bob", open_timeout=5) as bob:
+            _until(ann, lambda m: m.get("who") == "bob")
+            _until(bob, lambda m: m.get("who") == "bob")
+            redis.stop()
+            ann.send("while down")
+            seen = _until(ann, lambda m: "not delivered" in m.get("text", ""))
+            assert seen[-1]["type"] == "notice" and "unreachable" in seen[-1]["text"]
+            assert any(m.get("who") == "ann" and m.get("text") == "while down" for m in seen)  # local delivery
+            _until(bob, lambda m: m.get("text") == "while down")  # bob is on ann's worker
+            redis.start()
+            _until(ann, lambda m: m["type"] == "notice" and "is back" in m["text"])
+            ann.send("after")  # ann's connection was never dropped
+            _until(bob, lambda m: m.get("text") == "after")
