@@ -383,9 +383,16 @@ def test_deep_nesting_with_little_stack_left(twin: ModuleType, kind: str) -> Non
         got_bytes = outcome(lambda: twin.json_dumps_bytes(data))
     finally:
         sys.setrecursionlimit(limit)
-    assert expected[0] == "raises" and expected[1][0] is RecursionError  # the premise of this test
-    assert got[0] == expected[0] and got[1][0] is expected[1][0]
-    assert got_bytes[0] == expected[0] and got_bytes[1][0] is expected[1][0]
+    # Up to 3.11 json.dumps raises RecursionError here; from 3.12 on, C code has a recursion budget of its
+    # own and json.dumps returns. Either way, the twins must do what the reference does.
+    assert expected[0] == "ok" or expected[1][0] is RecursionError
+    assert settled(got) == settled(expected)
+    assert settled(got_bytes) == settled(("ok", expected[1].encode("utf-8")) if expected[0] == "ok" else expected)
+
+
+def settled(result: tuple[str, Any]) -> tuple[str, Any]:
+    """An outcome, with an error reduced to its type (messages differ between C and Python code)."""
+    return result if result[0] == "ok" else (result[0], result[1][0])
 
 
 # ----------------------------------------------------------------------- large

@@ -35,11 +35,13 @@ from .scenarios import chat, deflate_memory, fanout, handshakes, idle_memory, sl
 from .servers import SERVERS, Server, server_cpu, with_deflate, with_interpreter
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
-PACKAGES = ["fastws", "uvicorn", "websockets", "wsproto", "starlette", "granian", "aiohttp", "picows", "uvloop"]
+PACKAGES = ["uvicorn", "websockets", "wsproto", "starlette", "granian", "aiohttp", "picows", "uvloop"]
 
 
 def _versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
+    import fastws  # its version from the package: the distribution's name (fastws-runtime) is not the import's
+
+    found = {"python": platform.python_version(), "fastws": fastws.__version__}
     for name in PACKAGES:
         try:
             found[name] = importlib.metadata.version(name)
