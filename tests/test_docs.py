@@ -14,6 +14,7 @@ directives (one comment each) open connections one after another.
 Starlette and FastAPI apps run their lifespan around the whole exchange
 (a plain ASGI function runs none, as uvicorn's ``--lifespan auto`` allows).
 ``<!-- test: skip -->`` exempts a block that is deliberately partial.
+An example gets 10 s: a reply that never comes fails it, not the whole run.
 Shell and other blocks are not run.
 """
 
@@ -21,10 +22,14 @@ from __future__ import annotations
 
 import inspect
 import json
+import contextlib
 import re
+import signal
 import sys
+import threading
 import types
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 10.0  # seconds for one example: a reply that never comes fails it instead of hanging the suite
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 _FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
@@ -70,6 +76,25 @@ def examples(text: str, page: str) -> list[Example]:
 
 
 ALL = [example for path in PAGES for example in examples(path.read_text(), str(path.relative_to(ROOT)))]
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise ``TimeoutError`` in the main thread if the block takes longer than ``seconds``."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"the example took over {seconds} s (a message that never came?)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def execute(example: Example) -> types.ModuleType:
@@ -125,6 +150,11 @@ def test_example_runs(example: Example) -> None:
         pytest.skip("a deliberately partial snippet")
     unknown = [d for d in example.directives if not d.startswith("websocket ")]
     assert not unknown, f"unknown directive(s) {unknown}: say 'websocket PATH; ...' or 'skip'"
+    with deadline(TIMEOUT):
+        run(example)
+
+
+def run(example: Example) -> None:
     module = execute(example)
     app = getattr(module, "app", None)
     if app is None:
@@ -132,7 +162,7 @@ def test_example_runs(example: Example) -> None:
         return
     assert example.directives, (
         "this example defines an ASGI app: say how to drive it, e.g. "
-        '<!-- test: websocket /ws; send_text hi; receive_text hi --> on the line before the fence'
+        "<!-- test: websocket /ws; send_text hi; receive_text hi --> on the line before the fence"
     )
     client = TestClient(app)
     if inspect.iscoroutinefunction(app):  # a plain ASGI function: no lifespan, as uvicorn's "auto" allows
