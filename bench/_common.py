@@ -1,4 +1,4 @@
-"""Small helpers the benchmark scripts share: the machine, the README."""
+"""Small helpers the benchmark scripts share: the machine, the benchmarks page."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import platform
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"  # the tables' page
 
 
 def cpu_model() -> str:
@@ -20,15 +20,15 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def write_readme_block(marker: str, text: str) -> bool:
-    """Replace what README.md holds between ``<!-- marker -->`` and ``<!-- /marker -->``."""
+def write_docs_block(marker: str, text: str) -> bool:
+    """Replace what docs/benchmarks.md holds between ``<!-- marker -->`` and ``<!-- /marker -->``."""
     new, count = re.subn(
         rf"(<!-- {marker} -->\n).*?(<!-- /{marker} -->)",
         lambda m: m.group(1) + text + "\n" + m.group(2),
-        README.read_text(),
+        BENCHMARKS.read_text(),
         flags=re.S,
     )
     if count != 1:
         return False
-    README.write_text(new)
+    BENCHMARKS.write_text(new)
     return True

@@ -1,4 +1,4 @@
-"""Write the benchmark table of a pytest-benchmark JSON run into README.md.
+"""Write the benchmark table of a pytest-benchmark JSON run into docs/benchmarks.md.
 
     python -m bench.readme_table bench/results/micro.json
 
@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import write_readme_block
+from ._common import write_docs_block
 from .table import render
 
 
@@ -21,8 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    if not write_readme_block("bench-table", render(json.loads(Path(args[0]).read_text()))):
-        print("README.md has no <!-- bench-table --> block", file=sys.stderr)
+    if not write_docs_block("bench-table", render(json.loads(Path(args[0]).read_text()))):
+        print("docs/benchmarks.md has no <!-- bench-table --> block", file=sys.stderr)
         return 1
     return 0
 

@@ -1,13 +1,13 @@
 """``python -m bench.report``: the load results as Markdown tables and PNG plots.
 
     python -m bench.report                          # the newest bench/results/load-*.json
-    python -m bench.report results.json --plots docs/bench --readme
+    python -m bench.report results.json --plots docs/bench --docs
 
 Tables: messages/s and the server's CPU time per message, per server and
 scenario (connections x message size), each with its ratio to uvicorn's
 default stack (``uvicorn-sansio+asgi``) from the same run. Plots (matplotlib):
-the same two figures and the p99 latency, as grouped bars. ``--readme``
-writes the tables into README.md between ``<!-- load-table -->`` markers.
+the same two figures and the p99 latency, as grouped bars. ``--docs``
+writes the tables into docs/benchmarks.md between ``<!-- load-table -->`` markers.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import write_readme_block
+from ._common import write_docs_block
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -241,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("results", nargs="?", default="", help="a bench.load results file (default: newest)")
     parser.add_argument("--plots", default="", help="folder for the PNG plots")
-    parser.add_argument("--readme", action="store_true", help="write the tables into README.md")
+    parser.add_argument("--docs", "--readme", dest="docs", action="store_true",
+                        help="write the tables into docs/benchmarks.md")
     args = parser.parse_args(argv)
     document = json.loads(Path(args.results or _newest()).read_text())
     text = render(document)
@@ -249,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.plots:
         for path in plot(document, Path(args.plots)):
             print(f"wrote {path}")
-    if args.readme and not write_readme_block("load-table", text):
-        print("README.md has no <!-- load-table --> block", file=sys.stderr)
+    if args.docs and not write_docs_block("load-table", text):
+        print("docs/benchmarks.md has no <!-- load-table --> block", file=sys.stderr)
         return 1
     return 0
 

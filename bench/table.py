@@ -1,4 +1,4 @@
-"""Turn a pytest-benchmark JSON file into the README's Markdown table.
+"""Turn a pytest-benchmark JSON file into the Markdown table of docs/benchmarks.md.
 
     python -m pytest bench/ --benchmark-json=bench/results/micro.json
     python -m bench.table bench/results/micro.json

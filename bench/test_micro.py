@@ -1,6 +1,6 @@
 """Microbenchmarks: fastws (compiled, pure) against Starlette, per operation.
 
-Run: ``pytest bench/ --benchmark-group-by=group`` (see README). Each group
+Run: ``pytest bench/ --benchmark-group-by=group`` (see docs/benchmarks.md). Each group
 holds the same operation on the same input for every implementation.
 
 Async methods are awaited ``OPS`` times in a row from one coroutine, as an
