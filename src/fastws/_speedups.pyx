@@ -2119,6 +2119,7 @@ cdef class WebSocketBase:
         await self.send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
 
     async def close(self, code=1000, reason=None):
+        """Close the connection with ``code`` and ``reason`` (before accept: refuse it, HTTP 403)."""
         await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
 
     # ------------------------------------------------------------ receiving
@@ -2145,6 +2146,7 @@ cdef class WebSocketBase:
         raise WebSocketDisconnect(message["code"], message.get("reason"))
 
     async def receive_text(self):
+        """The next message's text; ``WebSocketDisconnect`` when the peer has closed."""
         if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
             message = await self._receive()
             if message["type"] != "websocket.receive":
@@ -2153,6 +2155,7 @@ cdef class WebSocketBase:
         return (await self._receive_data())["text"]
 
     async def receive_bytes(self):
+        """The next message's bytes; ``WebSocketDisconnect`` when the peer has closed."""
         if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
             message = await self._receive()
             if message["type"] != "websocket.receive":
@@ -2161,6 +2164,7 @@ cdef class WebSocketBase:
         return (await self._receive_data())["bytes"]
 
     async def receive_json(self, mode="text"):
+        """The next message parsed as JSON, from its text (``mode="text"``) or its bytes (``"binary"``)."""
         if mode != "text" and mode != "binary":
             raise RuntimeError(_states.bad_mode(mode))
         if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
@@ -2185,6 +2189,7 @@ cdef class WebSocketBase:
         raise WebSocketDisconnect(code=1006)
 
     async def send_text(self, data):
+        """Send ``data`` as a text message."""
         if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
             if self._wire.write_text(data):
                 return
@@ -2198,6 +2203,7 @@ cdef class WebSocketBase:
             await self.send(message)
 
     async def send_bytes(self, data):
+        """Send ``data`` as a binary message."""
         if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
             if self._wire.write_bytes(data):
                 return
@@ -2211,6 +2217,7 @@ cdef class WebSocketBase:
             await self.send(message)
 
     async def send_json(self, data, mode="text"):
+        """Send ``data`` as JSON (compact, non-ASCII kept), in a text (``mode="text"``) or binary message."""
         if mode == "text":
             payload = json_dumps(data)
         elif mode == "binary":

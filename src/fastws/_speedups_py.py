@@ -535,6 +535,7 @@ class WebSocketBase:
         await self.send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close the connection with ``code`` and ``reason`` (before accept: refuse it, HTTP 403)."""
         await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
 
     # ------------------------------------------------------------ receiving
@@ -561,6 +562,7 @@ class WebSocketBase:
         raise WebSocketDisconnect(message["code"], message.get("reason"))
 
     async def receive_text(self) -> str:
+        """The next message's text; ``WebSocketDisconnect`` when the peer has closed."""
         if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
             message = await self._receive()
             if message["type"] != "websocket.receive":
@@ -569,6 +571,7 @@ class WebSocketBase:
         return (await self._receive_data())["text"]  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
+        """The next message's bytes; ``WebSocketDisconnect`` when the peer has closed."""
         if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
             message = await self._receive()
             if message["type"] != "websocket.receive":
@@ -577,6 +580,7 @@ class WebSocketBase:
         return (await self._receive_data())["bytes"]  # type: ignore[no-any-return]
 
     async def receive_json(self, mode: str = "text") -> Any:
+        """The next message parsed as JSON, from its text (``mode="text"``) or its bytes (``"binary"``)."""
         if mode != "text" and mode != "binary":
             raise RuntimeError(_states.bad_mode(mode))
         if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
@@ -601,6 +605,7 @@ class WebSocketBase:
         raise WebSocketDisconnect(code=1006)
 
     async def send_text(self, data: str) -> None:
+        """Send ``data`` as a text message."""
         if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
             if self._wire.write_text(data):
                 return
@@ -614,6 +619,7 @@ class WebSocketBase:
             await self.send(message)
 
     async def send_bytes(self, data: bytes) -> None:
+        """Send ``data`` as a binary message."""
         if self._wire is not None and self.application_state is _CONNECTED and self._send is self._wire_send:
             if self._wire.write_bytes(data):
                 return
@@ -627,6 +633,7 @@ class WebSocketBase:
             await self.send(message)
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
+        """Send ``data`` as JSON (compact, non-ASCII kept), in a text (``mode="text"``) or binary message."""
         payload: str | bytes
         if mode == "text":
             payload = _encode(data)

@@ -1,16 +1,16 @@
 """FastAPI endpoints with a ``fastws.WebSocket``: change one import.
 
-::
+```python
+from fastapi import Depends, FastAPI, WebSocketDisconnect
+from fastws.fastapi import WebSocket  # instead of: from fastapi import WebSocket
 
-    from fastapi import Depends, FastAPI, WebSocketDisconnect
-    from fastws.fastapi import WebSocket  # instead of: from fastapi import WebSocket
+app = FastAPI()
 
-    app = FastAPI()
-
-    @app.websocket("/ws/{room}")
-    async def chat(websocket: WebSocket, room: str, user: User = Depends(get_user)):
-        await websocket.accept()
-        ...
+@app.websocket("/ws/{room}")
+async def chat(websocket: WebSocket, room: str, user: User = Depends(get_user)):
+    await websocket.accept()
+    ...
+```
 
 ``WebSocket`` here is ``Annotated[fastws.WebSocket, Depends(websocket)]``:
 FastAPI resolves the endpoint's path, query, header, cookie and security
