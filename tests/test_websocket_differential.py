@@ -120,11 +120,17 @@ def describe(exc: BaseException) -> tuple[Any, ...]:
     if type(exc).__name__ == "WebSocketDisconnect":
         extra = (exc.code, exc.reason)  # type: ignore[attr-defined]
     context = exc.__context__
+    text, args = str(exc), repr(exc.args)
+    if isinstance(exc, AttributeError) and getattr(exc, "obj", None) is not None:
+        # CPython 3.13 names the type of an empty __slots__ attribute's object in full
+        # (module.qualname), where a missing __dict__ attribute gets its bare name.
+        qualified, bare = f"'{type(exc.obj).__module__}.{type(exc.obj).__qualname__}'", f"'{type(exc.obj).__name__}'"
+        text, args = text.replace(qualified, bare), args.replace(qualified, bare)
     return (
         "raise",
         type(exc).__name__,
-        str(exc),
-        repr(exc.args),
+        text,
+        args,
         extra,
         None if context is None else type(context).__name__,
         exc.__cause__ is not None,
