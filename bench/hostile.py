@@ -60,7 +60,7 @@ class Target:
             "--loop", "uvloop", "--http", self.http, "--ws", self.ws, "--log-level", "critical", "--no-access-log",
             "--lifespan", "off", "--ws-ping-interval", "0", *(args or []),
         ]  # fmt: skip
-        self.errors = tempfile.TemporaryFile()
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - the server's stderr, open as long as the server runs
         self.process = subprocess.Popen(
             command, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=self.errors,
             start_new_session=True,
@@ -131,7 +131,7 @@ async def answer(port: int, data: bytes, wait: float = 3.0) -> str:
         writer.write(data)
         try:
             got = await asyncio.wait_for(reader.read(200), wait)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return "no answer"
         except OSError:
             return "reset"
@@ -142,7 +142,7 @@ async def answer(port: int, data: bytes, wait: float = 3.0) -> str:
 
 async def fill(port: int, size: int, seconds: float, target: Target) -> tuple[asyncio.StreamWriter, int]:
     """Send ``size`` messages without reading the echoes for ``seconds``; return the writer and peak RSS."""
-    reader, writer = await open_ws(port)
+    _reader, writer = await open_ws(port)
     _stop_reading(writer)
     message = frame(0x2, b"\0" * size)
     peak = 0
@@ -151,7 +151,7 @@ async def fill(port: int, size: int, seconds: float, target: Target) -> tuple[as
         writer.write(message)
         try:
             await asyncio.wait_for(writer.drain(), 0.25)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         peak = max(peak, target.rss())
     return writer, peak
@@ -207,7 +207,7 @@ async def heads(target: Target, quick: bool) -> dict[str, str]:
         "one 100 KiB line": await answer(target.port, upgrade(b"X-Big: " + b"y" * 100_000 + b"\r\n")),
     }
     base = target.rss()
-    reader, writer = await asyncio.open_connection("127.0.0.1", target.port)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", target.port)
     sent = 0
     try:
         writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
@@ -216,7 +216,7 @@ async def heads(target: Target, quick: bool) -> dict[str, str]:
             writer.write(line * 16)
             await asyncio.wait_for(writer.drain(), 5)
             sent += len(line) * 16
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         pass
     await asyncio.sleep(0.5)
     out[f"a head that never ends: {mib(sent)} sent, RSS over baseline"] = mib(target.rss() - base)
@@ -250,7 +250,7 @@ async def stalls(target: Target, quick: bool) -> dict[str, str]:
     began = time.monotonic()
     k = 0
     while time.monotonic() - began < HEAD_TIMEOUT + 2:
-        for reader, writer in trickled:
+        for _reader, writer in trickled:
             if not writer.transport.is_closing():
                 try:
                     writer.write(head[k : k + 1])
@@ -265,7 +265,7 @@ async def stalls(target: Target, quick: bool) -> dict[str, str]:
         writer.transport.abort()
 
     base = target.rss()
-    reader, writer = await open_ws(target.port)
+    _reader, writer = await open_ws(target.port)
     _stop_reading(writer)
     writer.write(frame(0x2, b"\0" * (16 * MiB)))  # its echo fills the server's buffer, never read
     await asyncio.sleep(1)
@@ -279,7 +279,7 @@ async def stalls(target: Target, quick: bool) -> dict[str, str]:
     target.stop()
 
     target.start()
-    reader, writer = await open_ws(target.port)
+    _reader, writer = await open_ws(target.port)
     _stop_reading(writer)
     writer.write(frame(0x2, b"\0" * (16 * MiB)))  # its echo fills the server's buffer
     await asyncio.sleep(1)
@@ -341,8 +341,13 @@ SCENARIOS: dict[str, Scenario] = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--python", action="append", default=[], metavar="LABEL=PATH",
-                        help="a fastws server run by this interpreter (default: fastws=this one)")
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="a fastws server run by this interpreter (default: fastws=this one)",
+    )
     parser.add_argument("--no-uvicorn", action="store_true", help="leave out uvicorn's default stack")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated: " + ", ".join(SCENARIOS))
     parser.add_argument("--quick", action="store_true", help="shorter floods and waits")

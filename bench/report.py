@@ -71,8 +71,11 @@ def _others(document: dict[str, Any], kinds: set[str]) -> str:
                 text += f" ({record['connections']:,} opened; the rest timed out)"
             pairs = [(f"KiB per idle conn ({requested:,})", text)]
         elif kind == "deflate-memory":
-            mode = ("deflate used once" if record["exchanged_a_message"] else "deflate negotiated, unused") \
-                if record["deflate_offered"] else "no deflate, used once"
+            mode = (
+                ("deflate used once" if record["exchanged_a_message"] else "deflate negotiated, unused")
+                if record["deflate_offered"]
+                else "no deflate, used once"
+            )
             pairs = [(f"{mode} ({record['requested']:,} conn)", f"{record['kib_per_connection']:.1f}")]
         elif kind == "slow":
             pairs = [("slow reader: server RSS growth", f"+{record['rss_growth_mb']:.1f} MB "
@@ -241,8 +244,9 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("results", nargs="?", default="", help="a bench.load results file (default: newest)")
     parser.add_argument("--plots", default="", help="folder for the PNG plots")
-    parser.add_argument("--docs", "--readme", dest="docs", action="store_true",
-                        help="write the tables into docs/benchmarks.md")
+    parser.add_argument(
+        "--docs", "--readme", dest="docs", action="store_true", help="write the tables into docs/benchmarks.md"
+    )
     args = parser.parse_args(argv)
     document = json.loads(Path(args.results or _newest()).read_text())
     text = render(document)

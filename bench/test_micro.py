@@ -19,7 +19,6 @@ import pytest
 
 from .inputs import JSON_PAYLOAD, JSON_PAYLOADS, TEXT_PAYLOADS, handshake_scope
 
-
 OPS = 100
 
 

@@ -33,9 +33,9 @@ except ImportError:
 
 if atheris is not None:
     with atheris.instrument_imports(include=["fastws"]):
-        from fastws.wire import _codec_py as PURE  # noqa: E402
-        from fastws.wire.deflate import PerMessageDeflate  # noqa: E402
-    from fastws.wire import _codec as COMPILED  # noqa: E402
+        from fastws.wire import _codec_py as PURE
+        from fastws.wire.deflate import PerMessageDeflate
+    from fastws.wire import _codec as COMPILED
 else:
     from fastws.wire import _codec as COMPILED
     from fastws.wire import _codec_py as PURE
@@ -61,7 +61,11 @@ def frames_from(data: bytes) -> bytes:
         elif flags & 0x40:
             head = struct.pack("!BBQ", first, masked | 127, n)
         else:
-            head = struct.pack("!BB", first, masked | min(n, 125)) if n < 126 else struct.pack("!BBH", first, masked | 126, n)
+            head = (
+                struct.pack("!BB", first, masked | min(n, 125))
+                if n < 126
+                else struct.pack("!BBH", first, masked | 126, n)
+            )
         out += head + (b"\x01\x02\x03\x04" if masked else b"") + payload
     return bytes(out)
 

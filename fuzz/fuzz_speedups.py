@@ -38,8 +38,8 @@ import random
 import struct
 import sys
 import time
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 try:
     if "--stress" in sys.argv:
@@ -50,24 +50,27 @@ except ImportError:  # fall back to the seeded random loop
 
 if atheris is not None:
     with atheris.instrument_imports(include=["fastws"]):
-        from fastws import _speedups_py as PURE  # noqa: E402
-        from fastws import _speedups as COMPILED  # noqa: E402
+        from fastws import _speedups as COMPILED
+        from fastws import _speedups_py as PURE
     import json
     import urllib.parse
 
     for _owner, _names in (
-        (urllib.parse, ("urlsplit", "urlunsplit", "unquote", "unquote_to_bytes", "_splitnetloc", "_check_bracketed_host")),
+        (
+            urllib.parse,
+            ("urlsplit", "urlunsplit", "unquote", "unquote_to_bytes", "_splitnetloc", "_check_bracketed_host"),
+        ),
         (json.decoder.JSONDecoder, ("decode", "raw_decode")),
         (json.encoder.JSONEncoder, ("encode", "iterencode")),
     ):
         for _name in _names:
             try:
                 setattr(_owner, _name, atheris.instrument_func(getattr(_owner, _name)))
-            except Exception:  # noqa: BLE001 - instrumentation is best effort
+            except Exception:
                 pass
 else:
-    from fastws import _speedups_py as PURE
     from fastws import _speedups as COMPILED
+    from fastws import _speedups_py as PURE
 
 assert COMPILED.__file__.endswith(".so"), COMPILED.__file__
 
@@ -121,6 +124,7 @@ class Src:
         return struct.unpack("<d", self.take(8).ljust(8, b"\0"))[0]
 
 
+# fmt: off
 QUERY_TOKENS = [
     "a", "b", "k", "K", "x1", "&", "&", "=", "=", "==", "%", "%2", "%41", "%4a", "%zz", "%25", "%26", "%3D",
     "%2B", "%C3%A9", "%c3", "%A9", "%ff", "%E2%82%AC", "%F0%9F%98%80", "%ED%A0%80", "%00", "+", "++", " ", "é",
@@ -143,10 +147,12 @@ JSON_TOKENS = [
     "-1e-400", "1E+2", ".5", "5.", "123456789012345678901234567890", "\"a\"", "\"k\":", "\\", "\\n", "\\u",
     "\\u0041", "\\ud800", "\\udc00", "\\ud83d\\ude00", "\\x", "\\\"", "é", "\x00", "\x1f", "\ud800", "\U0001F600",
 ]
-TEXT_TOKENS = QUERY_TOKENS + [
+TEXT_TOKENS = [
+    *QUERY_TOKENS,
     "\x01", "\x1f", "\x7f", "\x80", "\x9f", "\"", "\\", "\b", "\f", "\r", "\u2028", "\ufeff", "\ufffd", "\u0100",
     "\uffff", "\U0010ffff", "\udbff\udfff", "\udc00\ud800", "\ud83d\ude00",
 ]
+# fmt: on
 
 
 def text_from(src: Src, tokens: list[str], limit: int = 24) -> str:
@@ -213,8 +219,27 @@ def make_float(src: Src) -> float:
     if mode == 0:
         return src.double()
     if mode == 1:
-        return src.pick([0.0, -0.0, math.nan, -math.nan, math.inf, -math.inf, 1e-4, 9007199254740992.0,
-                         9007199254740991.0, 1e15, 1e16, 1e22, 1e23, 5e-324, 1.7976931348623157e308, 0.1, 0.3])
+        return src.pick(
+            [
+                0.0,
+                -0.0,
+                math.nan,
+                -math.nan,
+                math.inf,
+                -math.inf,
+                1e-4,
+                9007199254740992.0,
+                9007199254740991.0,
+                1e15,
+                1e16,
+                1e22,
+                1e23,
+                5e-324,
+                1.7976931348623157e308,
+                0.1,
+                0.3,
+            ]
+        )
     if mode == 2:  # a short decimal, then maybe a few ulps away
         digits = src.below(10 ** src.below(18)) if src.chance(200) else src.u16()
         d = float(f"{digits}e{src.below(30) - 12}")
@@ -279,8 +304,22 @@ def make_json(src: Src, depth: int) -> Any:
     if kind == 10:  # long strings (chunking, heap growth)
         return text_from(src, TEXT_TOKENS, 8) * (src.u16() % 3000)
     if kind == 11:
-        return src.pick([StrSub("s\u00e9"), IntSub(7), FloatSub(math.nan), Color.RED, True, b"x", {1, 2},
-                         ListSub([1]), DictSub(a=1), bytearray(b"a"), object(), 1j])
+        return src.pick(
+            [
+                StrSub("s\u00e9"),
+                IntSub(7),
+                FloatSub(math.nan),
+                Color.RED,
+                True,
+                b"x",
+                {1, 2},
+                ListSub([1]),
+                DictSub(a=1),
+                bytearray(b"a"),
+                object(),
+                1j,
+            ]
+        )
     if kind == 12:  # deep nesting around the native encoder's depth limit and beyond
         n = src.pick([190, 199, 200, 201, 250, 900, 1100, 3000, 30000])
         value: Any = make_json(src, 99)
@@ -340,7 +379,7 @@ def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
         return ("ok", canon(fn()))
     except RecursionError:
         return ("err", "RecursionError")
-    except Exception as exc:  # noqa: BLE001 - the type is what is compared
+    except Exception as exc:
         return ("err", type(exc).__name__)
 
 
@@ -392,7 +431,7 @@ def t_query(src: Src) -> None:
     same("parse_query", qs, lambda m: m.parse_query(qs))
     try:
         names = [k for k, _ in PURE.parse_query(text)][:4]
-    except Exception:  # noqa: BLE001
+    except Exception:
         names = []
     keys: list[Any] = names + [text_from(src, QUERY_TOKENS, 4) for _ in range(src.below(3))]
     if src.chance(40):
@@ -413,9 +452,17 @@ def t_query(src: Src) -> None:
 
         same(f"QueryParams({qs!r}).get({key!r}) then items", qs, then_items)
     same("QueryParams.items", qs, lambda m: list(m.QueryParams(qs).items()))
-    same("QueryParams views", qs, lambda m: (m.QueryParams(qs).multi_items(), list(m.QueryParams(qs).keys()),
-                                             list(m.QueryParams(qs).values()), repr(m.QueryParams(qs)),
-                                             m.QueryParams(qs) == m.QueryParams(qs)))
+    same(
+        "QueryParams views",
+        qs,
+        lambda m: (
+            m.QueryParams(qs).multi_items(),
+            list(m.QueryParams(qs).keys()),
+            list(m.QueryParams(qs).values()),
+            repr(m.QueryParams(qs)),
+            m.QueryParams(qs) == m.QueryParams(qs),
+        ),
+    )
     if src.chance(60):  # non-string arguments
         items = [(make_key(src), make_key(src)) for _ in range(src.below(4))]
         same("QueryParams(list)", items, lambda m: m.QueryParams(items).multi_items())
@@ -489,8 +536,21 @@ def make_scope(src: Src) -> tuple[dict[str, Any], bool, Callable[..., Any]]:
     return scope, as_mapping, build
 
 
-URL_PROPS = ["str", "repr", "scheme", "netloc", "path", "query", "fragment", "username", "password", "hostname",
-             "port", "components", "is_secure"]
+URL_PROPS = [
+    "str",
+    "repr",
+    "scheme",
+    "netloc",
+    "path",
+    "query",
+    "fragment",
+    "username",
+    "password",
+    "hostname",
+    "port",
+    "components",
+    "is_secure",
+]
 
 
 def url_prop(u: Any, name: str) -> Any:
@@ -528,17 +588,27 @@ def t_url(src: Src) -> None:
 
         def ws(m: Any) -> Any:
             w = m.WebSocketBase(build(websocket=True))
-            return (outcome(lambda: (str(w.url), w.url.hostname, w.url.port, w.url.path)),
-                    outcome(lambda: w.headers.items()), outcome(lambda: list(w.query_params.items())),
-                    outcome(lambda: w.query_params.get("a")))
+            return (
+                outcome(lambda: (str(w.url), w.url.hostname, w.url.port, w.url.path)),
+                outcome(lambda: w.headers.items()),
+                outcome(lambda: list(w.query_params.items())),
+                outcome(lambda: w.query_params.get("a")),
+            )
 
         same("WebSocketBase(scope)", arg, ws)
 
 
 def t_url_str(src: Src) -> None:
-    text = "".join(src.pick([text_from(src, HOST_TOKENS, 6), text_from(src, PATH_TOKENS, 6),
-                             src.pick(["ws://", "http://", "//", "wss:", "u:p@", ":", "?", "#"])])
-                   for _ in range(src.below(8)))
+    text = "".join(
+        src.pick(
+            [
+                text_from(src, HOST_TOKENS, 6),
+                text_from(src, PATH_TOKENS, 6),
+                src.pick(["ws://", "http://", "//", "wss:", "u:p@", ":", "?", "#"]),
+            ]
+        )
+        for _ in range(src.below(8))
+    )
     check_url("URL(str)", text, lambda m: m.URL(text), src)
 
 
@@ -576,7 +646,8 @@ def t_headers(src: Src) -> None:
                 if isinstance(item, (tuple, list)) and len(item) == 2:
                     k, v = item
                     d[k.decode("latin-1") if isinstance(k, (bytes, bytearray)) else k] = (
-                        v.decode("latin-1") if isinstance(v, (bytes, bytearray)) else v)
+                        v.decode("latin-1") if isinstance(v, (bytes, bytearray)) else v
+                    )
             return m.Headers(headers=d)
         return m.Headers(raw=list(raw))
 
@@ -613,11 +684,11 @@ def t_json_loads(src: Src) -> None:
     if src.chance(30):  # well-formed text from a value, maybe damaged
         try:
             text = PURE.json_dumps(make_json(src, 4))
-        except Exception:  # noqa: BLE001
+        except Exception:
             text = ""
         if src.chance(100) and text:
             cut = src.below(len(text))
-            text = text[:cut] + text_from(src, JSON_TOKENS, 3) + text[cut + src.below(3):]
+            text = text[:cut] + text_from(src, JSON_TOKENS, 3) + text[cut + src.below(3) :]
     if src.chance(40):
         text = src.pick(JSON_TOKENS) + text + src.pick(JSON_TOKENS)
     if src.chance(16):
@@ -633,8 +704,9 @@ def t_float(src: Src) -> None:
     nonfinite = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
     want = ("ok", canon(nonfinite.get(repr(d), repr(d))))
     if got != want:
-        raise Mismatch(f"_float_repr\n  input:    {d!r} ({struct.pack('<d', d).hex()})\n  compiled: {got}\n"
-                       f"  repr:     {want}")
+        raise Mismatch(
+            f"_float_repr\n  input:    {d!r} ({struct.pack('<d', d).hex()})\n  compiled: {got}\n  repr:     {want}"
+        )
     same("json_dumps(float)", d, lambda m: m.json_dumps([d, {d: -d}]))
 
 
@@ -706,7 +778,7 @@ def main() -> None:
         parser.add_argument("--log-every", type=int, default=50000)
         args, _ = parser.parse_known_args()
         if atheris is None and "--stress" not in sys.argv:
-            print("atheris is not installed: running the seeded random loop instead", flush=True)  # noqa: T201
+            print("atheris is not installed: running the seeded random loop instead", flush=True)
         sys.exit(1 if stress(args.stress, args.seed, args.target, args.log_every) else 0)
     atheris.Setup(sys.argv, test_one_input)
     atheris.Fuzz()

@@ -12,6 +12,7 @@ import pytest
 
 from fastws import _impl
 
+
 def _params(compiled: ModuleType | None, pure: ModuleType) -> list[Any]:
     """The compiled twin (skipped when not live), then the pure one."""
     first = (

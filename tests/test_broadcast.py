@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from starlette.websockets import WebSocket as StarletteWebSocket
-from test_protocol import TIMEOUT, run, serving
 
 import fastws
 from fastws.broadcast import (
@@ -27,6 +26,7 @@ from fastws.broadcast import (
     SubscriberTooSlow,
     UnknownBackend,
 )
+from test_protocol import TIMEOUT, run, serving
 
 # ------------------------------------------------------------ no network
 
@@ -124,9 +124,7 @@ def test_bad_messages_get_typed_errors() -> None:
     run(main())
 
 
-@pytest.mark.parametrize(
-    ("overflow", "expected"), [("drop-newest", ["m0", "m1"]), ("drop-oldest", ["m8", "m9"])]
-)
+@pytest.mark.parametrize(("overflow", "expected"), [("drop-newest", ["m0", "m1"]), ("drop-oldest", ["m8", "m9"])])
 def test_a_slow_iterator_drops_by_policy(overflow: str, expected: list[str]) -> None:
     async def main() -> None:
         async with Broadcast(max_buffer=4, overflow=overflow) as hub, hub.subscribe("a") as sub:
@@ -377,7 +375,6 @@ def test_ten_thousand_subscribe_and_close_cycles_leave_nothing_behind(kind: str)
     from uvicorn.server import ServerState
 
     from bench.inproc import FakeTransport
-
     from fastws.protocol import WebSocketProtocol
 
     async def main() -> None:

@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from redis_server import RedisServer, free_port, shared_redis_url
-from test_protocol import TIMEOUT, run
 
 from fastws.broadcast import BackendUnavailable, Broadcast, Event
+from redis_server import RedisServer, free_port, shared_redis_url
+from test_protocol import TIMEOUT, run
 
 pytest.importorskip("redis")
 
@@ -87,7 +87,9 @@ def test_a_thousand_concurrent_subscribes_all_deliver(redis_url: str) -> None:
                 await b.publish(channel, b"\x00" + channel.encode())
             for i, sub in enumerate(subs):
                 channel = channels[i % 10]
-                assert await asyncio.wait_for(sub.get(), TIMEOUT) == Event(channel, json.dumps({"to": channel}, separators=(",", ":")))
+                assert await asyncio.wait_for(sub.get(), TIMEOUT) == Event(
+                    channel, json.dumps({"to": channel}, separators=(",", ":"))
+                )
                 assert await asyncio.wait_for(sub.get(), TIMEOUT) == Event(channel, b"\x00" + channel.encode())
             for sub in subs:
                 await sub.__aexit__(None, None, None)
@@ -163,7 +165,7 @@ def test_a_dead_listener_is_restarted_and_logged(redis_url: str, caplog: pytest.
                         try:
                             event = await asyncio.wait_for(sub.get(), 0.2)
                             break
-                        except asyncio.TimeoutError:
+                        except TimeoutError:
                             continue
                 assert event.message == "after" and len(crashes) == 1
         assert any("listener stopped" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)

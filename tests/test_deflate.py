@@ -19,17 +19,17 @@ from fastws.wire.events import Fail
 from test_codec import client_frame, feed, server_frame
 
 
-def client_compressor(bits: int = 15) -> "zlib._Compress":
+def client_compressor(bits: int = 15) -> zlib._Compress:
     return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -bits)
 
 
-def compress(compressor: "zlib._Compress", data: bytes) -> bytes:
+def compress(compressor: zlib._Compress, data: bytes) -> bytes:
     out = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
     assert out.endswith(b"\x00\x00\xff\xff")
     return out[:-4]
 
 
-def inflate(decompressor: "zlib._Decompress", payload: bytes) -> bytes:
+def inflate(decompressor: zlib._Decompress, payload: bytes) -> bytes:
     return decompressor.decompress(payload + b"\x00\x00\xff\xff")
 
 

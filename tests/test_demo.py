@@ -19,15 +19,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from redis_server import RedisServer
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
-from test_cli import serving_command
 
 import fastws.broadcast.hub
 from fastws import demo
 from fastws.broadcast import BackendUnavailable, Broadcast
 from fastws.demo import app
+from redis_server import RedisServer
+from test_cli import serving_command
 
 TIMEOUT = 10
 

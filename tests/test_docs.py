@@ -20,9 +20,9 @@ Shell and other blocks are not run.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
-import contextlib
 import re
 import signal
 import sys

@@ -18,12 +18,12 @@ import starlette.websockets
 from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.routing import Router, WebSocketRoute
-from test_protocol import TIMEOUT, run, serving
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 import fastws
 from fastws.endpoints import WebSocketEndpoint
+from test_protocol import TIMEOUT, run, serving
 
 KINDS = ["starlette", "fastws"]
 
@@ -93,7 +93,9 @@ def test_websocket_endpoint_is_starlettes_with_a_fastws_websocket(caplog: pytest
     starlette_seen, starlette_log = outcomes("starlette", caplog)
     fastws_seen, fastws_log = outcomes("fastws", caplog)
     assert fastws_seen == starlette_seen
-    assert json.loads(fastws_seen[0][0]) == {"echo": {"a": [1, 2]}} and json.loads(fastws_seen[0][1]) == {"echo": {"b": None}}
+    assert json.loads(fastws_seen[0][0]) == {"echo": {"a": [1, 2]}} and json.loads(fastws_seen[0][1]) == {
+        "echo": {"b": None}
+    }
     assert fastws_seen[1] == [("closed", 1003)] and fastws_seen[2] == ["text:hi", ("closed", 1003)]
     codes = [entry for entry in fastws_log if isinstance(entry, int)]
     assert codes == [entry for entry in starlette_log if isinstance(entry, int)]

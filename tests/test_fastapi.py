@@ -18,21 +18,31 @@ from typing import Annotated, Any
 
 import fastapi
 import pytest
-from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, Query, Security, WebSocketDisconnect, WebSocketException
+from fastapi import (
+    APIRouter,
+    Cookie,
+    Depends,
+    FastAPI,
+    Header,
+    Query,
+    Security,
+    WebSocketDisconnect,
+    WebSocketException,
+)
 from fastapi.security import APIKeyHeader
-from test_protocol import TIMEOUT, run, serving
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import fastws
 import fastws.fastapi
+from test_protocol import TIMEOUT, run, serving
 
 KINDS = ["fastapi", "fastws"]
 
 
 def make_app(kind: str) -> tuple[FastAPI, list[Any], Any]:
     """The chat app, its endpoint's ``websocket`` annotated with ``kind``'s ``WebSocket``; its events; its user."""
-    WebSocket = fastapi.WebSocket if kind == "fastapi" else fastws.fastapi.WebSocket  # noqa: N806 - the annotation
+    WebSocket = fastapi.WebSocket if kind == "fastapi" else fastws.fastapi.WebSocket
     events: list[Any] = []
     api_key = APIKeyHeader(name="x-api-key", auto_error=False)
 
@@ -152,7 +162,7 @@ def test_dependency_overrides_apply() -> None:
 
 def test_a_class_annotation_is_a_clear_error_at_startup() -> None:
     app = FastAPI()
-    with pytest.raises(TypeError, match="from fastws.fastapi import WebSocket"):
+    with pytest.raises(TypeError, match=r"from fastws\.fastapi import WebSocket"):
 
         @app.websocket("/ws")
         async def endpoint(websocket: fastws.WebSocket) -> None: ...

@@ -16,11 +16,11 @@ import hashlib
 from typing import Any
 
 import pytest
-from test_protocol import TIMEOUT, echo, run, serving
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.asyncio.client import connect
 
 from fastws.http import HttpProtocol
+from test_protocol import TIMEOUT, echo, run, serving
 
 
 class CountingFallback(HttpToolsProtocol):
@@ -199,9 +199,7 @@ def upgrade_with(*, line: bytes = b"GET /chat?x=1 HTTP/1.1", extra: bytes = b"")
         pytest.param(upgrade_with(line=b"GET /a\x7fb HTTP/1.1"), 400, id="DEL in the path"),
     ],
 )
-def test_heads_over_the_limits_or_with_control_bytes_are_refused(
-    front: Any, request_bytes: bytes, status: int
-) -> None:
+def test_heads_over_the_limits_or_with_control_bytes_are_refused(front: Any, request_bytes: bytes, status: int) -> None:
     async def main() -> bytes:
         async with serving(echo_or_hello, http=front) as url:
             return await exchange(url, request_bytes, until=b"\r\n\r\n")
@@ -265,7 +263,7 @@ def test_a_trickled_head_is_closed_at_the_head_timeout() -> None:
                         answer = await asyncio.wait_for(reader.read(65536), 0.05)
                         answer += await reader.read()  # to EOF: the server closes
                         break
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
             writer.close()
             return answer, loop.time() - began

@@ -29,7 +29,7 @@ def _has_speedups_with(env_value: str | None) -> str:
 
 
 def test_has_speedups_matches_live_module() -> None:
-    assert fastws.HAS_SPEEDUPS == (_impl.impl is not _impl.PURE)
+    assert (_impl.impl is not _impl.PURE) == fastws.HAS_SPEEDUPS
     assert fastws.URL is _impl.impl.URL
     assert fastws.Headers is _impl.impl.Headers
 

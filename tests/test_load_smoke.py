@@ -134,9 +134,8 @@ def test_servers_are_stopped_after_the_run() -> None:
     from bench.load.servers import Server
 
     server = Server(SPECS["uvicorn-sansio+asgi"])
-    with server:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=2):
-            pass
+    with server, socket.create_connection(("127.0.0.1", server.port), timeout=2):
+        pass
     assert server.process is not None and server.process.poll() is not None
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", server.port), timeout=1).close()

@@ -142,7 +142,7 @@ def test_the_app_closes_with_code_and_reason() -> None:
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.close", "code": 4001, "reason": "bye ✓"})
         assert (await receive()) == {"type": "websocket.disconnect", "code": 4001, "reason": "bye ✓"}
-        with pytest.raises(RuntimeError, match="after sending 'websocket.close'"):
+        with pytest.raises(RuntimeError, match=r"after sending 'websocket\.close'"):
             await send({"type": "websocket.send", "text": "late"})
 
     async def main() -> None:
@@ -233,10 +233,9 @@ def test_access_log_lines_at_info_and_none_above(capfd: pytest.CaptureFixture[st
         await send({"type": "websocket.close"})
 
     async def main(level: str) -> None:
-        async with serving(echo, log_level=level) as url:
-            async with connect(url + "/room?a=1", compression=None) as ws:
-                await ws.send("x")
-                await ws.recv()
+        async with serving(echo, log_level=level) as url, connect(url + "/room?a=1", compression=None) as ws:
+            await ws.send("x")
+            await ws.recv()
         async with serving(refuse, log_level=level) as url:
             with pytest.raises(InvalidStatus):
                 async with connect(url + "/no", compression=None):
@@ -252,10 +251,10 @@ def test_access_log_lines_at_info_and_none_above(capfd: pytest.CaptureFixture[st
 def test_bad_handshakes_get_http_errors() -> None:
     async def main() -> None:
         async with serving(echo) as url:
-            reader, writer, head = await raw_upgrade(url, version=b"8")
+            _reader, writer, head = await raw_upgrade(url, version=b"8")
             assert head.startswith(b"HTTP/1.1 426 ") and b"Sec-WebSocket-Version: 13" in head
             writer.close()
-            reader, writer, head = await raw_upgrade(url, extra=b"Sec-WebSocket-Key: second\r\n")
+            _reader, writer, head = await raw_upgrade(url, extra=b"Sec-WebSocket-Key: second\r\n")
             assert head.startswith(b"HTTP/1.1 400 ")
             writer.close()
 
@@ -303,7 +302,7 @@ def test_a_reader_that_never_reads_makes_send_wait() -> None:
 
     async def main() -> None:
         async with serving(flood_out) as url:
-            reader, writer, head = await raw_upgrade(url)
+            _reader, writer, _head = await raw_upgrade(url)
             writer.transport.pause_reading()
             await asyncio.sleep(1.0)
             writer.transport.abort()
@@ -352,7 +351,7 @@ def test_a_flooding_peer_is_paused_at_max_queue() -> None:
             for _ in range(2000):
                 try:
                     await asyncio.wait_for(ws.send(b"x" * 1024), 0.5)
-                except (asyncio.TimeoutError, ConnectionClosed):
+                except (TimeoutError, ConnectionClosed):
                     break
             await asyncio.sleep(1.2)
 
@@ -363,7 +362,7 @@ def test_a_flooding_peer_is_paused_at_max_queue() -> None:
 def test_keepalive_closes_a_peer_that_never_answers() -> None:
     async def main() -> None:
         async with serving(echo, ws_ping_interval=0.1, ws_ping_timeout=0.2) as url:
-            reader, writer, head = await raw_upgrade(url)
+            reader, writer, _head = await raw_upgrade(url)
             data = b""
             async with asyncio.timeout(TIMEOUT):
                 while b"\x88" not in data:
@@ -436,7 +435,10 @@ def test_fastws_websocket_writes_directly_unless_send_is_wrapped(twin: Any, midd
             for text in ("a", "é" * 200):
                 await ws.send(text)
                 assert [await ws.recv() for _ in range(4)] == [
-                    text, text.encode(), '{"echo":"%s"}' % text, ('["%s"]' % text).encode()
+                    text,
+                    text.encode(),
+                    f'{{"echo":"{text}"}}',
+                    (f'["{text}"]').encode(),
                 ]
 
     Recorded.direct_writes = 0
@@ -456,7 +458,7 @@ def test_the_closing_handshake_is_bounded_by_close_timeout() -> None:
 
     async def main() -> None:
         async with serving(close_at_once) as url:
-            reader, writer, head = await raw_upgrade(url)  # a peer that never answers the Close
+            reader, writer, _head = await raw_upgrade(url)  # a peer that never answers the Close
             async with asyncio.timeout(TIMEOUT):
                 data = await reader.read(4)
                 assert data[0] == 0x88 and struct.unpack("!H", data[2:4])[0] == 4000
@@ -483,18 +485,25 @@ def test_a_starlette_app_runs_unchanged() -> None:
     async def starlette_room(websocket: StarletteWebSocket) -> None:
         await websocket.accept(subprotocol="v1")
         data = await websocket.receive_json()
-        await websocket.send_json({"room": websocket.path_params["room"], "got": data, "q": websocket.query_params["q"]})
+        await websocket.send_json(
+            {"room": websocket.path_params["room"], "got": data, "q": websocket.query_params["q"]}
+        )
         await websocket.close(code=4005)
 
     async def fastws_room(websocket: FastwsWebSocket) -> None:
         assert isinstance(websocket, FastwsWebSocket)
         await websocket.accept(subprotocol="v1")
         data = await websocket.receive_json()
-        await websocket.send_json({"room": websocket.path_params["room"], "got": data, "q": websocket.query_params["q"]})
+        await websocket.send_json(
+            {"room": websocket.path_params["room"], "got": data, "q": websocket.query_params["q"]}
+        )
         await websocket.close(code=4005)
 
     app = Starlette(
-        routes=[WebSocketRoute("/starlette/{room}", starlette_room), WebSocketRoute("/fastws/{room}", websocket_app(fastws_room))]
+        routes=[
+            WebSocketRoute("/starlette/{room}", starlette_room),
+            WebSocketRoute("/fastws/{room}", websocket_app(fastws_room)),
+        ]
     )
 
     async def main() -> None:

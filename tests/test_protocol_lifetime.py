@@ -20,13 +20,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
-from test_protocol import TIMEOUT, echo, raw_upgrade, run, serving
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import fastws
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
+from test_protocol import TIMEOUT, echo, raw_upgrade, run, serving
 
 
 class Tracked(WebSocketProtocol):
@@ -109,7 +109,7 @@ async def protocol_error(url: str) -> None:
 
 async def reset_with_messages_queued(url: str) -> None:
     """Big messages the app has not read yet, then a TCP reset."""
-    reader, writer, head = await raw_upgrade(url)
+    _reader, writer, head = await raw_upgrade(url)
     assert head.startswith(b"HTTP/1.1 101 ")
     payload = b"\0" * 1_000_000
     for _ in range(4):
@@ -126,7 +126,7 @@ async def refused(url: str) -> None:
 
 
 async def bad_version(url: str) -> None:
-    reader, writer, head = await raw_upgrade(url, version=b"8")
+    _reader, writer, head = await raw_upgrade(url, version=b"8")
     assert head.startswith(b"HTTP/1.1 426 ")
     writer.close()
 
@@ -217,7 +217,7 @@ def test_soak_connect_send_drop_cycles_leave_rss_flat() -> None:
     message = b"\x82\xff" + len(payload).to_bytes(8, "big") + b"\0\0\0\0" + payload
 
     async def send_and_drop(url: str) -> None:
-        reader, writer, head = await raw_upgrade(url)
+        _reader, writer, _head = await raw_upgrade(url)
         writer.write(message * 4)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(writer.drain(), 0.05)  # the server stops reading after one

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_codec import client_frame
-from test_protocol import TIMEOUT, echo, raw_upgrade, run, serving
 from uvicorn.protocols.utils import ClientDisconnected
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
@@ -24,6 +22,8 @@ from websockets.exceptions import InvalidStatus
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
 from fastws.settings import Settings
+from test_codec import client_frame
+from test_protocol import TIMEOUT, echo, raw_upgrade, run, serving
 
 MiB = 1024 * 1024
 
@@ -72,14 +72,14 @@ def test_a_peer_that_never_reads_cannot_make_the_server_queue_its_messages() -> 
 
     async def main() -> None:
         async with serving(echo_forever, ws=Watched, ws_max_size=2 * MiB) as url:
-            reader, writer, head = await raw_upgrade(url)
+            _reader, writer, _head = await raw_upgrade(url)
             writer.transport.pause_reading()  # never read the echoes
             message = client_frame(2, os.urandom(MiB))
             for _ in range(40):  # 40 MiB offered
                 writer.write(message)
                 try:
                     await asyncio.wait_for(writer.drain(), 0.5)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 protocol = Watched.instances[0]
                 peak["held"] = max(peak["held"], held(protocol))
@@ -116,7 +116,7 @@ def test_compressed_messages_are_inflated_no_further_than_the_budget() -> None:
 
     async def main() -> None:
         async with serving(never_reads, ws=Watched, ws_max_size=2 * MiB, ws_per_message_deflate=True) as url:
-            reader, writer, head = await raw_upgrade(url, extra=b"Sec-WebSocket-Extensions: permessage-deflate\r\n")
+            _reader, writer, head = await raw_upgrade(url, extra=b"Sec-WebSocket-Extensions: permessage-deflate\r\n")
             assert b"permessage-deflate" in head
             writer.write(message * 1000)
             async with asyncio.timeout(TIMEOUT):
@@ -140,7 +140,7 @@ def test_the_budget_is_a_setting() -> None:
 
     async def main() -> None:
         async with serving(never_reads, ws=Watched) as url:
-            reader, writer, head = await raw_upgrade(url)
+            _reader, writer, _head = await raw_upgrade(url)
             writer.write(client_frame(2, b"x" * 100_000) * 50)
             await asyncio.sleep(1.5)
             writer.transport.abort()
@@ -155,7 +155,7 @@ def test_deflate_memory_is_a_setting() -> None:
     async def main(bits: int) -> None:
         use(ws_deflate_window_bits=bits, ws_deflate_mem_level=9)
         async with serving(echo, ws=Watched, ws_per_message_deflate=True) as url:
-            reader, writer, head = await raw_upgrade(url, b"Sec-WebSocket-Extensions: permessage-deflate\r\n")
+            _reader, writer, head = await raw_upgrade(url, b"Sec-WebSocket-Extensions: permessage-deflate\r\n")
             answers[bits] = head
             assert Watched.instances[-1].conn.deflate.mem_level == 9
             writer.transport.abort()
@@ -184,7 +184,7 @@ def test_a_ping_flood_that_never_reads_its_pongs_leaves_one_pong_owed() -> None:
 
     async def main() -> None:
         async with serving(fill_then_wait, ws=Watched) as url:
-            reader, writer, head = await raw_upgrade(url)
+            _reader, writer, _head = await raw_upgrade(url)
             writer.transport.pause_reading()
             await asyncio.sleep(0.3)
             writer.write(client_frame(9, b"p" * 100) * 100_000)  # 10 MiB of pongs owed, if all were kept
@@ -204,7 +204,7 @@ def test_the_owed_pong_goes_out_when_the_peer_reads_again() -> None:
 
     async def main() -> None:
         async with serving(fill, ws=Watched) as url:
-            reader, writer, head = await raw_upgrade(url)
+            reader, writer, _head = await raw_upgrade(url)
             writer.transport.pause_reading()
             await asyncio.sleep(0.3)
             writer.write(client_frame(9, b"first") + client_frame(9, b"latest"))
@@ -231,7 +231,7 @@ def test_an_echo_after_the_peers_close_that_cannot_be_flushed_is_aborted() -> No
 
     async def main() -> float:
         async with serving(fill_then_echo, ws=Watched) as url:
-            reader, writer, head = await raw_upgrade(url)
+            reader, writer, _head = await raw_upgrade(url)
             writer.transport.pause_reading()  # never read: our Close's echo cannot be flushed
             await asyncio.sleep(0.3)
             writer.write(client_frame(8, b"\x03\xe8"))
@@ -267,7 +267,7 @@ def test_a_write_timeout_drops_a_peer_that_reads_nothing() -> None:
 
     async def main() -> None:
         async with serving(flood, ws=Watched) as url:
-            reader, writer, head = await raw_upgrade(url)
+            _reader, writer, _head = await raw_upgrade(url)
             writer.transport.pause_reading()
             async with asyncio.timeout(TIMEOUT):
                 while "receive" not in seen:
@@ -292,7 +292,7 @@ def test_no_write_timeout_by_default() -> None:
 
     async def main() -> None:
         async with serving(flood, ws=Watched) as url:
-            reader, writer, head = await raw_upgrade(url)
+            _reader, writer, _head = await raw_upgrade(url)
             writer.transport.pause_reading()
             await asyncio.sleep(1.0)
             assert seen == {"waiting": True} and not Watched.instances[0].disconnected

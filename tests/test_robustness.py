@@ -27,7 +27,7 @@ def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
     """``("ok", value)`` or ``("raises", exception type)``."""
     try:
         return ("ok", fn())
-    except Exception as exc:  # noqa: BLE001 - the type is what we compare
+    except Exception as exc:
         return ("raises", type(exc))
 
 
@@ -35,9 +35,7 @@ def twin_params_xfail_compiled(reason: str) -> list[Any]:
     """Both twins, with a strict xfail on the compiled one (a known discrepancy)."""
     params = []
     if _impl.COMPILED is not None:
-        params.append(
-            pytest.param(_impl.COMPILED, id="compiled", marks=pytest.mark.xfail(strict=True, reason=reason))
-        )
+        params.append(pytest.param(_impl.COMPILED, id="compiled", marks=pytest.mark.xfail(strict=True, reason=reason)))
     params.append(pytest.param(_impl.PURE, id="pure"))
     return params
 
@@ -115,7 +113,7 @@ def test_ten_thousand_headers(twin: ModuleType) -> None:
 
 
 def test_ten_thousand_headers_via_scope(twin: ModuleType) -> None:
-    raw = tuple((f"k{i}".encode(), b"v") for i in range(10_000)) + ((b"host", b"h" * MB),)
+    raw = (*tuple((f"k{i}".encode(), b"v") for i in range(10000)), (b"host", b"h" * MB))
     ours = twin.Headers(scope={"headers": raw})
     theirs = sd.Headers(scope={"headers": raw})
     assert ours.raw == theirs.raw
@@ -166,9 +164,7 @@ def test_odd_header_mappings_behave_like_starlette(twin: ModuleType, mapping: di
 # Regression (found by this suite, fixed in src): compiled Headers stores raw in a `cdef public list`:
 # Headers(raw=((b'a', b'b'),)) raises TypeError('Expected list, got tuple'); Starlette (and the pure twin)
 # accept any sequence
-@pytest.mark.parametrize(
-    "make_raw", [tuple, lambda pairs: (p for p in pairs)], ids=["tuple", "generator"]
-)
+@pytest.mark.parametrize("make_raw", [tuple, lambda pairs: (p for p in pairs)], ids=["tuple", "generator"])
 def test_non_list_raw_behaves_like_starlette(twin: ModuleType, make_raw: Callable[[Any], Any]) -> None:
     pairs = [(b"host", b"h"), (b"a", b"1"), (b"a", b"2")]
     expected = headers_view(sd.Headers(raw=make_raw(pairs)), ODD_NAMES)

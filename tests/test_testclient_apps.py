@@ -219,7 +219,7 @@ def test_iter_text_and_bytes(twin: ModuleType, kind: str) -> None:
             ws.close(1000)
             return ws.receive_json()
 
-    observed, seen = run_both(twin, iter_text_bytes_body, drive)
+    _observed, seen = run_both(twin, iter_text_bytes_body, drive)
     assert len(seen[0]) == 3
 
 
@@ -456,7 +456,7 @@ def test_router_path_params_and_url(twin: ModuleType, path: str, root_path: str)
         with client.websocket_connect(root_path + path) as ws:
             return ws.receive_json(), attempt(ws.receive_text)
 
-    observed, seen = run_both(twin, report_body, drive, build=router_app, client_kwargs={"root_path": root_path})
+    observed, _seen = run_both(twin, report_body, drive, build=router_app, client_kwargs={"root_path": root_path})
     assert observed[0] == "ok"
     assert observed[1][0]["path_params"]
 

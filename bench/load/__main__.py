@@ -23,8 +23,8 @@ import importlib.metadata
 import json
 import os
 import platform
-import statistics
 import resource
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,11 +69,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--binary", action="store_true", help="binary frames (default: text)")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per scenario")
     parser.add_argument("--max-messages", type=int, default=2_000_000, help="cap per scenario")
-    parser.add_argument("--scenarios", default="echo,handshake,fanout,chat,memory,deflate,slow",
-                        help="comma-separated: echo, handshake, fanout (one message to many), chat (everyone sends to "
-                             "everyone: granian's chat workload), memory (idle RSS), "
-                             "slow (a reader that never reads), deflate (idle RSS after one message, "
-                             "permessage-deflate offered or not; uvicorn servers only)")
+    parser.add_argument(
+        "--scenarios",
+        default="echo,handshake,fanout,chat,memory,deflate,slow",
+        help="comma-separated: echo, handshake, fanout (one message to many), chat (everyone sends to "
+        "everyone: granian's chat workload), memory (idle RSS), "
+        "slow (a reader that never reads), deflate (idle RSS after one message, "
+        "permessage-deflate offered or not; uvicorn servers only)",
+    )
     parser.add_argument("--deflate-connections", type=int, default=1000, help="connections in the deflate scenario")
     parser.add_argument("--members", default="1000", help="comma-separated: clients in the fan-out room")
     parser.add_argument("--chatters", default="8,32", help="comma-separated: members of the chat scenario's room")
@@ -81,8 +84,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny, fast run that only checks the harness")
     parser.add_argument("--out", default="", help="results file (default: bench/results/load-<date>.json)")
     parser.add_argument("--list", action="store_true", help="list the servers and exit")
-    parser.add_argument("--python", action="append", default=[], metavar="LABEL=PATH",
-                        help="also run each chosen fastws server with this interpreter, as <server>@LABEL")
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="also run each chosen fastws server with this interpreter, as <server>@LABEL",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="interleaved repetitions (medians are printed)")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -178,8 +186,16 @@ def main(argv: list[str] | None = None) -> int:
         deflating = with_deflate(SERVERS[name]) if "deflate" in scenarios else None
         for offer, exchange in ((False, True), (True, False), (True, True)) if deflating is not None else ():
             with Server(deflating) as server:  # type: ignore[arg-type]  # a fresh server per mode: RSS is not given back
-                figures = uvloop.run(deflate_memory("127.0.0.1", server.port, server.pid, offer_deflate=offer,
-                                                    exchange=exchange, connections=args.deflate_connections))
+                figures = uvloop.run(
+                    deflate_memory(
+                        "127.0.0.1",
+                        server.port,
+                        server.pid,
+                        offer_deflate=offer,
+                        exchange=exchange,
+                        connections=args.deflate_connections,
+                    )
+                )
                 results.append({"server": name, "scenario": "deflate-memory", **figures})
                 print(f"{name:26s} deflate {'offered' if offer else 'off':7s} "
                       f"{'1 msg' if exchange else 'no msg':6s} {figures['connections']:6d} conn "
@@ -187,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
                       f"  errors {figures['errors']}", flush=True)  # fmt: skip
         if "slow" in scenarios:
             with Server(SERVERS[name]) as server:
-                figures = uvloop.run(slow_reader("127.0.0.1", server.port, server.pid, duration=max(1.0, args.duration)))
+                figures = uvloop.run(
+                    slow_reader("127.0.0.1", server.port, server.pid, duration=max(1.0, args.duration))
+                )
                 results.append({"server": name, "scenario": "slow", "errors": 0 if figures["accepted"] else 1,
                                 **figures})  # fmt: skip
                 print(f"{name:26s} slow reader: sent {figures['sent_mb']:7.1f} MB, server RSS "
@@ -195,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat > 1:
         _print_medians(results)
     document = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpu": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": _versions(),
         "settings": settings,

@@ -167,7 +167,7 @@ async def run_echo(
         client.start()
     try:
         await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), timeout=duration + 30)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         stats.error("timed out waiting for echoes")
     elapsed = time.perf_counter() - began
     cpu_after = server_cpu()

@@ -119,6 +119,7 @@ async def handshakes(url: str, pid: int, *, duration: float, workers: int = 16, 
                 count += 1
             else:
                 errors += 1
+
     cpu_before = cpu_seconds(pid)
     client_before = time.process_time()
     began = time.perf_counter()
@@ -215,7 +216,7 @@ async def slow_reader(host: str, port: int, pid: int, *, duration: float, size: 
         writer.write(frame)
         try:
             await asyncio.wait_for(writer.drain(), timeout=max(0.01, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             break  # the server stopped reading us: backpressure works
         sent += len(frame)
         peak = max(peak, rss_bytes(pid)) if sent % (size * 64) == 0 else peak
@@ -338,7 +339,7 @@ async def fanout(url: str, pid: int, *, members: int, duration: float, size: int
         clients[len(times) % len(clients)].transport.send(WSMsgType.TEXT, b"pub " + payload)
         try:
             await asyncio.wait_for(complete, timeout=30)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             room._error(f"round {len(times)}: {room.received} of {room.members} received within 30 s")
             break
         times.append(time.perf_counter() - sent_at)
@@ -434,9 +435,10 @@ async def deflate_memory(
         count = min(connections, start + 100) - start
         batch = [_OneMessageThenIdle(host, port, offer_deflate, exchange) for _ in range(count)]
         opened = await asyncio.gather(
-            *(loop.create_connection(lambda c=c: c, host, port) for c in batch), return_exceptions=True  # type: ignore[misc]
+            *(loop.create_connection(lambda c=c: c, host, port) for c in batch),
+            return_exceptions=True,  # type: ignore[misc]
         )
-        for client, result in zip(batch, opened):
+        for client, result in zip(batch, opened, strict=True):
             ok = not isinstance(result, BaseException) and await asyncio.wait_for(client.ready, 10)
             if ok:
                 clients.append(client)
@@ -501,9 +503,9 @@ class _Chat:
 
     def delivered(self) -> None:
         self.received += 1
-        if time.monotonic() >= self.deadline and self.received == self.sent * self.members:
-            if not self.settled.done():
-                self.settled.set_result(None)
+        done = time.monotonic() >= self.deadline and self.received == self.sent * self.members
+        if done and not self.settled.done():
+            self.settled.set_result(None)
 
     def error(self, what: str) -> None:
         self.errors += 1
@@ -532,7 +534,7 @@ async def chat(url: str, pid: int, *, members: int, duration: float, size: int =
         client.send_next()
     try:
         await asyncio.wait_for(room.settled, timeout=duration + 30)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         room.error(f"{room.received} of {room.sent * room.members} deliveries arrived")
     elapsed = time.perf_counter() - began
     cpu = cpu_seconds(pid) - cpu_before

@@ -18,8 +18,8 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 UVICORN = [
     sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--loop", "uvloop",

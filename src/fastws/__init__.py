@@ -36,6 +36,7 @@ def __getattr__(name: str) -> Any:
         return getattr(broadcast, name)
     raise AttributeError(f"module 'fastws' has no attribute {name!r}")
 
+
 __all__ = [  # noqa: RUF022 - grouped: the core API, then the broadcast hub
     "HAS_SPEEDUPS",
     "URL",

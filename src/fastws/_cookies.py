@@ -20,5 +20,5 @@ def cookie_parser(cookie_string: str) -> dict[str, str]:
             key, val = "", chunk
         key, val = key.strip(), val.strip()
         if key or val:
-            cookie_dict[key] = http_cookies._unquote(val)  # type: ignore[attr-defined]
+            cookie_dict[key] = http_cookies._unquote(val)
     return cookie_dict

@@ -7,20 +7,20 @@ fastws._speedups`` checks it against the built module.
 """
 
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
-from typing import Any, NoReturn, TypeVar, overload
+from typing import Any, NoReturn, Self, TypeVar, overload
 from urllib.parse import SplitResult
 
-from typing_extensions import Self, disjoint_base
+from typing_extensions import disjoint_base
 
 from ._asgi import Message, Receive, Scope, Send
 from ._shared import URLMethods
 from ._states import AcceptHeaders, WebSocketState
 
 __all__ = [
+    "URL",
     "Headers",
     "MutableHeaders",
     "QueryParams",
-    "URL",
     "WebSocketBase",
     "json_dumps",
     "json_dumps_bytes",
@@ -36,6 +36,7 @@ def parse_host_header(host_header: str | None) -> tuple[str, str | None] | None:
 def json_dumps(data: Any) -> str: ...
 def json_dumps_bytes(data: Any) -> bytes: ...
 def json_loads(s: str | bytes | bytearray) -> Any: ...
+
 @disjoint_base
 class Headers(Mapping[str, str]):
     _list: list[tuple[bytes, bytes]]

@@ -23,10 +23,10 @@ from ._shared import _DEFAULT_PORTS, MutableHeadersMethods, URLMethods, bracket_
 from ._states import AcceptHeaders, DirectWire, WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
 __all__ = [
+    "URL",
     "Headers",
     "MutableHeaders",
     "QueryParams",
-    "URL",
     "WebSocketBase",
     "json_dumps",
     "json_dumps_bytes",
@@ -46,7 +46,7 @@ def parse_query(qs: str) -> list[tuple[str, str]]:
     for name_value in qs.split("&"):
         if not name_value:
             continue
-        name, eq, value = name_value.partition("=")
+        name, _eq, value = name_value.partition("=")
         if "+" in name:
             name = name.replace("+", " ")
         if "%" in name:
@@ -222,7 +222,7 @@ class QueryParams(Mapping[str, str]):
         # Starlette keys its dict by the original keys, then makes them str:
         # keys equal as objects (1 and True) collapse before conversion.
         self._list = [(str(k), str(v)) for k, v in items]
-        self._dict = {str(k): str(v) for k, v in {k: v for k, v in items}.items()}
+        self._dict = {str(k): str(v) for k, v in dict(items).items()}
 
     def getlist(self, key: str) -> list[str]:
         return [item_value for item_key, item_value in self._list if item_key == key]
@@ -425,8 +425,17 @@ class WebSocketBase:
     """
 
     __slots__ = (
-        "scope", "_receive", "_send", "client_state", "application_state", "_headers", "_url", "_query", "_direct",
-        "_wire", "_wire_send",
+        "_direct",
+        "_headers",
+        "_query",
+        "_receive",
+        "_send",
+        "_url",
+        "_wire",
+        "_wire_send",
+        "application_state",
+        "client_state",
+        "scope",
     )
 
     def __init__(self, scope: Scope, receive: Receive | None = None, send: Send | None = None) -> None:
@@ -516,7 +525,7 @@ class WebSocketBase:
                 await self._send(message)
             except OSError:
                 self.application_state = _DISCONNECTED
-                raise WebSocketDisconnect(code=1006)
+                raise WebSocketDisconnect(code=1006)  # noqa: B904 - as Starlette (the OSError is its context)
         elif state is _RESPONSE:
             message_type = message["type"]
             if message_type != "websocket.http.response.body":

@@ -160,7 +160,7 @@ def _read_only_template(action: str) -> str:
         if action == "set":
             probe.attribute = None  # type: ignore[misc]
         else:
-            del probe.attribute  # type: ignore[misc]
+            del probe.attribute
     except AttributeError as exc:
         return str(exc).replace("'attribute'", "{name!r}").replace("'_Probe'", "{owner!r}")
     raise AssertionError("a read-only property accepted a write")  # pragma: no cover

@@ -79,7 +79,7 @@ _VERSION = click.Option(
 )  # fmt: skip
 
 
-class _SettingType(click.ParamType):
+class _SettingType(click.ParamType):  # type: ignore[type-arg]  # generic in newer click only
     """A ``fastws.settings`` value from a flag, parsed and checked by ``Settings.parse``."""
 
     def __init__(self, name: str, kind: str) -> None:

@@ -50,7 +50,7 @@ class State:
             return self._state[key]
         except KeyError:
             message = "'{}' object has no attribute '{}'"
-            raise AttributeError(message.format(self.__class__.__name__, key))
+            raise AttributeError(message.format(self.__class__.__name__, key))  # noqa: B904 - as Starlette
 
     def __delattr__(self, key: Any) -> None:
         del self._state[key]

@@ -49,7 +49,17 @@ _logger = logging.getLogger("uvicorn.error")
 class HttpProtocol(asyncio.Protocol):
     """The first protocol of every connection: upgrades to fastws, the rest to uvicorn's HTTP."""
 
-    __slots__ = ("_answered", "_head", "_timer", "app_state", "config", "connections", "loop", "server_state", "transport")
+    __slots__ = (
+        "_answered",
+        "_head",
+        "_timer",
+        "app_state",
+        "config",
+        "connections",
+        "loop",
+        "server_state",
+        "transport",
+    )
 
     #: uvicorn's HTTP protocol class that serves whatever is not an upgrade
     fallback: type[asyncio.Protocol] = _Fallback
@@ -86,7 +96,7 @@ class HttpProtocol(asyncio.Protocol):
             self._timer = self.loop.call_later(timeout, self._head_timed_out)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.connections.discard(self)  # type: ignore[arg-type]
+        self.connections.discard(self)
         self._stop_timer()
 
     def eof_received(self) -> None:
@@ -137,7 +147,7 @@ class HttpProtocol(asyncio.Protocol):
     def _hand_over(self, protocol_class: Any, data: bytes | None) -> asyncio.Protocol:
         """Give the connection to a new ``protocol_class``, with ``data`` read so far."""
         self._stop_timer()
-        self.connections.discard(self)  # type: ignore[arg-type]
+        self.connections.discard(self)
         protocol = protocol_class(
             config=self.config, server_state=self.server_state, app_state=self.app_state, _loop=self.loop
         )

@@ -475,9 +475,7 @@ class WebSocketProtocol(asyncio.Protocol):
             elif kind == "websocket.close":
                 self._send_close(message.get("code", 1000), message.get("reason") or "")
             else:
-                raise RuntimeError(
-                    f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'."
-                )
+                raise RuntimeError(f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'.")
         elif not self.handshake_complete:
             self._before_accept(message, kind)
         elif self._denial is not None:
@@ -534,9 +532,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _before_accept(self, message: dict[str, Any], kind: str) -> None:
         if kind == "websocket.accept":
-            headers = [
-                (name.lower(), value) for name, value in [*self.default_headers, *message.get("headers", [])]
-            ]
+            headers = [(name.lower(), value) for name, value in [*self.default_headers, *message.get("headers", [])]]
             response = handshake.accept_response(self._key, message.get("subprotocol"), headers, self._extensions)
             self._access("[accepted]")
             if not self.transport.is_closing():
@@ -552,7 +548,7 @@ class WebSocketProtocol(asyncio.Protocol):
         elif kind == "websocket.http.response.start":
             status = message["status"]
             if not 100 <= status < 600:
-                raise RuntimeError("Invalid HTTP status code '%d' in response." % status)
+                raise RuntimeError(f"Invalid HTTP status code '{status:d}' in response.")
             self._access(str(status))
             self.handshake_complete = True
             self._denial = (status, list(message.get("headers", [])), [])
@@ -610,7 +606,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.logger.info('%s - "WebSocket %s" %s', get_client_addr(scope), get_path_with_query_string(scope), outcome)
 
     def _prefix(self) -> str:
-        return "%s:%d - " % self.client if self.client else ""
+        return f"{self.client[0]}:{self.client[1]:d} - " if self.client else ""
 
     # ------------------------------------------------------- keepalive
 

@@ -28,7 +28,7 @@ __all__ = ["ENV_PREFIX", "Settings"]
 ENV_PREFIX = "FASTWS_"
 
 
-def _setting(default: Any, help: str) -> Any:  # noqa: A002 - the argparse word
+def _setting(default: Any, help: str) -> Any:
     return dataclasses.field(default=default, metadata={"help": help})
 
 

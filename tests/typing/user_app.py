@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from starlette.applications import Starlette
 from starlette.routing import Mount, WebSocketRoute
 
+import fastws.fastapi
 from fastws import (
     URL,
     Address,
@@ -29,7 +30,6 @@ from fastws import (
     WebSocketState,
     websocket_app,
 )
-import fastws.fastapi
 from fastws.broadcast import Event, Subscription
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol

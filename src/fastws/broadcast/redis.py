@@ -101,13 +101,13 @@ class RedisBackend:
         self._closing = False
         try:
             await asyncio.wait_for(self._publisher.ping(), self.connect_timeout)
-        except (RedisError, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, RedisError, OSError) as error:
             await self._pool.disconnect()
             raise BackendUnavailable(f"cannot reach Redis at {self._safe_url()}: {error}") from error
         self._start_listener()
         try:
             await asyncio.wait_for(self._up.wait(), self.connect_timeout)
-        except asyncio.TimeoutError as error:
+        except TimeoutError as error:
             await self.disconnect()
             raise BackendUnavailable(f"cannot open a pub/sub connection to Redis at {self._safe_url()}") from error
 
@@ -141,7 +141,7 @@ class RedisBackend:
         self._schedule_flush()
         try:
             await asyncio.wait_for(asyncio.shield(waiter), self.connect_timeout)
-        except asyncio.TimeoutError as error:
+        except TimeoutError as error:
             raise BackendUnavailable(f"Redis did not confirm the subscription to {channel!r} in time") from error
 
     async def unsubscribe(self, channel: str) -> None:
@@ -205,7 +205,7 @@ class RedisBackend:
         while not self._closing:
             await self._drop_connection()  # a previous one, if a failure left it
             try:
-                connection = self._pool.make_connection()
+                connection = self._pool.make_connection()  # type: ignore[no-untyped-call]  # redis-py's
                 await asyncio.wait_for(connection.connect(), self.connect_timeout)
                 self._connection = connection  # _drop_connection() left nothing requested or confirmed
                 if self._wanted:
@@ -219,7 +219,7 @@ class RedisBackend:
                 await self._read(connection)
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError, asyncio.TimeoutError) as error:
+            except (TimeoutError, RedisError, OSError) as error:
                 await self._drop_connection()
                 if self._closing:
                     return
@@ -229,7 +229,7 @@ class RedisBackend:
                     self._notify("on_backend_disconnect")
                 delay = min(self.reconnect_max_delay, self.reconnect_delay * 2**failures)
                 failures += 1
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not secrets
+                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
 
     async def _read(self, connection: Any) -> None:
         """Route messages until the connection breaks; a quiet connection is pinged."""
@@ -287,7 +287,7 @@ class RedisBackend:
             result = hook()
             if asyncio.iscoroutine(result):
                 asyncio.ensure_future(result).add_done_callback(_log_failure)
-        except Exception:  # noqa: BLE001 - an app's hook must not stop the listener
+        except Exception:
             _logger.exception("broadcast %s hook failed", hook_name)
 
     def _safe_url(self) -> str:

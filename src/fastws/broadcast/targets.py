@@ -126,7 +126,8 @@ class WireTarget(Target):
             return message.frame()
         if deflate.server_no_context_takeover:
             return message.deflated_frame(deflate)
-        return conn.send_bytes(message.payload) if message.binary else conn.send_text(message.data)  # type: ignore[arg-type]
+        framed: bytes = conn.send_bytes(message.payload) if message.binary else conn.send_text(message.data)
+        return framed
 
     def deliver(self, message: Message) -> None:
         if self.gone:
@@ -227,7 +228,7 @@ class AsgiTarget(Target):
     async def _close_connection(self) -> None:
         try:
             await asyncio.wait_for(self.close_connection(TRY_AGAIN_LATER, SLOW_REASON), self.hub.close_timeout)
-        except Exception:  # noqa: BLE001 - closing a connection that is already broken
+        except Exception:
             _logger.debug("closing a slow subscriber failed", exc_info=True)
 
 

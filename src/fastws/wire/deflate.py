@@ -55,7 +55,7 @@ class PerMessageDeflate:
             self._compressor = zlib.compressobj(
                 zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -self.server_window_bits, self.mem_level
             )
-        out = self._compressor.compress(data) + self._compressor.flush(zlib.Z_SYNC_FLUSH)
+        out: bytes = self._compressor.compress(data) + self._compressor.flush(zlib.Z_SYNC_FLUSH)
         return out[:-4] if out.endswith(_TAIL) else out
 
     def decode(self, data: bytes, max_size: int | None) -> bytes:
@@ -67,7 +67,7 @@ class PerMessageDeflate:
         if self._decompressor is None or self.client_no_context_takeover:
             self._decompressor = zlib.decompressobj(-self.client_window_bits)
         limit = 0 if max_size is None else max_size + 1
-        out = self._decompressor.decompress(data + _TAIL, limit)
+        out: bytes = self._decompressor.decompress(data + _TAIL, limit)
         if max_size is not None and (len(out) > max_size or self._decompressor.unconsumed_tail):
             raise MessageTooBig(f"message over {max_size} bytes")
         return out

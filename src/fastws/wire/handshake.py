@@ -163,7 +163,7 @@ def check_request(request: Request) -> bytes:
 
 def accept_key(key: bytes) -> bytes:
     """Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 4.2.2)."""
-    return base64.b64encode(hashlib.sha1(key + GUID).digest())  # noqa: S324 - the RFC's algorithm
+    return base64.b64encode(hashlib.sha1(key + GUID).digest())
 
 
 def _check_header(name: bytes, value: bytes) -> None:
@@ -182,7 +182,9 @@ def _head(start: bytes, headers: list[tuple[bytes, bytes]]) -> list[bytes]:
     return out
 
 
-_ACCEPT_HEAD = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+_ACCEPT_HEAD = (
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+)
 
 
 def accept_response(
