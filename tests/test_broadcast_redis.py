@@ -269,6 +269,8 @@ def _stop(servers: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(5)
+        if server.stderr is not None:
+            server.stderr.close()
 
 
 def test_two_server_processes_share_the_demo_chat_room(redis_url: str) -> None:

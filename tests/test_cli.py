@@ -199,8 +199,10 @@ def greeting(port: int, path: str = "/", send: str | None = None) -> str:
 
 
 @contextmanager
-def serving_command(argv: list[str], cwd: Path | None = None) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def serving_command(argv: list[str], cwd: Path | None = None) -> Iterator[tuple[int, bytearray]]:
+    """``argv`` serving on a free loopback port: yields the port, and a buffer that gets its stderr once stopped."""
     port = _free_port()
+    log = bytearray()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     server = subprocess.Popen([*argv, "--port", str(port), "--log-level", "warning"], cwd=cwd, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
@@ -214,7 +216,7 @@ def serving_command(argv: list[str], cwd: Path | None = None) -> Iterator[tuple[
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise AssertionError(f"server did not start: {server.stderr.read()!r}") from None  # type: ignore[union-attr]
                 time.sleep(0.1)
-        yield port, server
+        yield port, log
     finally:
         server.terminate()
         try:
@@ -222,6 +224,9 @@ def serving_command(argv: list[str], cwd: Path | None = None) -> Iterator[tuple[
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=5)
+        assert server.stderr is not None
+        log += server.stderr.read()
+        server.stderr.close()
 
 
 FASTWS_COMMAND = str(Path(sys.executable).with_name("fastws"))
@@ -232,16 +237,16 @@ def test_an_app_in_the_current_directory_is_served(command: list[str], tmp_path:
     if not os.path.exists(command[0]):
         pytest.skip("the fastws console script is not installed beside this Python")
     (tmp_path / "ex1.py").write_text(APP_SOURCE)
-    with serving_command([*command, "run", "ex1:app"], cwd=tmp_path) as (port, server):
+    with serving_command([*command, "run", "ex1:app"], cwd=tmp_path) as (port, log):
         assert greeting(port) == "hello from ex1"
-    assert b"(ws: fastws)" in server.stderr.read()  # type: ignore[union-attr]
+    assert b"(ws: fastws)" in log
 
 
 def test_app_dir_and_factory(tmp_path: Path) -> None:
     (tmp_path / "service").mkdir()
     (tmp_path / "service" / "chat.py").write_text(APP_SOURCE + "\ndef create():\n    return app\n")
     argv = [sys.executable, "-m", "fastws", "run", "chat:create", "--factory", "--app-dir", "service"]
-    with serving_command(argv, cwd=tmp_path) as (port, _server):
+    with serving_command(argv, cwd=tmp_path) as (port, _log):
         assert greeting(port) == "hello from chat"
 
 
@@ -254,6 +259,6 @@ def test_an_app_that_fails_to_import_stops_the_command(tmp_path: Path) -> None:
 
 
 def test_the_demo_is_served_by_default() -> None:
-    with serving_command([sys.executable, "-m", "fastws", "run"]) as (port, server):
+    with serving_command([sys.executable, "-m", "fastws", "run"]) as (port, log):
         assert greeting(port, "/ws", send="over the wire ✓") == "over the wire ✓"
-    assert b"(ws: fastws)" in server.stderr.read()  # type: ignore[union-attr]  # on fastws' own wire layer
+    assert b"(ws: fastws)" in log  # on fastws' own wire layer

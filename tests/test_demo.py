@@ -264,7 +264,7 @@ def test_a_redis_outage_drops_no_member() -> None:
     from websockets.sync.client import connect
 
     command = [sys.executable, "-m", "fastws", "run", "--broadcast"]
-    with RedisServer() as redis, serving_command([*command, redis.url]) as (port, _server):
+    with RedisServer() as redis, serving_command([*command, redis.url]) as (port, _log):
         url = f"ws://127.0.0.1:{port}/chat?name="
         with connect(url + "ann", open_timeout=5) as ann, connect(url + "bob", open_timeout=5) as bob:
             _until(ann, lambda m: m.get("who") == "bob")

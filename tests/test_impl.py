@@ -51,10 +51,10 @@ def test_compiled_twin_is_live_when_expected() -> None:
 
 def test_twins_export_the_same_names() -> None:
     assert _impl.PURE.__all__ == [
+        "URL",
         "Headers",
         "MutableHeaders",
         "QueryParams",
-        "URL",
         "WebSocketBase",
         "json_dumps",
         "json_dumps_bytes",

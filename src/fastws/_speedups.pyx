@@ -62,10 +62,10 @@ cdef extern from "Python.h":
     PyObject* PyList_GET_ITEM(object o, Py_ssize_t i)
 
 __all__ = [
+    "URL",
     "Headers",
     "MutableHeaders",
     "QueryParams",
-    "URL",
     "WebSocketBase",
     "json_dumps",
     "json_dumps_bytes",

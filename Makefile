@@ -1,0 +1,43 @@
+# The habits CI keeps, one command each. Run inside a virtualenv with
+# pip install -e ".[test,lint,typing,docs]" (bench: ".[bench]").
+PYTHON ?= python
+
+.PHONY: help lint format types test test-pure bench docs annotate fuzz ci
+
+help:  ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+lint:  ## ruff check and ruff format --check
+	ruff check .
+	ruff format --check .
+
+format:  ## ruff format, and ruff's safe fixes
+	ruff check --fix .
+	ruff format .
+
+types:  ## mypy --strict on fastws; a user's typed module under mypy and pyright; stubtest
+	mypy
+	bash tests/typing/check.sh
+
+test:  ## the whole suite, compiled twin live
+	$(PYTHON) -m pytest -q
+
+test-pure:  ## the whole suite, pure twin forced
+	FASTWS_NO_EXTENSIONS=1 $(PYTHON) -m pytest -q
+
+bench:  ## the microbenchmarks (pytest-benchmark), both twins and Starlette side by side
+	$(PYTHON) -m pytest bench/ -q
+
+docs:  ## the docs site, strict
+	mkdocs build --strict
+
+annotate:  ## Cython's annotated HTML of the compiled twins (yellow lines call into Python)
+	cython -3 -a src/fastws/_speedups.pyx src/fastws/wire/_codec.pyx
+	@echo "open src/fastws/_speedups.html and src/fastws/wire/_codec.html"
+
+fuzz:  ## the twins' fuzzers, a short seeded run each
+	$(PYTHON) fuzz/fuzz_speedups.py --stress 20000 --seed 1
+	$(PYTHON) fuzz/fuzz_codec.py --stress 20000 --seed 1
+
+ci:  ## what CI runs, on a clean clone: every supported Python, compiled and pure
+	bash .ci/run
