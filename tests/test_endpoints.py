@@ -25,8 +25,6 @@ import fastws
 from fastws.endpoints import WebSocketEndpoint
 from test_protocol import TIMEOUT, run, serving
 
-KINDS = ["starlette", "fastws"]
-
 
 def endpoint_class(kind: str, encoding: str | None, log: list[Any]) -> type:
     """An echo endpoint on ``kind``'s ``WebSocketEndpoint`` that logs its websocket's class and close code."""

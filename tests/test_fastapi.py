@@ -37,8 +37,6 @@ import fastws
 import fastws.fastapi
 from test_protocol import TIMEOUT, run, serving
 
-KINDS = ["fastapi", "fastws"]
-
 
 def make_app(kind: str) -> tuple[FastAPI, list[Any], Any]:
     """The chat app, its endpoint's ``websocket`` annotated with ``kind``'s ``WebSocket``; its events; its user."""

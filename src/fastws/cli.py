@@ -33,7 +33,7 @@ from uvicorn.main import (
 )
 
 from . import HAS_SPEEDUPS, __version__
-from .settings import ENV_PREFIX, Settings
+from .settings import ENV_PREFIX, Settings, format_value
 
 DEMO_APP = "fastws.demo:app"
 FASTWS = "fastws"  # the --ws (and --http) value that names fastws' own layer
@@ -103,7 +103,7 @@ def _setting_options() -> list[click.Option]:
     for name in Settings.names():
         default = getattr(_DEFAULTS, name)
         flag = "--" + name.replace("_", "-")
-        shown = ",".join(default) if isinstance(default, tuple) else str(default).lower()
+        shown = format_value(default)
         text = Settings.help(name)
         text = f"{text[0].upper()}{text[1:]}.  [default: {shown or 'none'}; env: {ENV_PREFIX}{name.upper()}]"
         if isinstance(default, bool):

@@ -23,7 +23,7 @@ from typing import Any
 from .wire import deflate, handshake
 from .wire.origins import OriginPolicy
 
-__all__ = ["ENV_PREFIX", "Settings"]
+__all__ = ["ENV_PREFIX", "Settings", "format_value"]
 
 ENV_PREFIX = "FASTWS_"
 
@@ -148,11 +148,12 @@ class Settings:
         for name in self.names():
             value = getattr(self, name)
             if value != getattr(_DEFAULTS, name):
-                out[ENV_PREFIX + name.upper()] = _format(value)
+                out[ENV_PREFIX + name.upper()] = format_value(value)
         return out
 
 
-def _format(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A setting's value as a variable (or a flag) writes it: true/false, origins comma-separated."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
