@@ -24,6 +24,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import fastws
+import fastws.fastapi
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
 from test_protocol import TIMEOUT, echo, raw_upgrade, run, serving
@@ -197,6 +198,33 @@ def test_a_broadcast_subscriber_is_freed() -> None:
             return await all_freed()
 
     assert run(main()) == 3
+
+
+def test_a_fastapi_endpoints_websocket_is_freed() -> None:
+    """``fastws.fastapi.WebSocket``: the endpoint's ``fastws.WebSocket`` and the protocol go at close."""
+    from fastapi import FastAPI
+
+    sessions: list[weakref.ref[fastws.WebSocket]] = []
+    app = FastAPI()
+
+    @app.websocket("/")
+    async def endpoint(websocket: fastws.fastapi.WebSocket) -> None:
+        sessions.append(weakref.ref(websocket))
+        await websocket.accept()
+        async for text in websocket.iter_text():
+            await websocket.send_text(text)
+
+    async def main() -> int:
+        async with serving(app, ws=Tracked) as url:
+            for _ in range(3):
+                await peer_closes(url)
+            made = await all_freed()
+            async with asyncio.timeout(TIMEOUT):
+                while any(ref() is not None for ref in sessions):
+                    await asyncio.sleep(0.02)
+            return made
+
+    assert run(main()) == 3 and len(sessions) == 3
 
 
 def rss_bytes() -> int:
