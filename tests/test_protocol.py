@@ -364,15 +364,22 @@ def test_keepalive_closes_a_peer_that_never_answers() -> None:
         async with serving(echo, ws_ping_interval=0.1, ws_ping_timeout=0.2) as url:
             reader, writer, _head = await raw_upgrade(url)
             data = b""
-            async with asyncio.timeout(TIMEOUT):
-                while b"\x88" not in data:
-                    more = await reader.read(100)
-                    assert more, data
-                    data += more
-            assert data[0] == 0x89  # the ping came first
-            close = data[data.index(b"\x88") :]
+            frames: list[bytes] = []  # the server's control frames, whole (unmasked, short: 2-byte heads)
+            try:
+                async with asyncio.timeout(TIMEOUT):
+                    while not frames or frames[-1][0] != 0x88:
+                        more = await reader.read(100)
+                        assert more, data
+                        data += more
+                        while len(data) >= 2 and len(data) >= 2 + (data[1] & 0x7F):
+                            end = 2 + (data[1] & 0x7F)
+                            frames.append(data[:end])
+                            data = data[end:]
+            finally:
+                writer.close()
+            assert frames[0][0] == 0x89  # the ping came first
+            close = frames[-1]
             assert struct.unpack("!H", close[2:4])[0] == 1011
-            writer.close()
 
     run(main())
 
