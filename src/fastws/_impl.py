@@ -9,25 +9,11 @@ imported (a pure install). Nothing else lives here.
 
 from __future__ import annotations
 
-import importlib
-import os
 from types import ModuleType
 
 from . import _speedups_py
+from ._twins import load_compiled as _compiled
 from .wire import _codec_py
-
-_FORCE_PURE = bool(os.environ.get("FASTWS_NO_EXTENSIONS"))
-
-
-def _compiled(name: str) -> ModuleType | None:
-    """The compiled module ``name``, or None when forced off or not built."""
-    if _FORCE_PURE:
-        return None
-    try:
-        return importlib.import_module(name)
-    except ImportError:  # a pure install: no compiler or no Cython at build time
-        return None
-
 
 PURE: ModuleType = _speedups_py
 COMPILED: ModuleType | None = _compiled("fastws._speedups")
