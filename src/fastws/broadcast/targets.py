@@ -133,7 +133,7 @@ class WireTarget(Target):
         if self.gone:
             return
         if not self.wire.is_open():
-            if self.wire.accepted:  # closing or closed: nothing more goes out
+            if not self.wire.is_connecting():  # refused, closing or closed: nothing more goes out
                 self.close()
             return  # not accepted yet: nothing to deliver to
         if self.backlog or self.wire.writing_paused():  # the transport is full: wait for it
