@@ -32,7 +32,7 @@ import os
 import socket
 import struct
 from collections import deque
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import unquote
 
 from uvicorn.config import Config
@@ -47,7 +47,7 @@ from uvicorn.protocols.utils import (
 )
 from uvicorn.server import ServerState
 
-from . import _states
+from .connection import CONNECTION_EXTENSION, Fanout
 from .settings import Settings
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
@@ -188,7 +188,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.last_ping_rtt = 0.0
         #: the ``fastws.Broadcast`` delivery state of this connection, if subscribed:
         #: told when writing may resume (``writable()``) and when the connection is gone (``lost()``)
-        self.fanout: Any = None
+        self.fanout: Fanout | None = None
 
     # -------------------------------------------------- asyncio.Protocol
 
@@ -366,7 +366,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if type(self).send is WebSocketProtocol.send:  # fastws.WebSocket may write through us directly
             # the class, not self: the protocol holds its scope, so self here would be a reference
             # cycle that keeps a closed connection (and its buffers) alive until a cyclic collection
-            self.scope["extensions"][_states.WIRE_EXTENSION] = type(self)
+            self.scope["extensions"][CONNECTION_EXTENSION] = type(self)
         self._push({"type": "websocket.connect"})
         task = self.loop.create_task(self._run_asgi())
         task.add_done_callback(self.tasks.discard)
@@ -706,3 +706,10 @@ class WebSocketProtocol(asyncio.Protocol):
             return
         self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket keepalive ping timeout", self._prefix())
         self._end(self.conn.send_close(1011, "keepalive ping timeout"), 1011, "keepalive ping timeout")
+
+
+if TYPE_CHECKING:  # the protocol keeps fastws.connection's contract: mypy checks these assignments
+    from .connection import BroadcastConnection, Connection, DirectConnection
+
+    def _keeps_the_contract(protocol: WebSocketProtocol) -> tuple[Connection, DirectConnection, BroadcastConnection]:
+        return protocol, protocol, protocol
