@@ -73,7 +73,8 @@ class State(enum.Enum):
         any state -- the TCP connection is lost --> CLOSED
 
     A peer that closes, breaks a rule or stops reading before the app
-    answers (or while it is refused) also makes it ``PEER_GONE``.
+    has accepted (``CONNECTING``, ``RESPONDING``, ``REFUSED``) also makes
+    it ``PEER_GONE``.
 
     The codec (``fastws.wire.codec.Connection``) keeps its own state of the
     frames: its ``OPEN``/``CLOSING``/``CLOSED`` and ``close_sent`` say which
@@ -114,7 +115,7 @@ CLOSING = State.CLOSING
 PEER_GONE = State.PEER_GONE
 CLOSED = State.CLOSED
 
-#: the app is past its close, or will never have one: messages from the peer are dropped, no keepalive ping goes out
+#: the app is past its close, or will never have one: what the peer still sends is dropped
 _PAST_CLOSE = frozenset({REFUSED, CLOSING, PEER_GONE, CLOSED})
 
 
