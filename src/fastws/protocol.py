@@ -416,7 +416,8 @@ class WebSocketProtocol(asyncio.Protocol):
         self._push(event)
 
     def _message(self, event: dict[str, Any], size: int) -> None:
-        if self.state in _PAST_CLOSE:
+        state = self.state
+        if state is not OPEN and state in _PAST_CLOSE:  # OPEN first: an Enum's hash is a Python call
             return  # the app is past its close: drop, keep reading for the peer's Close
         if self._push(event):
             self._queued_bytes += size
