@@ -10,8 +10,8 @@ import enum
 
 from ._asgi import Message
 
-# moved: fastws._shared (header coercion) and fastws.connection (the direct-write contract);
-# kept until the _speedups split lands
+# The four names below are kept here for _speedups.pyx / _speedups_py.py / _speedups.pyi only;
+# the merge of the _speedups split drops them.
 from ._shared import AcceptHeaders as AcceptHeaders  # moved: fastws._shared; kept until the _speedups split lands
 from ._shared import as_raw_headers as as_raw_headers  # moved: fastws._shared; kept until the _speedups split lands
 from .connection import DirectConnection, connection_of
