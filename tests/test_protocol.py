@@ -23,7 +23,7 @@ from uvicorn.protocols.utils import ClientDisconnected
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from fastws.protocol import WebSocketProtocol
+from fastws.protocol import State, WebSocketProtocol
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 TIMEOUT = 10
@@ -332,7 +332,7 @@ class Recorded(WebSocketProtocol):
 
 
 def _live_protocols() -> list[Any]:
-    return [p for p in Recorded.instances if not p.disconnected]
+    return [p for p in Recorded.instances if p.state is not State.CLOSED]
 
 
 def test_a_flooding_peer_is_paused_at_max_queue() -> None:

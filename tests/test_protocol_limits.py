@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from fastws.http import HttpProtocol
-from fastws.protocol import WebSocketProtocol
+from fastws.protocol import State, WebSocketProtocol
 from fastws.settings import Settings
 from test_codec import client_frame
 from test_protocol import TIMEOUT, echo, raw_upgrade, run, serving
@@ -237,7 +237,7 @@ def test_an_echo_after_the_peers_close_that_cannot_be_flushed_is_aborted() -> No
             writer.write(client_frame(8, b"\x03\xe8"))
             began = asyncio.get_running_loop().time()
             async with asyncio.timeout(TIMEOUT):
-                while not Watched.instances[0].disconnected:
+                while Watched.instances[0].state is not State.CLOSED:
                     await asyncio.sleep(0.02)
             took = asyncio.get_running_loop().time() - began
             writer.transport.resume_reading()
@@ -295,7 +295,7 @@ def test_no_write_timeout_by_default() -> None:
             _reader, writer, _head = await raw_upgrade(url)
             writer.transport.pause_reading()
             await asyncio.sleep(1.0)
-            assert seen == {"waiting": True} and not Watched.instances[0].disconnected
+            assert seen == {"waiting": True} and Watched.instances[0].state is not State.CLOSED
             writer.transport.abort()
 
     run(main())

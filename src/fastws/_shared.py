@@ -9,8 +9,8 @@ once, as mixins, so the twins cannot drift on them.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, SupportsIndex, overload
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, SupportsIndex, TypeAlias, overload
 from urllib.parse import SplitResult, urlencode
 
 if TYPE_CHECKING:
@@ -213,3 +213,24 @@ class MutableHeadersMethods(_HeadersHost):
 
     def add_vary_header(self, vary: str) -> None:
         self["vary"] = ", ".join([*self.getlist("vary"), vary])
+
+
+AcceptHeaders: TypeAlias = Iterable[tuple[bytes, bytes]] | Mapping[str, str] | Mapping[bytes, bytes]
+"""What ``accept(headers=...)`` takes: ASGI's ``(name, value)`` pairs, or a mapping."""
+
+
+def as_raw_headers(headers: AcceptHeaders) -> Iterable[tuple[bytes, bytes]]:
+    """Accept-headers as ASGI wants them: ``[(bytes, bytes), ...]``.
+
+    Iterables of pairs pass through untouched (Starlette's behaviour); a
+    mapping (what Starlette's documentation describes) is encoded as latin-1.
+    """
+    if not isinstance(headers, Mapping):
+        return headers
+    return [
+        (
+            key if isinstance(key, bytes) else str(key).lower().encode("latin-1"),
+            value if isinstance(value, bytes) else str(value).encode("latin-1"),
+        )
+        for key, value in headers.items()
+    ]

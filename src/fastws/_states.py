@@ -7,10 +7,17 @@ The names, values and messages are Starlette's, so code written against
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
-from typing import Protocol, TypeAlias
 
 from ._asgi import Message
+
+# The four names below are kept here for _speedups.pyx / _speedups_py.py / _speedups.pyi only;
+# the merge of the _speedups split drops them.
+from ._shared import AcceptHeaders as AcceptHeaders  # moved: fastws._shared; kept until the _speedups split lands
+from ._shared import as_raw_headers as as_raw_headers  # moved: fastws._shared; kept until the _speedups split lands
+from .connection import DirectConnection, connection_of
+
+DirectWire = DirectConnection  # moved: fastws.connection.DirectConnection; kept until the _speedups split lands
+wire_of = connection_of  # moved: fastws.connection.connection_of; kept until the _speedups split lands
 
 
 class WebSocketState(enum.Enum):
@@ -90,33 +97,6 @@ def expected_body(message_type: object) -> str:
     return f'Expected ASGI message "websocket.http.response.body", but got {message_type!r}'
 
 
-WIRE_EXTENSION = "fastws.wire"  # the scope extension fastws.protocol offers: its class
-
-
-class DirectWire(Protocol):
-    """What ``fastws.WebSocket`` writes through when ``wire_of`` finds fastws' protocol."""
-
-    def write_text(self, text: str) -> bool: ...
-
-    def write_bytes(self, data: bytes) -> bool: ...
-
-
-def wire_of(scope: object, send: object) -> DirectWire | None:
-    """The fastws protocol behind ``send``, or None.
-
-    Only when ``send`` is that protocol's own ASGI send (no middleware in
-    between): then ``fastws.WebSocket`` may hand it text and bytes to frame
-    and write at once (``write_text``/``write_bytes``), skipping the message
-    dicts. Both paths put the same bytes on the wire.
-    """
-    extensions = scope.get("extensions") if isinstance(scope, dict) else None
-    wire_class = extensions.get(WIRE_EXTENSION) if isinstance(extensions, dict) else None
-    owner = getattr(send, "__self__", None)
-    if wire_class is not None and type(owner) is wire_class:
-        return owner
-    return None
-
-
 async def no_receive() -> Message:
     """The ``receive`` of a WebSocket built without one."""
     raise RuntimeError("Receive channel has not been made available")
@@ -125,27 +105,6 @@ async def no_receive() -> Message:
 async def no_send(message: Message) -> None:
     """The ``send`` of a WebSocket built without one."""
     raise RuntimeError("Send channel has not been made available")
-
-
-AcceptHeaders: TypeAlias = Iterable[tuple[bytes, bytes]] | Mapping[str, str] | Mapping[bytes, bytes]
-"""What ``accept(headers=...)`` takes: ASGI's ``(name, value)`` pairs, or a mapping."""
-
-
-def as_raw_headers(headers: AcceptHeaders) -> Iterable[tuple[bytes, bytes]]:
-    """Accept-headers as ASGI wants them: ``[(bytes, bytes), ...]``.
-
-    Iterables of pairs pass through untouched (Starlette's behaviour); a
-    mapping (what Starlette's documentation describes) is encoded as latin-1.
-    """
-    if not isinstance(headers, Mapping):
-        return headers
-    return [
-        (
-            key if isinstance(key, bytes) else str(key).lower().encode("latin-1"),
-            value if isinstance(value, bytes) else str(value).encode("latin-1"),
-        )
-        for key, value in headers.items()
-    ]
 
 
 class _Probe:

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import os
 import socket
 import struct
 from collections import deque
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import unquote
 
 from uvicorn.config import Config
@@ -46,12 +47,12 @@ from uvicorn.protocols.utils import (
 )
 from uvicorn.server import ServerState
 
-from . import _states
+from .connection import CONNECTION_EXTENSION, Fanout
 from .settings import Settings
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
 
-__all__ = ["WebSocketProtocol"]
+__all__ = ["State", "WebSocketProtocol"]
 
 _logger = logging.getLogger("uvicorn.error")
 
@@ -60,16 +61,74 @@ _DISCONNECT = "websocket.disconnect"
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops unsent data
 
 
+class State(enum.Enum):
+    """Where a connection is in its life: ``WebSocketProtocol.state``, changed only by the protocol.
+
+    ::
+
+        CONNECTING -- accept --------------> OPEN -- our Close --> CLOSING
+        CONNECTING -- response.start ------> RESPONDING -- its body ends --> REFUSED
+        CONNECTING -- an HTTP error answer -> REFUSED
+        OPEN, CLOSING -- the peer's Close, a broken rule, a timeout --> PEER_GONE
+        any state -- the TCP connection is lost --> CLOSED
+
+    A peer that closes, breaks a rule or stops reading before the app
+    has accepted (``CONNECTING``, ``RESPONDING``, ``REFUSED``) also makes
+    it ``PEER_GONE``.
+
+    The codec (``fastws.wire.codec.Connection``) keeps its own state of the
+    frames: its ``OPEN``/``CLOSING``/``CLOSED`` and ``close_sent`` say which
+    Close frames went out and came in. The two agree this way: the protocol
+    is ``OPEN`` only while the codec is ``OPEN``; ``CLOSING`` is the
+    codec's ``CLOSING`` (our Close written, the peer's awaited);
+    ``PEER_GONE`` follows the codec's ``CLOSED`` (the peer's Close read or
+    a rule broken, our answering Close written) in the same
+    ``data_received``, or a timeout that ends the connection with no more
+    frames (the codec may then still be ``OPEN``: nothing more is written).
+    Before ``OPEN`` the codec only parses frames the peer sent ahead of our
+    answer (a Close among them makes the protocol ``PEER_GONE``).
+    """
+
+    #: the upgrade request is being read, or the app has not answered it yet
+    CONNECTING = enum.auto()
+    #: the app is sending an HTTP response instead (``websocket.http.response.start``, then its body)
+    RESPONDING = enum.auto()
+    #: an HTTP error or the app's response answered the upgrade: no frames go out, TCP is closing
+    REFUSED = enum.auto()
+    #: accepted, and neither side has closed: messages flow both ways
+    OPEN = enum.auto()
+    #: our Close went out (the app's, the server's or broadcast's): the peer's is awaited, within ``ws_close_timeout``
+    CLOSING = enum.auto()
+    #: the peer closed, broke a rule or stopped answering: our last frame is written, TCP is closing;
+    #: the app's close is a no-op and its sends raise ``ClientDisconnected``
+    PEER_GONE = enum.auto()
+    #: the TCP connection is gone (``connection_lost``)
+    CLOSED = enum.auto()
+
+
+# the states as module names, as websockets has them: a global is read faster than an enum's member
+CONNECTING = State.CONNECTING
+RESPONDING = State.RESPONDING
+REFUSED = State.REFUSED
+OPEN = State.OPEN
+CLOSING = State.CLOSING
+PEER_GONE = State.PEER_GONE
+CLOSED = State.CLOSED
+
+#: the app is past its close, or will never have one: what the peer still sends is dropped
+_PAST_CLOSE = frozenset({REFUSED, CLOSING, PEER_GONE, CLOSED})
+
+
 class WebSocketProtocol(asyncio.Protocol):
     """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
         "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_key", "_owed_pong",
-        "_queue", "_queued_bytes", "_read_paused", "_request", "_waiter", "_write_timer", "accepted", "app",
-        "app_state", "client", "close_sent",
-        "config", "conn", "connections", "default_headers", "disconnected", "fanout", "handshake_complete", "last_ping_rtt",
-        "logger", "loop", "max_queue", "max_queue_bytes", "peer_gone", "pending_ping_payload", "ping_interval", "ping_sent_at",
-        "ping_timeout", "ping_timer", "pong_timer", "root_path", "scheme", "scope", "server", "tasks", "transport",
+        "_queue", "_queued_bytes", "_read_paused", "_request", "_waiter", "_write_timer", "app",
+        "app_state", "client",
+        "config", "conn", "connections", "default_headers", "fanout", "last_ping_rtt",
+        "logger", "loop", "max_queue", "max_queue_bytes", "pending_ping_payload", "ping_interval", "ping_sent_at",
+        "ping_timeout", "ping_timer", "pong_timer", "root_path", "scheme", "scope", "server", "state", "tasks", "transport",
     )  # fmt: skip
 
     #: limits, deadlines, deflate's memory and the Origin policy (``FASTWS_*`` environment variables);
@@ -109,12 +168,10 @@ class WebSocketProtocol(asyncio.Protocol):
         self._request = b""  # the upgrade request, until it is whole
         self._key = b""
         self._extensions: bytes | None = None  # the negotiated Sec-WebSocket-Extensions
-        self.handshake_complete = False  # accepted or refused: no more HTTP
-        self.accepted = False
-        self.close_sent = False  # the app's close (or ours) went out
-        self.disconnected = False  # the TCP connection is gone
-        self.peer_gone = False  # the peer closed or broke a rule: the TCP connection is closing
+        #: the connection's lifecycle (see ``State``); each transition is made in one place
+        self.state = CONNECTING
         self._disconnect_code: int | None = None  # told to the app, once
+        #: while ``RESPONDING``: the app's denial response so far (status, headers, body parts)
         self._denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
 
         self._queue: deque[dict[str, Any]] = deque()  # events for the app's receive()
@@ -132,7 +189,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.last_ping_rtt = 0.0
         #: the ``fastws.Broadcast`` delivery state of this connection, if subscribed:
         #: told when writing may resume (``writable()``) and when the connection is gone (``lost()``)
-        self.fanout: Any = None
+        self.fanout: Fanout | None = None
 
     # -------------------------------------------------- asyncio.Protocol
 
@@ -146,7 +203,7 @@ class WebSocketProtocol(asyncio.Protocol):
             self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection made", self._prefix())
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.disconnected = True
+        self.state = CLOSED
         self.connections.discard(self)
         self._stop_keepalive()
         for timer in (self._close_timer, self._write_timer):
@@ -154,7 +211,6 @@ class WebSocketProtocol(asyncio.Protocol):
                 timer.cancel()
         self._close_timer = self._write_timer = None
         self._disconnect(1006)  # unless the app was told already
-        self.handshake_complete = True
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)  # a send waiting for a drain that never comes
         if self.fanout is not None:
@@ -188,7 +244,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if not self.scope:
-            if not self.handshake_complete:
+            if self.state is CONNECTING:
                 self._upgrade_request(data)
             return  # after a refused upgrade nothing more is read
         conn = self.conn
@@ -213,7 +269,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _parse_kept(self) -> None:
         """Parse what the codec kept back at the budget, unless reading paused again or the connection is gone."""
-        if self.conn.stopped and not self._read_paused and not self.disconnected:
+        if self.conn.stopped and not self._read_paused and self.state is not CLOSED:
             self.data_received(b"")
 
     def _ping_received(self, event: Ping) -> None:
@@ -230,16 +286,17 @@ class WebSocketProtocol(asyncio.Protocol):
     def shutdown(self) -> None:
         """uvicorn's graceful shutdown: close open connections with 1012."""
         self._stop_keepalive()
-        if self.close_sent or self.transport.is_closing():
+        state = self.state
+        if state in _PAST_CLOSE or self.transport.is_closing():
             self._close_transport()
             return
-        if self.accepted:
+        if state is OPEN:
             self._disconnect(1012)
-            self.close_sent = True
+            self.state = CLOSING
             self._write(self.conn.send_close(1012))
-        elif not self.handshake_complete:
+        elif state is CONNECTING:
             self._refuse(500, "Internal Server Error")
-        self._close_transport()
+        self._close_transport()  # RESPONDING: what the app sent of its response, then the end
 
     # ------------------------------------------------------- handshake
 
@@ -258,8 +315,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _reject(self, error: handshake.HandshakeError) -> None:
         self.logger.warning("Invalid WebSocket upgrade request: %s", error.reason)
-        self.handshake_complete = True
-        self.close_sent = True
+        self.state = REFUSED
         self._write(error.response(self.default_headers))
         self._close_transport()
 
@@ -311,7 +367,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if type(self).send is WebSocketProtocol.send:  # fastws.WebSocket may write through us directly
             # the class, not self: the protocol holds its scope, so self here would be a reference
             # cycle that keeps a closed connection (and its buffers) alive until a cyclic collection
-            self.scope["extensions"][_states.WIRE_EXTENSION] = type(self)
+            self.scope["extensions"][CONNECTION_EXTENSION] = type(self)
         self._push({"type": "websocket.connect"})
         task = self.loop.create_task(self._run_asgi())
         task.add_done_callback(self.tasks.discard)
@@ -331,10 +387,9 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _refuse(self, status: int, reason: str) -> None:
         """Answer the upgrade with an HTTP error (before any 101)."""
-        if self.handshake_complete:
+        if self.state is not CONNECTING:
             return
-        self.handshake_complete = True
-        self.close_sent = True
+        self.state = REFUSED
         self._write(handshake.http_response(status, list(self.default_headers), reason.encode()))
 
     # ------------------------------------------------------- messages in
@@ -361,7 +416,8 @@ class WebSocketProtocol(asyncio.Protocol):
         self._push(event)
 
     def _message(self, event: dict[str, Any], size: int) -> None:
-        if self.close_sent:
+        state = self.state
+        if state is not OPEN and state in _PAST_CLOSE:  # OPEN first: an Enum's hash is a Python call
             return  # the app is past its close: drop, keep reading for the peer's Close
         if self._push(event):
             self._queued_bytes += size
@@ -383,19 +439,18 @@ class WebSocketProtocol(asyncio.Protocol):
         self._write_timer = None
         reason = "write timeout"
         self.logger.info("%sWebSocket %s: the peer reads nothing", self._prefix(), reason)
-        self.peer_gone = True
-        if not self.close_sent:
+        if self.state not in _PAST_CLOSE:
             self._disconnect(1013, reason)  # Try Again Later, as for a subscriber too slow
-            self.close_sent = True
+        self.state = PEER_GONE
         self._abort()  # a Close frame would wait behind what the peer does not read
 
     def _end(self, last: bytes, code: int, reason: str) -> None:
         """The peer closed, broke a rule or went silent: write ``last``, tell the app, close TCP."""
-        self.peer_gone = True
+        told = self.state in _PAST_CLOSE  # the app had its disconnect with our close
+        self.state = PEER_GONE
         self._write(last)
-        if not self.close_sent:
+        if not told:
             self._disconnect(code, reason)
-            self.close_sent = True
         self._close_transport()  # the server closes TCP first (RFC 6455 7.1.1)
 
     def _abort(self) -> None:
@@ -435,7 +490,7 @@ class WebSocketProtocol(asyncio.Protocol):
             ):
                 self._resume_reading()
             return event
-        if self.disconnected:
+        if self.state is CLOSED:
             return {"type": _DISCONNECT, "code": self._disconnect_code}
         self._waiter = self.loop.create_future()
         return await self._waiter
@@ -456,14 +511,11 @@ class WebSocketProtocol(asyncio.Protocol):
         """The ASGI ``send``."""
         if self._drained is not None:
             await asyncio.shield(self._drained)
-        if self.disconnected:
+        state = self.state
+        if state is CLOSED:
             raise ClientDisconnected()
         kind = message["type"]
-        if self.peer_gone:
-            if kind == "websocket.close":
-                return  # the connection is already closing
-            raise ClientDisconnected()
-        if self.accepted and not self.close_sent:
+        if state is OPEN:
             if kind == "websocket.send":
                 data = message.get("bytes")
                 if data is not None:
@@ -476,16 +528,24 @@ class WebSocketProtocol(asyncio.Protocol):
                 self._send_close(message.get("code", 1000), message.get("reason") or "")
             else:
                 raise RuntimeError(f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'.")
-        elif not self.handshake_complete:
+        elif state is PEER_GONE:
+            if kind == "websocket.close":
+                return  # the connection is already closing
+            raise ClientDisconnected()
+        elif state is CONNECTING:
             self._before_accept(message, kind)
-        elif self._denial is not None:
+        elif state is RESPONDING:
             self._denial_body(message, kind)
-        else:
+        else:  # REFUSED or CLOSING
             raise RuntimeError(f"Unexpected ASGI message '{kind}', after sending 'websocket.close'.")
 
     def is_open(self) -> bool:
         """Accepted, and neither side has closed: messages may still go out."""
-        return self.accepted and not self.close_sent and not self.peer_gone and not self.disconnected
+        return self.state is OPEN
+
+    def is_connecting(self) -> bool:
+        """The app has not answered the upgrade yet: the connection may still open."""
+        return self.state is CONNECTING
 
     def writing_paused(self) -> bool:
         """The transport's buffer is over its high-water mark: writes should wait for ``resume_writing``."""
@@ -522,7 +582,7 @@ class WebSocketProtocol(asyncio.Protocol):
     def _send_close(self, code: int, reason: str) -> None:
         frame = self.conn.send_close(code, reason)
         self._disconnect(code, reason)
-        self.close_sent = True
+        self.state = CLOSING
         self._write(frame)
         if self._read_paused:
             self._resume_reading()  # to read the peer's Close
@@ -536,8 +596,7 @@ class WebSocketProtocol(asyncio.Protocol):
             response = handshake.accept_response(self._key, message.get("subprotocol"), headers, self._extensions)
             self._access("[accepted]")
             if not self.transport.is_closing():
-                self.handshake_complete = True
-                self.accepted = True
+                self.state = OPEN
                 self._write(response)
                 self._start_keepalive()
         elif kind == "websocket.close":
@@ -550,7 +609,7 @@ class WebSocketProtocol(asyncio.Protocol):
             if not 100 <= status < 600:
                 raise RuntimeError(f"Invalid HTTP status code '{status:d}' in response.")
             self._access(str(status))
-            self.handshake_complete = True
+            self.state = RESPONDING
             self._denial = (status, list(message.get("headers", [])), [])
         else:
             raise RuntimeError(
@@ -571,7 +630,7 @@ class WebSocketProtocol(asyncio.Protocol):
         assert self._denial is not None
         status, headers, body = self._denial
         self._denial = None
-        self.close_sent = True
+        self.state = REFUSED
         present = {name.lower() for name, _ in headers}
         defaults = [(name, value) for name, value in self.default_headers if name.lower() not in present]
         self._disconnect(1006)
@@ -589,12 +648,12 @@ class WebSocketProtocol(asyncio.Protocol):
             self.logger.exception("Exception in ASGI application\n")
             self._refuse(500, "Internal Server Error")
         else:
-            if not self.handshake_complete:
+            if self.state is CONNECTING:
                 self.logger.error("ASGI callable returned without completing handshake.")
                 self._refuse(500, "Internal Server Error")
             elif result is not None:
                 self.logger.error("ASGI callable should return None, but returned '%s'.", result)
-        if self._denial is not None:
+        if self.state is RESPONDING:
             self._finish_denial()  # started, then the app ended or failed: send what it gave
         if self._close_timer is None:
             self._close_transport()
@@ -623,7 +682,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _ping(self) -> None:
         self.ping_timer = None
-        if self.close_sent or self.transport.is_closing():
+        if self.state is not OPEN or self.transport.is_closing():
             return
         self.pending_ping_payload = os.urandom(4)
         self.ping_sent_at = self.loop.time()
@@ -645,7 +704,14 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _ping_timed_out(self) -> None:
         self.pong_timer = None
-        if self.close_sent or self.transport.is_closing():
+        if self.state is not OPEN or self.transport.is_closing():
             return
         self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket keepalive ping timeout", self._prefix())
         self._end(self.conn.send_close(1011, "keepalive ping timeout"), 1011, "keepalive ping timeout")
+
+
+if TYPE_CHECKING:  # the protocol keeps fastws.connection's contract: mypy checks these assignments
+    from .connection import BroadcastConnection, Connection, DirectConnection
+
+    def _keeps_the_contract(protocol: WebSocketProtocol) -> tuple[Connection, DirectConnection, BroadcastConnection]:
+        return protocol, protocol, protocol

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from .. import _states
-from .backends import Backend, MemoryBackend, backend_for
+from ..connection import BroadcastConnection, connection_behind, connection_of
+from .backends import Backend, Listener, MemoryBackend, backend_for
 from .errors import MessageTooLarge, NotConnected
 from .message import Message
-from .targets import OVERFLOW_POLICIES, AsgiTarget, QueueTarget, Target, WireTarget
+from .targets import OVERFLOW_POLICIES, AsgiTarget, Delivery, DirectTarget, QueueTarget, Target
 
 __all__ = ["URL_VARIABLE", "Broadcast", "Event", "Subscription"]
 
@@ -81,21 +81,65 @@ class Broadcast:
             raise ValueError("max_buffer and max_message_size are sizes in bytes (>= 0)")
         url = url if url is not None else os.environ.get(URL_VARIABLE) or "memory://"
         self.url = url
-        self.max_buffer = max_buffer
-        self.overflow = overflow
         self.max_message_size = max_message_size
-        self.close_timeout = close_timeout
         self.on_backend_disconnect = on_backend_disconnect
         self.on_backend_reconnect = on_backend_reconnect
-        self.backend: Backend = backend_for(url, hub=self, **backend_options)
+        self.backend: Backend = backend_for(url, **backend_options)
         self._remote = not isinstance(self.backend, MemoryBackend)
-        self.dropped = 0  # messages dropped for slow subscribers (drop policies)
-        self.closed_slow = 0  # subscribers ended for being too slow (policy "close")
+        # the limits and counters every target of this hub reads and counts in (the attributes below)
+        self._delivery = Delivery(max_buffer, overflow, close_timeout, ended=self._forget, spawn=self._spawn)
         self._channels: dict[str, dict[int, Target]] = {}
         self._targets: dict[int, Target] = {}  # connection subscribers, by connection
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connected = False
         self._connecting: asyncio.Future[None] | None = None
+
+    # the limits and counters, kept in the Delivery the targets are given
+
+    @property
+    def max_buffer(self) -> int:
+        """Bytes of messages a subscriber may fall behind by."""
+        return self._delivery.max_buffer
+
+    @max_buffer.setter
+    def max_buffer(self, value: int) -> None:
+        self._delivery.max_buffer = value
+
+    @property
+    def overflow(self) -> str:
+        """What happens past ``max_buffer``: ``"close"``, ``"drop-newest"`` or ``"drop-oldest"``."""
+        return self._delivery.overflow
+
+    @overflow.setter
+    def overflow(self, value: str) -> None:
+        self._delivery.overflow = value
+
+    @property
+    def close_timeout(self) -> float:
+        """Seconds closing a too-slow subscriber may take."""
+        return self._delivery.close_timeout
+
+    @close_timeout.setter
+    def close_timeout(self, value: float) -> None:
+        self._delivery.close_timeout = value
+
+    @property
+    def dropped(self) -> int:
+        """Messages dropped for slow subscribers (drop policies)."""
+        return self._delivery.dropped
+
+    @dropped.setter
+    def dropped(self, value: int) -> None:
+        self._delivery.dropped = value
+
+    @property
+    def closed_slow(self) -> int:
+        """Subscribers ended for being too slow (policy ``"close"``)."""
+        return self._delivery.closed_slow
+
+    @closed_slow.setter
+    def closed_slow(self, value: int) -> None:
+        self._delivery.closed_slow = value
 
     # ------------------------------------------------------------ lifespan
 
@@ -107,7 +151,8 @@ class Broadcast:
         if self._connected:
             return
         if self._connecting is None:
-            self._connecting = asyncio.ensure_future(self.backend.connect(self._deliver))
+            listener = Listener(self._deliver, on_lost=self._backend_lost, on_back=self._backend_back)
+            self._connecting = asyncio.ensure_future(self.backend.connect(listener))
         connecting = self._connecting
         try:
             await asyncio.shield(connecting)
@@ -140,6 +185,14 @@ class Broadcast:
     @property
     def connected(self) -> bool:
         return self._connected
+
+    def _backend_lost(self) -> None:
+        """The backend's ``Listener.on_lost``: call ``on_backend_disconnect``."""
+        _call_hook(self.on_backend_disconnect, "on_backend_disconnect")
+
+    def _backend_back(self) -> None:
+        """The backend's ``Listener.on_back``: call ``on_backend_reconnect``."""
+        _call_hook(self.on_backend_reconnect, "on_backend_reconnect")
 
     def _check_connected(self) -> None:
         if not self._connected:
@@ -239,17 +292,17 @@ class Broadcast:
 
     def _connection_target(self, websocket: Any) -> Target:
         """The delivery target of a connection, made on its first subscription."""
-        wire = _wire_behind(websocket)
-        key = id(wire if wire is not None else websocket)  # as _connection_key(websocket)
+        connection = _direct_connection(websocket)
+        key = id(connection if connection is not None else websocket)  # as _connection_key(websocket)
         target = self._targets.get(key)
         if target is not None and not target.gone:
             return target
         send, close = _resolve(websocket)
-        if wire is not None and (wire.fanout is None or wire.fanout.gone):
-            target = WireTarget(self, wire)
+        if connection is not None and (connection.fanout is None or connection.fanout.gone):
+            target = DirectTarget(self._delivery, connection)
         else:
-            target = AsgiTarget(self, send, close)
-            if hasattr(websocket, "_receive"):
+            target = AsgiTarget(self._delivery, send, close)
+            if hasattr(websocket, "_receive"):  # a fastws or Starlette WebSocket
                 _leave_on_disconnect(websocket, target)
         target.key = key
         self._targets[key] = target
@@ -281,7 +334,7 @@ class Subscription:
         if self._target is None:
             hub = self.hub
             hub._check_connected()
-            target = QueueTarget(hub) if self.websocket is None else hub._connection_target(self.websocket)
+            target = QueueTarget(hub._delivery) if self.websocket is None else hub._connection_target(self.websocket)
             self._target = target
             await hub._join(self.channel, target)
         return self
@@ -332,21 +385,21 @@ def _is_websocket(websocket: Any) -> bool:
     return hasattr(websocket, "scope") and hasattr(websocket, "_send")
 
 
-def _wire_behind(websocket: Any) -> Any:
+def _direct_connection(websocket: Any) -> BroadcastConnection | None:
     """fastws' protocol when it is what a WebSocket or ``send`` writes to directly, else None.
 
-    The protocol is recognised by its attributes, not imported: importing it needs uvicorn.
+    Found through ``fastws.connection`` (the scope extension the protocol
+    offers, or the owner of its own ``send``), never imported: that needs uvicorn.
     """
     if _is_websocket(websocket):
-        return _states.wire_of(websocket.scope, websocket._send)
-    owner = getattr(websocket, "__self__", None)
-    return owner if hasattr(owner, "fanout") and hasattr(owner, "close_now") else None
+        return connection_of(websocket.scope, websocket._send)
+    return connection_behind(websocket)
 
 
 def _connection_key(websocket: Any) -> int:
     """One key per connection, whichever object stands for it."""
-    wire = _wire_behind(websocket)
-    return id(wire if wire is not None else websocket)
+    connection = _direct_connection(websocket)
+    return id(connection if connection is not None else websocket)
 
 
 def _resolve(websocket: Any) -> tuple[Any, Any]:
@@ -371,7 +424,20 @@ def _resolve(websocket: Any) -> tuple[Any, Any]:
 
 
 def _leave_on_disconnect(websocket: Any, target: Target) -> None:
-    """Wrap the WebSocket's ``receive``: its ``websocket.disconnect`` ends the target."""
+    """Wrap the WebSocket's ``receive``: its ``websocket.disconnect`` ends the target.
+
+    The one place the hub reaches into a WebSocket (fastws' or
+    Starlette's, on the ASGI path). Neither offers a hook for the end of
+    its connection, and on a server other than fastws' nothing else tells
+    the hub: a subscriber that stays subscribed until its connection
+    closes (``await hub.subscribe(channel, websocket)``, no
+    ``unsubscribe``) would stay on its channels until a delivery to it
+    failed, which never happens on a quiet channel. So its ASGI
+    ``receive`` (``_receive``, which its ``receive()`` calls) is wrapped,
+    and the disconnect event it reads ends the target. A connection on
+    fastws' own protocol needs none of this: the protocol calls its
+    ``fanout.lost()``.
+    """
     receive = websocket._receive
 
     async def receive_and_watch() -> dict[str, Any]:
@@ -381,3 +447,20 @@ def _leave_on_disconnect(websocket: Any, target: Target) -> None:
         return message
 
     websocket._receive = receive_and_watch
+
+
+def _call_hook(hook: Callable[[], Any] | None, name: str) -> None:
+    """Call an ``on_backend_*`` hook (plain or async); its failure is logged, never raised."""
+    if hook is None:
+        return
+    try:
+        result = hook()
+        if asyncio.iscoroutine(result):
+            asyncio.ensure_future(result).add_done_callback(_log_hook_failure)
+    except Exception:
+        _logger.exception("broadcast %s hook failed", name)
+
+
+def _log_hook_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _logger.warning("broadcast hook failed", exc_info=task.exception())

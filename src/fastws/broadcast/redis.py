@@ -17,7 +17,8 @@ bounded buffers (never awaiting a client), so Redis never drops it as a
 slow reader. It pings Redis when the connection is quiet; a connection
 that fails or stops answering is replaced, with exponential backoff and
 jitter, and every active channel is subscribed again; the hub's
-``on_backend_disconnect`` / ``on_backend_reconnect`` hooks are called. What
+``Listener`` is told (``on_lost`` / ``on_back``: the hub then calls its
+``on_backend_disconnect`` / ``on_backend_reconnect`` hooks). What
 other processes publish during the outage is lost for this process
 (at-most-once delivery, no persistence).
 """
@@ -28,9 +29,9 @@ import asyncio
 import logging
 import os
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .backends import Deliver
+from .backends import Listener
 from .errors import BackendUnavailable, BroadcastError
 from .message import Message
 
@@ -39,9 +40,6 @@ try:
     from redis.exceptions import RedisError
 except ImportError as error:  # pragma: no cover - the optional extra is missing
     raise BroadcastError('Broadcast("redis://...") needs redis-py: pip install "fastws-runtime[redis]"') from error
-
-if TYPE_CHECKING:
-    from .hub import Broadcast
 
 __all__ = ["RedisBackend"]
 
@@ -58,7 +56,6 @@ class RedisBackend:
         self,
         url: str,
         *,
-        hub: Broadcast | None = None,
         prefix: str = "fastws:",
         health_check_interval: float = 5.0,
         connect_timeout: float = 5.0,
@@ -67,7 +64,6 @@ class RedisBackend:
         publish_connections: int = 4,
     ) -> None:
         self.url = url
-        self.hub = hub
         self.prefix = prefix.encode()
         self.health_check_interval = health_check_interval
         self.connect_timeout = connect_timeout
@@ -82,7 +78,7 @@ class RedisBackend:
             protocol=2,  # pub/sub messages as replies to read, on every redis-py and server version
         )
         self._publisher = aioredis.Redis(connection_pool=self._pool)
-        self._deliver: Deliver | None = None
+        self._hub: Listener | None = None  # what to tell the hub, from connect()
         self._wanted: set[str] = set()  # channels with local subscribers
         self._requested: set[str] = set()  # SUBSCRIBE sent on the current connection
         self._confirmed: set[str] = set()  # Redis confirmed them: messages flow
@@ -96,8 +92,8 @@ class RedisBackend:
 
     # ----------------------------------------------------------- lifecycle
 
-    async def connect(self, deliver: Deliver) -> None:
-        self._deliver = deliver
+    async def connect(self, listener: Listener) -> None:
+        self._hub = listener
         self._closing = False
         try:
             await asyncio.wait_for(self._publisher.ping(), self.connect_timeout)
@@ -215,7 +211,8 @@ class RedisBackend:
                 if self._outage:
                     self._outage = False
                     _logger.warning("reconnected to Redis at %s", self._safe_url())
-                    self._notify("on_backend_reconnect")
+                    if self._hub is not None:
+                        self._hub.on_back()
                 await self._read(connection)
             except asyncio.CancelledError:
                 raise
@@ -226,7 +223,8 @@ class RedisBackend:
                 if not self._outage:
                     self._outage = True
                     _logger.warning("lost Redis at %s: %s", self._safe_url(), error)
-                    self._notify("on_backend_disconnect")
+                    if self._hub is not None:
+                        self._hub.on_lost()
                 delay = min(self.reconnect_max_delay, self.reconnect_delay * 2**failures)
                 failures += 1
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
@@ -255,8 +253,8 @@ class RedisBackend:
         kind, origin = envelope[:1], envelope[1 : 1 + _ORIGIN_SIZE]
         if origin == self.origin or kind not in (_TEXT, _BINARY):
             return  # our own publish (delivered locally already), or not ours to read
-        assert self._deliver is not None
-        self._deliver(self._channel(key), Message(envelope[1 + _ORIGIN_SIZE :], kind == _BINARY))
+        assert self._hub is not None
+        self._hub.deliver(self._channel(key), Message(envelope[1 + _ORIGIN_SIZE :], kind == _BINARY))
 
     def _confirm(self, key: bytes) -> None:
         channel = self._channel(key)
@@ -278,17 +276,6 @@ class RedisBackend:
                 await connection.disconnect(nowait=True)
             except Exception:  # noqa: BLE001 - it is broken already
                 pass
-
-    def _notify(self, hook_name: str) -> None:
-        hook = getattr(self.hub, hook_name, None) if self.hub is not None else None
-        if hook is None:
-            return
-        try:
-            result = hook()
-            if asyncio.iscoroutine(result):
-                asyncio.ensure_future(result).add_done_callback(_log_failure)
-        except Exception:
-            _logger.exception("broadcast %s hook failed", hook_name)
 
     def _safe_url(self) -> str:
         """The URL without its password, for messages."""

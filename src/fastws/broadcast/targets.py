@@ -12,7 +12,13 @@ over it is dealt with by the hub's overflow policy:
 
 Dropped messages are counted (``target.dropped`` and the hub's total).
 
-``WireTarget``: a connection on fastws' own protocol. The message's one
+A target knows its hub only through the ``Delivery`` it is given: the
+hub's limits, its counters, and two callbacks (``ended``: the target
+ended, take it off every channel; ``spawn``: run a background task the hub
+owns and cancels at ``disconnect``).
+
+``DirectTarget``: a connection on fastws' own protocol, through the
+contract ``fastws.connection.BroadcastConnection``. The message's one
 frame goes straight to the transport while the transport takes it; while
 the transport has paused writing, messages wait in the backlog and go out
 when it resumes (compressed at that moment on a connection with
@@ -31,15 +37,14 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
+from ..connection import BroadcastConnection
 from .errors import SubscriberTooSlow
 from .message import Message
 
-if TYPE_CHECKING:
-    from .hub import Broadcast
-
-__all__ = ["OVERFLOW_POLICIES", "AsgiTarget", "QueueTarget", "Target", "WireTarget"]
+__all__ = ["OVERFLOW_POLICIES", "AsgiTarget", "Delivery", "DirectTarget", "QueueTarget", "Target"]
 
 OVERFLOW_POLICIES = ("close", "drop-newest", "drop-oldest")
 TRY_AGAIN_LATER = 1013
@@ -48,13 +53,31 @@ SLOW_REASON = "subscriber too slow"
 _logger = logging.getLogger("fastws.broadcast")
 
 
+@dataclass(slots=True, eq=False)
+class Delivery:
+    """What a hub gives each of its targets: its limits and counters, and how a target reports back.
+
+    One per hub, shared by its targets; ``Broadcast``'s ``max_buffer``,
+    ``overflow``, ``close_timeout``, ``dropped`` and ``closed_slow`` read
+    and write these.
+    """
+
+    max_buffer: int  # bytes of messages a subscriber may fall behind by
+    overflow: str  # one of OVERFLOW_POLICIES
+    close_timeout: float  # seconds closing a too-slow subscriber may take
+    ended: Callable[[Target], None]  # a target ended (closed, gone or too slow): off every channel
+    spawn: Callable[[Awaitable[Any]], None]  # run a background task the hub owns
+    dropped: int = 0  # messages dropped for slow subscribers (drop policies)
+    closed_slow: int = 0  # subscribers ended for being too slow (policy "close")
+
+
 class Target:
     """A subscriber's delivery state: its channels and its bounded backlog."""
 
-    __slots__ = ("backlog", "channels", "dropped", "gone", "hub", "key", "queued")
+    __slots__ = ("backlog", "channels", "delivery", "dropped", "gone", "key", "queued")
 
-    def __init__(self, hub: Broadcast) -> None:
-        self.hub = hub
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
         self.key = id(self)  # the hub's key for a connection's target: the connection's
         self.channels: set[str] = set()
         self.backlog: deque[Message] = deque()
@@ -68,10 +91,10 @@ class Target:
 
     def _admit(self, message: Message) -> bool:
         """Make room for ``message`` in the backlog, by the hub's policy; False if it does not go in."""
-        limit = self.hub.max_buffer
+        limit = self.delivery.max_buffer
         if self.queued + message.size <= limit:
             return True
-        policy = self.hub.overflow
+        policy = self.delivery.overflow
         if policy == "drop-oldest":
             while self.backlog and self.queued + message.size > limit:
                 self.queued -= self.backlog.popleft().size
@@ -91,13 +114,13 @@ class Target:
 
     def _count_drop(self) -> None:
         self.dropped += 1
-        self.hub.dropped += 1
+        self.delivery.dropped += 1
 
     def _overflowed(self) -> None:
         """Policy ``"close"``: end this subscriber."""
         self.backlog.clear()
         self.queued = 0
-        self.hub.closed_slow += 1
+        self.delivery.closed_slow += 1
         self.close()
 
     def close(self) -> None:
@@ -106,51 +129,58 @@ class Target:
             self.gone = True
             self.backlog.clear()
             self.queued = 0
-            self.hub._forget(self)
+            self.delivery.ended(self)
 
 
-class WireTarget(Target):
-    """A connection on fastws' protocol: frames written straight to its transport."""
+class DirectTarget(Target):
+    """A connection on fastws' protocol: frames written straight to its transport.
 
-    __slots__ = ("wire",)
+    It is the connection's ``fanout`` while it delivers (the connection
+    calls ``writable`` and ``lost``); ``close`` clears that, so a closed
+    connection and its target hold no cycle.
+    """
 
-    def __init__(self, hub: Broadcast, wire: Any) -> None:
-        super().__init__(hub)
-        self.wire = wire
-        wire.fanout = self
+    __slots__ = ("connection",)
+
+    def __init__(self, delivery: Delivery, connection: BroadcastConnection) -> None:
+        super().__init__(delivery)
+        self.connection = connection
+        connection.fanout = self
 
     def _frame(self, message: Message) -> bytes:
-        conn = self.wire.conn
+        conn = self.connection.conn
         deflate = conn.deflate
         if deflate is None:
             return message.frame()
         if deflate.server_no_context_takeover:
             return message.deflated_frame(deflate)
-        framed: bytes = conn.send_bytes(message.payload) if message.binary else conn.send_text(message.data)
-        return framed
+        if message.binary:
+            return conn.send_bytes(message.payload)
+        return conn.send_text(message.data)  # type: ignore[arg-type]  # a text message's data is its str
 
     def deliver(self, message: Message) -> None:
         if self.gone:
             return
-        if not self.wire.is_open():
-            if self.wire.accepted:  # closing or closed: nothing more goes out
+        connection = self.connection
+        if not connection.is_open():
+            if not connection.is_connecting():  # refused, closing or closed: nothing more goes out
                 self.close()
             return  # not accepted yet: nothing to deliver to
-        if self.backlog or self.wire.writing_paused():  # the transport is full: wait for it
+        if self.backlog or connection.writing_paused():  # the transport is full: wait for it
             self._queue(message)
         else:
-            self.wire.transport.write(self._frame(message))
+            connection.transport.write(self._frame(message))
 
     def writable(self) -> None:
         """The protocol's transport resumed writing: send the backlog while it takes it."""
-        backlog = self.backlog
-        while backlog and not self.wire.writing_paused() and not self.gone:
-            if not self.wire.is_open():
+        backlog, connection = self.backlog, self.connection
+        while backlog and not connection.writing_paused() and not self.gone:
+            if not connection.is_open():
                 self.close()
                 return
             message = backlog.popleft()
             self.queued -= message.size
-            self.wire.transport.write(self._frame(message))
+            connection.transport.write(self._frame(message))
 
     def lost(self) -> None:
         """The connection is gone."""
@@ -158,11 +188,11 @@ class WireTarget(Target):
 
     def _overflowed(self) -> None:
         super()._overflowed()
-        self.wire.close_now(TRY_AGAIN_LATER, SLOW_REASON)
+        self.connection.close_now(TRY_AGAIN_LATER, SLOW_REASON)
 
     def close(self) -> None:
-        if not self.gone and self.wire.fanout is self:
-            self.wire.fanout = None
+        if not self.gone and self.connection.fanout is self:
+            self.connection.fanout = None
         super().close()
 
 
@@ -179,11 +209,11 @@ class AsgiTarget(Target):
 
     def __init__(
         self,
-        hub: Broadcast,
+        delivery: Delivery,
         send: Callable[[dict[str, Any]], Awaitable[None]],
         close_connection: Callable[[int, str], Awaitable[None]],
     ) -> None:
-        super().__init__(hub)
+        super().__init__(delivery)
         self.send = send
         self.close_connection = close_connection
         self.task: asyncio.Task[None] | None = None
@@ -223,11 +253,11 @@ class AsgiTarget(Target):
         super()._overflowed()
         if task is not None:
             task.cancel()  # it may wait on a client that never reads
-        self.hub._spawn(self._close_connection())
+        self.delivery.spawn(self._close_connection())
 
     async def _close_connection(self) -> None:
         try:
-            await asyncio.wait_for(self.close_connection(TRY_AGAIN_LATER, SLOW_REASON), self.hub.close_timeout)
+            await asyncio.wait_for(self.close_connection(TRY_AGAIN_LATER, SLOW_REASON), self.delivery.close_timeout)
         except Exception:
             _logger.debug("closing a slow subscriber failed", exc_info=True)
 
@@ -263,8 +293,8 @@ class QueueTarget(Target):
 
     __slots__ = ("failed", "waiter")
 
-    def __init__(self, hub: Broadcast) -> None:
-        super().__init__(hub)
+    def __init__(self, delivery: Delivery) -> None:
+        super().__init__(delivery)
         self.waiter: asyncio.Future[None] | None = None
         self.failed = False
 
@@ -291,7 +321,7 @@ class QueueTarget(Target):
         """The next message, or None once the subscription ended."""
         while not self.backlog:
             if self.failed:
-                raise SubscriberTooSlow(f"fell more than {self.hub.max_buffer} bytes behind")
+                raise SubscriberTooSlow(f"fell more than {self.delivery.max_buffer} bytes behind")
             if self.gone:
                 return None
             self.waiter = asyncio.get_running_loop().create_future()

@@ -1,0 +1,141 @@
+"""The contract between fastws' protocol and the code that writes through it.
+
+``fastws.protocol.WebSocketProtocol`` (uvicorn's ``--ws`` class) is one
+connection. Two parts of fastws skip the ASGI message dicts and call it
+directly, and this module lists all they may call:
+
+- ``DirectConnection``: ``fastws.WebSocket``'s direct path (its
+  ``send_text``/``send_bytes`` frame and write at once);
+- ``BroadcastConnection``: ``fastws.Broadcast``'s delivery to a subscriber
+  on fastws' protocol (``broadcast.targets.DirectTarget``), which in turn is
+  a ``Fanout``: what the connection tells it.
+
+The protocol satisfies both, together ``Connection`` (``fastws.protocol``
+proves it to mypy). It
+offers itself through the scope extension ``CONNECTION_EXTENSION``;
+``connection_of`` and ``connection_behind`` find it. Nothing here needs
+uvicorn: the protocol is never imported, only described.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from .wire import codec
+
+__all__ = [
+    "CONNECTION_EXTENSION",
+    "BroadcastConnection",
+    "Connection",
+    "DirectConnection",
+    "Fanout",
+    "connection_behind",
+    "connection_of",
+]
+
+#: the scope extension fastws' protocol offers when its ASGI ``send`` is its own: the value is its
+#: class (not the connection: the connection holds its scope, so that would be a reference cycle).
+#: The key keeps the name it always had, as apps may see it in ``scope["extensions"]``.
+CONNECTION_EXTENSION = "fastws.wire"
+
+
+class DirectConnection(Protocol):
+    """What ``fastws.WebSocket`` writes through when ``connection_of`` finds fastws' protocol."""
+
+    def write_text(self, text: str) -> bool:
+        """Frame and write a text message now; False (nothing written) unless open and writable."""
+        ...
+
+    def write_bytes(self, data: bytes) -> bool:
+        """``write_text`` for a binary message."""
+        ...
+
+
+class Fanout(Protocol):
+    """A connection's broadcast delivery, as the connection sees it (``BroadcastConnection.fanout``)."""
+
+    @property
+    def gone(self) -> bool:
+        """The delivery ended: a new one may take the connection."""
+        ...
+
+    def writable(self) -> None:
+        """The transport resumed writing: send what waited."""
+        ...
+
+    def lost(self) -> None:
+        """The TCP connection is gone."""
+        ...
+
+
+@runtime_checkable
+class BroadcastConnection(Protocol):
+    """What ``fastws.Broadcast`` calls on a subscriber on fastws' protocol: all of it.
+
+    Messages are framed with the connection's codec (``conn``: its
+    permessage-deflate context must see them in order) and written to its
+    transport while ``writing_paused()`` is False; the connection calls
+    its ``fanout`` back when writing resumes and when it is lost.
+    """
+
+    #: the broadcast delivery of this connection, while subscribed (set and cleared by the delivery)
+    fanout: Fanout | None
+
+    @property
+    def conn(self) -> codec.Connection:
+        """The connection's frame codec."""
+        ...
+
+    @property
+    def transport(self) -> asyncio.WriteTransport:
+        """Where framed messages are written."""
+        ...
+
+    def is_open(self) -> bool:
+        """Accepted, and neither side has closed: messages may go out."""
+        ...
+
+    def is_connecting(self) -> bool:
+        """The app has not answered the upgrade yet: the connection may still open."""
+        ...
+
+    def writing_paused(self) -> bool:
+        """The transport's buffer is full: writes wait for ``fanout.writable()``."""
+        ...
+
+    def close_now(self, code: int, reason: str = "") -> None:
+        """Start the closing handshake from the server's side (a subscriber too slow)."""
+        ...
+
+
+class Connection(DirectConnection, BroadcastConnection, Protocol):
+    """fastws' protocol as both paths see it: what ``connection_of`` finds."""
+
+
+def connection_of(scope: object, send: object) -> Connection | None:
+    """The fastws protocol behind ``send``, or None.
+
+    Only when ``send`` is that protocol's own ASGI send (no middleware in
+    between): then ``fastws.WebSocket`` may hand it text and bytes to frame
+    and write at once (``write_text``/``write_bytes``), skipping the message
+    dicts. Both paths put the same bytes on the wire.
+    """
+    extensions = scope.get("extensions") if isinstance(scope, dict) else None
+    connection_class = extensions.get(CONNECTION_EXTENSION) if isinstance(extensions, dict) else None
+    owner = getattr(send, "__self__", None)
+    if connection_class is not None and type(owner) is connection_class:
+        return owner
+    return None
+
+
+def connection_behind(send: object) -> BroadcastConnection | None:
+    """The fastws protocol whose own ASGI ``send`` this is (a bound method of it), or None.
+
+    For an ASGI ``send`` given without its scope (``Broadcast.subscribe(channel, send)``):
+    its owner is recognised by the contract, checked at run time.
+    """
+    owner = getattr(send, "__self__", None)
+    return owner if isinstance(owner, BroadcastConnection) else None
