@@ -6,9 +6,17 @@ of the module under test.
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
 from types import ModuleType
 
-from fastws.wire import _codec_py, handshake, rfc6455
+import pytest
+
+from fastws import _impl
+from fastws.wire import _codec_py, codec, handshake, rfc6455
 from fastws.wire.events import Close, Fail
 from fastws.wire.rfc6455 import CloseCode, Opcode
 from test_codec import client_frame, feed
@@ -89,3 +97,30 @@ def test_named_close_codes_are_sent_as_their_numbers(codec: ModuleType) -> None:
     assert codec.Connection().send_close() == b"\x88\x02\x03\xe8"  # NORMAL_CLOSURE by default
     assert codec.close_payload(CloseCode.TRY_AGAIN_LATER) == b"\x03\xf5"
     assert codec.build_frame(Opcode.BINARY, b"x") == b"\x82\x01x"
+
+
+def test_the_wire_package_selects_its_twin_as_fastws_does() -> None:
+    assert codec.Connection is _impl.codec.Connection
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["default", "FASTWS_NO_EXTENSIONS"])
+def test_the_wire_package_imports_nothing_above_it(pure: bool) -> None:
+    """With ``fastws/__init__.py`` not run, the wire modules load only each other and ``fastws._twins``."""
+    script = textwrap.dedent(
+        """
+        import importlib.util, sys, types
+        spec = importlib.util.find_spec("fastws")
+        package = types.ModuleType("fastws")
+        package.__path__ = list(spec.submodule_search_locations)
+        sys.modules["fastws"] = package  # the package, without its __init__ (the API above the wire)
+        import fastws.wire.codec, fastws.wire.deflate, fastws.wire.handshake, fastws.wire.origins
+        print(" ".join(sorted(name for name in sys.modules if name.startswith("fastws"))))
+        print(fastws.wire.codec.Connection.__module__)
+        """
+    )
+    env = {**os.environ, "FASTWS_NO_EXTENSIONS": "1" if pure else ""}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    modules, twin = out.split("\n")[:2]
+    assert {name for name in modules.split() if not name.startswith("fastws.wire")} == {"fastws", "fastws._twins"}
+    built = importlib.util.find_spec("fastws.wire._codec") is not None
+    assert twin == ("fastws.wire._codec" if built and not pure else "fastws.wire._codec_py")
