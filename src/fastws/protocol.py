@@ -50,6 +50,7 @@ from . import _states
 from .settings import Settings
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
+from .wire.rfc6455 import CloseCode
 
 __all__ = ["WebSocketProtocol"]
 
@@ -153,7 +154,7 @@ class WebSocketProtocol(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
         self._close_timer = self._write_timer = None
-        self._disconnect(1006)  # unless the app was told already
+        self._disconnect(CloseCode.ABNORMAL_CLOSURE)  # unless the app was told already
         self.handshake_complete = True
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)  # a send waiting for a drain that never comes
@@ -234,9 +235,9 @@ class WebSocketProtocol(asyncio.Protocol):
             self._close_transport()
             return
         if self.accepted:
-            self._disconnect(1012)
+            self._disconnect(CloseCode.SERVICE_RESTART)
             self.close_sent = True
-            self._write(self.conn.send_close(1012))
+            self._write(self.conn.send_close(CloseCode.SERVICE_RESTART))
         elif not self.handshake_complete:
             self._refuse(500, "Internal Server Error")
         self._close_transport()
@@ -385,7 +386,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.logger.info("%sWebSocket %s: the peer reads nothing", self._prefix(), reason)
         self.peer_gone = True
         if not self.close_sent:
-            self._disconnect(1013, reason)  # Try Again Later, as for a subscriber too slow
+            self._disconnect(CloseCode.TRY_AGAIN_LATER, reason)  # as for a subscriber too slow
             self.close_sent = True
         self._abort()  # a Close frame would wait behind what the peer does not read
 
@@ -473,7 +474,7 @@ class WebSocketProtocol(asyncio.Protocol):
                     if text is not None:
                         self.transport.write(self.conn.send_text(text))
             elif kind == "websocket.close":
-                self._send_close(message.get("code", 1000), message.get("reason") or "")
+                self._send_close(message.get("code", CloseCode.NORMAL_CLOSURE), message.get("reason") or "")
             else:
                 raise RuntimeError(f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'.")
         elif not self.handshake_complete:
@@ -542,7 +543,7 @@ class WebSocketProtocol(asyncio.Protocol):
                 self._start_keepalive()
         elif kind == "websocket.close":
             self._access("403")
-            self._disconnect(1006)
+            self._disconnect(CloseCode.ABNORMAL_CLOSURE)
             self._refuse(403, "")
             self._close_transport()
         elif kind == "websocket.http.response.start":
@@ -574,7 +575,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.close_sent = True
         present = {name.lower() for name, _ in headers}
         defaults = [(name, value) for name, value in self.default_headers if name.lower() not in present]
-        self._disconnect(1006)
+        self._disconnect(CloseCode.ABNORMAL_CLOSURE)
         self._write(handshake.http_response(status, [*defaults, *headers], b"".join(body)))
         self._close_transport()
 
@@ -648,4 +649,8 @@ class WebSocketProtocol(asyncio.Protocol):
         if self.close_sent or self.transport.is_closing():
             return
         self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket keepalive ping timeout", self._prefix())
-        self._end(self.conn.send_close(1011, "keepalive ping timeout"), 1011, "keepalive ping timeout")
+        self._end(
+            self.conn.send_close(CloseCode.INTERNAL_ERROR, "keepalive ping timeout"),
+            CloseCode.INTERNAL_ERROR,
+            "keepalive ping timeout",
+        )

@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from ..wire.rfc6455 import CloseCode
 from .errors import SubscriberTooSlow
 from .message import Message
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["OVERFLOW_POLICIES", "AsgiTarget", "QueueTarget", "Target", "WireTarget"]
 
 OVERFLOW_POLICIES = ("close", "drop-newest", "drop-oldest")
-TRY_AGAIN_LATER = 1013
+TRY_AGAIN_LATER = CloseCode.TRY_AGAIN_LATER
 SLOW_REASON = "subscriber too slow"
 
 _logger = logging.getLogger("fastws.broadcast")
