@@ -6,6 +6,9 @@ same helpers, read side by side with the pure twin. What differs is how:
 payloads are unmasked eight bytes at a time straight into the message
 object, text is validated by a UTF-8 state machine with an ASCII fast path,
 and frames are built in one allocation.
+
+The protocol's numbers are named in ``rfc6455.py``; each check below names
+the section of RFC 6455 it enforces, in the same order as in the pure twin.
 """
 
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize

@@ -11,6 +11,9 @@ that fails the connection) are queued for ``data_to_send()``.
 Any TCP chunking works, one byte at a time included. Payloads are unmasked
 as they arrive, and text is validated as it arrives, so invalid UTF-8 fails
 the connection at the chunk that holds it.
+
+The protocol's numbers are named in ``rfc6455.py``; each check below names
+the section of RFC 6455 it enforces, in the same order as in the compiled twin.
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ OP_BINARY = Opcode.BINARY
 OP_CLOSE = Opcode.CLOSE
 OP_PING = Opcode.PING
 OP_PONG = Opcode.PONG
+
+# The frame header (RFC 6455 5.2): FIN_BIT, RSV_BITS, LENGTH_16 and the rest, imported from
+# rfc6455 as they are (the compiled twin copies them into C ints)
 
 # Connection states
 OPEN = 1  # messages flow both ways
