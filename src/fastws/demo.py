@@ -37,11 +37,12 @@ from typing import Any
 
 from .broadcast import BackendUnavailable, Broadcast, BroadcastError
 from .websockets import WebSocket, WebSocketDisconnect
+from .wire.rfc6455 import CloseCode
 
 ROOM = "demo-chat"
 MAX_TEXT = 1000  # characters of a chat line; the rest is cut
 MAX_NAME = 40
-TRY_AGAIN_LATER = 1013
+TRY_AGAIN_LATER = CloseCode.TRY_AGAIN_LATER
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -233,7 +234,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         elif scope["path"] == "/chat":
             await _chat(websocket)
         else:
-            await websocket.close(code=1008)
+            await websocket.close(code=CloseCode.POLICY_VIOLATION)
     elif scope["type"] == "http":
         found = scope["path"] == "/"
         await send(

@@ -51,6 +51,7 @@ from .connection import CONNECTION_EXTENSION, Fanout
 from .settings import Settings
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
+from .wire.rfc6455 import CloseCode
 
 __all__ = ["State", "WebSocketProtocol"]
 
@@ -210,7 +211,7 @@ class WebSocketProtocol(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
         self._close_timer = self._write_timer = None
-        self._disconnect(1006)  # unless the app was told already
+        self._disconnect(CloseCode.ABNORMAL_CLOSURE)  # unless the app was told already
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)  # a send waiting for a drain that never comes
         if self.fanout is not None:
@@ -291,9 +292,9 @@ class WebSocketProtocol(asyncio.Protocol):
             self._close_transport()
             return
         if state is OPEN:
-            self._disconnect(1012)
+            self._disconnect(CloseCode.SERVICE_RESTART)
             self.state = CLOSING
-            self._write(self.conn.send_close(1012))
+            self._write(self.conn.send_close(CloseCode.SERVICE_RESTART))
         elif state is CONNECTING:
             self._refuse(500, "Internal Server Error")
         self._close_transport()  # RESPONDING: what the app sent of its response, then the end
@@ -440,7 +441,7 @@ class WebSocketProtocol(asyncio.Protocol):
         reason = "write timeout"
         self.logger.info("%sWebSocket %s: the peer reads nothing", self._prefix(), reason)
         if self.state not in _PAST_CLOSE:
-            self._disconnect(1013, reason)  # Try Again Later, as for a subscriber too slow
+            self._disconnect(CloseCode.TRY_AGAIN_LATER, reason)  # as for a subscriber too slow
         self.state = PEER_GONE
         self._abort()  # a Close frame would wait behind what the peer does not read
 
@@ -525,7 +526,7 @@ class WebSocketProtocol(asyncio.Protocol):
                     if text is not None:
                         self.transport.write(self.conn.send_text(text))
             elif kind == "websocket.close":
-                self._send_close(message.get("code", 1000), message.get("reason") or "")
+                self._send_close(message.get("code", CloseCode.NORMAL_CLOSURE), message.get("reason") or "")
             else:
                 raise RuntimeError(f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'.")
         elif state is PEER_GONE:
@@ -601,7 +602,7 @@ class WebSocketProtocol(asyncio.Protocol):
                 self._start_keepalive()
         elif kind == "websocket.close":
             self._access("403")
-            self._disconnect(1006)
+            self._disconnect(CloseCode.ABNORMAL_CLOSURE)
             self._refuse(403, "")
             self._close_transport()
         elif kind == "websocket.http.response.start":
@@ -633,7 +634,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.state = REFUSED
         present = {name.lower() for name, _ in headers}
         defaults = [(name, value) for name, value in self.default_headers if name.lower() not in present]
-        self._disconnect(1006)
+        self._disconnect(CloseCode.ABNORMAL_CLOSURE)
         self._write(handshake.http_response(status, [*defaults, *headers], b"".join(body)))
         self._close_transport()
 
@@ -707,7 +708,11 @@ class WebSocketProtocol(asyncio.Protocol):
         if self.state is not OPEN or self.transport.is_closing():
             return
         self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket keepalive ping timeout", self._prefix())
-        self._end(self.conn.send_close(1011, "keepalive ping timeout"), 1011, "keepalive ping timeout")
+        self._end(
+            self.conn.send_close(CloseCode.INTERNAL_ERROR, "keepalive ping timeout"),
+            CloseCode.INTERNAL_ERROR,
+            "keepalive ping timeout",
+        )
 
 
 if TYPE_CHECKING:  # the protocol keeps fastws.connection's contract: mypy checks these assignments

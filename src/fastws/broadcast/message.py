@@ -15,11 +15,9 @@ from typing import Any
 from .._impl import impl
 from ..wire.codec import build_frame
 from ..wire.deflate import PerMessageDeflate
+from ..wire.rfc6455 import Opcode
 
 __all__ = ["Message"]
-
-_OP_TEXT = 0x1
-_OP_BINARY = 0x2
 
 
 class Message:
@@ -69,7 +67,7 @@ class Message:
     def frame(self) -> bytes:
         """The uncompressed frame, the same bytes for every connection."""
         if self._frame is None:
-            self._frame = build_frame(_OP_BINARY if self.binary else _OP_TEXT, self.payload)
+            self._frame = build_frame(Opcode.BINARY if self.binary else Opcode.TEXT, self.payload)
         return self._frame
 
     def asgi(self) -> dict[str, Any]:
@@ -92,5 +90,5 @@ class Message:
         frame = self._deflated.get(key)
         if frame is None:
             body = deflate.encode(self.payload)  # a fresh compressor: no context is kept
-            frame = self._deflated[key] = build_frame(_OP_BINARY if self.binary else _OP_TEXT, body, rsv1=True)
+            frame = self._deflated[key] = build_frame(Opcode.BINARY if self.binary else Opcode.TEXT, body, rsv1=True)
         return frame

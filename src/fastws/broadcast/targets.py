@@ -41,13 +41,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..connection import BroadcastConnection
+from ..wire.rfc6455 import CloseCode
 from .errors import SubscriberTooSlow
 from .message import Message
 
 __all__ = ["OVERFLOW_POLICIES", "AsgiTarget", "Delivery", "DirectTarget", "QueueTarget", "Target"]
 
 OVERFLOW_POLICIES = ("close", "drop-newest", "drop-oldest")
-TRY_AGAIN_LATER = 1013
+TRY_AGAIN_LATER = CloseCode.TRY_AGAIN_LATER
 SLOW_REASON = "subscriber too slow"
 
 _logger = logging.getLogger("fastws.broadcast")

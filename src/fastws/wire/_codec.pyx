@@ -6,6 +6,9 @@ same helpers, read side by side with the pure twin. What differs is how:
 payloads are unmasked eight bytes at a time straight into the message
 object, text is validated by a UTF-8 state machine with an ASCII fast path,
 and frames are built in one allocation.
+
+The protocol's numbers are named in ``rfc6455.py``; each check below names
+the section of RFC 6455 it enforces, in the same order as in the pure twin.
 """
 
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
@@ -16,9 +19,11 @@ from libc.string cimport memcpy, memmove
 
 import zlib
 
-from ._codec_py import close_payload, is_valid_close_code
+from . import rfc6455
+from ._codec_py import close_payload
 from .deflate import MessageTooBig
 from .events import Close, Fail, Ping, Pong, ProtocolStateError
+from .rfc6455 import CloseCode, Opcode, is_valid_close_code
 
 cdef extern from "Python.h":
     object PyUnicode_New(Py_ssize_t size, unsigned int maxchar)
@@ -38,14 +43,26 @@ __all__ = [
     "unmask",
 ]
 
-# Opcodes (RFC 6455 5.2)
-cdef enum:
-    OP_CONTINUATION = 0x0
-    OP_TEXT = 0x1
-    OP_BINARY = 0x2
-    OP_CLOSE = 0x8
-    OP_PING = 0x9
-    OP_PONG = 0xA
+# Opcodes (RFC 6455 5.2) under the names both twins compare: C ints here
+cdef unsigned char OP_CONTINUATION = Opcode.CONTINUATION
+cdef unsigned char OP_TEXT = Opcode.TEXT
+cdef unsigned char OP_BINARY = Opcode.BINARY
+cdef unsigned char OP_CLOSE = Opcode.CLOSE
+cdef unsigned char OP_PING = Opcode.PING
+cdef unsigned char OP_PONG = Opcode.PONG
+
+# The frame header (RFC 6455 5.2) as C ints: the checks compare them with no Python lookup
+cdef unsigned char FIN_BIT = rfc6455.FIN_BIT
+cdef unsigned char RSV1_BIT = rfc6455.RSV1_BIT
+cdef unsigned char RSV_BITS = rfc6455.RSV_BITS
+cdef unsigned char OPCODE_BITS = rfc6455.OPCODE_BITS
+cdef unsigned char MASK_BIT = rfc6455.MASK_BIT
+cdef unsigned char LENGTH_BITS = rfc6455.LENGTH_BITS
+cdef unsigned char MAX_LENGTH_7 = rfc6455.MAX_LENGTH_7
+cdef unsigned char LENGTH_16 = rfc6455.LENGTH_16
+cdef unsigned char LENGTH_64 = rfc6455.LENGTH_64
+cdef Py_ssize_t MAX_LENGTH_16 = rfc6455.MAX_LENGTH_16
+cdef Py_ssize_t MAX_CONTROL_PAYLOAD = rfc6455.MAX_CONTROL_PAYLOAD
 
 # Connection states
 OPEN = 1  # messages flow both ways
@@ -167,20 +184,20 @@ cdef inline bint _all_ascii(const unsigned char* p, Py_ssize_t n) noexcept nogil
 # ------------------------------------------------------------------ frames
 
 cdef inline Py_ssize_t _header_size(Py_ssize_t n) noexcept nogil:
-    return 2 if n < 126 else 4 if n < 65536 else 10
+    return 2 if n <= MAX_LENGTH_7 else 4 if n <= MAX_LENGTH_16 else 10
 
 
 cdef inline void _write_header(unsigned char* o, unsigned char first, Py_ssize_t n) noexcept nogil:
     cdef int k
     o[0] = first
-    if n < 126:
+    if n <= MAX_LENGTH_7:
         o[1] = <unsigned char>n
-    elif n < 65536:
-        o[1] = 126
+    elif n <= MAX_LENGTH_16:
+        o[1] = LENGTH_16
         o[2] = <unsigned char>(n >> 8)
         o[3] = <unsigned char>n
     else:
-        o[1] = 127
+        o[1] = LENGTH_64
         for k in range(8):
             o[2 + k] = <unsigned char>((<uint64_t>n) >> (56 - 8 * k))
 
@@ -197,15 +214,15 @@ cdef bytes _frame(unsigned char first, const char* payload, Py_ssize_t n):
 
 def build_frame(int opcode, payload, bint fin=True, bint rsv1=False):
     """A server frame: never masked (RFC 6455 5.1), length in 7, 16 or 64 bits."""
-    if not 0 <= opcode <= 15:
+    if not 0 <= opcode <= OPCODE_BITS:
         raise ValueError(f"opcode {opcode} is not 0-15")
     cdef bytes data = payload if PyBytes_CheckExact(payload) else bytes(payload)
-    cdef unsigned char first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    cdef unsigned char first = (FIN_BIT if fin else 0) | (RSV1_BIT if rsv1 else 0) | opcode
     return _frame(first, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
 
 
 cdef bytes _control_frame(unsigned char opcode, bytes payload):
-    return _frame(0x80 | opcode, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
+    return _frame(FIN_BIT | opcode, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
 
 
 # -------------------------------------------------------------- Connection
@@ -309,47 +326,63 @@ cdef class Connection:
                     break
                 first = buf[pos]
                 second = buf[pos + 1]
-                fin = first & 0x80
-                opcode = first & 0x0F
-                length = second & 0x7F
-                if first & 0x70:
+                fin = first & FIN_BIT
+                opcode = first & OPCODE_BITS
+                length = second & LENGTH_BITS
+                # RFC 6455 5.2: RSV1-3 are 0 unless an extension defines them; RFC 7692 6:
+                # permessage-deflate sets RSV1, on the first frame of a data message only
+                if first & RSV_BITS:
                     if self.deflate is None:
-                        return self._fail(events, 1002, "reserved bits set without an extension")
-                    if first & 0x70 != 0x40 or not OP_TEXT <= opcode <= OP_BINARY:
-                        return self._fail(events, 1002, "reserved bits set where the extension allows none")
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "reserved bits set without an extension")
+                    if first & RSV_BITS != RSV1_BIT or not OP_TEXT <= opcode <= OP_BINARY:
+                        return self._fail(
+                            events, CloseCode.PROTOCOL_ERROR, "reserved bits set where the extension allows none"
+                        )
                 if opcode >= OP_CLOSE:
+                    # RFC 6455 5.2: opcodes 0xB-0xF are reserved
                     if opcode > OP_PONG:
-                        return self._fail(events, 1002, f"reserved opcode {opcode}")
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, f"reserved opcode {opcode}")
+                    # RFC 6455 5.5: control frames are not fragmented, their payload is 125 bytes or less
                     if not fin:
-                        return self._fail(events, 1002, "fragmented control frame")
-                    if length > 125:
-                        return self._fail(events, 1002, "control frame payload over 125 bytes")
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "fragmented control frame")
+                    if length > MAX_CONTROL_PAYLOAD:
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "control frame payload over 125 bytes")
+                # RFC 6455 5.2: opcodes 0x3-0x7 are reserved
                 elif opcode > OP_BINARY:
-                    return self._fail(events, 1002, f"reserved opcode {opcode}")
+                    return self._fail(events, CloseCode.PROTOCOL_ERROR, f"reserved opcode {opcode}")
+                # RFC 6455 5.4: a continuation frame continues a message, a data frame starts one
                 elif opcode == OP_CONTINUATION:
                     if not self._in_message:
-                        return self._fail(events, 1002, "continuation frame without a message to continue")
+                        return self._fail(
+                            events, CloseCode.PROTOCOL_ERROR, "continuation frame without a message to continue"
+                        )
                 elif self._in_message:
-                    return self._fail(events, 1002, "new message inside a fragmented message")
-                if not second & 0x80:
-                    return self._fail(events, 1002, "client frames must be masked")
-                header = 6 if length < 126 else 8 if length == 126 else 14
+                    return self._fail(events, CloseCode.PROTOCOL_ERROR, "new message inside a fragmented message")
+                # RFC 6455 5.1: a client masks every frame it sends
+                if not second & MASK_BIT:
+                    return self._fail(events, CloseCode.PROTOCOL_ERROR, "client frames must be masked")
+                # RFC 6455 5.2: 2 bytes, a 16- or 64-bit length when the 7 bits say so, the 4-byte mask
+                header = 6 if length <= MAX_LENGTH_7 else 8 if length == LENGTH_16 else 14
                 if end - pos < header:
                     break
-                if length == 126:
+                # RFC 6455 5.2: a length in the fewest bytes, and the 64-bit one's most significant bit 0
+                if length == LENGTH_16:
                     length = (buf[pos + 2] << 8) | buf[pos + 3]
-                    if length < 126:
-                        return self._fail(events, 1002, "frame length not in its shortest form")
-                elif length == 127:
+                    if length <= MAX_LENGTH_7:
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "frame length not in its shortest form")
+                elif length == LENGTH_64:
                     length64 = 0
                     for k in range(8):
                         length64 = (length64 << 8) | buf[pos + 2 + k]
                     if length64 >> 63:
-                        return self._fail(events, 1002, "frame length with its most significant bit set")
-                    if length64 < 65536:
-                        return self._fail(events, 1002, "frame length not in its shortest form")
+                        return self._fail(
+                            events, CloseCode.PROTOCOL_ERROR, "frame length with its most significant bit set"
+                        )
+                    if length64 <= <uint64_t>MAX_LENGTH_16:
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "frame length not in its shortest form")
+                    # over max_size before it fits a Py_ssize_t (the check below, early)
                     if self._max >= 0 and length64 > <uint64_t>self._max:
-                        return self._fail(events, 1009, f"message over {self.max_size} bytes")
+                        return self._fail(events, CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
                     length = <Py_ssize_t>length64
                 memcpy(self._mask, buf + pos + header - 4, 4)
                 if opcode >= OP_CLOSE:
@@ -363,11 +396,12 @@ cdef class Connection:
                 if opcode != OP_CONTINUATION:
                     self._in_message = True
                     self._text = opcode == OP_TEXT
-                    self._compressed = first & 0x40
+                    self._compressed = first & RSV1_BIT
                     self._size = 0
                     self._utf8.need = 0
+                # RFC 6455 10.4: an endpoint limits the size of the messages it takes (1009: 7.4.1)
                 if self._max >= 0 and self._size + length > self._max:
-                    return self._fail(events, 1009, f"message over {self.max_size} bytes")
+                    return self._fail(events, CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
                 if fin and opcode != OP_CONTINUATION and not self._compressed and end - pos - header >= length:
                     # The common case: a whole message in one frame, all here.
                     pos += header
@@ -399,7 +433,7 @@ cdef class Connection:
                         return pos
                 elif self._text:
                     if self._utf8.need:
-                        return self._fail(events, 1007, "invalid UTF-8 in a text message")
+                        return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
                     events.append(PyUnicode_DecodeUTF8(PyByteArray_AS_STRING(self._message),
                                                        PyByteArray_GET_SIZE(self._message), NULL))
                 else:
@@ -417,9 +451,10 @@ cdef class Connection:
         if self._text:
             message = PyUnicode_New(n, 127)  # ASCII until shown otherwise
             _unmask_into(<unsigned char*>PyUnicode_DATA(message), payload, n, self._mask, 0)
+            # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1)
             if not _all_ascii(<const unsigned char*>PyUnicode_DATA(message), n):
                 if not _utf8_feed(&self._utf8, <const unsigned char*>PyUnicode_DATA(message), n) or self._utf8.need:
-                    self._fail(events, 1007, "invalid UTF-8 in a text message")
+                    self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
                     return False
                 message = PyUnicode_DecodeUTF8(<const char*>PyUnicode_DATA(message), n, NULL)
         else:
@@ -435,8 +470,9 @@ cdef class Connection:
         PyByteArray_Resize(self._message, had + n)
         out = <unsigned char*>PyByteArray_AS_STRING(self._message) + had
         _unmask_into(out, data, n, self._mask, self._mask_offset)
+        # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1)
         if self._text and not self._compressed and not _utf8_feed(&self._utf8, out, n):
-            self._fail(events, 1007, "invalid UTF-8 in a text message")
+            self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
             return False
         return True
 
@@ -445,17 +481,17 @@ cdef class Connection:
         try:
             data = self.deflate.decode(bytes(self._message), self.max_size)
         except MessageTooBig:
-            self._fail(events, 1009, f"message over {self.max_size} bytes")
+            self._fail(events, CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
             return False
         except zlib.error:
-            self._fail(events, 1007, "invalid compressed data")
+            self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid compressed data")
             return False
         self._size = len(data)  # what the limit of receive_data counts: the inflated size
         if self._text:
             try:
                 events.append(data.decode("utf-8"))
             except UnicodeDecodeError:
-                self._fail(events, 1007, "invalid UTF-8 in a text message")
+                self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
                 return False
         else:
             events.append(data)
@@ -466,6 +502,7 @@ cdef class Connection:
         cdef bytes payload = PyBytes_FromStringAndSize(NULL, n)
         cdef int code
         _unmask_into(<unsigned char*>PyBytes_AS_STRING(payload), data, n, self._mask, 0)
+        # RFC 6455 5.5.2: a Ping is answered by a Pong with its payload (5.5.3)
         if opcode == OP_PING:
             if not self.close_sent:
                 self._outgoing.append(_control_frame(OP_PONG, payload))
@@ -474,20 +511,21 @@ cdef class Connection:
         if opcode == OP_PONG:
             events.append(Pong(payload))
             return True
+        # RFC 6455 5.5.1: a Close body is empty, or a 2-byte code (7.4) then a UTF-8 reason
         if n == 0:
-            code, reason = 1005, ""
+            code, reason = CloseCode.NO_STATUS_RCVD, ""  # a C int: a plain int in the event
         elif n == 1:
-            self._fail(events, 1002, "close frame with a one-byte payload")
+            self._fail(events, CloseCode.PROTOCOL_ERROR, "close frame with a one-byte payload")
             return False
         else:
             code = (payload[0] << 8) | payload[1]
             if not is_valid_close_code(code):
-                self._fail(events, 1002, f"invalid close code {code}")
+                self._fail(events, CloseCode.PROTOCOL_ERROR, f"invalid close code {code}")
                 return False
             try:
                 reason = payload[2:].decode("utf-8")
             except UnicodeDecodeError:
-                self._fail(events, 1007, "invalid UTF-8 in a close reason")
+                self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a close reason")
                 return False
         if not self.close_sent:
             self._outgoing.append(_control_frame(OP_CLOSE, payload[:2]))  # echo the code (RFC 6455 5.5.1)
@@ -532,12 +570,12 @@ cdef class Connection:
         self._check_can_send()
         if self.deflate is not None:
             packed = self.deflate.encode(text.encode("utf-8"))
-            return _frame(0xC0 | OP_TEXT, PyBytes_AS_STRING(packed), PyBytes_GET_SIZE(packed))
+            return _frame(FIN_BIT | RSV1_BIT | OP_TEXT, PyBytes_AS_STRING(packed), PyBytes_GET_SIZE(packed))
         if PyUnicode_CheckExact(text):
             utf8 = PyUnicode_AsUTF8AndSize(text, &n)  # no copy for ASCII text
-            return _frame(0x80 | OP_TEXT, utf8, n)
+            return _frame(FIN_BIT | OP_TEXT, utf8, n)
         encoded = text.encode("utf-8")
-        return _frame(0x80 | OP_TEXT, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
+        return _frame(FIN_BIT | OP_TEXT, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
 
     def send_bytes(self, data):
         """A binary message frame (compressed when deflate was negotiated)."""
@@ -545,24 +583,24 @@ cdef class Connection:
         cdef bytes payload = data if PyBytes_CheckExact(data) else bytes(data)
         if self.deflate is not None:
             payload = self.deflate.encode(payload)
-            return _frame(0xC0 | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
-        return _frame(0x80 | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
+            return _frame(FIN_BIT | RSV1_BIT | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
+        return _frame(FIN_BIT | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
 
     def send_ping(self, payload=b""):
         """A ping frame (at most 125 bytes of payload)."""
         self._check_can_send()
-        if len(payload) > 125:
+        if len(payload) > MAX_CONTROL_PAYLOAD:  # RFC 6455 5.5
             raise ValueError("a ping payload is at most 125 bytes")
         return _control_frame(OP_PING, bytes(payload))
 
     def send_pong(self, payload=b""):
         """An unsolicited pong frame (at most 125 bytes of payload)."""
         self._check_can_send()
-        if len(payload) > 125:
+        if len(payload) > MAX_CONTROL_PAYLOAD:  # RFC 6455 5.5
             raise ValueError("a pong payload is at most 125 bytes")
         return _control_frame(OP_PONG, bytes(payload))
 
-    def send_close(self, code=1000, reason=""):
+    def send_close(self, code=CloseCode.NORMAL_CLOSURE, reason=""):
         """Our Close frame: starts the closing handshake (see ``close_payload``)."""
         self._check_can_send()
         frame = _control_frame(OP_CLOSE, close_payload(code, reason))

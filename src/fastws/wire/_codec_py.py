@@ -11,6 +11,9 @@ that fails the connection) are queued for ``data_to_send()``.
 Any TCP chunking works, one byte at a time included. Payloads are unmasked
 as they arrive, and text is validated as it arrives, so invalid UTF-8 fails
 the connection at the chunk that holds it.
+
+The protocol's numbers are named in ``rfc6455.py``; each check below names
+the section of RFC 6455 it enforces, in the same order as in the compiled twin.
 """
 
 from __future__ import annotations
@@ -22,6 +25,23 @@ from typing import TypeAlias
 
 from .deflate import MessageTooBig, PerMessageDeflate
 from .events import Close, Fail, Ping, Pong, ProtocolStateError
+from .rfc6455 import (
+    FIN_BIT,
+    LENGTH_16,
+    LENGTH_64,
+    LENGTH_BITS,
+    MASK_BIT,
+    MAX_CLOSE_REASON,
+    MAX_CONTROL_PAYLOAD,
+    MAX_LENGTH_7,
+    MAX_LENGTH_16,
+    OPCODE_BITS,
+    RSV1_BIT,
+    RSV_BITS,
+    CloseCode,
+    Opcode,
+    is_valid_close_code,
+)
 
 __all__ = [
     "CLOSED",
@@ -35,13 +55,16 @@ __all__ = [
     "unmask",
 ]
 
-# Opcodes (RFC 6455 5.2)
-OP_CONTINUATION = 0x0
-OP_TEXT = 0x1
-OP_BINARY = 0x2
-OP_CLOSE = 0x8
-OP_PING = 0x9
-OP_PONG = 0xA
+# Opcodes (RFC 6455 5.2) under the names both twins compare (C ints in the compiled one)
+OP_CONTINUATION = Opcode.CONTINUATION
+OP_TEXT = Opcode.TEXT
+OP_BINARY = Opcode.BINARY
+OP_CLOSE = Opcode.CLOSE
+OP_PING = Opcode.PING
+OP_PONG = Opcode.PONG
+
+# The frame header (RFC 6455 5.2): FIN_BIT, RSV_BITS, LENGTH_16 and the rest, imported from
+# rfc6455 as they are (the compiled twin copies them into C ints)
 
 # Connection states
 OPEN = 1  # messages flow both ways
@@ -54,15 +77,6 @@ _Buffer: TypeAlias = bytes | bytearray | memoryview  # what the frame functions 
 
 _HEADER = 0  # reading a frame header
 _PAYLOAD = 1  # reading a data frame's payload
-
-
-def is_valid_close_code(code: int) -> bool:
-    """Whether a Close frame may carry ``code`` (RFC 6455 7.4, IANA registry).
-
-    1004-1006 and 1015 are reserved, 1016-2999 are for future RFCs, 3000-4999
-    belong to libraries and applications.
-    """
-    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
 
 
 def unmask(data: _Buffer, mask: _Buffer, offset: int = 0) -> bytes:
@@ -79,18 +93,18 @@ def unmask(data: _Buffer, mask: _Buffer, offset: int = 0) -> bytes:
 
 def build_frame(opcode: int, payload: _Buffer, fin: bool = True, rsv1: bool = False) -> bytes:
     """A server frame: never masked (RFC 6455 5.1), length in 7, 16 or 64 bits."""
-    if not 0 <= opcode <= 15:
+    if not 0 <= opcode <= OPCODE_BITS:
         raise ValueError(f"opcode {opcode} is not 0-15")
     n = len(payload)
-    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
-    if n < 126:
+    first = (FIN_BIT if fin else 0) | (RSV1_BIT if rsv1 else 0) | opcode
+    if n <= MAX_LENGTH_7:
         return bytes((first, n)) + payload
-    if n < 65536:
-        return struct.pack("!BBH", first, 126, n) + payload
-    return struct.pack("!BBQ", first, 127, n) + payload
+    if n <= MAX_LENGTH_16:
+        return struct.pack("!BBH", first, LENGTH_16, n) + payload
+    return struct.pack("!BBQ", first, LENGTH_64, n) + payload
 
 
-def close_payload(code: int | None = 1000, reason: str = "") -> bytes:
+def close_payload(code: int | None = CloseCode.NORMAL_CLOSURE, reason: str = "") -> bytes:
     """The payload of a Close frame we send: empty when ``code`` is None.
 
     Raises ValueError for a code that may not be sent (1005, 1006, 1015 and
@@ -100,11 +114,13 @@ def close_payload(code: int | None = 1000, reason: str = "") -> bytes:
         if reason:
             raise ValueError("a close reason needs a close code")
         return b""
-    if not is_valid_close_code(code):
+    if not is_valid_close_code(code):  # RFC 6455 7.4.1: 1005, 1006 and 1015 are never sent
         raise ValueError(f"close code {code} may not be sent in a Close frame")
     encoded = reason.encode("utf-8")
-    if len(encoded) > 123:
-        raise ValueError(f"close reason is {len(encoded)} bytes of UTF-8; at most 123 fit in a Close frame")
+    if len(encoded) > MAX_CLOSE_REASON:  # RFC 6455 5.5: the code and reason fit in 125 bytes
+        raise ValueError(
+            f"close reason is {len(encoded)} bytes of UTF-8; at most {MAX_CLOSE_REASON} fit in a Close frame"
+        )
     return struct.pack("!H", code) + encoded
 
 
@@ -167,43 +183,58 @@ class Connection:
                     break
                 first = buf[pos]
                 second = buf[pos + 1]
-                fin = first & 0x80
-                opcode = first & 0x0F
-                length = second & 0x7F
-                if first & 0x70:
+                fin = first & FIN_BIT
+                opcode = first & OPCODE_BITS
+                length = second & LENGTH_BITS
+                # RFC 6455 5.2: RSV1-3 are 0 unless an extension defines them; RFC 7692 6:
+                # permessage-deflate sets RSV1, on the first frame of a data message only
+                if first & RSV_BITS:
                     if self.deflate is None:
-                        return self._fail(events, 1002, "reserved bits set without an extension")
-                    if first & 0x70 != 0x40 or not OP_TEXT <= opcode <= OP_BINARY:
-                        return self._fail(events, 1002, "reserved bits set where the extension allows none")
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "reserved bits set without an extension")
+                    if first & RSV_BITS != RSV1_BIT or not OP_TEXT <= opcode <= OP_BINARY:
+                        return self._fail(
+                            events, CloseCode.PROTOCOL_ERROR, "reserved bits set where the extension allows none"
+                        )
                 if opcode >= OP_CLOSE:
+                    # RFC 6455 5.2: opcodes 0xB-0xF are reserved
                     if opcode > OP_PONG:
-                        return self._fail(events, 1002, f"reserved opcode {opcode}")
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, f"reserved opcode {opcode}")
+                    # RFC 6455 5.5: control frames are not fragmented, their payload is 125 bytes or less
                     if not fin:
-                        return self._fail(events, 1002, "fragmented control frame")
-                    if length > 125:
-                        return self._fail(events, 1002, "control frame payload over 125 bytes")
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "fragmented control frame")
+                    if length > MAX_CONTROL_PAYLOAD:
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "control frame payload over 125 bytes")
+                # RFC 6455 5.2: opcodes 0x3-0x7 are reserved
                 elif opcode > OP_BINARY:
-                    return self._fail(events, 1002, f"reserved opcode {opcode}")
+                    return self._fail(events, CloseCode.PROTOCOL_ERROR, f"reserved opcode {opcode}")
+                # RFC 6455 5.4: a continuation frame continues a message, a data frame starts one
                 elif opcode == OP_CONTINUATION:
                     if not self._in_message:
-                        return self._fail(events, 1002, "continuation frame without a message to continue")
+                        return self._fail(
+                            events, CloseCode.PROTOCOL_ERROR, "continuation frame without a message to continue"
+                        )
                 elif self._in_message:
-                    return self._fail(events, 1002, "new message inside a fragmented message")
-                if not second & 0x80:
-                    return self._fail(events, 1002, "client frames must be masked")
-                header = 6 if length < 126 else 8 if length == 126 else 14
+                    return self._fail(events, CloseCode.PROTOCOL_ERROR, "new message inside a fragmented message")
+                # RFC 6455 5.1: a client masks every frame it sends
+                if not second & MASK_BIT:
+                    return self._fail(events, CloseCode.PROTOCOL_ERROR, "client frames must be masked")
+                # RFC 6455 5.2: 2 bytes, a 16- or 64-bit length when the 7 bits say so, the 4-byte mask
+                header = 6 if length <= MAX_LENGTH_7 else 8 if length == LENGTH_16 else 14
                 if end - pos < header:
                     break
-                if length == 126:
+                # RFC 6455 5.2: a length in the fewest bytes, and the 64-bit one's most significant bit 0
+                if length == LENGTH_16:
                     length = (buf[pos + 2] << 8) | buf[pos + 3]
-                    if length < 126:
-                        return self._fail(events, 1002, "frame length not in its shortest form")
-                elif length == 127:
+                    if length <= MAX_LENGTH_7:
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "frame length not in its shortest form")
+                elif length == LENGTH_64:
                     length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
                     if length >> 63:
-                        return self._fail(events, 1002, "frame length with its most significant bit set")
-                    if length < 65536:
-                        return self._fail(events, 1002, "frame length not in its shortest form")
+                        return self._fail(
+                            events, CloseCode.PROTOCOL_ERROR, "frame length with its most significant bit set"
+                        )
+                    if length <= MAX_LENGTH_16:
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "frame length not in its shortest form")
                 mask = bytes(buf[pos + header - 4 : pos + header])
                 if opcode >= OP_CLOSE:
                     if end - pos < header + length:
@@ -216,10 +247,11 @@ class Connection:
                 if opcode != OP_CONTINUATION:
                     self._in_message = True
                     self._text = opcode == OP_TEXT
-                    self._compressed = bool(first & 0x40)
+                    self._compressed = bool(first & RSV1_BIT)
                     self._size = 0
+                # RFC 6455 10.4: an endpoint limits the size of the messages it takes (1009: 7.4.1)
                 if self.max_size is not None and self._size + length > self.max_size:
-                    return self._fail(events, 1009, f"message over {self.max_size} bytes")
+                    return self._fail(events, CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
                 self._size += length
                 self._fin = bool(fin)
                 self._mask = mask
@@ -234,16 +266,17 @@ class Connection:
             pos += take
             self._remaining -= take
             self._mask_offset = (self._mask_offset + take) & 3
+            # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1)
             if self._text and not self._compressed:
                 try:
                     self._parts.append(self._decoder.decode(chunk))  # type: ignore[arg-type]
                 except UnicodeDecodeError:
-                    return self._fail(events, 1007, "invalid UTF-8 in a text message")
+                    return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
                 pending = self._decoder.getstate()[0]
                 if len(pending) >= 2 and pending[0] == 0xED and pending[1] >= 0xA0:
                     # A surrogate's prefix (ED A0-BF): CPython rejects it only once a
                     # third byte comes; RFC 3629 says it is invalid already.
-                    return self._fail(events, 1007, "invalid UTF-8 in a text message")
+                    return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
             else:
                 self._parts.append(chunk)  # type: ignore[arg-type]
             if self._remaining:
@@ -257,7 +290,9 @@ class Connection:
                     try:
                         self._parts.append(self._decoder.decode(b"", final=True))  # type: ignore[arg-type]
                     except UnicodeDecodeError:
-                        return self._fail(events, 1007, "invalid UTF-8 in a text message")
+                        return self._fail(
+                            events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message"
+                        )
                     events.append("".join(self._parts))  # type: ignore[arg-type]
                 else:
                     events.append(b"".join(self._parts))  # type: ignore[arg-type]
@@ -273,17 +308,17 @@ class Connection:
         try:
             data = self.deflate.decode(b"".join(self._parts), self.max_size)  # type: ignore[arg-type]
         except MessageTooBig:
-            self._fail(events, 1009, f"message over {self.max_size} bytes")
+            self._fail(events, CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
             return False
         except zlib.error:
-            self._fail(events, 1007, "invalid compressed data")
+            self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid compressed data")
             return False
         self._size = len(data)  # what the limit of receive_data counts: the inflated size
         if self._text:
             try:
                 events.append(data.decode("utf-8"))
             except UnicodeDecodeError:
-                self._fail(events, 1007, "invalid UTF-8 in a text message")
+                self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
                 return False
         else:
             events.append(data)
@@ -291,6 +326,7 @@ class Connection:
 
     def _control(self, events: list[object], opcode: int, payload: bytes) -> bool:
         """Handle a ping, pong or close; False when nothing more is to be read."""
+        # RFC 6455 5.5.2: a Ping is answered by a Pong with its payload (5.5.3)
         if opcode == OP_PING:
             if not self.close_sent:
                 self._outgoing.append(build_frame(OP_PONG, payload))
@@ -299,20 +335,21 @@ class Connection:
         if opcode == OP_PONG:
             events.append(Pong(payload))
             return True
+        # RFC 6455 5.5.1: a Close body is empty, or a 2-byte code (7.4) then a UTF-8 reason
         if len(payload) == 0:
-            code, reason = 1005, ""
+            code, reason = int(CloseCode.NO_STATUS_RCVD), ""  # a plain int, as the compiled twin's C int
         elif len(payload) == 1:
-            self._fail(events, 1002, "close frame with a one-byte payload")
+            self._fail(events, CloseCode.PROTOCOL_ERROR, "close frame with a one-byte payload")
             return False
         else:
             code = (payload[0] << 8) | payload[1]
             if not is_valid_close_code(code):
-                self._fail(events, 1002, f"invalid close code {code}")
+                self._fail(events, CloseCode.PROTOCOL_ERROR, f"invalid close code {code}")
                 return False
             try:
                 reason = payload[2:].decode("utf-8")
             except UnicodeDecodeError:
-                self._fail(events, 1007, "invalid UTF-8 in a close reason")
+                self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a close reason")
                 return False
         if not self.close_sent:
             self._outgoing.append(build_frame(OP_CLOSE, payload[:2]))  # echo the code (RFC 6455 5.5.1)
@@ -323,6 +360,7 @@ class Connection:
 
     def _fail(self, events: list[object], code: int, reason: str) -> list[object]:
         """Fail the connection (RFC 6455 7.1.7): queue our Close, read no more."""
+        code = int(code)  # a plain int in the event, as the compiled twin's C int
         if not self.close_sent:
             self._outgoing.append(build_frame(OP_CLOSE, close_payload(code, reason)))
             self.close_sent = True
@@ -366,18 +404,18 @@ class Connection:
     def send_ping(self, payload: _Buffer = b"") -> bytes:
         """A ping frame (at most 125 bytes of payload)."""
         self._check_can_send()
-        if len(payload) > 125:
+        if len(payload) > MAX_CONTROL_PAYLOAD:  # RFC 6455 5.5
             raise ValueError("a ping payload is at most 125 bytes")
         return build_frame(OP_PING, bytes(payload))
 
     def send_pong(self, payload: _Buffer = b"") -> bytes:
         """An unsolicited pong frame (at most 125 bytes of payload)."""
         self._check_can_send()
-        if len(payload) > 125:
+        if len(payload) > MAX_CONTROL_PAYLOAD:  # RFC 6455 5.5
             raise ValueError("a pong payload is at most 125 bytes")
         return build_frame(OP_PONG, bytes(payload))
 
-    def send_close(self, code: int | None = 1000, reason: str = "") -> bytes:
+    def send_close(self, code: int | None = CloseCode.NORMAL_CLOSURE, reason: str = "") -> bytes:
         """Our Close frame: starts the closing handshake (see ``close_payload``)."""
         self._check_can_send()
         frame = build_frame(OP_CLOSE, close_payload(code, reason))

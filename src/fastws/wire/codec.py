@@ -1,17 +1,19 @@
 """The live RFC 6455 codec twin: compiled ``_codec`` or pure ``_codec_py``.
 
-Both define the same names with the same behaviour; ``fastws._impl`` picks
-one (``FASTWS_NO_EXTENSIONS=1`` forces the pure twin). Type checkers read the
-pure twin, whose API the compiled one's stub (``_codec.pyi``) matches.
+Both define the same names with the same behaviour. The compiled twin is
+used unless ``FASTWS_NO_EXTENSIONS`` is set or it was not built (the rule of
+``fastws._twins``, which imports nothing from fastws: the wire layer stands
+on its own). Type checkers read the pure twin, whose API the compiled one's
+stub (``_codec.pyi``) matches.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._impl import codec as _codec
+from .._twins import NO_EXTENSIONS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING or NO_EXTENSIONS:
     from ._codec_py import (
         CLOSED,
         CLOSING,
@@ -24,15 +26,30 @@ if TYPE_CHECKING:
         unmask,
     )
 else:
-    CLOSED = _codec.CLOSED
-    CLOSING = _codec.CLOSING
-    OPEN = _codec.OPEN
-    DEFAULT_MAX_SIZE = _codec.DEFAULT_MAX_SIZE
-    Connection = _codec.Connection
-    build_frame = _codec.build_frame
-    close_payload = _codec.close_payload
-    is_valid_close_code = _codec.is_valid_close_code
-    unmask = _codec.unmask
+    try:
+        from ._codec import (
+            CLOSED,
+            CLOSING,
+            DEFAULT_MAX_SIZE,
+            OPEN,
+            Connection,
+            build_frame,
+            close_payload,
+            is_valid_close_code,
+            unmask,
+        )
+    except ImportError:  # a pure install: no compiler or no Cython at build time
+        from ._codec_py import (
+            CLOSED,
+            CLOSING,
+            DEFAULT_MAX_SIZE,
+            OPEN,
+            Connection,
+            build_frame,
+            close_payload,
+            is_valid_close_code,
+            unmask,
+        )
 
 __all__ = [
     "CLOSED",

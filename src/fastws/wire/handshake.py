@@ -15,6 +15,8 @@ import hashlib
 import re
 from http import HTTPStatus
 
+from .rfc6455 import GUID, VERSION
+
 __all__ = [
     "MAX_HEADERS",
     "MAX_HEAD_SIZE",
@@ -28,7 +30,6 @@ __all__ = [
     "parse_request",
 ]
 
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
 MAX_HEAD_SIZE = 16 * 1024  # bytes of request line and headers (Node's and h11's default)
 MAX_HEADERS = 100  # header lines (Python's http.client and Apache's LimitRequestFields)
 
@@ -147,8 +148,8 @@ def check_request(request: Request) -> bytes:
     if b"upgrade" not in request.tokens(b"connection"):
         raise HandshakeError(400, "missing 'Connection: Upgrade' header")
     versions = request.values(b"sec-websocket-version")
-    if versions != [b"13"]:
-        raise HandshakeError(426, "unsupported WebSocket version: use 13", [(b"Sec-WebSocket-Version", b"13")])
+    if versions != [VERSION]:  # RFC 6455 4.2.2: else a 426 that names the versions we speak (4.4)
+        raise HandshakeError(426, "unsupported WebSocket version: use 13", [(b"Sec-WebSocket-Version", VERSION)])
     keys = request.values(b"sec-websocket-key")
     if len(keys) != 1:
         raise HandshakeError(400, "missing or repeated Sec-WebSocket-Key header")
