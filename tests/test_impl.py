@@ -1,4 +1,4 @@
-"""The twin selector: compiled unless FASTWS_NO_EXTENSIONS says otherwise."""
+"""The twin selectors: compiled unless FASTWS_NO_EXTENSIONS says otherwise."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import sys
 import pytest
 
 import fastws
-from fastws import _impl
+from fastws import _headers, _impl, _json, _url, _websocket_base
+from fastws.websockets import WebSocket
+
+SELECTORS = [_headers, _json, _url, _websocket_base]
 
 
 def _has_speedups_with(env_value: str | None) -> str:
@@ -28,10 +31,16 @@ def _has_speedups_with(env_value: str | None) -> str:
     return out.stdout.strip()
 
 
-def test_has_speedups_matches_live_module() -> None:
-    assert (_impl.impl is not _impl.PURE) == fastws.HAS_SPEEDUPS
-    assert fastws.URL is _impl.impl.URL
-    assert fastws.Headers is _impl.impl.Headers
+def test_has_speedups_matches_live_modules() -> None:
+    every_compiled = all(selector.COMPILED is not None for selector in SELECTORS)
+    assert (every_compiled and _impl.CODEC_COMPILED is not None) == fastws.HAS_SPEEDUPS
+    for selector in SELECTORS:
+        live = selector.PURE if selector.COMPILED is None else selector.COMPILED
+        for name in selector.__all__:
+            assert getattr(selector, name) is getattr(live, name), (selector.__name__, name)
+    assert fastws.URL is _url.URL
+    assert fastws.Headers is _headers.Headers
+    assert issubclass(WebSocket, _websocket_base.WebSocketBase)
 
 
 def test_no_extensions_env_forces_pure() -> None:
@@ -45,24 +54,23 @@ def test_empty_env_value_does_not_force_pure() -> None:
 @pytest.mark.skipif(os.environ.get("FASTWS_EXPECT_SPEEDUPS") != "1", reason="only where CI built the extension")
 def test_compiled_twin_is_live_when_expected() -> None:
     assert fastws.HAS_SPEEDUPS
-    assert _impl.impl.__name__ == "fastws._speedups"
-    assert _impl.impl.__file__.endswith((".so", ".pyd"))
+    for selector in SELECTORS:
+        compiled = selector.COMPILED
+        assert compiled is not None
+        assert compiled.__name__ == selector.__name__ + "_c"
+        assert compiled.__file__.endswith((".so", ".pyd"))
 
 
 def test_twins_export_the_same_names() -> None:
-    assert _impl.PURE.__all__ == [
-        "URL",
-        "Headers",
-        "MutableHeaders",
-        "QueryParams",
-        "WebSocketBase",
-        "json_dumps",
-        "json_dumps_bytes",
-        "json_loads",
-        "parse_host_header",
-        "parse_query",
-    ]
-    if _impl.COMPILED is not None:
-        assert _impl.COMPILED.__all__ == _impl.PURE.__all__
-        for name in _impl.PURE.__all__:
-            assert hasattr(_impl.COMPILED, name), name
+    assert {selector.__name__: selector.__all__ for selector in SELECTORS} == {
+        "fastws._headers": ["Headers", "MutableHeaders"],
+        "fastws._json": ["json_dumps", "json_dumps_bytes", "json_loads"],
+        "fastws._url": ["URL", "QueryParams", "parse_host_header", "parse_query"],
+        "fastws._websocket_base": ["WebSocketBase"],
+    }
+    for selector in SELECTORS:
+        assert selector.PURE.__all__ == selector.__all__
+        if selector.COMPILED is not None:
+            assert selector.COMPILED.__all__ == selector.__all__
+            for name in selector.__all__:
+                assert hasattr(selector.COMPILED, name), name

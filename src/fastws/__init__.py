@@ -3,8 +3,8 @@
 ``fastws.WebSocket`` is a drop-in for ``starlette.websockets.WebSocket``
 (``fastws.WebSocketEndpoint`` for Starlette's class-based endpoint;
 ``fastws.fastapi.WebSocket`` annotates a FastAPI endpoint's parameter).
-``HAS_SPEEDUPS`` tells whether the compiled twin is live (set
-``FASTWS_NO_EXTENSIONS=1`` to force the pure-Python twin).
+``HAS_SPEEDUPS`` tells whether the compiled twins are live (set
+``FASTWS_NO_EXTENSIONS=1`` to force the pure-Python twins).
 """
 
 from typing import TYPE_CHECKING, Any

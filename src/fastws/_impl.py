@@ -1,26 +1,31 @@
-"""Pick the live twin of each compiled module, once, at import.
+"""Which twins are live: ``HAS_SPEEDUPS``, and the wire codec's selection.
 
-Two modules have twins: ``fastws._speedups`` (connection data and JSON,
-pure twin ``fastws._speedups_py``) and ``fastws.wire._codec`` (the RFC 6455
-codec, pure twin ``fastws.wire._codec_py``). The compiled one is used unless
-``FASTWS_NO_EXTENSIONS`` is set to a non-empty value or it cannot be
-imported (a pure install). Nothing else lives here.
+Each compiled module has a pure twin and a typed selector that picks the live
+one, once, at import: ``_json`` (JSON), ``_url`` (query strings, the Host
+header, ``QueryParams``, ``URL``), ``_headers`` (``Headers``,
+``MutableHeaders``), ``_websocket_base`` (``WebSocketBase``), all by the rule
+of ``fastws._twins``. The RFC 6455 codec (``fastws.wire._codec``, pure twin
+``fastws.wire._codec_py``) is selected here. ``HAS_SPEEDUPS`` is true when
+every compiled twin is live.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from . import _speedups_py
+from . import _headers, _json, _url, _websocket_base
 from ._twins import load_compiled as _compiled
 from .wire import _codec_py
-
-PURE: ModuleType = _speedups_py
-COMPILED: ModuleType | None = _compiled("fastws._speedups")
-impl: ModuleType = COMPILED if COMPILED is not None else PURE
 
 CODEC_PURE: ModuleType = _codec_py
 CODEC_COMPILED: ModuleType | None = _compiled("fastws.wire._codec")
 codec: ModuleType = CODEC_COMPILED if CODEC_COMPILED is not None else CODEC_PURE
 
-HAS_SPEEDUPS: bool = impl is not PURE and codec is not CODEC_PURE
+# The live JSON twin, for ``broadcast/message.py`` (``impl.json_dumps``) until
+# it imports ``json_dumps`` from ``fastws._json`` like the rest of the package.
+impl: ModuleType = _json.PURE if _json.COMPILED is None else _json.COMPILED
+
+HAS_SPEEDUPS: bool = (
+    all(selector.COMPILED is not None for selector in (_headers, _json, _url, _websocket_base))
+    and codec is not CODEC_PURE
+)
