@@ -32,11 +32,11 @@ docs:  ## the docs site, strict
 	mkdocs build --strict
 
 annotate:  ## Cython's annotated HTML of the compiled twins (yellow lines call into Python)
-	cython -3 -a src/fastws/_speedups.pyx src/fastws/wire/_codec.pyx
-	@echo "open src/fastws/_speedups.html and src/fastws/wire/_codec.html"
+	cython -3 -a src/fastws/_*_c.pyx src/fastws/wire/_codec_c.pyx
+	@echo "open src/fastws/_*_c.html and src/fastws/wire/_codec_c.html"
 
 fuzz:  ## the twins' fuzzers, a short seeded run each
-	$(PYTHON) fuzz/fuzz_speedups.py --stress 20000 --seed 1
+	$(PYTHON) fuzz/fuzz_twins.py --stress 20000 --seed 1
 	$(PYTHON) fuzz/fuzz_codec.py --stress 20000 --seed 1
 
 ci:  ## what CI runs, on a clean clone: every supported Python, compiled and pure

@@ -13,8 +13,11 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 EXTENSIONS = [
-    ("fastws._speedups", "src/fastws/_speedups.pyx"),
-    ("fastws.wire._codec", "src/fastws/wire/_codec.pyx"),
+    ("fastws._headers_c", "src/fastws/_headers_c.pyx"),
+    ("fastws._json_c", "src/fastws/_json_c.pyx"),
+    ("fastws._url_c", "src/fastws/_url_c.pyx"),
+    ("fastws._websocket_base_c", "src/fastws/_websocket_base_c.pyx"),
+    ("fastws.wire._codec_c", "src/fastws/wire/_codec_c.pyx"),
 ]
 NO_EXTENSIONS = bool(os.environ.get("FASTWS_NO_EXTENSIONS"))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from fastws import _impl
+from fastws.wire import codec as fastws_codec
 
 SIZES = {"32B": 32, "4KiB": 4096, "256KiB": 262144}
 MASK = b"\x5a\x1b\xc3\x07"
@@ -83,9 +83,9 @@ def _wsproto() -> tuple[Any, Any]:
 
 
 CODECS: dict[str, Any] = {}
-if _impl.CODEC_COMPILED is not None:
-    CODECS["fastws-compiled"] = lambda: _fastws(_impl.CODEC_COMPILED)
-CODECS["fastws-pure"] = lambda: _fastws(_impl.CODEC_PURE)
+if fastws_codec.COMPILED is not None:
+    CODECS["fastws-compiled"] = lambda: _fastws(fastws_codec.COMPILED)
+CODECS["fastws-pure"] = lambda: _fastws(fastws_codec.PURE)
 CODECS["websockets"] = _websockets
 CODECS["wsproto"] = _wsproto
 
@@ -109,16 +109,16 @@ def test_frame_build(benchmark: Any, implementation: str, size: str) -> None:
     benchmark.group = f"frame build {size}"
     _, build = CODECS[implementation]()
     text = _text(SIZES[size])
-    reference = bytes(_fastws(_impl.CODEC_PURE)[1](text))
+    reference = bytes(_fastws(fastws_codec.PURE)[1](text))
     assert build(text) == reference
     benchmark(build, text)
 
 
 def _maskers() -> dict[str, Any]:
     found: dict[str, Any] = {}
-    if _impl.CODEC_COMPILED is not None:
-        found["fastws-compiled"] = _impl.CODEC_COMPILED.unmask
-    found["fastws-pure"] = _impl.CODEC_PURE.unmask
+    if fastws_codec.COMPILED is not None:
+        found["fastws-compiled"] = fastws_codec.COMPILED.unmask
+    found["fastws-pure"] = fastws_codec.PURE.unmask
     try:
         from websockets.speedups import apply_mask  # websockets' C extension
 

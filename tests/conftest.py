@@ -1,4 +1,9 @@
-"""Shared fixtures: both twins, Starlette, and a way to run coroutines."""
+"""Shared fixtures: both twins of each compiled module, Starlette, and a way to run coroutines.
+
+One fixture per twin pair (``json_twin``, ``url_twin``, ``headers_twin``,
+``websocket_twin``, ``codec``), each yielding the compiled twin (skipped when
+not live) then the pure one, straight from the pair's selector.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from fastws import _impl
+from fastws import _headers, _json, _url, _websocket_base
+from fastws.websockets import WebSocket, WebSocketMethods
+from fastws.wire import codec as _codec
 
 
 def _params(compiled: ModuleType | None, pure: ModuleType) -> list[Any]:
@@ -23,30 +30,75 @@ def _params(compiled: ModuleType | None, pure: ModuleType) -> list[Any]:
     return [first, pytest.param(pure, id="pure")]
 
 
-TWINS = _params(_impl.COMPILED, _impl.PURE)
-CODEC_TWINS = _params(_impl.CODEC_COMPILED, _impl.CODEC_PURE)
+JSON_TWINS = _params(_json.COMPILED, _json.PURE)
+URL_TWINS = _params(_url.COMPILED, _url.PURE)
+HEADERS_TWINS = _params(_headers.COMPILED, _headers.PURE)
+WEBSOCKET_TWINS = _params(_websocket_base.COMPILED, _websocket_base.PURE)
+CODEC_TWINS = _params(_codec.COMPILED, _codec.PURE)
 
 
-@pytest.fixture(params=TWINS)
-def twin(request: pytest.FixtureRequest) -> ModuleType:
-    """Each twin in turn: ``fastws._speedups`` then ``fastws._speedups_py``."""
+@pytest.fixture(params=JSON_TWINS)
+def json_twin(request: pytest.FixtureRequest) -> ModuleType:
+    """Each JSON twin in turn: ``fastws._json_c`` then ``fastws._json_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=URL_TWINS)
+def url_twin(request: pytest.FixtureRequest) -> ModuleType:
+    """Each URL/query-string twin in turn: ``fastws._url_c`` then ``fastws._url_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=HEADERS_TWINS)
+def headers_twin(request: pytest.FixtureRequest) -> ModuleType:
+    """Each Headers twin in turn: ``fastws._headers_c`` then ``fastws._headers_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=WEBSOCKET_TWINS)
+def websocket_twin(request: pytest.FixtureRequest) -> ModuleType:
+    """Each ``WebSocketBase`` twin in turn: ``fastws._websocket_base_c`` then ``_websocket_base_py``."""
     return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture(params=CODEC_TWINS)
 def codec(request: pytest.FixtureRequest) -> ModuleType:
-    """Each RFC 6455 codec twin in turn: ``fastws.wire._codec`` then ``_codec_py``."""
+    """Each RFC 6455 codec twin in turn: ``fastws.wire._codec_c`` then ``_codec_py``."""
     return request.param  # type: ignore[no-any-return]
 
 
-def live_twins() -> list[ModuleType]:
-    """The twins importable in this run (for hypothesis tests)."""
-    return [m for m in (_impl.COMPILED, _impl.PURE) if m is not None]
+def _live(selector: ModuleType) -> list[ModuleType]:
+    return [m for m in (selector.COMPILED, selector.PURE) if m is not None]
+
+
+def live_json_twins() -> list[ModuleType]:
+    """The JSON twins importable in this run (for hypothesis tests)."""
+    return _live(_json)
+
+
+def live_url_twins() -> list[ModuleType]:
+    """The URL/query-string twins importable in this run (for hypothesis tests)."""
+    return _live(_url)
+
+
+def live_headers_twins() -> list[ModuleType]:
+    """The Headers twins importable in this run (for hypothesis tests)."""
+    return _live(_headers)
+
+
+def live_websocket_twins() -> list[ModuleType]:
+    """The ``WebSocketBase`` twins importable in this run (for hypothesis tests)."""
+    return _live(_websocket_base)
 
 
 def live_codecs() -> list[ModuleType]:
     """The codec twins importable in this run (for hypothesis tests)."""
-    return [m for m in (_impl.CODEC_COMPILED, _impl.CODEC_PURE) if m is not None]
+    return _live(_codec)
+
+
+def websocket_class(twin: ModuleType) -> type[WebSocket]:
+    """``fastws.WebSocket`` built on ``twin``'s ``WebSocketBase``: both twins in one process."""
+    return type(WebSocket.__name__, (WebSocketMethods, twin.WebSocketBase), {"__module__": WebSocket.__module__})
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -15,7 +15,6 @@ from types import ModuleType
 
 import pytest
 
-from fastws import _impl
 from fastws.wire import _codec_py, codec, handshake, rfc6455
 from fastws.wire.events import Close, Fail
 from fastws.wire.rfc6455 import CloseCode, Opcode
@@ -99,8 +98,10 @@ def test_named_close_codes_are_sent_as_their_numbers(codec: ModuleType) -> None:
     assert codec.build_frame(Opcode.BINARY, b"x") == b"\x82\x01x"
 
 
-def test_the_wire_package_selects_its_twin_as_fastws_does() -> None:
-    assert codec.Connection is _impl.codec.Connection
+def test_the_wire_package_selects_its_twin_as_every_selector_does() -> None:
+    live = codec.PURE if codec.COMPILED is None else codec.COMPILED
+    for name in codec.__all__:
+        assert getattr(codec, name) is getattr(live, name), name
 
 
 @pytest.mark.parametrize("pure", [False, True], ids=["default", "FASTWS_NO_EXTENSIONS"])
@@ -122,5 +123,5 @@ def test_the_wire_package_imports_nothing_above_it(pure: bool) -> None:
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
     modules, twin = out.split("\n")[:2]
     assert {name for name in modules.split() if not name.startswith("fastws.wire")} == {"fastws", "fastws._twins"}
-    built = importlib.util.find_spec("fastws.wire._codec") is not None
-    assert twin == ("fastws.wire._codec" if built and not pure else "fastws.wire._codec_py")
+    built = importlib.util.find_spec("fastws.wire._codec_c") is not None
+    assert twin == ("fastws.wire._codec_c" if built and not pure else "fastws.wire._codec_py")

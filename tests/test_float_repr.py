@@ -2,6 +2,7 @@
 
 The compiled encoder prints most floats itself (a proven-shortest fixed
 notation path) and leaves the rest to CPython; both must equal ``repr``.
+``json_dumps`` of a bare float is the float printer's text alone.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import struct
 
 import pytest
 
-from fastws import _impl
+from fastws import _json
 
-compiled = _impl.COMPILED
+compiled = _json.COMPILED
 pytestmark = pytest.mark.skipif(compiled is None, reason="compiled twin not live")
 
 EDGES = [
@@ -40,12 +41,12 @@ def _samples(seed: int, count: int) -> list[float]:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_float_text_is_repr(seed: int) -> None:
     mismatches = [
-        (v, compiled._float_repr(v))
+        (v, compiled.json_dumps(v))
         for v in _samples(seed, 20_000)
-        if math.isfinite(v) and compiled._float_repr(v) != repr(v)
+        if math.isfinite(v) and compiled.json_dumps(v) != repr(v)
     ]
     assert mismatches == []
 
 
 def test_non_finite_floats_are_spelled_like_json() -> None:
-    assert [compiled._float_repr(v) for v in (math.nan, math.inf, -math.inf)] == ["NaN", "Infinity", "-Infinity"]
+    assert [compiled.json_dumps(v) for v in (math.nan, math.inf, -math.inf)] == ["NaN", "Infinity", "-Infinity"]

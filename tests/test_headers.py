@@ -18,12 +18,12 @@ RAW = [
 ]
 
 
-def both(twin: ModuleType, **kwargs: Any) -> tuple[Any, Any]:
-    return twin.Headers(**kwargs), sd.Headers(**kwargs)
+def both(headers_twin: ModuleType, **kwargs: Any) -> tuple[Any, Any]:
+    return headers_twin.Headers(**kwargs), sd.Headers(**kwargs)
 
 
-def test_lookup_is_case_insensitive_and_first_wins(twin: ModuleType) -> None:
-    ours, theirs = both(twin, raw=list(RAW))
+def test_lookup_is_case_insensitive_and_first_wins(headers_twin: ModuleType) -> None:
+    ours, theirs = both(headers_twin, raw=list(RAW))
     for key in ["host", "HOST", "Cookie", "x-latin", "missing"]:
         assert (key in ours) == (key in theirs)
         assert ours.get(key) == theirs.get(key)
@@ -35,8 +35,8 @@ def test_lookup_is_case_insensitive_and_first_wins(twin: ModuleType) -> None:
     assert excinfo.value.args == ("missing",)
 
 
-def test_views_len_and_raw(twin: ModuleType) -> None:
-    ours, theirs = both(twin, raw=list(RAW))
+def test_views_len_and_raw(headers_twin: ModuleType) -> None:
+    ours, theirs = both(headers_twin, raw=list(RAW))
     assert ours.keys() == theirs.keys()
     assert ours.values() == theirs.values()
     assert ours.items() == theirs.items()
@@ -47,21 +47,21 @@ def test_views_len_and_raw(twin: ModuleType) -> None:
     assert isinstance(ours, Mapping)
 
 
-def test_from_mapping_and_scope(twin: ModuleType) -> None:
-    ours, theirs = both(twin, headers={"Content-Type": "text/plain", "X-A": "b"})
+def test_from_mapping_and_scope(headers_twin: ModuleType) -> None:
+    ours, theirs = both(headers_twin, headers={"Content-Type": "text/plain", "X-A": "b"})
     assert ours.raw == theirs.raw
     assert repr(ours) == repr(theirs)
     scope = {"headers": tuple(RAW)}
-    h = twin.Headers(scope=scope)
+    h = headers_twin.Headers(scope=scope)
     assert isinstance(scope["headers"], list) and h.raw == RAW
-    assert twin.Headers() == twin.Headers(raw=[])
+    assert headers_twin.Headers() == headers_twin.Headers(raw=[])
 
 
-def test_equality_ignores_order(twin: ModuleType) -> None:
-    a = twin.Headers(raw=[(b"a", b"1"), (b"b", b"2")])
-    b = twin.Headers(raw=[(b"b", b"2"), (b"a", b"1")])
+def test_equality_ignores_order(headers_twin: ModuleType) -> None:
+    a = headers_twin.Headers(raw=[(b"a", b"1"), (b"b", b"2")])
+    b = headers_twin.Headers(raw=[(b"b", b"2"), (b"a", b"1")])
     assert a == b
-    assert a != twin.Headers(raw=[(b"a", b"1")])
+    assert a != headers_twin.Headers(raw=[(b"a", b"1")])
     assert a != {"a": "1", "b": "2"}
 
 
@@ -73,16 +73,16 @@ def test_equality_ignores_order(twin: ModuleType) -> None:
         {"raw": [], "scope": {"headers": []}},
     ],
 )
-def test_conflicting_sources_assert_like_starlette(twin: ModuleType, kwargs: dict[str, Any]) -> None:
+def test_conflicting_sources_assert_like_starlette(headers_twin: ModuleType, kwargs: dict[str, Any]) -> None:
     with pytest.raises(AssertionError) as ours:
-        twin.Headers(**kwargs)
+        headers_twin.Headers(**kwargs)
     with pytest.raises(AssertionError) as theirs:
         sd.Headers(**kwargs)
     assert str(ours.value) == str(theirs.value)
 
 
-def test_non_latin1_key_fails_like_starlette(twin: ModuleType) -> None:
-    ours, theirs = both(twin, raw=list(RAW))
+def test_non_latin1_key_fails_like_starlette(headers_twin: ModuleType) -> None:
+    ours, theirs = both(headers_twin, raw=list(RAW))
     for bad in ["\u20ac", 3]:
         with pytest.raises(Exception) as mine:
             ours[bad]
@@ -91,8 +91,8 @@ def test_non_latin1_key_fails_like_starlette(twin: ModuleType) -> None:
         assert type(mine.value) is type(ref.value)
 
 
-def test_mutablecopy_behaves_like_starlette(twin: ModuleType) -> None:
-    ours, theirs = both(twin, raw=list(RAW))
+def test_mutablecopy_behaves_like_starlette(headers_twin: ModuleType) -> None:
+    ours, theirs = both(headers_twin, raw=list(RAW))
     m_ours, m_theirs = ours.mutablecopy(), theirs.mutablecopy()
     for m in (m_ours, m_theirs):
         m["Cookie"] = "c=3"
@@ -107,6 +107,6 @@ def test_mutablecopy_behaves_like_starlette(twin: ModuleType) -> None:
     assert m_ours.raw == m_theirs.raw
     assert (m_ours | {"z": "1"}).raw == (m_theirs | {"z": "1"}).raw
     assert ours.raw == RAW  # the original is untouched
-    assert isinstance(m_ours, twin.Headers)
+    assert isinstance(m_ours, headers_twin.Headers)
     with pytest.raises(TypeError, match="Expected a mapping but got list"):
         m_ours |= [("a", "b")]  # type: ignore[arg-type]

@@ -35,14 +35,14 @@ def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
         return ("raises", (type(exc), str(exc)))
 
 
-def assert_same_as_stdlib(twin: ModuleType, data: Any) -> None:
+def assert_same_as_stdlib(json_twin: ModuleType, data: Any) -> None:
     expected = outcome(lambda: reference(data))
-    got = outcome(lambda: twin.json_dumps(data))
+    got = outcome(lambda: json_twin.json_dumps(data))
     assert got == expected
     if got[0] == "ok":
         assert type(got[1]) is str
     expected_bytes = outcome(lambda: reference(data).encode("utf-8"))
-    got_bytes = outcome(lambda: twin.json_dumps_bytes(data))
+    got_bytes = outcome(lambda: json_twin.json_dumps_bytes(data))
     assert got_bytes == expected_bytes
     if got_bytes[0] == "ok":
         assert type(got_bytes[1]) is bytes
@@ -104,16 +104,16 @@ NATIVE = [
 
 
 @pytest.mark.parametrize("data", NATIVE, ids=lambda v: type(v).__name__)
-def test_native_types(twin: ModuleType, data: Any) -> None:
-    assert_same_as_stdlib(twin, data)
+def test_native_types(json_twin: ModuleType, data: Any) -> None:
+    assert_same_as_stdlib(json_twin, data)
     # and inside containers
-    assert_same_as_stdlib(twin, [data, data])
-    assert_same_as_stdlib(twin, {"k": data, "l": (data,)})
+    assert_same_as_stdlib(json_twin, [data, data])
+    assert_same_as_stdlib(json_twin, {"k": data, "l": (data,)})
 
 
-def test_all_natives_in_one_value(twin: ModuleType) -> None:
-    assert_same_as_stdlib(twin, NATIVE)
-    assert_same_as_stdlib(twin, {str(i): v for i, v in enumerate(NATIVE)})
+def test_all_natives_in_one_value(json_twin: ModuleType) -> None:
+    assert_same_as_stdlib(json_twin, NATIVE)
+    assert_same_as_stdlib(json_twin, {str(i): v for i, v in enumerate(NATIVE)})
 
 
 # -------------------------------------------------------------- non-str keys
@@ -137,9 +137,9 @@ def test_all_natives_in_one_value(twin: ModuleType) -> None:
     ],
     ids=repr,
 )
-def test_non_str_keys(twin: ModuleType, data: dict[Any, Any]) -> None:
-    assert_same_as_stdlib(twin, data)
-    assert_same_as_stdlib(twin, [data, {"nested": data}])
+def test_non_str_keys(json_twin: ModuleType, data: dict[Any, Any]) -> None:
+    assert_same_as_stdlib(json_twin, data)
+    assert_same_as_stdlib(json_twin, [data, {"nested": data}])
 
 
 # ----------------------------------------------------------------- subclasses
@@ -235,9 +235,9 @@ SUBCLASSED = [
 
 
 @pytest.mark.parametrize("data", SUBCLASSED, ids=lambda v: type(v).__name__)
-def test_subclasses(twin: ModuleType, data: Any) -> None:
-    assert_same_as_stdlib(twin, data)
-    assert_same_as_stdlib(twin, [data, {"k": data}])
+def test_subclasses(json_twin: ModuleType, data: Any) -> None:
+    assert_same_as_stdlib(json_twin, data)
+    assert_same_as_stdlib(json_twin, [data, {"k": data}])
 
 
 # Regression (found by this suite, fixed in src): compiled json_dumps reads list/tuple subclasses by index
@@ -245,10 +245,10 @@ def test_subclasses(twin: ModuleType, data: Any) -> None:
 # overridden __iter__ is honoured: json_dumps(IterList([1, 2, 3])) -> '[1,2,3]', json.dumps -> '["from
 # __iter__"]'
 @pytest.mark.parametrize("data", [IterList([1, 2, 3]), IterTuple((1, 2))], ids=lambda v: type(v).__name__)
-def test_sequence_subclass_with_own_iter(twin: ModuleType, data: Any) -> None:
+def test_sequence_subclass_with_own_iter(json_twin: ModuleType, data: Any) -> None:
     assert reference(data) == '["from __iter__"]'  # the premise: the stdlib iterates subclasses
-    assert_same_as_stdlib(twin, data)
-    assert_same_as_stdlib(twin, {"k": [data]})
+    assert_same_as_stdlib(json_twin, data)
+    assert_same_as_stdlib(json_twin, {"k": [data]})
 
 
 @pytest.mark.parametrize(
@@ -256,9 +256,9 @@ def test_sequence_subclass_with_own_iter(twin: ModuleType, data: Any) -> None:
     [Color.RED, Color.BIG, Flag.B, Mood.HAPPY, ReprFloat(2.5), ReprFloat(math.inf), ReprInt(3), StrStr("k")],
     ids=lambda v: type(v).__name__,
 )
-def test_subclass_keys(twin: ModuleType, key: Any) -> None:
-    assert_same_as_stdlib(twin, {key: 1})
-    assert_same_as_stdlib(twin, [{"a": 0, key: [key]}])
+def test_subclass_keys(json_twin: ModuleType, key: Any) -> None:
+    assert_same_as_stdlib(json_twin, {key: 1})
+    assert_same_as_stdlib(json_twin, [{"a": 0, key: [key]}])
 
 
 # ------------------------------------------------------------ unsupported types
@@ -283,51 +283,51 @@ def test_subclass_keys(twin: ModuleType, key: Any) -> None:
     ],
     ids=lambda v: type(v).__name__,
 )
-def test_unsupported_types_raise_like_stdlib(twin: ModuleType, value: Any) -> None:
+def test_unsupported_types_raise_like_stdlib(json_twin: ModuleType, value: Any) -> None:
     for data in (value, [1, value], {"a": [value]}, (None, {"b": value})):
         expected = outcome(lambda: reference(data))
         assert expected[0] == "raises"
-        assert outcome(lambda: twin.json_dumps(data)) == expected
-        assert outcome(lambda: twin.json_dumps_bytes(data)) == expected
+        assert outcome(lambda: json_twin.json_dumps(data)) == expected
+        assert outcome(lambda: json_twin.json_dumps_bytes(data)) == expected
 
 
 @pytest.mark.parametrize("key", [(1, 2), (), frozenset(), b"k", object(), decimal.Decimal(1)], ids=repr)
-def test_unsupported_keys_raise_like_stdlib(twin: ModuleType, key: Any) -> None:
+def test_unsupported_keys_raise_like_stdlib(json_twin: ModuleType, key: Any) -> None:
     for data in ({key: 1}, [{"a": 1, key: 2}], {"a": {key: 1}}):
         expected = outcome(lambda: reference(data))
         assert expected[0] == "raises" and expected[1][0] is TypeError
-        assert outcome(lambda: twin.json_dumps(data)) == expected
-        assert outcome(lambda: twin.json_dumps_bytes(data)) == expected
+        assert outcome(lambda: json_twin.json_dumps(data)) == expected
+        assert outcome(lambda: json_twin.json_dumps_bytes(data)) == expected
 
 
 # ---------------------------------------------------------- circular and deep
 
 
-def test_circular_list(twin: ModuleType) -> None:
+def test_circular_list(json_twin: ModuleType) -> None:
     a: list[Any] = [1]
     a.append(a)
     expected = outcome(lambda: reference(a))
     assert expected[0] == "raises" and expected[1][0] is ValueError
-    assert outcome(lambda: twin.json_dumps(a)) == expected
-    assert outcome(lambda: twin.json_dumps_bytes(a)) == expected
-    assert outcome(lambda: twin.json_dumps([[a]])) == outcome(lambda: reference([[a]]))
+    assert outcome(lambda: json_twin.json_dumps(a)) == expected
+    assert outcome(lambda: json_twin.json_dumps_bytes(a)) == expected
+    assert outcome(lambda: json_twin.json_dumps([[a]])) == outcome(lambda: reference([[a]]))
 
 
-def test_circular_dict(twin: ModuleType) -> None:
+def test_circular_dict(json_twin: ModuleType) -> None:
     d: dict[str, Any] = {"a": 1}
     d["self"] = d
     expected = outcome(lambda: reference(d))
     assert expected[0] == "raises" and expected[1][0] is ValueError
-    assert outcome(lambda: twin.json_dumps(d)) == expected
-    assert outcome(lambda: twin.json_dumps_bytes(d)) == expected
+    assert outcome(lambda: json_twin.json_dumps(d)) == expected
+    assert outcome(lambda: json_twin.json_dumps_bytes(d)) == expected
     mixed: list[Any] = [{"x": None}]
     mixed[0]["x"] = mixed
-    assert outcome(lambda: twin.json_dumps(mixed)) == outcome(lambda: reference(mixed))
+    assert outcome(lambda: json_twin.json_dumps(mixed)) == outcome(lambda: reference(mixed))
 
 
-def test_shared_but_not_circular(twin: ModuleType) -> None:
+def test_shared_but_not_circular(json_twin: ModuleType) -> None:
     shared = [1, {"a": 2}]
-    assert_same_as_stdlib(twin, [shared, shared, {"x": shared, "y": shared}])
+    assert_same_as_stdlib(json_twin, [shared, shared, {"x": shared, "y": shared}])
 
 
 def nest(kind: str, depth: int) -> Any:
@@ -337,27 +337,27 @@ def nest(kind: str, depth: int) -> Any:
     return value
 
 
-def assert_same_type_or_output(twin: ModuleType, data: Any) -> None:
+def assert_same_type_or_output(json_twin: ModuleType, data: Any) -> None:
     def kind(fn: Callable[[], Any]) -> Any:
         try:
             return ("ok", fn())
         except RecursionError:
             return ("raises", RecursionError)
 
-    assert kind(lambda: twin.json_dumps(data)) == kind(lambda: reference(data))
-    assert kind(lambda: twin.json_dumps_bytes(data)) == kind(lambda: reference(data).encode("utf-8"))
+    assert kind(lambda: json_twin.json_dumps(data)) == kind(lambda: reference(data))
+    assert kind(lambda: json_twin.json_dumps_bytes(data)) == kind(lambda: reference(data).encode("utf-8"))
 
 
 @pytest.mark.parametrize("depth", [100, 190, 199, 200, 201, 250, 5000])
 @pytest.mark.parametrize("kind", ["list", "dict", "tuple", "mixed"])
-def test_deep_nesting(twin: ModuleType, kind: str, depth: int) -> None:
+def test_deep_nesting(json_twin: ModuleType, kind: str, depth: int) -> None:
     if kind == "mixed":
         data: Any = 0
         for i in range(depth):
             data = [data] if i % 2 else {"k": data}
     else:
         data = nest(kind, depth)
-    assert_same_type_or_output(twin, data)
+    assert_same_type_or_output(json_twin, data)
 
 
 def _stack_depth() -> int:
@@ -373,14 +373,14 @@ def _stack_depth() -> int:
 # without counting them against the recursion limit: with little stack left, json.dumps raises RecursionError
 # but the compiled twin returns a string
 @pytest.mark.parametrize("kind", ["list", "dict"])
-def test_deep_nesting_with_little_stack_left(twin: ModuleType, kind: str) -> None:
+def test_deep_nesting_with_little_stack_left(json_twin: ModuleType, kind: str) -> None:
     data = nest(kind, 150)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_stack_depth() + 60)
     try:
         expected = outcome(lambda: reference(data))
-        got = outcome(lambda: twin.json_dumps(data))
-        got_bytes = outcome(lambda: twin.json_dumps_bytes(data))
+        got = outcome(lambda: json_twin.json_dumps(data))
+        got_bytes = outcome(lambda: json_twin.json_dumps_bytes(data))
     finally:
         sys.setrecursionlimit(limit)
     # Up to 3.11 json.dumps raises RecursionError here; from 3.12 on, C code has a recursion budget of its
@@ -398,7 +398,7 @@ def settled(result: tuple[str, Any]) -> tuple[str, Any]:
 # ----------------------------------------------------------------------- large
 
 
-def test_megabyte_strings(twin: ModuleType) -> None:
+def test_megabyte_strings(json_twin: ModuleType) -> None:
     for text in (
         "a" * 1_000_000,
         '"\\\n\x00' * 250_000,
@@ -408,12 +408,12 @@ def test_megabyte_strings(twin: ModuleType) -> None:
         ("abc\xe9\u20ac\U0001f600\n" * 150_000)[:1_000_000],
     ):
         assert len(text) == 1_000_000
-        assert twin.json_dumps(text) == reference(text)
-        assert twin.json_dumps_bytes(text) == reference(text).encode("utf-8")
-        assert twin.json_dumps({text: [text]}) == reference({text: [text]})
+        assert json_twin.json_dumps(text) == reference(text)
+        assert json_twin.json_dumps_bytes(text) == reference(text).encode("utf-8")
+        assert json_twin.json_dumps({text: [text]}) == reference({text: [text]})
 
 
-def test_hundred_thousand_element_lists(twin: ModuleType) -> None:
+def test_hundred_thousand_element_lists(json_twin: ModuleType) -> None:
     for data in (
         list(range(100_000)),
         [i * 0.5 for i in range(100_000)],
@@ -422,8 +422,8 @@ def test_hundred_thousand_element_lists(twin: ModuleType) -> None:
         {str(i): i for i in range(100_000)},
         tuple([None, True, False] * 33_334),
     ):
-        assert twin.json_dumps(data) == reference(data)
-        assert twin.json_dumps_bytes(data) == reference(data).encode("utf-8")
+        assert json_twin.json_dumps(data) == reference(data)
+        assert json_twin.json_dumps_bytes(data) == reference(data).encode("utf-8")
 
 
 # ------------------------------------------------------------------- floats
@@ -453,15 +453,15 @@ def _float_candidates() -> list[float]:
     return floats + [-x for x in floats]
 
 
-def test_float_formatting_matches_repr(twin: ModuleType) -> None:
+def test_float_formatting_matches_repr(json_twin: ModuleType) -> None:
     floats = _float_candidates()
-    assert twin.json_dumps(floats) == reference(floats)
-    assert twin.json_dumps_bytes(floats) == reference(floats).encode("utf-8")
+    assert json_twin.json_dumps(floats) == reference(floats)
+    assert json_twin.json_dumps_bytes(floats) == reference(floats).encode("utf-8")
     keyed = dict.fromkeys(floats[:20000], 0)
-    assert twin.json_dumps(keyed) == reference(keyed)
+    assert json_twin.json_dumps(keyed) == reference(keyed)
     for x in floats[::997]:  # one at a time too (top-level value, dict key)
-        assert twin.json_dumps(x) == reference(x)
-        assert twin.json_dumps({x: x}) == reference({x: x})
+        assert json_twin.json_dumps(x) == reference(x)
+        assert json_twin.json_dumps({x: x}) == reference({x: x})
 
 
 # ------------------------------------------------------------ surrogates, ints
@@ -470,12 +470,12 @@ def test_float_formatting_matches_repr(twin: ModuleType) -> None:
 @pytest.mark.parametrize(
     "data", ["\ud800", "a\udfffb", ["x", "\udc80"], {"k": "\ud83d"}, {"\ud800": 1}, "\U0001f600\ud800"], ids=repr
 )
-def test_lone_surrogates(twin: ModuleType, data: Any) -> None:
-    assert twin.json_dumps(data) == reference(data)
+def test_lone_surrogates(json_twin: ModuleType, data: Any) -> None:
+    assert json_twin.json_dumps(data) == reference(data)
     with pytest.raises(UnicodeEncodeError):
         reference(data).encode("utf-8")  # the premise
     with pytest.raises(UnicodeEncodeError):
-        twin.json_dumps_bytes(data)
+        json_twin.json_dumps_bytes(data)
 
 
 @pytest.mark.parametrize(
@@ -483,13 +483,13 @@ def test_lone_surrogates(twin: ModuleType, data: Any) -> None:
     [10**4300, -(10**4300), 10**5000, [1, 10**4300], {"k": 10**4300}, {10**4300: 1}],
     ids=["int", "negative", "5001-digits", "in-list", "dict-value", "dict-key"],
 )
-def test_int_past_the_str_digits_limit(twin: ModuleType, data: Any) -> None:
+def test_int_past_the_str_digits_limit(json_twin: ModuleType, data: Any) -> None:
     expected = outcome(lambda: reference(data))
     assert expected[0] == "raises" and expected[1][0] is ValueError
-    assert outcome(lambda: twin.json_dumps(data)) == expected
-    assert outcome(lambda: twin.json_dumps_bytes(data)) == expected
+    assert outcome(lambda: json_twin.json_dumps(data)) == expected
+    assert outcome(lambda: json_twin.json_dumps_bytes(data)) == expected
 
 
-def test_int_just_under_the_str_digits_limit(twin: ModuleType) -> None:
+def test_int_just_under_the_str_digits_limit(json_twin: ModuleType) -> None:
     for data in (10**4299, -(10**4299), {10**4299: [10**4299]}):
-        assert_same_as_stdlib(twin, data)
+        assert_same_as_stdlib(json_twin, data)

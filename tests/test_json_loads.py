@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import live_twins
+from conftest import live_json_twins
 
 
 def outcome(fn: Any) -> tuple[str, str]:
@@ -44,28 +44,28 @@ EDGE_CASES = [
 
 
 @pytest.mark.parametrize("text", EDGE_CASES)
-def test_edge_cases_match_json_loads(twin: ModuleType, text: str) -> None:
-    assert outcome(lambda: twin.json_loads(text)) == outcome(lambda: json.loads(text))
+def test_edge_cases_match_json_loads(json_twin: ModuleType, text: str) -> None:
+    assert outcome(lambda: json_twin.json_loads(text)) == outcome(lambda: json.loads(text))
 
 
-def test_bytes_and_str_subclasses_go_to_json_loads(twin: ModuleType) -> None:
+def test_bytes_and_str_subclasses_go_to_json_loads(json_twin: ModuleType) -> None:
     class Text(str):
         pass
 
     for value in [b'{"a": 1}', bytearray(b"[1]"), Text('{"b": 2}'), '\ufeff{"a": 1}'.encode("utf-8-sig")]:
-        assert outcome(lambda: twin.json_loads(value)) == outcome(lambda: json.loads(value))
+        assert outcome(lambda: json_twin.json_loads(value)) == outcome(lambda: json.loads(value))
 
 
-def test_deep_nesting_matches_json_loads(twin: ModuleType) -> None:
+def test_deep_nesting_matches_json_loads(json_twin: ModuleType) -> None:
     for depth in (10, 199, 200, 201, 5000, 100_000):
         text = "[" * depth + "]" * depth
-        assert outcome(lambda: twin.json_loads(text))[0] == outcome(lambda: json.loads(text))[0], depth
+        assert outcome(lambda: json_twin.json_loads(text))[0] == outcome(lambda: json.loads(text))[0], depth
 
 
-def test_large_documents(twin: ModuleType) -> None:
+def test_large_documents(json_twin: ModuleType) -> None:
     big = {"items": [{"id": i, "name": f"n{i} é", "score": i / 7} for i in range(20_000)]}
     text = json.dumps(big)
-    assert twin.json_loads(text) == big
+    assert json_twin.json_loads(text) == big
 
 
 json_values = st.recursive(
@@ -96,8 +96,8 @@ dump_options = st.sampled_from(
 def test_documents_json_dumps_writes(value: Any, options: dict[str, Any]) -> None:
     text = json.dumps(value, **options)
     expected = outcome(lambda: json.loads(text))
-    for twin in live_twins():
-        assert outcome(lambda: twin.json_loads(text)) == expected, twin.__name__
+    for json_twin in live_json_twins():
+        assert outcome(lambda: json_twin.json_loads(text)) == expected, json_twin.__name__
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -110,8 +110,8 @@ def test_corrupted_documents(value: Any, data: st.DataObject) -> None:
         cut = data.draw(st.integers(0, 2))
         text = text[:at] + insert + text[at + cut :]
     expected = outcome(lambda: json.loads(text))
-    for twin in live_twins():
-        assert outcome(lambda: twin.json_loads(text)) == expected, (twin.__name__, text)
+    for json_twin in live_json_twins():
+        assert outcome(lambda: json_twin.json_loads(text)) == expected, (json_twin.__name__, text)
 
 
 @settings(max_examples=400, deadline=None)
@@ -121,5 +121,5 @@ def test_numbers_parse_exactly(number: float, style: str) -> None:
     if not math.isfinite(float(text)) and "inf" in text:
         return
     expected = outcome(lambda: json.loads(text))
-    for twin in live_twins():
-        assert outcome(lambda: twin.json_loads(text)) == expected, (twin.__name__, text)
+    for json_twin in live_json_twins():
+        assert outcome(lambda: json_twin.json_loads(text)) == expected, (json_twin.__name__, text)

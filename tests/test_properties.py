@@ -1,8 +1,9 @@
 """Property tests: compiled twin == pure twin == Starlette (or the stdlib).
 
-Every property feeds the same random input to each live twin (``live_twins()``)
-and to the reference, and compares the results, or the exception types when
-the reference raises.
+Every property feeds the same random input to each live twin of the module
+under test (``live_url_twins()`` and the like, from ``conftest``) and to the
+reference, and compares the results, or the exception types when the
+reference raises.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from starlette import datastructures as sd
 from starlette._utils import parse_host_header as starlette_parse_host_header
 
-from conftest import live_twins
+from conftest import live_headers_twins, live_json_twins, live_url_twins
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -76,7 +77,7 @@ def test_headers_match_starlette(raw: list[tuple[bytes, bytes]], names: list[str
     expected = headers_view(sd.Headers(raw=list(raw)), names)
     shuffled = data.draw(st.permutations(raw))
     expected_eq = sd.Headers(raw=list(raw)) == sd.Headers(raw=list(shuffled))
-    for twin in live_twins():
+    for twin in live_headers_twins():
         h = twin.Headers(raw=list(raw))
         assert headers_view(h, names) == expected, twin.__name__
         assert (h == twin.Headers(raw=list(shuffled))) == expected_eq
@@ -117,7 +118,7 @@ def apply_mutations(m: Any, ops: list[tuple[str, str, str]]) -> list[Any]:
 @given(raw=header_lists, ops=mutations)
 def test_mutable_headers_match_starlette(raw: list[tuple[bytes, bytes]], ops: list[tuple[str, str, str]]) -> None:
     expected = apply_mutations(sd.Headers(raw=list(raw)).mutablecopy(), ops)
-    for twin in live_twins():
+    for twin in live_headers_twins():
         original = twin.Headers(raw=list(raw))
         assert apply_mutations(original.mutablecopy(), ops) == expected, twin.__name__
         assert original.raw == raw
@@ -161,7 +162,7 @@ def query_params_view(q: Any, probe: list[str]) -> dict[str, Any]:
 @given(qs=query_texts)
 def test_parse_query_matches_parse_qsl(qs: str) -> None:
     expected = outcome(lambda: parse_qsl(qs, keep_blank_values=True))
-    for twin in live_twins():
+    for twin in live_url_twins():
         assert outcome(lambda: twin.parse_query(qs)) == expected, twin.__name__
 
 
@@ -171,7 +172,7 @@ def test_query_params_from_str_match_starlette(qs: str) -> None:
     reference = sd.QueryParams(qs)
     probe = [*[k for k, _ in reference.multi_items()][:4], "missing", ""]
     expected = query_params_view(reference, probe)
-    for twin in live_twins():
+    for twin in live_url_twins():
         ours = twin.QueryParams(qs)
         assert query_params_view(ours, probe) == expected, twin.__name__
         assert ours == twin.QueryParams(qs)
@@ -191,7 +192,7 @@ def test_query_params_from_bytes_match_starlette(raw: bytes) -> None:
     reference = sd.QueryParams(raw)
     probe = [*[k for k, _ in reference.multi_items()][:4], "missing", "", "a b", "é"]
     expected = query_params_view(reference, probe)
-    for twin in live_twins():
+    for twin in live_url_twins():
         assert query_params_view(twin.QueryParams(raw), probe) == expected, twin.__name__
         # Lookups on a fresh instance (the compiled twin answers them by
         # scanning the bytes before it ever parses them all).
@@ -250,7 +251,7 @@ def starlette_host(value: str | None) -> Any:
 @given(value=st.one_of(st.none(), host_headers))
 def test_parse_host_header_matches_starlette(value: str | None) -> None:
     expected = outcome(lambda: starlette_host(value))
-    for twin in live_twins():
+    for twin in live_url_twins():
         got = outcome(lambda: twin.parse_host_header(value))
         if got[0] == "ok" and got[1] is not None:
             got = ("ok", tuple(got[1]))
@@ -271,7 +272,7 @@ CASEFOLD_ODDITIES = "\u212a\u017f\u0131\u0130"
 @example(value="host\u017f:80")
 def test_parse_host_header_any_text_matches_starlette(value: str) -> None:
     expected = starlette_host(value)
-    for twin in live_twins():
+    for twin in live_url_twins():
         got = twin.parse_host_header(value)
         assert (None if got is None else tuple(got)) == expected, twin.__name__
 
@@ -346,7 +347,7 @@ def scopes(draw: st.DrawFn) -> dict[str, Any]:
 @given(scope=scopes())
 def test_url_from_scope_matches_starlette(scope: dict[str, Any]) -> None:
     theirs = outcome(lambda: sd.URL(scope=scope))
-    for twin in live_twins():
+    for twin in live_url_twins():
         ours = outcome(lambda: twin.URL(scope=scope))
         assert ours[0] == theirs[0], (twin.__name__, ours, theirs)
         if ours[0] == "raises":
@@ -379,7 +380,7 @@ url_texts = st.one_of(
 @given(url=url_texts)
 def test_url_from_string_matches_starlette(url: str) -> None:
     theirs = sd.URL(url)
-    for twin in live_twins():
+    for twin in live_url_twins():
         check_url(twin, twin.URL(url), theirs)
 
 
@@ -415,7 +416,7 @@ def _same(fn_ours: Callable[[], Any], fn_theirs: Callable[[], Any], twin: Any) -
 @FAST
 @given(url=url_texts, kwargs=_replace_kwargs())
 def test_url_replace_matches_starlette(url: str, kwargs: dict[str, Any]) -> None:
-    for twin in live_twins():
+    for twin in live_url_twins():
         _same(lambda: twin.URL(url).replace(**kwargs), lambda: sd.URL(url).replace(**kwargs), twin)
 
 
@@ -424,7 +425,7 @@ def test_url_replace_matches_starlette(url: str, kwargs: dict[str, Any]) -> None
 def test_url_from_components_matches_starlette(kwargs: dict[str, Any]) -> None:
     if not kwargs:
         return
-    for twin in live_twins():
+    for twin in live_url_twins():
         _same(lambda: twin.URL(**kwargs), lambda: sd.URL(**kwargs), twin)
 
 
@@ -450,7 +451,7 @@ param_values = st.one_of(st.text(max_size=6), st.integers(), st.floats(), st.boo
     remove=st.one_of(param_keys, st.lists(param_keys, max_size=3), st.lists(param_keys, max_size=3).map(tuple)),
 )
 def test_url_query_param_helpers_match_starlette(url: str, params: dict[str, Any], remove: Any) -> None:
-    for twin in live_twins():
+    for twin in live_url_twins():
         _same_method(twin, url, "include_query_params", **params)
         _same_method(twin, url, "replace_query_params", **params)
         _same_method(twin, url, "remove_query_params", remove)
@@ -504,7 +505,7 @@ def reference_dumps(data: Any) -> str:
 def test_json_dumps_matches_stdlib(data: Any) -> None:
     expected = outcome(lambda: reference_dumps(data))
     expected_bytes = outcome(lambda: reference_dumps(data).encode("utf-8"))
-    for twin in live_twins():
+    for twin in live_json_twins():
         got = outcome(lambda: twin.json_dumps(data))
         assert got == expected, twin.__name__
         if got[0] == "ok":
@@ -527,7 +528,7 @@ def test_scope_url_helpers_match_starlette(
     theirs = outcome(lambda: sd.URL(scope=scope))
     if theirs[0] != "ok":
         return
-    for twin in live_twins():
+    for twin in live_url_twins():
         ours = twin.URL(scope=scope)
         _same(lambda: ours.replace(**kwargs), lambda: theirs[1].replace(**kwargs), twin)
         _same(lambda: ours.include_query_params(**params), lambda: theirs[1].include_query_params(**params), twin)

@@ -416,10 +416,10 @@ def test_permessage_deflate_is_negotiated_and_used() -> None:
 
 
 @pytest.mark.parametrize("middleware", [False, True])
-def test_fastws_websocket_writes_directly_unless_send_is_wrapped(twin: Any, middleware: bool) -> None:
-    from fastws.websockets import WebSocket
+def test_fastws_websocket_writes_directly_unless_send_is_wrapped(websocket_twin: Any, middleware: bool) -> None:
+    from conftest import websocket_class
 
-    cls = WebSocket.for_twin(twin)
+    cls = websocket_class(websocket_twin)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         websocket = cls(scope, receive, send)

@@ -18,7 +18,7 @@ import pytest
 from starlette import datastructures as sd
 from starlette._utils import parse_host_header as starlette_parse_host_header
 
-from fastws import _impl
+from fastws import _headers, _url
 
 MB = 1_000_000
 
@@ -29,15 +29,6 @@ def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
         return ("ok", fn())
     except Exception as exc:
         return ("raises", type(exc))
-
-
-def twin_params_xfail_compiled(reason: str) -> list[Any]:
-    """Both twins, with a strict xfail on the compiled one (a known discrepancy)."""
-    params = []
-    if _impl.COMPILED is not None:
-        params.append(pytest.param(_impl.COMPILED, id="compiled", marks=pytest.mark.xfail(strict=True, reason=reason)))
-    params.append(pytest.param(_impl.PURE, id="pure"))
-    return params
 
 
 def headers_view(h: Any, names: list[Any]) -> dict[str, Any]:
@@ -89,32 +80,32 @@ def scope(path: str = "/", host: bytes | None = None, query_string: bytes = b"",
 # --------------------------------------------------------------------- Headers
 
 
-def test_megabyte_header_values(twin: ModuleType) -> None:
+def test_megabyte_header_values(headers_twin: ModuleType) -> None:
     big = b"v" * MB
     high = bytes(range(256)) * (MB // 256)
     raw = [(b"x-big", big), (b"host", b"example.com"), (b"x-high", high), (b"x-big", b"small"), (b"x" * MB, b"k")]
     names = ["x-big", "X-BIG", "host", "x-high", "x" * MB, "X" * MB, "missing"]
-    assert headers_view(twin.Headers(raw=list(raw)), names) == headers_view(sd.Headers(raw=list(raw)), names)
-    h = twin.Headers(raw=list(raw))
+    assert headers_view(headers_twin.Headers(raw=list(raw)), names) == headers_view(sd.Headers(raw=list(raw)), names)
+    h = headers_twin.Headers(raw=list(raw))
     assert h["x-big"] == big.decode("latin-1")
     assert h["x-high"] == high.decode("latin-1")
     assert h.getlist("x-big") == [big.decode("latin-1"), "small"]
 
 
-def test_ten_thousand_headers(twin: ModuleType) -> None:
+def test_ten_thousand_headers(headers_twin: ModuleType) -> None:
     raw = [(f"x-header-{i}".encode(), f"value-{i}".encode()) for i in range(10_000)]
     raw += [(b"x-dup", str(i).encode()) for i in range(100)]
     names = ["x-header-0", "X-Header-9999", "x-header-5000", "x-dup", "missing"]
-    ours, theirs = twin.Headers(raw=list(raw)), sd.Headers(raw=list(raw))
+    ours, theirs = headers_twin.Headers(raw=list(raw)), sd.Headers(raw=list(raw))
     assert headers_view(ours, names) == headers_view(theirs, names)
     assert ours["X-HEADER-9999"] == "value-9999"
     assert len(ours.getlist("x-dup")) == 100
-    assert ours == twin.Headers(raw=raw[::-1])
+    assert ours == headers_twin.Headers(raw=raw[::-1])
 
 
-def test_ten_thousand_headers_via_scope(twin: ModuleType) -> None:
+def test_ten_thousand_headers_via_scope(headers_twin: ModuleType) -> None:
     raw = (*tuple((f"k{i}".encode(), b"v") for i in range(10000)), (b"host", b"h" * MB))
-    ours = twin.Headers(scope={"headers": raw})
+    ours = headers_twin.Headers(scope={"headers": raw})
     theirs = sd.Headers(scope={"headers": raw})
     assert ours.raw == theirs.raw
     assert ours["host"] == theirs["host"]
@@ -141,11 +132,11 @@ ODD_NAMES: list[Any] = ["a", "A", "b", "c", "d", "host", "missing", "", "\u20ac"
 
 
 @pytest.mark.parametrize("raw", list(ODD_HEADER_LISTS.values()), ids=list(ODD_HEADER_LISTS))
-def test_odd_header_lists_behave_like_starlette(twin: ModuleType, raw: list[Any]) -> None:
+def test_odd_header_lists_behave_like_starlette(headers_twin: ModuleType, raw: list[Any]) -> None:
     expected = headers_view(sd.Headers(raw=list(raw)), ODD_NAMES)
-    assert headers_view(twin.Headers(raw=list(raw)), ODD_NAMES) == expected
+    assert headers_view(headers_twin.Headers(raw=list(raw)), ODD_NAMES) == expected
     scoped = {"headers": list(raw)}
-    assert headers_view(twin.Headers(scope=scoped), ODD_NAMES) == headers_view(
+    assert headers_view(headers_twin.Headers(scope=scoped), ODD_NAMES) == headers_view(
         sd.Headers(scope={"headers": list(raw)}), ODD_NAMES
     )
 
@@ -155,9 +146,9 @@ def test_odd_header_lists_behave_like_starlette(twin: ModuleType, raw: list[Any]
     [{"A": "b"}, {"\xe9": "\xff"}, {"\u20ac": "x"}, {"a": "\u20ac"}, {1: "x"}, {"a": 1}, {"a": None}],
     ids=repr,
 )
-def test_odd_header_mappings_behave_like_starlette(twin: ModuleType, mapping: dict[Any, Any]) -> None:
+def test_odd_header_mappings_behave_like_starlette(headers_twin: ModuleType, mapping: dict[Any, Any]) -> None:
     theirs = outcome(lambda: headers_view(sd.Headers(headers=mapping), ODD_NAMES))
-    ours = outcome(lambda: headers_view(twin.Headers(headers=mapping), ODD_NAMES))
+    ours = outcome(lambda: headers_view(headers_twin.Headers(headers=mapping), ODD_NAMES))
     assert ours == theirs
 
 
@@ -165,36 +156,36 @@ def test_odd_header_mappings_behave_like_starlette(twin: ModuleType, mapping: di
 # Headers(raw=((b'a', b'b'),)) raises TypeError('Expected list, got tuple'); Starlette (and the pure twin)
 # accept any sequence
 @pytest.mark.parametrize("make_raw", [tuple, lambda pairs: (p for p in pairs)], ids=["tuple", "generator"])
-def test_non_list_raw_behaves_like_starlette(twin: ModuleType, make_raw: Callable[[Any], Any]) -> None:
+def test_non_list_raw_behaves_like_starlette(headers_twin: ModuleType, make_raw: Callable[[Any], Any]) -> None:
     pairs = [(b"host", b"h"), (b"a", b"1"), (b"a", b"2")]
     expected = headers_view(sd.Headers(raw=make_raw(pairs)), ODD_NAMES)
-    assert outcome(lambda: headers_view(twin.Headers(raw=make_raw(pairs)), ODD_NAMES)) == ("ok", expected)
+    assert outcome(lambda: headers_view(headers_twin.Headers(raw=make_raw(pairs)), ODD_NAMES)) == ("ok", expected)
 
 
 # ----------------------------------------------------------------- QueryParams
 
 
-def test_megabyte_query_string_with_100k_params(twin: ModuleType) -> None:
+def test_megabyte_query_string_with_100k_params(url_twin: ModuleType) -> None:
     qs = "&".join(f"k{i % 1000}=v%20{i}+x" for i in range(100_000))
     assert len(qs) > MB
-    assert twin.parse_query(qs) == parse_qsl(qs, keep_blank_values=True)
-    ours, theirs = twin.QueryParams(qs), sd.QueryParams(qs)
+    assert url_twin.parse_query(qs) == parse_qsl(qs, keep_blank_values=True)
+    ours, theirs = url_twin.QueryParams(qs), sd.QueryParams(qs)
     assert ours.multi_items() == theirs.multi_items()
     assert list(ours.items()) == list(theirs.items())
     assert ours.getlist("k999") == theirs.getlist("k999")
     assert str(ours) == str(theirs)
     raw = qs.encode("latin-1")
-    assert twin.QueryParams(raw).multi_items() == sd.QueryParams(raw).multi_items()
+    assert url_twin.QueryParams(raw).multi_items() == sd.QueryParams(raw).multi_items()
 
 
-def test_megabyte_single_values(twin: ModuleType) -> None:
+def test_megabyte_single_values(url_twin: ModuleType) -> None:
     values = ["a=" + "x" * MB, "%41" * (MB // 3), "+" * MB, "&" * MB, "=" * MB, "%" * MB, "\xe9" * MB]
     for qs in [*values, "%C3%A9" * 200_000]:
-        assert twin.parse_query(qs) == parse_qsl(qs, keep_blank_values=True)
-        assert twin.QueryParams(qs).multi_items() == sd.QueryParams(qs).multi_items()
+        assert url_twin.parse_query(qs) == parse_qsl(qs, keep_blank_values=True)
+        assert url_twin.QueryParams(qs).multi_items() == sd.QueryParams(qs).multi_items()
 
 
-def test_query_names_and_values_around_buffer_sizes(twin: ModuleType) -> None:
+def test_query_names_and_values_around_buffer_sizes(url_twin: ModuleType) -> None:
     pieces = ["a", "%41", "+", "%C3%A9", "%", "%4", "%zz", "%e2%82%ac"]
     rng = random.Random(7)
     for size in [*range(240, 275), 500, 511, 512, 513, 1023, 1024, 1025, 4096, 65537]:
@@ -204,23 +195,23 @@ def test_query_names_and_values_around_buffer_sizes(twin: ModuleType) -> None:
                 text += rng.choice(pieces)
             text = text[:size]
             for qs in (text, f"{text}={text}", f"k={text}&{text}&=x", text.replace("%", "&")):
-                assert twin.parse_query(qs) == parse_qsl(qs, keep_blank_values=True)
+                assert url_twin.parse_query(qs) == parse_qsl(qs, keep_blank_values=True)
                 raw = qs.encode("latin-1")
-                ours, theirs = twin.QueryParams(raw), sd.QueryParams(raw)
+                ours, theirs = url_twin.QueryParams(raw), sd.QueryParams(raw)
                 assert (ours.multi_items(), list(ours.items())) == (theirs.multi_items(), list(theirs.items()))
 
 
 @pytest.mark.parametrize("value", [b"a=1", bytearray(b"a=1")], ids=["bytes", "bytearray"])
-def test_parse_query_bytes_twins_agree(twin: ModuleType, value: Any) -> None:
-    assert outcome(lambda: twin.parse_query(value)) == outcome(lambda: _impl.PURE.parse_query(value))
+def test_parse_query_bytes_twins_agree(url_twin: ModuleType, value: Any) -> None:
+    assert outcome(lambda: url_twin.parse_query(value)) == outcome(lambda: _url.PURE.parse_query(value))
 
 
 # Regression (found by this suite, fixed in src): parse_query on None/int/list: the compiled twin raises
 # TypeError (typed `str qs not None`), the pure twin AttributeError (qs.split); e.g. parse_query(None) or
 # parse_query(5)
 @pytest.mark.parametrize("value", [None, 5, ["a=1"]], ids=["None", "int", "list"])
-def test_parse_query_odd_types_twins_agree(twin: ModuleType, value: Any) -> None:
-    assert outcome(lambda: twin.parse_query(value)) == outcome(lambda: _impl.PURE.parse_query(value))
+def test_parse_query_odd_types_twins_agree(url_twin: ModuleType, value: Any) -> None:
+    assert outcome(lambda: url_twin.parse_query(value)) == outcome(lambda: _url.PURE.parse_query(value))
 
 
 # Regression (found by this suite, fixed in src): colliding non-str keys (True/1, 1/1.0): Starlette builds
@@ -228,8 +219,8 @@ def test_parse_query_odd_types_twins_agree(twin: ModuleType, value: Any) -> None
 @pytest.mark.parametrize(
     "items", [[(True, "a"), (1, "b")], [(1, "a"), (1.0, "b")], [(0, "a"), (False, "b"), (0.0, "c")]], ids=repr
 )
-def test_query_params_colliding_non_str_keys(twin: ModuleType, items: list[tuple[Any, str]]) -> None:
-    ours, theirs = twin.QueryParams(items), sd.QueryParams(items)
+def test_query_params_colliding_non_str_keys(url_twin: ModuleType, items: list[tuple[Any, str]]) -> None:
+    ours, theirs = url_twin.QueryParams(items), sd.QueryParams(items)
     assert ours.multi_items() == theirs.multi_items()
     assert list(ours.items()) == list(theirs.items())
     assert len(ours) == len(theirs)
@@ -254,13 +245,13 @@ def test_query_params_colliding_non_str_keys(twin: ModuleType, items: list[tuple
     ],
     ids=repr,
 )
-def test_query_params_odd_inputs_behave_like_starlette(twin: ModuleType, args: tuple[Any, ...]) -> None:
+def test_query_params_odd_inputs_behave_like_starlette(url_twin: ModuleType, args: tuple[Any, ...]) -> None:
     def view(cls: Any, **kwargs: Any) -> Any:
         q = cls(*args, **kwargs)
         return (q.multi_items(), list(q.items()), str(q), repr(q), len(q))
 
-    assert outcome(lambda: view(twin.QueryParams)) == outcome(lambda: view(sd.QueryParams))
-    assert outcome(lambda: view(twin.QueryParams, z="1", a=2)) == outcome(lambda: view(sd.QueryParams, z="1", a=2))
+    assert outcome(lambda: view(url_twin.QueryParams)) == outcome(lambda: view(sd.QueryParams))
+    assert outcome(lambda: view(url_twin.QueryParams, z="1", a=2)) == outcome(lambda: view(sd.QueryParams, z="1", a=2))
 
 
 # ------------------------------------------------------------------------- URL
@@ -279,14 +270,14 @@ def test_query_params_odd_inputs_behave_like_starlette(twin: ModuleType, args: t
     ],
     ids=["regname", "regname-port", "huge-port", "ipv6-like", "ipvfuture", "latin1", "brackets"],
 )
-def test_megabyte_host_header(twin: ModuleType, host: bytes) -> None:
+def test_megabyte_host_header(url_twin: ModuleType, host: bytes) -> None:
     for server in (None, ("10.0.0.1", 80)):
         s = scope(host=host, server=server)
-        assert url_outcome(lambda: twin.URL(scope=s)) == url_outcome(lambda: sd.URL(scope=s))
+        assert url_outcome(lambda: url_twin.URL(scope=s)) == url_outcome(lambda: sd.URL(scope=s))
     value = host.decode("latin-1")
     parsed = starlette_parse_host_header(value)
     expected = None if parsed is None or not parsed.is_valid_port else (parsed.host, parsed.port)
-    got = twin.parse_host_header(value)
+    got = url_twin.parse_host_header(value)
     assert (None if got is None else tuple(got)) == expected
 
 
@@ -301,22 +292,22 @@ def test_megabyte_host_header(twin: ModuleType, host: bytes) -> None:
     ],
     ids=["plain", "escaped", "slashes", "non-ascii", "whitespace"],
 )
-def test_megabyte_path(twin: ModuleType, path: str) -> None:
+def test_megabyte_path(url_twin: ModuleType, path: str) -> None:
     for host in (None, b"example.com"):
         for query_string in (b"", b"a=1&" * 1000):
             s = scope(path=path, host=host, query_string=query_string)
-            assert url_outcome(lambda: twin.URL(scope=s)) == url_outcome(lambda: sd.URL(scope=s))
+            assert url_outcome(lambda: url_twin.URL(scope=s)) == url_outcome(lambda: sd.URL(scope=s))
 
 
 @pytest.mark.parametrize(
     "query_string", [b"\xff", b"a=\xc3", b"a=%ff&b=\xed\xa0\x80", b"\x80" * MB, b"ok=1&" * 10 + b"\xfe"], ids=repr
 )
-def test_non_utf8_query_string_raises_like_starlette(twin: ModuleType, query_string: bytes) -> None:
+def test_non_utf8_query_string_raises_like_starlette(url_twin: ModuleType, query_string: bytes) -> None:
     for host in (None, b"h"):
         s = scope(host=host, query_string=query_string)
         expected = outcome(lambda: sd.URL(scope=s))
         assert expected == ("raises", UnicodeDecodeError)  # the premise
-        assert outcome(lambda: twin.URL(scope=s)) == expected
+        assert outcome(lambda: url_twin.URL(scope=s)) == expected
 
 
 ODD_SCOPES: dict[str, dict[str, Any]] = {
@@ -349,17 +340,17 @@ ODD_SCOPES: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("s", list(ODD_SCOPES.values()), ids=list(ODD_SCOPES))
-def test_odd_scopes_behave_like_starlette(twin: ModuleType, s: dict[str, Any]) -> None:
-    assert url_outcome(lambda: twin.URL(scope=dict(s))) == url_outcome(lambda: sd.URL(scope=dict(s)))
+def test_odd_scopes_behave_like_starlette(url_twin: ModuleType, s: dict[str, Any]) -> None:
+    assert url_outcome(lambda: url_twin.URL(scope=dict(s))) == url_outcome(lambda: sd.URL(scope=dict(s)))
 
 
 # Regression (found by this suite, fixed in src): compiled URL(scope=...) types path as `cdef str`:
 # scope['path'] = None or 5 raises TypeError; Starlette and the pure twin raise AttributeError (no attribute
 # 'replace')
 @pytest.mark.parametrize("path", [None, 5], ids=["None", "int"])
-def test_non_str_path_raises_like_starlette(twin: ModuleType, path: Any) -> None:
+def test_non_str_path_raises_like_starlette(url_twin: ModuleType, path: Any) -> None:
     s = scope(path=path)
-    assert outcome(lambda: twin.URL(scope=dict(s))) == outcome(lambda: sd.URL(scope=dict(s)))
+    assert outcome(lambda: url_twin.URL(scope=dict(s))) == outcome(lambda: sd.URL(scope=dict(s)))
 
 
 # Regression (found by this suite, fixed in src): Host header whose port has more than 4300 digits (valid:
@@ -367,11 +358,11 @@ def test_non_str_path_raises_like_starlette(twin: ModuleType, path: Any) -> None
 # max str digits); the compiled twin precomputes the port natively and returns 80 (the build of 9243ec0 raised
 # ValueError from URL(scope=...))
 @pytest.mark.parametrize("zeros", [4299, 10_000, MB])
-def test_host_header_port_with_thousands_of_leading_zeros(twin: ModuleType, zeros: int) -> None:
+def test_host_header_port_with_thousands_of_leading_zeros(url_twin: ModuleType, zeros: int) -> None:
     s = scope(host=b"h:" + b"0" * zeros + b"80")
     expected = url_outcome(lambda: sd.URL(scope=s))
     assert expected[0] == "ok"  # the premise: Starlette accepts the header
-    assert url_outcome(lambda: twin.URL(scope=s)) == expected
+    assert url_outcome(lambda: url_twin.URL(scope=s)) == expected
 
 
 class _MappingScope(Mapping[str, Any]):
@@ -419,9 +410,9 @@ def _base_scope() -> dict[str, Any]:
     [types.MappingProxyType, _MappingScope, collections.OrderedDict],
     ids=["mappingproxy", "Mapping", "OrderedDict"],
 )
-def test_non_dict_scopes_behave_like_starlette(twin: ModuleType, make: Callable[[Any], Any]) -> None:
+def test_non_dict_scopes_behave_like_starlette(url_twin: ModuleType, make: Callable[[Any], Any]) -> None:
     s = make(_base_scope())
-    assert url_outcome(lambda: twin.URL(scope=s)) == url_outcome(lambda: sd.URL(scope=s))
+    assert url_outcome(lambda: url_twin.URL(scope=s)) == url_outcome(lambda: sd.URL(scope=s))
 
 
 def _defaultdict_without_path() -> Any:
@@ -436,10 +427,10 @@ def _defaultdict_without_path() -> Any:
     [lambda: _OwnGetScope(_base_scope()), _defaultdict_without_path, lambda: _GetItemOnlyScope(_base_scope())],
     ids=["own-get", "defaultdict-missing", "get-getitem-only"],
 )
-def test_scope_objects_read_like_starlette(twin: ModuleType, make: Callable[[], Any]) -> None:
+def test_scope_objects_read_like_starlette(url_twin: ModuleType, make: Callable[[], Any]) -> None:
     expected = url_outcome(lambda: sd.URL(scope=make()))
     assert expected[0] == "ok"  # the premise: Starlette reads these scopes
-    assert url_outcome(lambda: twin.URL(scope=make())) == expected
+    assert url_outcome(lambda: url_twin.URL(scope=make())) == expected
 
 
 # ------------------------------------------------------------------ fuzz loop
@@ -490,9 +481,10 @@ def _headers_probe(mod: Any, raw: list[tuple[bytes, bytes]], names: list[str]) -
     return [outcome(lambda: (h.get(n), h.getlist(n), n in h)) for n in names] + [h.items(), repr(h), len(h)]
 
 
-@pytest.mark.skipif(_impl.COMPILED is None, reason="compiled twin not live")
+@pytest.mark.skipif(_url.COMPILED is None or _headers.COMPILED is None, reason="compiled twins not live")
 def test_random_bytes_fuzz_compiled_equals_pure() -> None:
-    compiled, pure = _impl.COMPILED, _impl.PURE
+    compiled, pure = _url.COMPILED, _url.PURE
+    compiled_headers, pure_headers = _headers.COMPILED, _headers.PURE
     rng = random.Random(20240517)
     for _ in range(2000):
         data = _random_bytes(rng)
@@ -515,7 +507,7 @@ def test_random_bytes_fuzz_compiled_equals_pure() -> None:
         if raw and rng.random() < 0.5:
             raw.append((raw[0][0], data))
         names = [k.decode("latin-1").upper() for k, _ in raw[:2]] + [data.decode("latin-1")[:6], "host"]
-        assert _headers_probe(compiled, raw, names) == _headers_probe(pure, raw, names), raw
+        assert _headers_probe(compiled_headers, raw, names) == _headers_probe(pure_headers, raw, names), raw
 
         s: dict[str, Any] = {
             "type": "websocket",
@@ -531,15 +523,15 @@ def test_random_bytes_fuzz_compiled_equals_pure() -> None:
         assert ours == url_outcome(lambda: sd.URL(scope=s)), s
 
 
-# Regression (found by fuzz/fuzz_speedups.py): the compiled twin typed these
+# Regression (found by fuzz/fuzz_twins.py): the compiled twin typed these
 # arguments as exact str and rejected str subclasses with TypeError.
 class _Text(str):
     pass
 
 
-def test_str_subclass_hosts_behave_like_starlette(twin: ModuleType) -> None:
-    assert twin.parse_host_header(_Text("a:1")) == ("a", "1")
+def test_str_subclass_hosts_behave_like_starlette(url_twin: ModuleType) -> None:
+    assert url_twin.parse_host_header(_Text("a:1")) == ("a", "1")
     scope = {"type": "websocket", "scheme": "ws", "server": (_Text("h"), 80), "headers": [], "path": "/"}
-    assert url_outcome(lambda: twin.URL(scope=scope)) == url_outcome(lambda: sd.URL(scope=scope))
+    assert url_outcome(lambda: url_twin.URL(scope=scope)) == url_outcome(lambda: sd.URL(scope=scope))
     scope["server"] = (None, 80)
-    assert url_outcome(lambda: twin.URL(scope=scope)) == url_outcome(lambda: sd.URL(scope=scope))
+    assert url_outcome(lambda: url_twin.URL(scope=scope)) == url_outcome(lambda: sd.URL(scope=scope))

@@ -33,6 +33,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette import testclient as tc
 
+from conftest import websocket_class
 from fastws import websockets as fws
 
 TestClient = tc.TestClient
@@ -41,7 +42,7 @@ AppBody = Callable[[Any, Seen], Any]  # async (websocket, seen) -> None
 
 
 def fast_class(twin: ModuleType) -> type:
-    return fws.WebSocket.for_twin(twin)
+    return websocket_class(twin)
 
 
 def describe(exc: BaseException) -> tuple[Any, ...]:
@@ -84,7 +85,7 @@ class Endpoint:
 
 
 def run_both(
-    twin: ModuleType,
+    websocket_twin: ModuleType,
     body: AppBody,
     drive: Callable[[Any], Any],
     *,
@@ -98,7 +99,7 @@ def run_both(
     The app records what it saw in ``seen``. Returns Starlette's pair.
     """
     results = []
-    for cls in (sws.WebSocket, fast_class(twin)):
+    for cls in (sws.WebSocket, fast_class(websocket_twin)):
         seen: Seen = []
         app = build(cls, body, seen)
         client = TestClient(app, **(client_kwargs or {}))
@@ -149,7 +150,7 @@ PAYLOADS: dict[str, list[Any]] = {
 
 
 @pytest.mark.parametrize("kind", sorted(PAYLOADS))
-def test_echo(twin: ModuleType, kind: str) -> None:
+def test_echo(websocket_twin: ModuleType, kind: str) -> None:
     def drive(client: Any) -> list[Any]:
         out: list[Any] = []
         with client.websocket_connect(f"/echo?kind={kind}") as ws:
@@ -170,7 +171,7 @@ def test_echo(twin: ModuleType, kind: str) -> None:
             out.append(ws.receive_text())
         return out
 
-    observed, seen = run_both(twin, echo_body, drive)
+    observed, seen = run_both(websocket_twin, echo_body, drive)
     assert observed[0] == "ok" and len(observed[1]) == len(PAYLOADS[kind]) + 1
     assert seen[0][1] == "WebSocketDisconnect" and seen[0][3] == (1001, "leaving")
 
@@ -185,7 +186,7 @@ async def iter_json_body(ws: Any, seen: Seen) -> None:
     await ws.send_json({"total": total})
 
 
-def test_iter_json_loop(twin: ModuleType) -> None:
+def test_iter_json_loop(websocket_twin: ModuleType) -> None:
     def drive(client: Any) -> list[Any]:
         out = []
         with client.websocket_connect("/numbers") as ws:
@@ -196,7 +197,7 @@ def test_iter_json_loop(twin: ModuleType) -> None:
             out.append(ws.receive_json())
         return out
 
-    observed, seen = run_both(twin, iter_json_body, drive)
+    observed, seen = run_both(websocket_twin, iter_json_body, drive)
     assert observed[1][-1] == {"total": 42}
     assert seen == [("loop ended", "DISCONNECTED", "CONNECTED")]
 
@@ -211,7 +212,7 @@ async def iter_text_bytes_body(ws: Any, seen: Seen) -> None:
 
 
 @pytest.mark.parametrize("kind", ["text", "bytes"])
-def test_iter_text_and_bytes(twin: ModuleType, kind: str) -> None:
+def test_iter_text_and_bytes(websocket_twin: ModuleType, kind: str) -> None:
     def drive(client: Any) -> Any:
         with client.websocket_connect(f"/iter?kind={kind}") as ws:
             for item in ("a", "b", "c"):
@@ -219,7 +220,7 @@ def test_iter_text_and_bytes(twin: ModuleType, kind: str) -> None:
             ws.close(1000)
             return ws.receive_json()
 
-    _observed, seen = run_both(twin, iter_text_bytes_body, drive)
+    _observed, seen = run_both(websocket_twin, iter_text_bytes_body, drive)
     assert len(seen[0]) == 3
 
 
@@ -235,19 +236,19 @@ async def subprotocol_body(ws: Any, seen: Seen) -> None:
 
 
 @pytest.mark.parametrize("subprotocols", [None, ["v1"], ["v1.chat", "v2.chat"]], ids=repr)
-def test_subprotocol_negotiation(twin: ModuleType, subprotocols: list[str] | None) -> None:
+def test_subprotocol_negotiation(websocket_twin: ModuleType, subprotocols: list[str] | None) -> None:
     def drive(client: Any) -> Any:
         with client.websocket_connect("/sub", subprotocols=subprotocols) as ws:
             return ws.accepted_subprotocol, ws.receive_json(), attempt(ws.receive_text)
 
-    observed, _ = run_both(twin, subprotocol_body, drive)
+    observed, _ = run_both(websocket_twin, subprotocol_body, drive)
     assert observed[1][0] == (subprotocols[-1] if subprotocols else None)
 
 
 EXTRA_HEADERS = [(b"x-extra", b"1"), (b"set-cookie", b"a=b")]
 
 
-def test_accept_with_extra_headers(twin: ModuleType) -> None:
+def test_accept_with_extra_headers(websocket_twin: ModuleType) -> None:
     async def body(ws: Any, seen: Seen) -> None:
         await ws.accept(headers=EXTRA_HEADERS)
         await ws.close()
@@ -256,11 +257,11 @@ def test_accept_with_extra_headers(twin: ModuleType) -> None:
         with client.websocket_connect("/h") as ws:
             return ws.extra_headers, attempt(ws.receive_text)
 
-    observed, _ = run_both(twin, body, drive)
+    observed, _ = run_both(websocket_twin, body, drive)
     assert observed[1][0] == EXTRA_HEADERS
 
 
-def test_accept_with_headers_mapping_fastws_only(twin: ModuleType) -> None:
+def test_accept_with_headers_mapping_fastws_only(websocket_twin: ModuleType) -> None:
     """Deliberate difference: fastws takes a mapping; the client sees the same as
     Starlette given the equivalent list."""
 
@@ -275,7 +276,7 @@ def test_accept_with_headers_mapping_fastws_only(twin: ModuleType) -> None:
         with client.websocket_connect("/h") as ws:
             return ws.extra_headers
 
-    observed, _ = run_both(twin, body, drive)
+    observed, _ = run_both(websocket_twin, body, drive)
     assert observed == ("ok", EXTRA_HEADERS)
 
 
@@ -283,7 +284,7 @@ def test_accept_with_headers_mapping_fastws_only(twin: ModuleType) -> None:
 
 
 @pytest.mark.parametrize("args", [(), (4001, "bye"), (1011, None), (4002, "caf\xe9")], ids=repr)
-def test_close_with_code_and_reason(twin: ModuleType, args: tuple[Any, ...]) -> None:
+def test_close_with_code_and_reason(websocket_twin: ModuleType, args: tuple[Any, ...]) -> None:
     async def body(ws: Any, seen: Seen) -> None:
         await ws.accept()
         seen.append(await ws.receive_text())
@@ -299,7 +300,7 @@ def test_close_with_code_and_reason(twin: ModuleType, args: tuple[Any, ...]) -> 
             ws.send_text("hi")
             return attempt(ws.receive_text)
 
-    observed, seen = run_both(twin, body, drive)
+    observed, seen = run_both(websocket_twin, body, drive)
     assert observed[1][1] == "WebSocketDisconnect"
     assert seen[-1][1] == "WebSocketDisconnected"
 
@@ -309,7 +310,7 @@ def attempt_sync_state(ws: Any) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("args", [(), (4403, "nope"), (1008, None)], ids=repr)
-def test_close_before_accept(twin: ModuleType, args: tuple[Any, ...]) -> None:
+def test_close_before_accept(websocket_twin: ModuleType, args: tuple[Any, ...]) -> None:
     async def body(ws: Any, seen: Seen) -> None:
         await ws.close(*args)
         seen.append(attempt_sync_state(ws))
@@ -318,12 +319,12 @@ def test_close_before_accept(twin: ModuleType, args: tuple[Any, ...]) -> None:
         with client.websocket_connect("/deny"):
             return "connected"  # pragma: no cover - the handshake is refused
 
-    observed, seen = run_both(twin, body, drive)
+    observed, seen = run_both(websocket_twin, body, drive)
     assert observed[1] == "WebSocketDisconnect"
     assert seen == [("CONNECTING", "DISCONNECTED")]
 
 
-def test_websocket_close_app(twin: ModuleType) -> None:
+def test_websocket_close_app(websocket_twin: ModuleType) -> None:
     """``WebSocketClose`` as an ASGI app: fastws' against Starlette's."""
 
     def drive(client: Any) -> Any:
@@ -358,7 +359,7 @@ def denial(kind: str) -> Response:
 
 
 @pytest.mark.parametrize("kind", ["plain", "json", "empty", "streaming"])
-def test_send_denial_response(twin: ModuleType, kind: str) -> None:
+def test_send_denial_response(websocket_twin: ModuleType, kind: str) -> None:
     async def body(ws: Any, seen: Seen) -> None:
         await ws.send_denial_response(denial(kind))
         seen.append(attempt_sync_state(ws))
@@ -367,12 +368,12 @@ def test_send_denial_response(twin: ModuleType, kind: str) -> None:
         with client.websocket_connect("/deny"):
             return "connected"  # pragma: no cover
 
-    observed, seen = run_both(twin, body, drive)
+    observed, seen = run_both(websocket_twin, body, drive)
     assert observed[1] == "WebSocketDenialResponse"
     assert seen == [("CONNECTING", "DISCONNECTED")]
 
 
-def test_send_denial_response_after_accept_fails_in_the_app(twin: ModuleType) -> None:
+def test_send_denial_response_after_accept_fails_in_the_app(websocket_twin: ModuleType) -> None:
     async def body(ws: Any, seen: Seen) -> None:
         await ws.accept()
         try:
@@ -385,11 +386,11 @@ def test_send_denial_response_after_accept_fails_in_the_app(twin: ModuleType) ->
         with client.websocket_connect("/deny") as ws:
             return attempt(ws.receive_text)
 
-    _, seen = run_both(twin, body, drive)
+    _, seen = run_both(websocket_twin, body, drive)
     assert seen[0][1] == "RuntimeError"
 
 
-def test_app_errors_reach_the_client(twin: ModuleType) -> None:
+def test_app_errors_reach_the_client(websocket_twin: ModuleType) -> None:
     async def body(ws: Any, seen: Seen) -> None:
         if ws.query_params.get("when") == "before":
             await ws.receive_text()  # not accepted: WebSocketDisconnected
@@ -402,7 +403,7 @@ def test_app_errors_reach_the_client(twin: ModuleType) -> None:
             with client.websocket_connect(f"/err?when={when}") as ws:
                 return ws.receive_text()  # pragma: no cover
 
-        observed, _ = run_both(twin, body, drive)
+        observed, _ = run_both(websocket_twin, body, drive)
         assert observed[1] == ("WebSocketDisconnected" if when == "before" else "TypeError")
 
 
@@ -450,27 +451,29 @@ def router_app(cls: type, body: AppBody, seen: Seen) -> Any:
     ["/items/42", "/items/7?x=1&x=2&y=%20z", "/api/ws/bob", "/api/ws/caf%C3%A9?q=a+b"],
 )
 @pytest.mark.parametrize("root_path", ["", "/root"])
-def test_router_path_params_and_url(twin: ModuleType, path: str, root_path: str) -> None:
+def test_router_path_params_and_url(websocket_twin: ModuleType, path: str, root_path: str) -> None:
     def drive(client: Any) -> Any:
         # ASGI: ``path`` includes ``root_path``.
         with client.websocket_connect(root_path + path) as ws:
             return ws.receive_json(), attempt(ws.receive_text)
 
-    observed, _seen = run_both(twin, report_body, drive, build=router_app, client_kwargs={"root_path": root_path})
+    observed, _seen = run_both(
+        websocket_twin, report_body, drive, build=router_app, client_kwargs={"root_path": root_path}
+    )
     assert observed[0] == "ok"
     assert observed[1][0]["path_params"]
 
 
-def test_router_no_route_closes(twin: ModuleType) -> None:
+def test_router_no_route_closes(websocket_twin: ModuleType) -> None:
     def drive(client: Any) -> Any:
         with client.websocket_connect("/nowhere"):
             return "connected"  # pragma: no cover
 
-    observed, seen = run_both(twin, report_body, drive, build=router_app)
+    observed, seen = run_both(websocket_twin, report_body, drive, build=router_app)
     assert observed[1] == "WebSocketDisconnect" and seen == []
 
 
-def test_query_headers_and_cookies(twin: ModuleType) -> None:
+def test_query_headers_and_cookies(websocket_twin: ModuleType) -> None:
     headers = tc.httpx.Headers(
         [
             ("cookie", "sid=abc; theme=dark"),
@@ -484,19 +487,19 @@ def test_query_headers_and_cookies(twin: ModuleType) -> None:
         with client.websocket_connect("/ws?a=1&b=&a=3&sp=x+y&pct=%E2%98%83", headers=headers) as ws:
             return ws.receive_json()
 
-    observed, _ = run_both(twin, report_body, drive)
+    observed, _ = run_both(websocket_twin, report_body, drive)
     report = observed[1]
     assert report["cookies"] and report["query"]
     assert [v for k, v in report["headers"] if k == "x-custom"] == ["One", "two"]
 
 
-def test_client_cookies_and_address(twin: ModuleType) -> None:
+def test_client_cookies_and_address(websocket_twin: ModuleType) -> None:
     def drive(client: Any) -> Any:
         with client.websocket_connect("/ws") as ws:
             return ws.receive_json()
 
     observed, _ = run_both(
-        twin,
+        websocket_twin,
         report_body,
         drive,
         client_kwargs={
@@ -532,7 +535,7 @@ async def state_body(ws: Any, seen: Seen) -> None:
     await ws.close()
 
 
-def test_lifespan_state(twin: ModuleType) -> None:
+def test_lifespan_state(websocket_twin: ModuleType) -> None:
     def drive(client: Any) -> Any:
         out = []
         for _ in range(2):
@@ -540,7 +543,7 @@ def test_lifespan_state(twin: ModuleType) -> None:
                 out.append(ws.receive_json())
         return out
 
-    observed, seen = run_both(twin, state_body, drive, build=lifespan_app, lifespan=True)
+    observed, seen = run_both(websocket_twin, state_body, drive, build=lifespan_app, lifespan=True)
     assert observed[1][-1]["counter"] == 2
     assert len(seen) == 4
 
@@ -577,12 +580,12 @@ async def auth_body(ws: Any, seen: Seen) -> None:
 
 
 @pytest.mark.parametrize("query", ["", "?token=abc"])
-def test_authentication_middleware(twin: ModuleType, query: str) -> None:
+def test_authentication_middleware(websocket_twin: ModuleType, query: str) -> None:
     def drive(client: Any) -> Any:
         with client.websocket_connect(f"/auth{query}") as ws:
             return ws.receive_json()
 
-    observed, seen = run_both(twin, auth_body, drive, build=auth_app)
+    observed, seen = run_both(websocket_twin, auth_body, drive, build=auth_app)
     assert observed[1]["authenticated"] == bool(query)
     assert len(seen) == 1
 
@@ -592,7 +595,7 @@ def exception_app(cls: type, body: AppBody, seen: Seen) -> Any:
 
 
 @pytest.mark.parametrize("accept_first", [False, True])
-def test_websocket_exception_in_a_starlette_app(twin: ModuleType, accept_first: bool) -> None:
+def test_websocket_exception_in_a_starlette_app(websocket_twin: ModuleType, accept_first: bool) -> None:
     async def body(ws: Any, seen: Seen) -> None:
         if accept_first:
             await ws.accept()
@@ -602,5 +605,5 @@ def test_websocket_exception_in_a_starlette_app(twin: ModuleType, accept_first: 
         with client.websocket_connect("/exc") as ws:
             return attempt(ws.receive_text)
 
-    observed, _ = run_both(twin, body, drive, build=exception_app)
+    observed, _ = run_both(websocket_twin, body, drive, build=exception_app)
     assert "WebSocketDisconnect" in repr(observed)

@@ -31,8 +31,7 @@ from starlette import websockets as sws
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Router, WebSocketRoute
 
-from conftest import live_twins
-from fastws import websockets as fws
+from conftest import live_websocket_twins, websocket_class
 
 Op = tuple[str, Callable[[Any], Any]]
 Message = dict[str, Any]
@@ -240,13 +239,13 @@ def run_script(
 
 
 def fast_class(twin: ModuleType) -> type:
-    return fws.WebSocket.for_twin(twin)
+    return websocket_class(twin)
 
 
-def compare(twin: ModuleType, incoming: list[Message], ops: list[Op], **kwargs: Any) -> Record:
-    """Run the script on Starlette and on fastws (bound to ``twin``); assert equal."""
+def compare(websocket_twin: ModuleType, incoming: list[Message], ops: list[Op], **kwargs: Any) -> Record:
+    """Run the script on Starlette and on fastws (bound to ``websocket_twin``); assert equal."""
     theirs = run_script(sws.WebSocket, incoming, ops, **kwargs)
-    ours = run_script(fast_class(twin), incoming, ops, **kwargs)
+    ours = run_script(fast_class(websocket_twin), incoming, ops, **kwargs)
     assert len(theirs.steps) == len(ops) or theirs.steps[0][0] == "construct"
     for mine, star in zip(ours.steps, theirs.steps, strict=False):  # the shorter first, then the lengths
         assert mine == star
@@ -300,28 +299,28 @@ def from_state(name: str, incoming: list[Message], ops: list[Op]) -> tuple[list[
     ],
     ids=lambda kw: repr(kw),
 )
-def test_accept(twin: ModuleType, kwargs: dict[str, Any]) -> None:
-    record = compare(twin, [CONNECT], [call("accept", **kwargs), call("accept", **kwargs)])
+def test_accept(websocket_twin: ModuleType, kwargs: dict[str, Any]) -> None:
+    record = compare(websocket_twin, [CONNECT], [call("accept", **kwargs), call("accept", **kwargs)])
     assert record.consumed == 1
     assert record.sent[0]["type"] == "websocket.accept"
     assert raised(record) == ["RuntimeError"]  # the second accept
 
 
-def test_accept_passes_header_list_through_unchanged(twin: ModuleType) -> None:
-    for cls in (sws.WebSocket, fast_class(twin)):
+def test_accept_passes_header_list_through_unchanged(websocket_twin: ModuleType) -> None:
+    for cls in (sws.WebSocket, fast_class(websocket_twin)):
         headers = [(b"x-a", b"1")]
         record = run_script(cls, [CONNECT], [call("accept", headers=headers)])
         assert record.raw_sent[0]["headers"] is headers, cls
 
 
-def test_accept_after_connect_already_received_does_not_receive_again(twin: ModuleType) -> None:
-    record = compare(twin, [CONNECT, text("x")], [call("receive"), call("accept"), call("receive_text")])
+def test_accept_after_connect_already_received_does_not_receive_again(websocket_twin: ModuleType) -> None:
+    record = compare(websocket_twin, [CONNECT, text("x")], [call("receive"), call("accept"), call("receive_text")])
     assert record.consumed == 2
 
 
-def test_accept_after_client_disconnect(twin: ModuleType) -> None:
+def test_accept_after_client_disconnect(websocket_twin: ModuleType) -> None:
     compare(
-        twin,
+        websocket_twin,
         [CONNECT, disconnect(1001, "gone")],
         [call("receive"), call("receive"), call("accept"), call("send_text", "late"), call("receive_text")],
     )
@@ -335,10 +334,10 @@ def test_accept_after_client_disconnect(twin: ModuleType) -> None:
         OrderedDict([("B", "2"), ("a", "1")]),
     ],
 )
-def test_accept_headers_mapping_fastws_only(twin: ModuleType, headers: Mapping[str, str]) -> None:
+def test_accept_headers_mapping_fastws_only(websocket_twin: ModuleType, headers: Mapping[str, str]) -> None:
     """Deliberate difference: a mapping is converted to ``[(bytes, bytes)]``."""
     as_list = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    ours = run_script(fast_class(twin), [CONNECT], [call("accept", "chat", headers=headers)])
+    ours = run_script(fast_class(websocket_twin), [CONNECT], [call("accept", "chat", headers=headers)])
     theirs = run_script(sws.WebSocket, [CONNECT], [call("accept", "chat", headers=as_list)])
     assert ours.sent[0]["headers"] == as_list
     assert all(isinstance(k, bytes) and isinstance(v, bytes) for k, v in ours.sent[0]["headers"])
@@ -346,8 +345,8 @@ def test_accept_headers_mapping_fastws_only(twin: ModuleType, headers: Mapping[s
     assert [s[1:] for s in ours.steps] == [s[1:] for s in theirs.steps]
 
 
-def test_accept_headers_mapping_not_latin1_fastws_only(twin: ModuleType) -> None:
-    ours = run_script(fast_class(twin), [CONNECT], [call("accept", headers={"x": "\u2603"})])
+def test_accept_headers_mapping_not_latin1_fastws_only(websocket_twin: ModuleType) -> None:
+    ours = run_script(fast_class(websocket_twin), [CONNECT], [call("accept", headers={"x": "\u2603"})])
     assert ours.steps[0][1][1] == "UnicodeEncodeError"
     assert ours.sent == []
 
@@ -365,14 +364,14 @@ def test_accept_headers_mapping_not_latin1_fastws_only(twin: ModuleType) -> None
     ],
     ids=repr,
 )
-def test_connect_must_come_first(twin: ModuleType, first: Message) -> None:
+def test_connect_must_come_first(websocket_twin: ModuleType, first: Message) -> None:
     for ops in (
         [call("accept"), call("accept")],
         [call("receive"), call("receive")],
         [call("receive_text")],
     ):
-        compare(twin, [first, CONNECT], ops)
-    record = compare(twin, [first], [call("accept")])
+        compare(websocket_twin, [first, CONNECT], ops)
+    record = compare(websocket_twin, [first], [call("accept")])
     assert raised(record)
 
 
@@ -454,14 +453,14 @@ JSON_VALUES: list[Any] = [
 
 
 @pytest.mark.parametrize("value", JSON_VALUES, ids=lambda v: type(v).__name__)
-def test_send_json(twin: ModuleType, value: Any) -> None:
+def test_send_json(websocket_twin: ModuleType, value: Any) -> None:
     ops = [
         call("send_json", value),
         call("send_json", value, mode="binary"),
         call("send_json", value, "text"),
         call("send_json", value, mode="bad"),
     ]
-    record = compare(twin, *from_state("connected", [], ops))
+    record = compare(websocket_twin, *from_state("connected", [], ops))
     assert len(record.steps) == 5
 
 
@@ -483,9 +482,9 @@ SEND_IN_STATE_OPS = [
 
 
 @pytest.mark.parametrize("state", sorted(PRELUDES))
-def test_send_in_every_state(twin: ModuleType, state: str) -> None:
+def test_send_in_every_state(websocket_twin: ModuleType, state: str) -> None:
     for op in SEND_IN_STATE_OPS:
-        compare(twin, *from_state(state, [], [op, op]))
+        compare(websocket_twin, *from_state(state, [], [op, op]))
 
 
 # ==================================================================== receiving
@@ -525,26 +524,28 @@ INCOMING = [
 
 
 @pytest.mark.parametrize("message", INCOMING, ids=repr)
-def test_receive_after_accept(twin: ModuleType, message: Message) -> None:
+def test_receive_after_accept(websocket_twin: ModuleType, message: Message) -> None:
     for op in RECEIVE_OPS:
         # The second call shows the state the first one left behind.
-        record = compare(twin, *from_state("connected", [message, text('"again"')], [op, op]))
+        record = compare(websocket_twin, *from_state("connected", [message, text('"again"')], [op, op]))
         assert record.consumed >= 1
 
 
 @pytest.mark.parametrize("state", sorted(PRELUDES))
-def test_receive_in_every_state(twin: ModuleType, state: str) -> None:
+def test_receive_in_every_state(websocket_twin: ModuleType, state: str) -> None:
     for op in RECEIVE_OPS:
-        compare(twin, *from_state(state, [text('"x"'), disconnect(1002, "r")], [op, op, op]))
+        compare(websocket_twin, *from_state(state, [text('"x"'), disconnect(1002, "r")], [op, op, op]))
 
 
-def test_receive_nothing_left(twin: ModuleType) -> None:
-    record = compare(twin, *from_state("connected", [], [call("receive_text")]))
+def test_receive_nothing_left(websocket_twin: ModuleType) -> None:
+    record = compare(websocket_twin, *from_state("connected", [], [call("receive_text")]))
     assert raised(record) == ["OutOfMessages"]
 
 
-def test_disconnect_code_and_reason(twin: ModuleType) -> None:
-    record = compare(twin, *from_state("connected", [disconnect(4321, "custom reason")], [call("receive_text")]))
+def test_disconnect_code_and_reason(websocket_twin: ModuleType) -> None:
+    record = compare(
+        websocket_twin, *from_state("connected", [disconnect(4321, "custom reason")], [call("receive_text")])
+    )
     assert record.steps[-1][1][4] == (4321, "custom reason")
 
 
@@ -562,14 +563,16 @@ def test_disconnect_code_and_reason(twin: ModuleType) -> None:
     ],
     ids=repr,
 )
-def test_iterators(twin: ModuleType, name: str, messages: list[Message]) -> None:
-    compare(twin, *from_state("connected", messages, [collect(name), collect(name), call("send_text", "after")]))
+def test_iterators(websocket_twin: ModuleType, name: str, messages: list[Message]) -> None:
+    compare(
+        websocket_twin, *from_state("connected", messages, [collect(name), collect(name), call("send_text", "after")])
+    )
 
 
 @pytest.mark.parametrize("state", ["connecting", "closed", "response", "client-gone"])
 @pytest.mark.parametrize("name", ["iter_text", "iter_bytes", "iter_json"])
-def test_iterators_in_other_states(twin: ModuleType, name: str, state: str) -> None:
-    record = compare(twin, *from_state(state, [text('"a"'), disconnect()], [collect(name)]))
+def test_iterators_in_other_states(websocket_twin: ModuleType, name: str, state: str) -> None:
+    record = compare(websocket_twin, *from_state(state, [text('"a"'), disconnect()], [collect(name)]))
     assert raised(record)
 
 
@@ -577,7 +580,7 @@ def test_iterators_in_other_states(twin: ModuleType, name: str, state: str) -> N
 
 
 @pytest.mark.parametrize("state", sorted(PRELUDES))
-def test_close_in_every_state(twin: ModuleType, state: str) -> None:
+def test_close_in_every_state(websocket_twin: ModuleType, state: str) -> None:
     closes = [
         call("close"),
         call("close", 4001, "bye"),
@@ -585,13 +588,13 @@ def test_close_in_every_state(twin: ModuleType, state: str) -> None:
         call("close", reason="r\xe9"),
     ]
     for op in closes:
-        record = compare(twin, *from_state(state, [], [op, op, call("send_text", "x"), call("receive_text")]))
+        record = compare(websocket_twin, *from_state(state, [], [op, op, call("send_text", "x"), call("receive_text")]))
         assert len(record.steps) >= 3
 
 
-def test_send_after_close_raises_websocket_disconnected(twin: ModuleType) -> None:
+def test_send_after_close_raises_websocket_disconnected(websocket_twin: ModuleType) -> None:
     ops = [call("send_text", "x"), call("send", {"type": "websocket.send"})]
-    record = compare(twin, *from_state("closed", [], ops))
+    record = compare(websocket_twin, *from_state("closed", [], ops))
     assert raised(record) == ["WebSocketDisconnected", "WebSocketDisconnected"]
 
 
@@ -621,9 +624,9 @@ SEND_OPS = [
     "error", [OSError, ConnectionResetError, BrokenPipeError, ValueError], ids=lambda e: e.__name__
 )
 @pytest.mark.parametrize("op", SEND_OPS, ids=lambda op: op[0])
-def test_send_raising_after_accept(twin: ModuleType, op: Op, error: type[BaseException]) -> None:
+def test_send_raising_after_accept(websocket_twin: ModuleType, op: Op, error: type[BaseException]) -> None:
     record = compare(
-        twin,
+        websocket_twin,
         *from_state("connected", [text("x")], [op, op, call("receive_text")]),
         send_error=fail_on("websocket.close" if op[0].startswith("close") else "websocket.send", lambda: error("boom")),
     )
@@ -641,8 +644,10 @@ def test_send_raising_after_accept(twin: ModuleType, op: Op, error: type[BaseExc
     ],
     ids=lambda ops: ops[0][0],
 )
-def test_send_raising_outside_connected_state(twin: ModuleType, ops: list[Op], error: type[BaseException]) -> None:
-    record = compare(twin, [CONNECT], ops, send_error=fail_on(None, lambda: error("boom")))
+def test_send_raising_outside_connected_state(
+    websocket_twin: ModuleType, ops: list[Op], error: type[BaseException]
+) -> None:
+    record = compare(websocket_twin, [CONNECT], ops, send_error=fail_on(None, lambda: error("boom")))
     assert raised(record)[0] == error.__name__
 
 
@@ -666,8 +671,8 @@ def test_send_raising_outside_connected_state(twin: ModuleType, ops: list[Op], e
     ],
     ids=[f"response-{i}" for i in range(11)],
 )
-def test_response_state(twin: ModuleType, ops: list[Op]) -> None:
-    compare(twin, [CONNECT, text("x")], ops)
+def test_response_state(websocket_twin: ModuleType, ops: list[Op]) -> None:
+    compare(websocket_twin, [CONNECT, text("x")], ops)
 
 
 def make_response(kind: str) -> Response:
@@ -689,9 +694,9 @@ def make_response(kind: str) -> Response:
 
 @pytest.mark.parametrize("kind", ["plain", "json", "bytes", "streaming"])
 @pytest.mark.parametrize("state", ["connecting", "connect-received", "connected", "closed", "response-done"])
-def test_send_denial_response(twin: ModuleType, kind: str, state: str) -> None:
+def test_send_denial_response(websocket_twin: ModuleType, kind: str, state: str) -> None:
     op = do(f"send_denial_response({kind})", lambda ws: ws.send_denial_response(make_response(kind)))
-    record = compare(twin, *from_state(state, [], [op, call("send_text", "x")]))
+    record = compare(websocket_twin, *from_state(state, [], [op, call("send_text", "x")]))
     if state == "connecting":
         assert record.sent[0]["type"] == "websocket.http.response.start"
         assert record.steps[0][1][0] == "ok"
@@ -702,9 +707,9 @@ def test_send_denial_response(twin: ModuleType, kind: str, state: str) -> None:
     [_DROP, {}, {"websocket.http.response": {}}, {"other": {}}],
     ids=["no-extensions-key", "empty", "supported", "other"],
 )
-def test_send_denial_response_needs_the_extension(twin: ModuleType, extensions: Any) -> None:
+def test_send_denial_response_needs_the_extension(websocket_twin: ModuleType, extensions: Any) -> None:
     op = do("send_denial_response", lambda ws: ws.send_denial_response(make_response("plain")))
-    compare(twin, [], [op], scope=make_scope(extensions=extensions))
+    compare(websocket_twin, [], [op], scope=make_scope(extensions=extensions))
 
 
 # ============================================================ raw send/receive
@@ -722,18 +727,18 @@ RAW_SEND_TYPES = [
 
 
 @pytest.mark.parametrize("state", sorted(PRELUDES))
-def test_raw_send_in_every_state(twin: ModuleType, state: str) -> None:
+def test_raw_send_in_every_state(websocket_twin: ModuleType, state: str) -> None:
     for message_type in [*RAW_SEND_TYPES, None]:
         message: Message = {}
         if message_type is not None:
             message = {"type": message_type, "text": "t", "body": b"b", "status": 200}
-        compare(twin, *from_state(state, [], [call("send", message), call("send", message)]))
+        compare(websocket_twin, *from_state(state, [], [call("send", message), call("send", message)]))
 
 
 @pytest.mark.parametrize("state", sorted(PRELUDES))
-def test_raw_receive_in_every_state(twin: ModuleType, state: str) -> None:
+def test_raw_receive_in_every_state(websocket_twin: ModuleType, state: str) -> None:
     for message in [CONNECT, text("t"), disconnect(1001, "r"), {"type": "bogus"}, {}]:
-        compare(twin, *from_state(state, [message, text("next")], [call("receive"), call("receive")]))
+        compare(websocket_twin, *from_state(state, [message, text("next")], [call("receive"), call("receive")]))
 
 
 # Starlette tests membership in set literals, so an unhashable value raises
@@ -749,8 +754,8 @@ def test_raw_receive_in_every_state(twin: ModuleType, state: str) -> None:
     ],
     ids=["send-connecting", "send-connected", "send_json-mode", "receive_json-mode", "receive-connected"],
 )
-def test_unhashable_type_or_mode(twin: ModuleType, state: str, op: Op) -> None:
-    compare(twin, *from_state(state, [{"type": ["websocket.receive"]}], [op]))
+def test_unhashable_type_or_mode(websocket_twin: ModuleType, state: str, op: Op) -> None:
+    compare(websocket_twin, *from_state(state, [{"type": ["websocket.receive"]}], [op]))
 
 
 # ==================================================== random scripts (hypothesis)
@@ -801,8 +806,8 @@ SEND_ERRORS: list[Any] = [
     send_error=st.sampled_from(SEND_ERRORS),
 )
 def test_random_scripts(ops: list[Op], incoming: list[Message], send_error: Any) -> None:
-    for twin in live_twins():
-        compare(twin, incoming, ops, send_error=send_error)
+    for websocket_twin in live_websocket_twins():
+        compare(websocket_twin, incoming, ops, send_error=send_error)
 
 
 json_leaves = st.one_of(
@@ -829,8 +834,8 @@ json_values = st.recursive(
 @given(value=json_values)
 def test_send_json_random_values(value: Any) -> None:
     ops = [call("accept"), call("send_json", value), call("send_json", value, mode="binary")]
-    for twin in live_twins():
-        compare(twin, [CONNECT], ops)
+    for websocket_twin in live_websocket_twins():
+        compare(websocket_twin, [CONNECT], ops)
 
 
 # ================================================================ Mapping API
@@ -861,14 +866,14 @@ def mapping_ops() -> list[Op]:
     ]
 
 
-def test_mapping_interface(twin: ModuleType) -> None:
-    record = compare(twin, [], mapping_ops())
+def test_mapping_interface(websocket_twin: ModuleType) -> None:
+    record = compare(websocket_twin, [], mapping_ops())
     assert raised(record) == ["KeyError", "KeyError"]  # ws['missing'] and ws.app
 
 
-def test_mapping_interface_with_app(twin: ModuleType) -> None:
+def test_mapping_interface_with_app(websocket_twin: ModuleType) -> None:
     app = object()
-    record = compare(twin, [], mapping_ops(), scope=make_scope(app=app))
+    record = compare(websocket_twin, [], mapping_ops(), scope=make_scope(app=app))
     assert raised(record) == ["KeyError"]
 
 
@@ -952,15 +957,15 @@ URL_SCOPES: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("overrides", list(URL_SCOPES.values()), ids=list(URL_SCOPES))
-def test_url_and_base_url(twin: ModuleType, overrides: dict[str, Any]) -> None:
-    record = compare(twin, [], url_ops(), scope=make_scope(**overrides))
+def test_url_and_base_url(websocket_twin: ModuleType, overrides: dict[str, Any]) -> None:
+    record = compare(websocket_twin, [], url_ops(), scope=make_scope(**overrides))
     assert record.steps[0][1][0] in ("ok", "raise")
 
 
-def test_url_is_a_str_fastws_only(twin: ModuleType) -> None:
+def test_url_is_a_str_fastws_only(websocket_twin: ModuleType) -> None:
     """Deliberate difference: ``url`` is a ``str`` subclass with components."""
     scope = make_scope()
-    ours = fast_class(twin)(fresh(scope))
+    ours = fast_class(websocket_twin)(fresh(scope))
     theirs = sws.WebSocket(fresh(scope), None, None)  # type: ignore[arg-type]
     assert isinstance(ours.url, str)
     assert ours.url == str(theirs.url)
@@ -1015,8 +1020,8 @@ def test_url_random_scopes(
     if app_root_path is not None:
         overrides["app_root_path"] = app_root_path
     scope = make_scope(**overrides)
-    for twin in live_twins():
-        compare(twin, [], url_ops(), scope=scope)
+    for websocket_twin in live_websocket_twins():
+        compare(websocket_twin, [], url_ops(), scope=scope)
 
 
 # ============================================================ connection data
@@ -1048,15 +1053,15 @@ def headers_view(headers: Any) -> dict[str, Any]:
     ],
     ids=["empty", "dups-latin1", "cookies"],
 )
-def test_headers(twin: ModuleType, raw: list[tuple[bytes, bytes]]) -> None:
+def test_headers(websocket_twin: ModuleType, raw: list[tuple[bytes, bytes]]) -> None:
     ops = [
         do("headers", lambda ws: headers_view(ws.headers)),
         do("cached", lambda ws: ws.headers is ws.headers),
         do("missing", lambda ws: ws.headers["missing"]),
         do("scope headers is list", lambda ws: type(ws.scope["headers"]).__name__),
     ]
-    compare(twin, [], ops, scope=make_scope(headers=raw))
-    compare(twin, [], ops, scope=make_scope(headers=tuple(raw)))
+    compare(websocket_twin, [], ops, scope=make_scope(headers=raw))
+    compare(websocket_twin, [], ops, scope=make_scope(headers=tuple(raw)))
 
 
 def query_view(params: Any) -> dict[str, Any]:
@@ -1088,23 +1093,23 @@ def query_view(params: Any) -> dict[str, Any]:
     ],
     ids=repr,
 )
-def test_query_params(twin: ModuleType, query_string: bytes) -> None:
+def test_query_params(websocket_twin: ModuleType, query_string: bytes) -> None:
     ops = [
         do("query_params", lambda ws: query_view(ws.query_params)),
         do("cached", lambda ws: ws.query_params is ws.query_params),
         do("missing", lambda ws: ws.query_params["missing"]),
     ]
-    compare(twin, [], ops, scope=make_scope(query_string=query_string))
+    compare(websocket_twin, [], ops, scope=make_scope(query_string=query_string))
 
 
 @pytest.mark.parametrize("path_params", [_DROP, {}, {"room": "lobby", "n": 3}], ids=["absent", "empty", "set"])
-def test_path_params(twin: ModuleType, path_params: Any) -> None:
+def test_path_params(websocket_twin: ModuleType, path_params: Any) -> None:
     ops = [
         do("path_params", lambda ws: ws.path_params),
         do("identity", lambda ws: ws.path_params is ws.scope.get("path_params", ws.path_params)),
         do("fresh each time", lambda ws: ws.path_params is ws.path_params),
     ]
-    compare(twin, [], ops, scope=make_scope(path_params=path_params))
+    compare(websocket_twin, [], ops, scope=make_scope(path_params=path_params))
 
 
 @pytest.mark.parametrize(
@@ -1119,10 +1124,10 @@ def test_path_params(twin: ModuleType, path_params: Any) -> None:
     ],
     ids=repr,
 )
-def test_cookies(twin: ModuleType, cookie_headers: list[bytes]) -> None:
+def test_cookies(websocket_twin: ModuleType, cookie_headers: list[bytes]) -> None:
     headers = [(b"host", b"example.com"), *((b"cookie", c) for c in cookie_headers)]
     ops = [do("cookies", lambda ws: ws.cookies), do("cached", lambda ws: ws.cookies is ws.cookies)]
-    compare(twin, [], ops, scope=make_scope(headers=headers))
+    compare(websocket_twin, [], ops, scope=make_scope(headers=headers))
 
 
 @pytest.mark.parametrize(
@@ -1130,17 +1135,17 @@ def test_cookies(twin: ModuleType, cookie_headers: list[bytes]) -> None:
     [_DROP, None, ("1.2.3.4", 5), ["::1", 80], ("unix",), ("a", 1, 2)],
     ids=repr,
 )
-def test_client(twin: ModuleType, client: Any) -> None:
+def test_client(websocket_twin: ModuleType, client: Any) -> None:
     ops = [
         do("client", lambda ws: ws.client),
         do("client parts", lambda ws: (type(ws.client).__name__, repr(ws.client), ws.client.host, ws.client.port)),
         do("fields", lambda ws: type(ws.client)._fields),
     ]
-    compare(twin, [], ops, scope=make_scope(client=client))
+    compare(websocket_twin, [], ops, scope=make_scope(client=client))
 
 
 @pytest.mark.parametrize("state", [_DROP, {}, {"greeting": "hi"}], ids=["absent", "empty", "preset"])
-def test_state(twin: ModuleType, state: Any) -> None:
+def test_state(websocket_twin: ModuleType, state: Any) -> None:
     def write(ws: Any) -> Any:
         ws.state.x = 1
         ws.state["y"] = 2
@@ -1158,7 +1163,7 @@ def test_state(twin: ModuleType, state: Any) -> None:
         do("del", lambda ws: (delattr(ws.state, "x"), ws.scope["state"])),
         do("del missing", lambda ws: delattr(ws.state, "x")),
     ]
-    compare(twin, [], ops, scope=make_scope(state=state))
+    compare(websocket_twin, [], ops, scope=make_scope(state=state))
 
 
 class FakeSession(dict):  # type: ignore[type-arg]
@@ -1170,13 +1175,13 @@ class FakeSession(dict):  # type: ignore[type-arg]
         self.accessed += 1
 
 
-def test_session_auth_user_missing(twin: ModuleType) -> None:
+def test_session_auth_user_missing(websocket_twin: ModuleType) -> None:
     ops = [do("session", lambda ws: ws.session), do("auth", lambda ws: ws.auth), do("user", lambda ws: ws.user)]
-    record = compare(twin, [], ops)
+    record = compare(websocket_twin, [], ops)
     assert raised(record) == ["AssertionError"] * 3
 
 
-def test_session_auth_user_present(twin: ModuleType) -> None:
+def test_session_auth_user_present(websocket_twin: ModuleType) -> None:
     def scope() -> dict[str, Any]:
         return make_scope(session=FakeSession(), auth=("creds", ["read"]), user="ann-user")
 
@@ -1188,7 +1193,7 @@ def test_session_auth_user_present(twin: ModuleType) -> None:
         do("auth", lambda ws: ws.auth),
         do("user", lambda ws: ws.user),
     ]
-    record = compare(twin, [], ops, scope=scope)
+    record = compare(websocket_twin, [], ops, scope=scope)
     assert raised(record) == []
 
 
@@ -1222,14 +1227,14 @@ class FakeApp:
     ],
     ids=["none", "router", "app", "root_path", "app_root_path", "no-host", "both-None"],
 )
-def test_url_for(twin: ModuleType, overrides: dict[str, Any]) -> None:
+def test_url_for(websocket_twin: ModuleType, overrides: dict[str, Any]) -> None:
     ops = [
         do("item", lambda ws: url_view(ws.url_for("item", item_id=7))),
         do("mounted", lambda ws: url_view(ws.url_for("sub:subws", name="caf\xe9 x"))),
         do("missing", lambda ws: ws.url_for("nope", x=1)),
         do("bad param", lambda ws: ws.url_for("item")),
     ]
-    record = compare(twin, [], ops, scope=make_scope(**overrides))
+    record = compare(websocket_twin, [], ops, scope=make_scope(**overrides))
     assert raised(record)
 
 
@@ -1238,8 +1243,8 @@ def test_url_for(twin: ModuleType, overrides: dict[str, Any]) -> None:
     ["http", "lifespan", "WEBSOCKET", None, _DROP],
     ids=["http", "lifespan", "upper", "None", "missing"],
 )
-def test_scope_type_must_be_websocket(twin: ModuleType, scope_type: Any) -> None:
-    record = compare(twin, [], [call("accept")], scope=make_scope(type=scope_type))
+def test_scope_type_must_be_websocket(websocket_twin: ModuleType, scope_type: Any) -> None:
+    record = compare(websocket_twin, [], [call("accept")], scope=make_scope(type=scope_type))
     assert record.steps[0][0] == "construct"
 
 
@@ -1260,20 +1265,22 @@ def test_scope_type_must_be_websocket(twin: ModuleType, scope_type: Any) -> None
         "state",
     ],
 )
-def test_properties_are_read_only(twin: ModuleType, name: str) -> None:
+def test_properties_are_read_only(websocket_twin: ModuleType, name: str) -> None:
     ops = [
         do(f"read {name}", lambda ws: getattr(ws, name, None) is not None),
         do(f"set {name}", lambda ws: setattr(ws, name, "x")),
         do(f"del {name}", lambda ws: delattr(ws, name)),
         do(f"read {name} again", lambda ws: str(getattr(ws, name, None))[:0]),
     ]
-    record = compare(twin, [], ops, scope=make_scope(session={}, auth="a", user="u", app="app"))
+    record = compare(websocket_twin, [], ops, scope=make_scope(session={}, auth="a", user="u", app="app"))
     assert raised(record) == ["AttributeError", "AttributeError"]
 
 
 @pytest.mark.parametrize("name", ["client_state", "application_state", "scope"])
-def test_instance_attributes_can_be_deleted(twin: ModuleType, name: str, request: pytest.FixtureRequest) -> None:
-    if twin.__name__ == "fastws._speedups":
+def test_instance_attributes_can_be_deleted(
+    websocket_twin: ModuleType, name: str, request: pytest.FixtureRequest
+) -> None:
+    if websocket_twin.__name__ == "fastws._websocket_base_c":
         request.applymarker(
             pytest.mark.xfail(
                 strict=True,
@@ -1286,18 +1293,18 @@ def test_instance_attributes_can_be_deleted(twin: ModuleType, name: str, request
         do(f"read {name}", lambda ws: getattr(ws, name)),
         do(f"set {name}", lambda ws: setattr(ws, name, "by hand")),
     ]
-    record = compare(twin, [], ops)
+    record = compare(websocket_twin, [], ops)
     assert raised(record) == ["AttributeError"]
 
 
-def test_constructor_keywords(twin: ModuleType) -> None:
+def test_constructor_keywords(websocket_twin: ModuleType) -> None:
     ops = [call("accept"), call("send_text", "x")]
     for build in (
         lambda cls: lambda scope, receive, send: cls(scope=scope, receive=receive, send=send),
         lambda cls: lambda scope, receive, send: cls(scope, send=send, receive=receive),
     ):
         theirs = run_script(build(sws.WebSocket), [CONNECT], ops)
-        ours = run_script(build(fast_class(twin)), [CONNECT], ops)
+        ours = run_script(build(fast_class(websocket_twin)), [CONNECT], ops)
         assert ours == theirs
         assert theirs.sent
 
@@ -1309,7 +1316,7 @@ def set_state(attr: str, name: str) -> Op:
 
 @pytest.mark.parametrize("app_state", ["CONNECTING", "CONNECTED", "DISCONNECTED", "RESPONSE"])
 @pytest.mark.parametrize("client_state", ["CONNECTING", "CONNECTED", "DISCONNECTED"])
-def test_states_assigned_by_hand(twin: ModuleType, client_state: str, app_state: str) -> None:
+def test_states_assigned_by_hand(websocket_twin: ModuleType, client_state: str, app_state: str) -> None:
     ops = [
         set_state("client_state", client_state),
         set_state("application_state", app_state),
@@ -1317,7 +1324,7 @@ def test_states_assigned_by_hand(twin: ModuleType, client_state: str, app_state:
         call("receive_text"),
         call("close"),
     ]
-    compare(twin, [text("t"), CONNECT, disconnect()], ops)
+    compare(websocket_twin, [text("t"), CONNECT, disconnect()], ops)
 
 
 def spying(cls: type) -> type:
@@ -1336,7 +1343,7 @@ def spying(cls: type) -> type:
     return Spy
 
 
-def test_subclass_overrides_of_send_and_receive_are_used(twin: ModuleType) -> None:
+def test_subclass_overrides_of_send_and_receive_are_used(websocket_twin: ModuleType) -> None:
     ops = [
         call("accept"),
         call("send_text", "t"),
@@ -1348,13 +1355,13 @@ def test_subclass_overrides_of_send_and_receive_are_used(twin: ModuleType) -> No
     ]
     incoming = [CONNECT, text("a"), text("[2]")]
     theirs = run_script(spying(sws.WebSocket), incoming, ops)
-    ours = run_script(spying(fast_class(twin)), incoming, ops)
+    ours = run_script(spying(fast_class(websocket_twin)), incoming, ops)
     assert len(theirs.scope_after["spied"]) == 8
     assert ours.scope_after["spied"] == theirs.scope_after["spied"]
     assert ours == theirs
 
 
-def test_subclass_overrides_used_by_accept_close_and_denial(twin: ModuleType) -> None:
+def test_subclass_overrides_used_by_accept_close_and_denial(websocket_twin: ModuleType) -> None:
     """The paths that do go through ``self.send``/``self.receive`` in both."""
     for ops in (
         [call("accept"), call("close")],
@@ -1362,7 +1369,7 @@ def test_subclass_overrides_used_by_accept_close_and_denial(twin: ModuleType) ->
         [call("accept"), call("receive")],
     ):
         theirs = run_script(spying(sws.WebSocket), [CONNECT, text("x")], ops)
-        ours = run_script(spying(fast_class(twin)), [CONNECT, text("x")], ops)
+        ours = run_script(spying(fast_class(websocket_twin)), [CONNECT, text("x")], ops)
         assert theirs.scope_after["spied"]
         assert ours == theirs
 
@@ -1401,8 +1408,10 @@ def _shape(fn: Any) -> tuple[Any, ...]:
 
 
 @pytest.mark.parametrize("name", [*PUBLIC_METHODS, "__init__"])
-def test_methods_look_the_same_to_introspection(twin: ModuleType, name: str, request: pytest.FixtureRequest) -> None:
-    if twin.__name__ == "fastws._speedups" and name == "__init__":
+def test_methods_look_the_same_to_introspection(
+    websocket_twin: ModuleType, name: str, request: pytest.FixtureRequest
+) -> None:
+    if websocket_twin.__name__ == "fastws._websocket_base_c" and name == "__init__":
         request.applymarker(
             pytest.mark.xfail(
                 strict=True,
@@ -1410,7 +1419,7 @@ def test_methods_look_the_same_to_introspection(twin: ModuleType, name: str, req
                 "Starlette's is (scope, receive, send)",
             )
         )
-    ours_cls = fast_class(twin)
+    ours_cls = fast_class(websocket_twin)
     theirs = _shape(getattr(sws.WebSocket(make_scope(), None, None), name))  # type: ignore[arg-type]
     ours = _shape(getattr(ours_cls(make_scope()), name))
     if name == "__init__":
@@ -1425,9 +1434,9 @@ def test_methods_look_the_same_to_introspection(twin: ModuleType, name: str, req
     "name, args", [("send_text", ("x",)), ("receive", ()), ("accept", ()), ("send_json", ({},))], ids=str
 )
 def test_calls_return_native_coroutines(
-    twin: ModuleType, name: str, args: tuple[Any, ...], request: pytest.FixtureRequest
+    websocket_twin: ModuleType, name: str, args: tuple[Any, ...], request: pytest.FixtureRequest
 ) -> None:
-    if twin.__name__ == "fastws._speedups":
+    if websocket_twin.__name__ == "fastws._websocket_base_c":
         request.applymarker(
             pytest.mark.xfail(
                 strict=True,
@@ -1444,13 +1453,13 @@ def test_calls_return_native_coroutines(
         finally:
             coro.close()
 
-    assert kinds(fast_class(twin)) == kinds(sws.WebSocket)
+    assert kinds(fast_class(websocket_twin)) == kinds(sws.WebSocket)
 
 
 # ===================================================== deliberate: no channels
 
 
-def test_receive_and_send_may_be_omitted_fastws_only(twin: ModuleType) -> None:
+def test_receive_and_send_may_be_omitted_fastws_only(websocket_twin: ModuleType) -> None:
     """Deliberate difference: ``WebSocket(scope)`` works; using a channel raises.
 
     The errors are those of Starlette's own placeholders (``empty_receive`` and
@@ -1473,7 +1482,7 @@ def test_receive_and_send_may_be_omitted_fastws_only(twin: ModuleType) -> None:
 
         return asyncio.run(script())
 
-    ours = fast_class(twin)(make_scope())
+    ours = fast_class(websocket_twin)(make_scope())
     theirs = sws.WebSocket(make_scope(), sreq.empty_receive, sreq.empty_send)
     observed = observe(ours)
     assert observed == observe(theirs)

@@ -18,13 +18,14 @@ from typing import Any, cast
 
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
+from fastws.wire.rfc6455 import GUID
+
 from .procstat import cpu_seconds, rss_bytes
 
 _HELLO = b"hello"
 _MASK = b"\x5a\x17\xc3\x9e"
 _HELLO_FRAME = bytes((0x81, 0x80 | len(_HELLO))) + _MASK + bytes(b ^ _MASK[i % 4] for i, b in enumerate(_HELLO))
 _CLOSE_FRAME = b"\x88\x82" + _MASK + bytes(b ^ _MASK[i] for i, b in enumerate(b"\x03\xe8"))  # 1000
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
 
 
 def _upgrade_request(host: str, port: int, extra: bytes = b"") -> tuple[bytes, bytes]:
@@ -34,7 +35,7 @@ def _upgrade_request(host: str, port: int, extra: bytes = b"") -> tuple[bytes, b
         b"GET / HTTP/1.1\r\nHost: " + f"{host}:{port}".encode() + b"\r\nUpgrade: websocket\r\n"
         b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n" + extra + b"\r\n"
     )
-    return request, base64.b64encode(hashlib.sha1(key + _GUID).digest())
+    return request, base64.b64encode(hashlib.sha1(key + GUID).digest())
 
 
 class _OneHandshake(asyncio.Protocol):

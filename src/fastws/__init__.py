@@ -3,13 +3,13 @@
 ``fastws.WebSocket`` is a drop-in for ``starlette.websockets.WebSocket``
 (``fastws.WebSocketEndpoint`` for Starlette's class-based endpoint;
 ``fastws.fastapi.WebSocket`` annotates a FastAPI endpoint's parameter).
-``HAS_SPEEDUPS`` tells whether the compiled twin is live (set
-``FASTWS_NO_EXTENSIONS=1`` to force the pure-Python twin).
+``HAS_SPEEDUPS`` tells whether the compiled twins are live (set
+``FASTWS_NO_EXTENSIONS=1`` to force the pure-Python twins).
 """
 
 from typing import TYPE_CHECKING, Any
 
-from ._impl import HAS_SPEEDUPS
+from . import _headers, _json, _url, _websocket_base
 from .datastructures import URL, Address, Headers, MutableHeaders, QueryParams, State
 from .endpoints import WebSocketEndpoint
 from .websockets import (
@@ -20,11 +20,16 @@ from .websockets import (
     WebSocketState,
     websocket_app,
 )
+from .wire import codec as _codec
+from .wire.rfc6455 import CloseCode
 
 if TYPE_CHECKING:
     from .broadcast import Broadcast, BroadcastError
 
 __version__ = "0.1.0.dev0"
+
+HAS_SPEEDUPS: bool = all(twin.COMPILED is not None for twin in (_headers, _json, _url, _websocket_base, _codec))
+"""Every compiled twin is live (each selector's choice, by the rule of ``fastws._twins``)."""
 
 _LAZY = {"Broadcast", "BroadcastError"}  # fastws.broadcast: imported on first use
 
@@ -41,6 +46,7 @@ __all__ = [  # noqa: RUF022 - grouped: the core API, then the broadcast hub
     "HAS_SPEEDUPS",
     "URL",
     "Address",
+    "CloseCode",
     "Headers",
     "MutableHeaders",
     "QueryParams",

@@ -1,14 +1,18 @@
 """Behaviour both twins share because it is not on a hot path.
 
-``_speedups`` (compiled) and ``_speedups_py`` (pure) each define the hot
-classes ``Headers``, ``QueryParams`` and ``URL``; the cold methods of those
-classes (mutation of a header copy, URL rewriting helpers, reprs) live here
-once, as mixins, so the twins cannot drift on them.
+The twin pairs ``_headers_c``/``_headers_py`` and ``_url_c``/``_url_py``
+each define the hot classes ``Headers``, ``QueryParams`` and ``URL``; the cold
+methods of those classes (mutation of a header copy, URL rewriting helpers,
+reprs) live here once, as mixins, so the twins cannot drift on them. So do
+Starlette's ``Host`` header rule (a regular expression) and its URL of a
+connection scope: the pure twin's whole implementation, and the compiled
+twin's path for whatever its fast paths do not take.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, TypeAlias, overload
 from urllib.parse import SplitResult, urlencode
@@ -16,7 +20,7 @@ from urllib.parse import SplitResult, urlencode
 if TYPE_CHECKING:
     from typing import Self
 
-    from ._speedups_py import Headers, MutableHeaders
+    from ._headers_py import Headers, MutableHeaders
 
     class _URLHost(str):
         """For checkers: what a ``URLMethods`` host class provides (it is a ``str``)."""
@@ -52,6 +56,73 @@ def bracket_ipv6(host: str) -> str:
     if ":" in host and not host.startswith("["):
         return f"[{host}]"
     return host
+
+
+# Starlette's rule: reject characters that could change the URL path or
+# authority. Brackets hold an IPv6 address or an IPvFuture literal.
+_HOST_RE = re.compile(
+    r"^(?P<host>[a-z0-9._~%!$&'()*+,;=-]+|\[(?:(?P<ipv6>[a-f0-9]*:[a-f0-9.:]+)|"
+    r"(?-i:v)[a-f0-9]+\.[a-z0-9._~!$&'()*+,;=:-]+)\])(?::(?P<port>[0-9]+))?$",
+    re.IGNORECASE,
+)
+
+
+def parse_host_header(host_header: str | None) -> tuple[str, str | None] | None:
+    """Split a ``Host`` header into ``(host, port)``; ``None`` when invalid.
+
+    The port is ``None`` when absent; an out-of-range port makes the whole
+    header invalid.
+    """
+    if host_header is None:
+        return None
+    match = _HOST_RE.fullmatch(host_header)
+    if match is None:
+        return None
+    ipv6 = match["ipv6"]
+    if ipv6 is not None:
+        try:
+            ipaddress.IPv6Address(ipv6)
+        except ipaddress.AddressValueError:
+            return None
+    port = match["port"]
+    if port is not None:
+        digits = port.lstrip("0")
+        if len(digits) > 5 or int(digits or "0") > 65535:
+            return None
+    return match["host"], port
+
+
+def url_from_scope(scope: Mapping[str, Any]) -> str:
+    """The URL string Starlette builds for a connection scope."""
+    scheme = scope.get("scheme", "http")
+    server = scope.get("server", None)
+    path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    query_string = scope.get("query_string", b"")
+
+    host_header = None
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host_header = value.decode("latin-1")
+            break
+
+    parsed = parse_host_header(host_header)
+    if parsed is not None:
+        host, port = parsed
+        netloc = host if port is None else f"{host}:{port}"
+    elif server is not None:
+        host, port = server
+        host = bracket_ipv6(host)
+        netloc = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    else:
+        netloc = None
+
+    query = query_string.decode()
+    if netloc is not None:
+        return SplitResult(scheme=scheme, netloc=netloc, path=path, query=query, fragment="").geturl()
+    if path.startswith("//"):
+        # Without a host, a leading `//` would be parsed as the authority.
+        path = "/%2F" + path[2:]
+    return f"{path}?{query}" if query else path
 
 
 def _multi_update(pairs: list[tuple[str, str]], updates: dict[str, str]) -> list[tuple[str, str]]:

@@ -10,15 +10,6 @@ import enum
 
 from ._asgi import Message
 
-# The four names below are kept here for _speedups.pyx / _speedups_py.py / _speedups.pyi only;
-# the merge of the _speedups split drops them.
-from ._shared import AcceptHeaders as AcceptHeaders  # moved: fastws._shared; kept until the _speedups split lands
-from ._shared import as_raw_headers as as_raw_headers  # moved: fastws._shared; kept until the _speedups split lands
-from .connection import DirectConnection, connection_of
-
-DirectWire = DirectConnection  # moved: fastws.connection.DirectConnection; kept until the _speedups split lands
-wire_of = connection_of  # moved: fastws.connection.connection_of; kept until the _speedups split lands
-
 
 class WebSocketState(enum.Enum):
     CONNECTING = 0

@@ -1,26 +1,20 @@
 """Connection data: ``URL``, ``Headers``, ``QueryParams`` and friends.
 
 ``URL``, ``Headers``, ``MutableHeaders`` and ``QueryParams`` come from the
-live twin (compiled unless ``FASTWS_NO_EXTENSIONS`` is set; see
-``fastws._impl``); type checkers read them from the pure twin, whose API the
-compiled one's stub (``_speedups.pyi``) matches. ``Address`` and ``State``
-are plain Python, as in Starlette.
+live twins (compiled unless ``FASTWS_NO_EXTENSIONS`` is set; selected by
+``fastws._url`` and ``fastws._headers``); type checkers read them from the
+pure twins, whose API the compiled ones' stubs (``_url_c.pyi``,
+``_headers_c.pyi``) match. ``Address`` and ``State`` are plain Python, as in
+Starlette.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-from ._impl import impl
-
-if TYPE_CHECKING:
-    from ._speedups_py import URL, Headers, MutableHeaders, QueryParams
-else:
-    URL = impl.URL
-    Headers = impl.Headers
-    MutableHeaders = impl.MutableHeaders
-    QueryParams = impl.QueryParams
+from ._headers import Headers, MutableHeaders
+from ._url import URL, QueryParams
 
 __all__ = ["URL", "Address", "Headers", "MutableHeaders", "QueryParams", "State"]
 

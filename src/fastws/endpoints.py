@@ -14,7 +14,7 @@ from collections.abc import Generator
 from typing import Any, ClassVar, Literal
 
 from ._asgi import Message, Receive, Scope, Send
-from ._impl import impl
+from ._json import json_loads
 from .websockets import WebSocket
 
 __all__ = ["WebSocketEndpoint"]
@@ -77,7 +77,7 @@ class WebSocketEndpoint:
         if self.encoding == "json":
             text = message["text"] if message.get("text") is not None else message["bytes"].decode("utf-8")
             try:
-                return impl.json_loads(text)  # the live twin's, as WebSocket.receive_json
+                return json_loads(text)  # the live twin's, as WebSocket.receive_json
             except json.JSONDecodeError:
                 await websocket.close(code=_UNSUPPORTED_DATA)
                 raise RuntimeError("Malformed JSON data received.") from None

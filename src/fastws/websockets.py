@@ -7,32 +7,29 @@ with two deliberate extensions from Starlette's own documentation:
 
 The class has two halves. The hot one, ``WebSocketBase`` (connection data,
 the ASGI state machine, send/receive of text, bytes and JSON), comes from the
-live twin: compiled unless ``FASTWS_NO_EXTENSIONS`` is set (type checkers
-read the pure twin's). The cold one, here, is the rest of Starlette's API:
-the Mapping over the scope, cookies, state, ``url_for``, the iterators and
-denial responses.
+live twin (``fastws._websocket_base``): compiled unless
+``FASTWS_NO_EXTENSIONS`` is set (type checkers read the pure twin's). The
+cold one, here, is the rest of Starlette's API: the Mapping over the scope,
+cookies, state, ``url_for``, the iterators and denial responses.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._asgi import ASGIApp, Receive, Scope, Send
 from ._cookies import cookie_parser
-from ._impl import impl
 from ._states import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
+from ._websocket_base import WebSocketBase
 from .datastructures import URL, Address, State
 
 if TYPE_CHECKING:
-    from ._speedups_py import WebSocketBase
 
     class _Connection(Mapping[str, Any], WebSocketBase):
         """For checkers: the cold half reads the hot half it is mixed into."""
 
 else:
-    WebSocketBase = impl.WebSocketBase
     _Connection = Mapping[str, Any]
 
 FASTAPI_HINT = (
@@ -196,14 +193,6 @@ class WebSocket(WebSocketMethods, WebSocketBase):
     ``WebSocket(scope, receive=None, send=None)``; ``receive``/``send`` are
     the ASGI callables (omitted ones raise ``RuntimeError`` when used).
     """
-
-    @classmethod
-    def for_twin(cls, twin: ModuleType) -> type[WebSocket]:
-        """``WebSocket`` built on another twin (``_speedups`` or ``_speedups_py``).
-
-        For tests and benchmarks that compare the twins in one process.
-        """
-        return type(cls.__name__, (WebSocketMethods, twin.WebSocketBase), {"__module__": cls.__module__})
 
 
 class WebSocketClose:

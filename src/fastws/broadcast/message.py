@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._impl import impl
+from .._json import json_dumps
 from ..wire.codec import build_frame
 from ..wire.deflate import PerMessageDeflate
 from ..wire.rfc6455 import Opcode
@@ -47,7 +47,7 @@ class Message:
         """``data`` as JSON, exactly as ``WebSocket.send_json(data, mode)`` would send it."""
         if mode not in ("text", "binary"):
             raise ValueError(f'The "mode" argument should be "text" or "binary", not {mode!r}.')
-        text = impl.json_dumps(data)
+        text = json_dumps(data)
         return cls(text.encode("utf-8"), mode == "binary", text if mode == "text" else None)
 
     @property

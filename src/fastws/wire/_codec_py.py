@@ -1,4 +1,4 @@
-"""RFC 6455, server side, sans I/O: the pure twin of ``_codec.pyx``.
+"""RFC 6455, server side, sans I/O: the pure twin of ``_codec_c.pyx``.
 
 Bytes in, events out: ``Connection.receive_data(data)`` returns what the
 data completes, in order: a text message as a ``str``, a binary message as

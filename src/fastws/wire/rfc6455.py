@@ -2,7 +2,7 @@
 
 Every number of the protocol that fastws checks or writes is named here, with
 the section of RFC 6455 that defines it; the codec twins (``_codec_py.py`` and
-``_codec.pyx``), the handshake and the layers above use these names. The
+``_codec_c.pyx``), the handshake and the layers above use these names. The
 names of ``CloseCode`` are those of the IANA "WebSocket Close Code Number"
 registry (RFC 6455 11.7), upper-cased as in wsproto's ``CloseReason``.
 

@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Differential fuzzer: compiled ``fastws._speedups`` vs pure ``fastws._speedups_py``.
+"""Differential fuzzer: fastws' compiled twins vs their pure twins.
+
+The twin pairs ``fastws._json_c``/``_json_py``, ``_url_c``/``_url_py``,
+``_headers_c``/``_headers_py`` and ``_websocket_base_c``/``_websocket_base_py``;
+each side is gathered into one namespace (``COMPILED``, ``PURE``) so a target
+calls ``m.parse_query``, ``m.Headers``, ``m.WebSocketBase`` alike.
 
 How to run (from the repo root, with the package built in place)::
 
     pip install atheris
-    python fuzz/fuzz_speedups.py -max_total_time=300            # libFuzzer flags
-    python fuzz/fuzz_speedups.py fuzz/corpus -max_total_time=300 # keep a corpus
-    python fuzz/fuzz_speedups.py fuzz/regressions/*              # replay saved inputs
-    python fuzz/fuzz_speedups.py --stress 200000 --seed 1        # no atheris:
+    python fuzz/fuzz_twins.py -max_total_time=300            # libFuzzer flags
+    python fuzz/fuzz_twins.py fuzz/corpus -max_total_time=300 # keep a corpus
+    python fuzz/fuzz_twins.py fuzz/regressions/*              # replay saved inputs
+    python fuzz/fuzz_twins.py --stress 200000 --seed 1        # no atheris:
         # a seeded random loop over every target (add --target NAME for one;
         # run it under ``python -X dev`` for the debug allocator and faulthandler)
 
@@ -25,7 +30,7 @@ that needs clang's ``-fsanitize=fuzzer-no-link`` and the atheris runtime
 built from source; its paths are steered only by the Python-side coverage
 and by the structure-aware input builders below.
 
-Without atheris, ``python fuzz/fuzz_speedups.py`` falls back to the seeded
+Without atheris, ``python fuzz/fuzz_twins.py`` falls back to the seeded
 random/mutational loop (``--stress``).
 """
 
@@ -39,6 +44,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable, Mapping
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 try:
@@ -50,8 +56,16 @@ except ImportError:  # fall back to the seeded random loop
 
 if atheris is not None:
     with atheris.instrument_imports(include=["fastws"]):
-        from fastws import _speedups as COMPILED
-        from fastws import _speedups_py as PURE
+        from fastws import (
+            _headers_c,
+            _headers_py,
+            _json_c,
+            _json_py,
+            _url_c,
+            _url_py,
+            _websocket_base_c,
+            _websocket_base_py,
+        )
     import json
     import urllib.parse
 
@@ -69,10 +83,27 @@ if atheris is not None:
             except Exception:
                 pass
 else:
-    from fastws import _speedups as COMPILED
-    from fastws import _speedups_py as PURE
+    from fastws import (
+        _headers_c,
+        _headers_py,
+        _json_c,
+        _json_py,
+        _url_c,
+        _url_py,
+        _websocket_base_c,
+        _websocket_base_py,
+    )
 
-assert COMPILED.__file__.endswith(".so"), COMPILED.__file__
+
+def _side(*modules: ModuleType) -> Any:
+    """One namespace with the public names of ``modules`` (one side of every pair)."""
+    return SimpleNamespace(**{name: getattr(m, name) for m in modules for name in m.__all__})
+
+
+COMPILED = _side(_headers_c, _json_c, _url_c, _websocket_base_c)
+PURE = _side(_headers_py, _json_py, _url_py, _websocket_base_py)
+for _module in (_headers_c, _json_c, _url_c, _websocket_base_c):
+    assert _module.__file__ is not None and _module.__file__.endswith(".so"), _module.__file__
 
 
 # ------------------------------------------------------------ input decoding
@@ -698,14 +729,14 @@ def t_json_loads(src: Src) -> None:
 
 def t_float(src: Src) -> None:
     d = make_float(src)
-    got = outcome(lambda: COMPILED._float_repr(d))
+    got = outcome(lambda: _json_c.json_dumps(d))  # a bare float: the float printer alone
     # Non-finite values are spelled as JSON spells them (NaN, Infinity), as
     # tests/test_float_repr.py expects; every finite one exactly as repr.
     nonfinite = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
     want = ("ok", canon(nonfinite.get(repr(d), repr(d))))
     if got != want:
         raise Mismatch(
-            f"_float_repr\n  input:    {d!r} ({struct.pack('<d', d).hex()})\n  compiled: {got}\n  repr:     {want}"
+            f"json_dumps(float)\n  input:    {d!r} ({struct.pack('<d', d).hex()})\n  compiled: {got}\n  repr:     {want}"
         )
     same("json_dumps(float)", d, lambda m: m.json_dumps([d, {d: -d}]))
 

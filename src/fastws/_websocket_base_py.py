@@ -1,0 +1,278 @@
+"""Pure-Python twin of ``fastws._websocket_base_c``: ``WebSocketBase``.
+
+``WebSocketBase`` is the hot half of ``fastws.WebSocket``: its connection data
+(headers, URL, query parameters, built on first use), Starlette's ASGI state
+machine, and the per-message ``send_*``/``receive_*`` methods. Twin style:
+hand-written; ``_websocket_base_c.pyx`` mirrors this file method by method.
+The cold half of ``WebSocket`` is plain Python, in ``fastws.websockets``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from . import _states
+from ._asgi import Message, Receive, Scope, Send
+from ._headers_py import Headers
+from ._json_py import json_dumps, json_dumps_bytes, json_loads
+from ._shared import AcceptHeaders, as_raw_headers
+from ._states import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
+from ._url_py import URL, QueryParams
+from .connection import DirectConnection, connection_of
+
+__all__ = ["WebSocketBase"]
+
+# --------------------------------------------------------------- WebSocketBase
+
+_CONNECTING = WebSocketState.CONNECTING
+_CONNECTED = WebSocketState.CONNECTED
+_DISCONNECTED = WebSocketState.DISCONNECTED
+_RESPONSE = WebSocketState.RESPONSE
+
+
+class WebSocketBase:
+    """The hot half of ``fastws.WebSocket``: connection data, state, messages.
+
+    ``send``/``receive`` are Starlette's state machine. The data methods take
+    a short path while the connection is open and fall back to the state
+    machine otherwise, so every error is exactly Starlette's.
+    """
+
+    __slots__ = (
+        "_conn",
+        "_conn_send",
+        "_direct",
+        "_headers",
+        "_query",
+        "_receive",
+        "_send",
+        "_url",
+        "application_state",
+        "client_state",
+        "scope",
+    )
+
+    def __init__(self, scope: Scope, receive: Receive | None = None, send: Send | None = None) -> None:
+        assert scope["type"] == "websocket"
+        self.scope: Scope = scope
+        self._receive: Receive = _states.no_receive if receive is None else receive
+        self._send: Send = _states.no_send if send is None else send
+        self.client_state: WebSocketState = _CONNECTING
+        self.application_state: WebSocketState = _CONNECTING
+        self._headers: Headers | None = None
+        self._url: URL | None = None
+        self._query: QueryParams | None = None
+        # Short paths only when send()/receive() are not overridden: a
+        # subclass's own send/receive must see every message, as in Starlette.
+        cls = type(self)
+        self._direct = cls.send is WebSocketBase.send and cls.receive is WebSocketBase.receive
+        # On fastws' own wire layer (fastws.connection), text and bytes go straight to the frame codec.
+        self._conn: DirectConnection | None = connection_of(scope, self._send) if self._direct else None
+        self._conn_send: Send = self._send
+
+    # ------------------------------------------------------ connection data
+
+    @property
+    def headers(self) -> Headers:
+        """The handshake headers: an immutable, case-insensitive multidict."""
+        if self._headers is None:
+            self._headers = Headers(scope=self.scope)
+        return self._headers
+
+    @property
+    def url(self) -> URL:
+        """The full URL of the connection (a ``str`` with components)."""
+        if self._url is None:
+            self._url = URL(scope=self.scope)
+        return self._url
+
+    @property
+    def query_params(self) -> QueryParams:
+        """The query parameters: an immutable multidict."""
+        if self._query is None:
+            self._query = QueryParams(self.scope["query_string"])
+        return self._query
+
+    # ------------------------------------------------ the ASGI state machine
+
+    async def receive(self) -> Message:
+        """Receive ASGI websocket messages, ensuring valid state transitions."""
+        if self.client_state is _CONNECTING:
+            message = await self._receive()
+            message_type = message["type"]
+            if message_type != "websocket.connect":
+                raise RuntimeError(_states.expected_connect(message_type))
+            self.client_state = _CONNECTED
+            return message
+        elif self.client_state is _CONNECTED:
+            message = await self._receive()
+            message_type = message["type"]
+            if message_type != "websocket.receive":
+                if message_type != "websocket.disconnect":
+                    raise RuntimeError(_states.expected_receive(message_type))
+                self.client_state = _DISCONNECTED
+            return message
+        else:
+            raise WebSocketDisconnected(_states.RECEIVE_AFTER_DISCONNECT)
+
+    async def send(self, message: Message) -> None:
+        """Send ASGI websocket messages, ensuring valid state transitions."""
+        state = self.application_state
+        if state is _CONNECTING:
+            message_type = message["type"]
+            if message_type == "websocket.accept":
+                self.application_state = _CONNECTED
+            elif message_type == "websocket.close":
+                self.application_state = _DISCONNECTED
+            elif message_type == "websocket.http.response.start":
+                self.application_state = _RESPONSE
+            else:
+                raise RuntimeError(_states.expected_accept(message_type))
+            await self._send(message)
+        elif state is _CONNECTED:
+            message_type = message["type"]
+            if message_type != "websocket.send":
+                if message_type != "websocket.close":
+                    raise RuntimeError(_states.expected_send(message_type))
+                self.application_state = _DISCONNECTED
+            try:
+                await self._send(message)
+            except OSError:
+                self.application_state = _DISCONNECTED
+                raise WebSocketDisconnect(code=1006)  # noqa: B904 - as Starlette (the OSError is its context)
+        elif state is _RESPONSE:
+            message_type = message["type"]
+            if message_type != "websocket.http.response.body":
+                raise RuntimeError(_states.expected_body(message_type))
+            if not message.get("more_body", False):
+                self.application_state = _DISCONNECTED
+            await self._send(message)
+        else:
+            raise WebSocketDisconnected(_states.SEND_AFTER_CLOSE)
+
+    async def accept(self, subprotocol: str | None = None, headers: AcceptHeaders | None = None) -> None:
+        """Accept the connection, waiting for the client's connect first."""
+        headers = as_raw_headers(headers) if headers else []
+        if self.client_state is _CONNECTING:
+            await self.receive()
+        await self.send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close the connection with ``code`` and ``reason`` (before accept: refuse it, HTTP 403)."""
+        await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
+
+    # ------------------------------------------------------------ receiving
+    #
+    # While connected (and send/receive are not overridden) each method
+    # awaits the ASGI receive itself; anything else goes through
+    # _receive_data, which runs the full state machine.
+
+    async def _receive_data(self) -> Message:
+        """The next data message; ``WebSocketDisconnect`` on a disconnect."""
+        if self.application_state is not _CONNECTED:
+            raise WebSocketDisconnected(_states.NOT_CONNECTED)
+        message = await self.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message["code"], message.get("reason"))
+        return message
+
+    def _not_data(self, message: Message) -> NoReturn:
+        """Raise for a non-``websocket.receive`` message on the short path."""
+        message_type = message["type"]
+        if message_type != "websocket.disconnect":
+            raise RuntimeError(_states.expected_receive(message_type))
+        self.client_state = _DISCONNECTED
+        raise WebSocketDisconnect(message["code"], message.get("reason"))
+
+    async def receive_text(self) -> str:
+        """The next message's text; ``WebSocketDisconnect`` when the peer has closed."""
+        if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                self._not_data(message)
+            return message["text"]  # type: ignore[no-any-return]
+        return (await self._receive_data())["text"]  # type: ignore[no-any-return]
+
+    async def receive_bytes(self) -> bytes:
+        """The next message's bytes; ``WebSocketDisconnect`` when the peer has closed."""
+        if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                self._not_data(message)
+            return message["bytes"]  # type: ignore[no-any-return]
+        return (await self._receive_data())["bytes"]  # type: ignore[no-any-return]
+
+    async def receive_json(self, mode: str = "text") -> Any:
+        """The next message parsed as JSON, from its text (``mode="text"``) or its bytes (``"binary"``)."""
+        if mode != "text" and mode != "binary":
+            raise RuntimeError(_states.bad_mode(mode))
+        if self._direct and self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                self._not_data(message)
+        else:
+            message = await self._receive_data()
+        if mode == "text":
+            return json_loads(message["text"])
+        return json_loads(message["bytes"].decode("utf-8"))
+
+    # -------------------------------------------------------------- sending
+    #
+    # While connected (and send is not overridden) each method awaits the
+    # ASGI send itself; a failing send (OSError) is a 1006 disconnect, as in
+    # Starlette. Otherwise send() runs the full state machine.
+
+    def _send_failed(self) -> NoReturn:
+        """Called inside ``except OSError``: mark closed, raise 1006."""
+        self.application_state = _DISCONNECTED
+        raise WebSocketDisconnect(code=1006)
+
+    async def send_text(self, data: str) -> None:
+        """Send ``data`` as a text message."""
+        if self._conn is not None and self.application_state is _CONNECTED and self._send is self._conn_send:
+            if self._conn.write_text(data):
+                return
+        message = {"type": "websocket.send", "text": data}
+        if self._direct and self.application_state is _CONNECTED:
+            try:
+                await self._send(message)
+            except OSError:
+                self._send_failed()
+        else:
+            await self.send(message)
+
+    async def send_bytes(self, data: bytes) -> None:
+        """Send ``data`` as a binary message."""
+        if self._conn is not None and self.application_state is _CONNECTED and self._send is self._conn_send:
+            if self._conn.write_bytes(data):
+                return
+        message = {"type": "websocket.send", "bytes": data}
+        if self._direct and self.application_state is _CONNECTED:
+            try:
+                await self._send(message)
+            except OSError:
+                self._send_failed()
+        else:
+            await self.send(message)
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        """Send ``data`` as JSON (compact, non-ASCII kept), in a text (``mode="text"``) or binary message."""
+        payload: str | bytes
+        if mode == "text":
+            payload = json_dumps(data)
+        elif mode == "binary":
+            payload = json_dumps_bytes(data)
+        else:
+            raise RuntimeError(_states.bad_mode(mode))
+        if self._conn is not None and self.application_state is _CONNECTED and self._send is self._conn_send:
+            # payload is the str for mode "text", the bytes for "binary" (checkers cannot tell)
+            if self._conn.write_text(payload) if mode == "text" else self._conn.write_bytes(payload):  # type: ignore[arg-type]
+                return
+        message = {"type": "websocket.send", "text" if mode == "text" else "bytes": payload}
+        if self._direct and self.application_state is _CONNECTED:
+            try:
+                await self._send(message)
+            except OSError:
+                self._send_failed()
+        else:
+            await self.send(message)
