@@ -26,7 +26,7 @@ from fastws.broadcast import (
     SubscriberTooSlow,
     UnknownBackend,
 )
-from test_protocol import TIMEOUT, run, serving
+from tests.helpers.serving import TIMEOUT, run, serving
 
 # ------------------------------------------------------------ no network
 

@@ -19,18 +19,10 @@ from hypothesis import strategies as st
 from starlette import datastructures as sd
 from starlette._utils import parse_host_header as starlette_parse_host_header
 
-from conftest import live_headers_twins, live_json_twins, live_url_twins
+from tests.helpers.twins import live_headers_twins, live_json_twins, live_url_twins, outcome
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    """``("ok", value)`` or ``("raises", exception type)``."""
-    try:
-        return ("ok", fn())
-    except Exception as exc:
-        return ("raises", type(exc))
 
 
 # --------------------------------------------------------------------- Headers

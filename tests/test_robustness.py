@@ -19,16 +19,9 @@ from starlette import datastructures as sd
 from starlette._utils import parse_host_header as starlette_parse_host_header
 
 from fastws import _headers, _url
+from tests.helpers.twins import outcome
 
 MB = 1_000_000
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    """``("ok", value)`` or ``("raises", exception type)``."""
-    try:
-        return ("ok", fn())
-    except Exception as exc:
-        return ("raises", type(exc))
 
 
 def headers_view(h: Any, names: list[Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from starlette import websockets as sws
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Router, WebSocketRoute
 
-from conftest import live_websocket_twins, websocket_class
+from tests.helpers.twins import live_websocket_twins, websocket_class
 
 Op = tuple[str, Callable[[Any], Any]]
 Message = dict[str, Any]
