@@ -1,8 +1,11 @@
-"""Shared fixtures: both twins of each compiled module.
+"""Shared fixtures: both twins of each compiled module, and a switch for the compiled ones.
 
 One fixture per twin pair (``json_twin``, ``url_twin``, ``headers_twin``,
 ``websocket_twin``, ``codec``), each yielding the compiled twin (skipped when
-not live) then the pure one, straight from the pair's selector. What test
+not live) then the pure one, straight from the pair's selector. Every test
+run on a compiled twin is marked ``compiled`` (the fixtures' compiled param,
+and the few compiled-only tests by hand): ``-m "not compiled"`` or
+``--no-compiled`` deselects them, to run the pure twins alone. What test
 modules import (the live twins for hypothesis, ``websocket_class``, servers,
 frames) is in ``tests.helpers``.
 """
@@ -18,12 +21,32 @@ from fastws import _headers, _json, _url, _websocket_base
 from fastws.wire import codec as _codec
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-compiled",
+        action="store_true",
+        default=False,
+        help='deselect the tests marked compiled (as -m "not compiled" does): the pure twins alone',
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--no-compiled"):
+        return
+    deselected = [item for item in items if item.get_closest_marker("compiled") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.get_closest_marker("compiled") is None]
+
+
 def _params(compiled: ModuleType | None, pure: ModuleType) -> list[Any]:
-    """The compiled twin (skipped when not live), then the pure one."""
+    """The compiled twin (marked ``compiled``; skipped when not live), then the pure one."""
     first = (
-        pytest.param(compiled, id="compiled")
+        pytest.param(compiled, id="compiled", marks=pytest.mark.compiled)
         if compiled is not None
-        else pytest.param(None, id="compiled", marks=pytest.mark.skip(reason="compiled twin not live"))
+        else pytest.param(
+            None, id="compiled", marks=[pytest.mark.compiled, pytest.mark.skip(reason="compiled twin not live")]
+        )
     )
     return [first, pytest.param(pure, id="pure")]
 

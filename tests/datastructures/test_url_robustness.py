@@ -278,6 +278,7 @@ def _headers_probe(mod: Any, raw: list[tuple[bytes, bytes]], names: list[str]) -
     return [outcome(lambda: (h.get(n), h.getlist(n), n in h)) for n in names] + [h.items(), repr(h), len(h)]
 
 
+@pytest.mark.compiled
 @pytest.mark.skipif(_url.COMPILED is None or _headers.COMPILED is None, reason="compiled twins not live")
 def test_random_bytes_fuzz_compiled_equals_pure() -> None:
     compiled, pure = _url.COMPILED, _url.PURE
