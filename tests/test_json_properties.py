@@ -16,8 +16,6 @@ from hypothesis import strategies as st
 
 from tests.helpers.twins import live_json_twins, outcome
 
-# ------------------------------------------------------------------------ JSON
-
 JSON_STR_PIECES = [
     "", "a", '"', "\\", "/", "\b", "\f", "\n", "\r", "\t", "\x00", "\x1f", "\x7f", "\x80", "\xe9", "\u2028",
     "\u20ac", "\ufeff", "\uffff", "\U0001f600", "\U0010ffff", "\ud800", "\udfff", "\ud83d\ude00", "</script>",

@@ -16,8 +16,6 @@ from starlette import datastructures as sd
 from tests.helpers.properties import FAST
 from tests.helpers.twins import live_headers_twins, outcome
 
-# --------------------------------------------------------------------- Headers
-
 LATIN1 = "".join(chr(i) for i in range(256))
 KEY_POOL = [b"host", b"Host", b"HOST", b"cookie", b"x-a", b"X-A", b"", b"caf\xe9", b"CAF\xc9", b"\xff", b"a b"]
 

@@ -37,9 +37,6 @@ def headers_view(h: Any, names: list[Any]) -> dict[str, Any]:
     return view
 
 
-# --------------------------------------------------------------------- Headers
-
-
 def test_megabyte_header_values(headers_twin: ModuleType) -> None:
     big = b"v" * MB
     high = bytes(range(256)) * (MB // 256)

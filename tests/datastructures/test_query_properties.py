@@ -17,8 +17,6 @@ from starlette import datastructures as sd
 from tests.helpers.properties import FAST, QS_PIECES
 from tests.helpers.twins import live_url_twins, outcome
 
-# --------------------------------------------------------------- query strings
-
 query_texts = st.one_of(
     st.lists(st.sampled_from(QS_PIECES), max_size=16).map("".join),
     st.text(max_size=24),

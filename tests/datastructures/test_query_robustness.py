@@ -20,8 +20,6 @@ from tests.helpers.twins import outcome
 
 MB = 1_000_000
 
-# ----------------------------------------------------------------- QueryParams
-
 
 def test_megabyte_query_string_with_100k_params(url_twin: ModuleType) -> None:
     qs = "&".join(f"k{i % 1000}=v%20{i}+x" for i in range(100_000))

@@ -27,8 +27,6 @@ from tests.websocket.harness import (
     text,
 )
 
-# ===================================================================== accept
-
 
 @pytest.mark.parametrize(
     "kwargs",

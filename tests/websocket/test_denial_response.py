@@ -26,8 +26,6 @@ from tests.websocket.harness import (
     text,
 )
 
-# ============================================================= response state
-
 
 @pytest.mark.parametrize(
     "ops",

@@ -29,8 +29,6 @@ from tests.websocket.harness import (
     text,
 )
 
-# ==================================================== random scripts (hypothesis)
-
 SCRIPT_OPS: list[Op] = [
     call("accept"),
     call("accept", "chat", [(b"x", b"y")]),

@@ -23,8 +23,6 @@ from tests.websocket.harness import (
     text,
 )
 
-# ==================================================================== receiving
-
 RECEIVE_OPS = [
     call("receive_text"),
     call("receive_bytes"),

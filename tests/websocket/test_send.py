@@ -14,8 +14,6 @@ import pytest
 
 from tests.websocket.harness import PRELUDES, call, compare, from_state
 
-# ====================================================================== sending
-
 
 class Color(enum.IntEnum):
     RED = 1
