@@ -1,0 +1,287 @@
+"""``fastws.Broadcast`` delivering to real connections (its targets) on uvicorn over loopback.
+
+fastws' protocol (frames written straight to each transport) and uvicorn's
+default ``websockets-sansio`` (the ASGI fallback), with ``fastws.WebSocket``,
+Starlette's ``WebSocket`` and a raw ASGI ``send``: fan-out, a thousand
+subscribers, the same bytes on both paths, slow clients, deflate, and
+subscribe/close cycles that leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from starlette.websockets import WebSocket as StarletteWebSocket
+
+import fastws
+from fastws.broadcast import (
+    Broadcast,
+)
+from tests.helpers.serving import TIMEOUT, run, serving
+
+KEY = base64.b64encode(b"fastws-broadcast")
+
+
+class RawClient:
+    """A minimal WebSocket client on a socket: reads server frames as raw bytes."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def connect(cls, url: str, path: str = "/") -> RawClient:
+        host, port = url.removeprefix("ws://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n".encode()
+            + b"Sec-WebSocket-Key: " + KEY + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )  # fmt: skip
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+        assert head.startswith(b"HTTP/1.1 101 "), head
+        return cls(reader, writer)
+
+    async def frame(self) -> bytes:
+        """The next whole frame, header included (server frames are unmasked)."""
+        head = await asyncio.wait_for(self.reader.readexactly(2), TIMEOUT)
+        length = head[1] & 0x7F
+        extra = b""
+        if length == 126:
+            extra = await self.reader.readexactly(2)
+            length = int.from_bytes(extra, "big")
+        elif length == 127:
+            extra = await self.reader.readexactly(8)
+            length = int.from_bytes(extra, "big")
+        return head + extra + await asyncio.wait_for(self.reader.readexactly(length), TIMEOUT)
+
+    async def text(self) -> str:
+        frame = await self.frame()
+        assert frame[0] == 0x81, frame[:4]
+        return frame[2 + {126: 2, 127: 8}.get(frame[1] & 0x7F, 0) :].decode()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def room_app(hub: Broadcast, kind: str) -> Any:
+    """Accept, subscribe to the path's room, say "ready", then read until the peer leaves."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            return
+        room = scope["path"].strip("/") or "room"
+        if kind == "send":
+            await receive()
+            await send({"type": "websocket.accept"})
+            await hub.subscribe(room, send)
+            await send({"type": "websocket.send", "text": "ready"})
+            while (await receive())["type"] != "websocket.disconnect":
+                pass
+            return
+        if kind == "starlette-wrapped":  # a middleware's send: not the protocol's own, so the ASGI path
+
+            async def wrapped(message: dict[str, Any]) -> None:
+                await send(message)
+
+            websocket: Any = StarletteWebSocket(scope, receive, wrapped)
+        else:
+            websocket = (fastws.WebSocket if kind == "fastws" else StarletteWebSocket)(scope, receive, send)
+        await websocket.accept()
+        await hub.subscribe(room, websocket)
+        await websocket.send_text("ready")
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    return app
+
+
+@asynccontextmanager
+async def hub_and_server(kind: str, ws: str, **hub_options: Any) -> AsyncIterator[tuple[Broadcast, str]]:
+    async with Broadcast(**hub_options) as hub, serving(room_app(hub, kind), ws=ws) as url:
+        yield hub, url
+
+
+SERVERS = {"fastws": "fastws.protocol:WebSocketProtocol", "sansio": "websockets-sansio"}
+
+
+async def _until(condition: Any) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("kind", ["fastws", "starlette", "send"])
+@pytest.mark.parametrize("server", list(SERVERS))
+def test_every_client_gets_every_message_once_in_order(server: str, kind: str) -> None:
+    async def main() -> None:
+        async with hub_and_server(kind, SERVERS[server]) as (hub, url):
+            clients = [await RawClient.connect(url, "/room") for _ in range(20)]
+            other = await RawClient.connect(url, "/other")
+            for client in [*clients, other]:
+                assert await client.text() == "ready"
+            for i in range(30):
+                await hub.publish("room", f"m{i}")
+            await hub.publish("other", "just for other")
+            for client in clients:
+                assert [await client.text() for _ in range(30)] == [f"m{i}" for i in range(30)]
+            assert await other.text() == "just for other"
+            for client in [*clients, other]:
+                client.close()
+            if kind == "send" and server == "sansio":
+                # a bare ASGI send on another server: nothing tells the hub the peer left
+                # until a delivery fails, which then takes it off every channel
+                await _until(lambda: all(t.task is None for t in hub._targets.values()))
+                await asyncio.sleep(0.2)
+                await hub.publish("room", "after")
+                await hub.publish("other", "after")
+            await _until(lambda: hub.subscribers("room") == 0 and hub.subscribers("other") == 0)
+            assert not hub._targets
+
+    run(main())
+
+
+def test_a_thousand_concurrent_subscribers_all_receive() -> None:
+    async def main() -> None:
+        async with hub_and_server("fastws", SERVERS["fastws"]) as (hub, url):
+            clients = await asyncio.gather(*(RawClient.connect(url, "/big") for _ in range(1000)))
+            for client in clients:
+                assert await client.text() == "ready"
+            assert hub.subscribers("big") == 1000
+            await hub.publish_json("big", {"n": 1})
+            await hub.publish("big", "two")
+            for client in clients:
+                assert [await client.text(), await client.text()] == ['{"n":1}', "two"]
+                client.close()
+            await _until(lambda: hub.subscribers("big") == 0)
+
+    run(main())
+
+
+def test_the_wire_path_and_the_asgi_path_put_the_same_bytes_on_the_wire() -> None:
+    messages: list[Any] = ["é" * 200, b"\x00\x01" * 40_000, {"json": [1, "ü"]}, ""]
+
+    async def frames(kind: str, ws: str) -> list[bytes]:
+        async with hub_and_server(kind, ws) as (hub, url):
+            client = await RawClient.connect(url, "/r")
+            assert await client.text() == "ready"
+            for message in messages:
+                if isinstance(message, dict):
+                    await hub.publish_json("r", message)
+                    await hub.publish_json("r", message, mode="binary")
+                else:
+                    await hub.publish("r", message)
+            got = [await client.frame() for _ in range(len(messages) + 1)]
+            client.close()
+            return got
+
+    async def main() -> None:
+        direct = await frames("fastws", SERVERS["fastws"])
+        through_asgi = await frames("starlette-wrapped", SERVERS["fastws"])
+        other_server = await frames("fastws", SERVERS["sansio"])
+        assert direct == through_asgi == other_server
+        payload = '{"json":[1,"ü"]}'.encode()  # as send_json encodes it: compact, not ASCII-escaped
+        assert direct[2] == bytes((0x81, len(payload))) + payload
+
+    run(main())
+
+
+@pytest.mark.parametrize("server", list(SERVERS))
+def test_a_client_that_never_reads_is_closed_and_the_others_keep_receiving(server: str) -> None:
+    async def main() -> None:
+        async with hub_and_server("fastws", SERVERS[server], max_buffer=256 * 1024) as (hub, url):
+            slow, fast = await RawClient.connect(url, "/feed"), await RawClient.connect(url, "/feed")
+            assert await slow.text() == "ready" and await fast.text() == "ready"
+            slow.writer.transport.pause_reading()  # type: ignore[attr-defined]
+            chunk = "x" * 65536
+            for i in range(200):  # 13 MB: far more than the socket buffers and max_buffer hold
+                await hub.publish("feed", f"{i:04d}{chunk}")
+                if i % 10 == 0:
+                    assert all(t.queued <= hub.max_buffer for t in hub._targets.values())
+                    await asyncio.sleep(0)
+                got = await fast.text()
+                assert got[:4] == f"{i:04d}"
+            await _until(lambda: hub.closed_slow == 1 and hub.subscribers("feed") == 1)
+            slow.close()
+            fast.close()
+
+    run(main())
+
+
+@pytest.mark.parametrize("server_no_context_takeover", [False, True])
+def test_deflate_connections_get_correctly_compressed_frames(server_no_context_takeover: bool) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+
+    async def main() -> None:
+        async with Broadcast() as hub:
+            app = room_app(hub, "fastws")
+            async with serving(app, ws_per_message_deflate=True) as url:
+                factory = ClientPerMessageDeflateFactory(server_no_context_takeover=server_no_context_takeover)
+                async with connect(url + "/z", extensions=[factory], compression=None) as a, \
+                        connect(url + "/z", compression=None) as plain:  # fmt: skip
+                    assert a.protocol.extensions and await a.recv() == "ready" and await plain.recv() == "ready"
+                    texts = [f"tick {i} " * 50 for i in range(20)]
+                    for text in texts:
+                        await hub.publish("z", text)
+                    await hub.publish("z", b"\x00" * 3000)
+                    for client in (a, plain):
+                        assert [await client.recv() for _ in texts] == texts
+                        assert await client.recv() == b"\x00" * 3000
+
+    run(main())
+
+
+UPGRADE = (
+    b"GET /leak HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: " + KEY + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize("kind", ["fastws", "starlette", "starlette-wrapped"])  # the last: the ASGI path
+def test_ten_thousand_subscribe_and_close_cycles_leave_nothing_behind(kind: str) -> None:
+    import gc
+
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from bench.inproc import FakeTransport
+    from fastws.protocol import WebSocketProtocol
+
+    async def main() -> None:
+        async with Broadcast() as hub:
+            subscribed = 0
+            inner = room_app(hub, kind)
+
+            async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+                nonlocal subscribed
+                subscribed += 1
+                await inner(scope, receive, send)
+
+            config = uvicorn.Config(app, lifespan="off", ws_ping_interval=0, ws_per_message_deflate=False,
+                                    log_level="warning")  # fmt: skip
+            config.load()
+            state = ServerState()
+            for i in range(10_000):
+                protocol = WebSocketProtocol(config=config, server_state=state, app_state={})
+                protocol.connection_made(FakeTransport())  # bench.inproc's: keeps nothing
+                protocol.data_received(UPGRADE)
+                for _ in range(4):
+                    await asyncio.sleep(0)  # the app accepts and subscribes
+                if i % 1000 == 0:
+                    assert hub.subscribers("leak") == 1
+                protocol.data_received(b"\x88\x82\0\0\0\0\x03\xe8")  # the peer's Close
+                protocol.connection_lost(None)
+                for _ in range(4):
+                    await asyncio.sleep(0)
+            await _until(lambda: not state.tasks)
+            assert subscribed == 10_000
+            assert hub.subscribers("leak") == 0 and not hub._targets and not hub._channels
+            del protocol
+            gc.collect()
+            assert not [o for o in gc.get_objects() if type(o) is WebSocketProtocol]  # none kept alive
+
+    run(main())
