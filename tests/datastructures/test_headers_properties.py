@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette import datastructures as sd
 
+from tests.helpers import views
 from tests.helpers.properties import FAST
 from tests.helpers.twins import live_headers_twins, outcome
 
@@ -33,21 +34,10 @@ lookup_keys = st.one_of(
 
 
 def headers_view(h: Any, names: list[str]) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "keys": outcome(h.keys),
-        "values": outcome(h.values),
-        "items": outcome(h.items),
-        "iter": outcome(lambda: list(h)),
-        "len": outcome(lambda: len(h)),
-        "repr": outcome(lambda: repr(h)),
-        "raw": outcome(lambda: h.raw),
-    }
+    """``tests.helpers.views.headers_view``, and ``get`` with a default for each name."""
+    view = views.headers_view(h, names)
     for name in names:
-        view[f"getlist {name!r}"] = outcome(lambda: h.getlist(name))
-        view[f"get {name!r}"] = outcome(lambda: h.get(name))
         view[f"get default {name!r}"] = outcome(lambda: h.get(name, "dflt"))
-        view[f"getitem {name!r}"] = outcome(lambda: h[name])
-        view[f"contains {name!r}"] = outcome(lambda: name in h)
     return view
 
 

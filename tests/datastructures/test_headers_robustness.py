@@ -13,27 +13,16 @@ from typing import Any
 import pytest
 from starlette import datastructures as sd
 
+from tests.helpers import views
 from tests.helpers.twins import outcome
 
 MB = 1_000_000
 
 
 def headers_view(h: Any, names: list[Any]) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "keys": outcome(h.keys),
-        "values": outcome(h.values),
-        "items": outcome(h.items),
-        "iter": outcome(lambda: list(h)),
-        "len": outcome(lambda: len(h)),
-        "repr": outcome(lambda: repr(h)),
-        "raw": outcome(lambda: h.raw),
-        "mutablecopy raw": outcome(lambda: h.mutablecopy().raw),
-    }
-    for name in names:
-        view[f"getlist {name!r}"] = outcome(lambda: h.getlist(name))
-        view[f"get {name!r}"] = outcome(lambda: h.get(name))
-        view[f"getitem {name!r}"] = outcome(lambda: h[name])
-        view[f"contains {name!r}"] = outcome(lambda: name in h)
+    """``tests.helpers.views.headers_view``, and the raw list of a mutable copy."""
+    view = views.headers_view(h, names)
+    view["mutablecopy raw"] = outcome(lambda: h.mutablecopy().raw)
     return view
 
 
