@@ -731,7 +731,7 @@ def t_float(src: Src) -> None:
     d = make_float(src)
     got = outcome(lambda: _json_c.json_dumps(d))  # a bare float: the float printer alone
     # Non-finite values are spelled as JSON spells them (NaN, Infinity), as
-    # tests/test_float_repr.py expects; every finite one exactly as repr.
+    # tests/test_json_float_repr.py expects; every finite one exactly as repr.
     nonfinite = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
     want = ("ok", canon(nonfinite.get(repr(d), repr(d))))
     if got != want:

@@ -1,31 +1,52 @@
-"""Shared fixtures: both twins of each compiled module, Starlette, and a way to run coroutines.
+"""Shared fixtures: both twins of each compiled module, and a switch for the compiled ones.
 
 One fixture per twin pair (``json_twin``, ``url_twin``, ``headers_twin``,
 ``websocket_twin``, ``codec``), each yielding the compiled twin (skipped when
-not live) then the pure one, straight from the pair's selector.
+not live) then the pure one, straight from the pair's selector. Every test
+run on a compiled twin is marked ``compiled`` (the fixtures' compiled param,
+and the few compiled-only tests by hand): ``-m "not compiled"`` or
+``--no-compiled`` deselects them, to run the pure twins alone. What test
+modules import (the live twins for hypothesis, ``websocket_class``, servers,
+frames) is in ``tests.helpers``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-from collections.abc import Coroutine
 from types import ModuleType
 from typing import Any
 
 import pytest
 
 from fastws import _headers, _json, _url, _websocket_base
-from fastws.websockets import WebSocket, WebSocketMethods
 from fastws.wire import codec as _codec
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-compiled",
+        action="store_true",
+        default=False,
+        help='deselect the tests marked compiled (as -m "not compiled" does): the pure twins alone',
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--no-compiled"):
+        return
+    deselected = [item for item in items if item.get_closest_marker("compiled") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.get_closest_marker("compiled") is None]
+
+
 def _params(compiled: ModuleType | None, pure: ModuleType) -> list[Any]:
-    """The compiled twin (skipped when not live), then the pure one."""
+    """The compiled twin (marked ``compiled``; skipped when not live), then the pure one."""
     first = (
-        pytest.param(compiled, id="compiled")
+        pytest.param(compiled, id="compiled", marks=pytest.mark.compiled)
         if compiled is not None
-        else pytest.param(None, id="compiled", marks=pytest.mark.skip(reason="compiled twin not live"))
+        else pytest.param(
+            None, id="compiled", marks=[pytest.mark.compiled, pytest.mark.skip(reason="compiled twin not live")]
+        )
     )
     return [first, pytest.param(pure, id="pure")]
 
@@ -65,46 +86,3 @@ def websocket_twin(request: pytest.FixtureRequest) -> ModuleType:
 def codec(request: pytest.FixtureRequest) -> ModuleType:
     """Each RFC 6455 codec twin in turn: ``fastws.wire._codec_c`` then ``_codec_py``."""
     return request.param  # type: ignore[no-any-return]
-
-
-def _live(selector: ModuleType) -> list[ModuleType]:
-    return [m for m in (selector.COMPILED, selector.PURE) if m is not None]
-
-
-def live_json_twins() -> list[ModuleType]:
-    """The JSON twins importable in this run (for hypothesis tests)."""
-    return _live(_json)
-
-
-def live_url_twins() -> list[ModuleType]:
-    """The URL/query-string twins importable in this run (for hypothesis tests)."""
-    return _live(_url)
-
-
-def live_headers_twins() -> list[ModuleType]:
-    """The Headers twins importable in this run (for hypothesis tests)."""
-    return _live(_headers)
-
-
-def live_websocket_twins() -> list[ModuleType]:
-    """The ``WebSocketBase`` twins importable in this run (for hypothesis tests)."""
-    return _live(_websocket_base)
-
-
-def live_codecs() -> list[ModuleType]:
-    """The codec twins importable in this run (for hypothesis tests)."""
-    return _live(_codec)
-
-
-def websocket_class(twin: ModuleType) -> type[WebSocket]:
-    """``fastws.WebSocket`` built on ``twin``'s ``WebSocketBase``: both twins in one process."""
-    return type(WebSocket.__name__, (WebSocketMethods, twin.WebSocketBase), {"__module__": WebSocket.__module__})
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run one coroutine to completion on a fresh event loop."""
-    return asyncio.run(coro)
-
-
-def starlette_module(name: str) -> ModuleType:
-    return importlib.import_module(f"starlette.{name}")

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import importlib
 import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +21,7 @@ from uvicorn.main import main as uvicorn_command
 
 from fastws import cli
 from fastws.settings import Settings
+from tests.helpers.processes import free_port, serving_command
 
 uvicorn_main = importlib.import_module("uvicorn.main")  # the module: uvicorn.main is also the command's name
 
@@ -182,12 +179,6 @@ async def app(scope, receive, send):
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def greeting(port: int, path: str = "/", send: str | None = None) -> str:
     """The first message a WebSocket client gets at ``path`` (after sending ``send``, if given)."""
     from websockets.sync.client import connect
@@ -196,37 +187,6 @@ def greeting(port: int, path: str = "/", send: str | None = None) -> str:
         if send is not None:
             ws.send(send)
         return str(ws.recv(timeout=5))
-
-
-@contextmanager
-def serving_command(argv: list[str], cwd: Path | None = None) -> Iterator[tuple[int, bytearray]]:
-    """``argv`` serving on a free loopback port: yields the port, and a buffer that gets its stderr once stopped."""
-    port = _free_port()
-    log = bytearray()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    server = subprocess.Popen([*argv, "--port", str(port), "--log-level", "warning"], cwd=cwd, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"server did not start: {server.stderr.read()!r}") from None  # type: ignore[union-attr]
-                time.sleep(0.1)
-        yield port, log
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
-        assert server.stderr is not None
-        log += server.stderr.read()
-        server.stderr.close()
 
 
 FASTWS_COMMAND = str(Path(sys.executable).with_name("fastws"))
@@ -252,7 +212,7 @@ def test_app_dir_and_factory(tmp_path: Path) -> None:
 
 def test_an_app_that_fails_to_import_stops_the_command(tmp_path: Path) -> None:
     (tmp_path / "broken.py").write_text("import no_such_dependency_here\n")
-    done = subprocess.run([sys.executable, "-m", "fastws", "run", "broken:app", "--port", str(_free_port())],
+    done = subprocess.run([sys.executable, "-m", "fastws", "run", "broken:app", "--port", str(free_port())],
                           cwd=tmp_path, capture_output=True, timeout=30)  # fmt: skip
     assert done.returncode != 0
     assert b"no_such_dependency_here" in done.stderr  # the user's own error, shown as uvicorn shows it

@@ -26,8 +26,8 @@ import fastws.broadcast.hub
 from fastws import demo
 from fastws.broadcast import BackendUnavailable, Broadcast
 from fastws.demo import app
-from redis_server import RedisServer
-from test_cli import serving_command
+from tests.helpers.processes import serving_command
+from tests.helpers.redis_server import RedisServer
 
 TIMEOUT = 10
 

@@ -23,16 +23,16 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from tests.helpers import twins
+
 
 def reference(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    try:
-        return ("ok", fn())
-    except Exception as exc:
-        return ("raises", (type(exc), str(exc)))
+    """``tests.helpers.twins.outcome``, with the exception's message beside its type."""
+    return twins.outcome(fn, lambda exc: (type(exc), str(exc)))
 
 
 def assert_same_as_stdlib(json_twin: ModuleType, data: Any) -> None:

@@ -17,15 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import live_json_twins
+from tests.helpers import twins
+from tests.helpers.twins import live_json_twins
 
 
 def outcome(fn: Any) -> tuple[str, str]:
-    """``repr`` of the value (types, float signs and NaNs included), or the error."""
-    try:
-        return ("ok", repr(fn()))
-    except Exception as exc:
-        return ("err", f"{type(exc).__name__}: {exc}")
+    """``repr`` of the value (types, float signs and NaNs included), or the error's type name and message."""
+    return twins.outcome(lambda: repr(fn()), lambda exc: f"{type(exc).__name__}: {exc}")
 
 
 EDGE_CASES = [

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from fastws.broadcast import BackendUnavailable, Broadcast, Event
-from redis_server import RedisServer, free_port, shared_redis_url
-from test_protocol import TIMEOUT, run
+from tests.helpers.redis_server import RedisServer, free_port, shared_redis_url
+from tests.helpers.serving import TIMEOUT, run
 
 pytest.importorskip("redis")
 

@@ -33,8 +33,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette import testclient as tc
 
-from conftest import websocket_class
 from fastws import websockets as fws
+from tests.helpers.twins import websocket_class
 
 TestClient = tc.TestClient
 Seen = list[Any]

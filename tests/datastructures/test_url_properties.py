@@ -1,214 +1,23 @@
-"""Property tests: compiled twin == pure twin == Starlette (or the stdlib).
+"""Property tests for the Host header and ``URL``: each live twin == Starlette.
 
-Every property feeds the same random input to each live twin of the module
-under test (``live_url_twins()`` and the like, from ``conftest``) and to the
-reference, and compares the results, or the exception types when the
-reference raises.
+Every property feeds the same random Host header, scope, URL string or
+components to each live twin (``live_url_twins()``) and to Starlette, and
+compares the results, or the exception types when Starlette raises.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from starlette import datastructures as sd
 from starlette._utils import parse_host_header as starlette_parse_host_header
 
-from conftest import live_headers_twins, live_json_twins, live_url_twins
-
-FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    """``("ok", value)`` or ``("raises", exception type)``."""
-    try:
-        return ("ok", fn())
-    except Exception as exc:
-        return ("raises", type(exc))
-
-
-# --------------------------------------------------------------------- Headers
-
-LATIN1 = "".join(chr(i) for i in range(256))
-KEY_POOL = [b"host", b"Host", b"HOST", b"cookie", b"x-a", b"X-A", b"", b"caf\xe9", b"CAF\xc9", b"\xff", b"a b"]
-
-header_keys = st.one_of(st.sampled_from(KEY_POOL), st.binary(max_size=8))
-header_values = st.one_of(
-    st.sampled_from([b"", b"v", b"a=1", b"caf\xe9", b"\x00\xff", b"  spaced  "]),
-    st.binary(max_size=16),
-)
-header_lists = st.lists(st.tuples(header_keys, header_values), max_size=12)
-lookup_keys = st.one_of(
-    st.sampled_from([k.decode("latin-1") for k in KEY_POOL] + ["\u20ac", "missing", "Caf\xe9", "\u0130"]),
-    st.text(alphabet=LATIN1, max_size=6),
-    st.binary(max_size=6).map(lambda b: b.decode("latin-1").upper()),
-)
-
-
-def headers_view(h: Any, names: list[str]) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "keys": outcome(h.keys),
-        "values": outcome(h.values),
-        "items": outcome(h.items),
-        "iter": outcome(lambda: list(h)),
-        "len": outcome(lambda: len(h)),
-        "repr": outcome(lambda: repr(h)),
-        "raw": outcome(lambda: h.raw),
-    }
-    for name in names:
-        view[f"getlist {name!r}"] = outcome(lambda: h.getlist(name))
-        view[f"get {name!r}"] = outcome(lambda: h.get(name))
-        view[f"get default {name!r}"] = outcome(lambda: h.get(name, "dflt"))
-        view[f"getitem {name!r}"] = outcome(lambda: h[name])
-        view[f"contains {name!r}"] = outcome(lambda: name in h)
-    return view
-
-
-@FAST
-@given(raw=header_lists, names=st.lists(lookup_keys, max_size=6), data=st.data())
-def test_headers_match_starlette(raw: list[tuple[bytes, bytes]], names: list[str], data: st.DataObject) -> None:
-    names = names + [k.decode("latin-1") for k, _ in raw[:3]] + [k.decode("latin-1").swapcase() for k, _ in raw[:3]]
-    expected = headers_view(sd.Headers(raw=list(raw)), names)
-    shuffled = data.draw(st.permutations(raw))
-    expected_eq = sd.Headers(raw=list(raw)) == sd.Headers(raw=list(shuffled))
-    for twin in live_headers_twins():
-        h = twin.Headers(raw=list(raw))
-        assert headers_view(h, names) == expected, twin.__name__
-        assert (h == twin.Headers(raw=list(shuffled))) == expected_eq
-        assert h.raw == raw
-
-
-header_texts = st.text(alphabet=LATIN1, max_size=8)
-mutations = st.lists(
-    st.tuples(
-        st.sampled_from(["set", "append", "del", "setdefault", "vary", "update"]),
-        st.one_of(st.sampled_from(["Host", "cookie", "X-A", "vary", "Vary"]), header_texts),
-        header_texts,
-    ),
-    max_size=8,
-)
-
-
-def apply_mutations(m: Any, ops: list[tuple[str, str, str]]) -> list[Any]:
-    results = []
-    for op, key, value in ops:
-        if op == "set":
-            results.append(outcome(lambda: m.__setitem__(key, value)))
-        elif op == "append":
-            results.append(outcome(lambda: m.append(key, value)))
-        elif op == "del":
-            results.append(outcome(lambda: m.__delitem__(key)))
-        elif op == "setdefault":
-            results.append(outcome(lambda: m.setdefault(key, value)))
-        elif op == "vary":
-            results.append(outcome(lambda: m.add_vary_header(value)))
-        else:
-            results.append(outcome(lambda: m.update({key: value})))
-        results.append(list(m.raw))
-    return results
-
-
-@FAST
-@given(raw=header_lists, ops=mutations)
-def test_mutable_headers_match_starlette(raw: list[tuple[bytes, bytes]], ops: list[tuple[str, str, str]]) -> None:
-    expected = apply_mutations(sd.Headers(raw=list(raw)).mutablecopy(), ops)
-    for twin in live_headers_twins():
-        original = twin.Headers(raw=list(raw))
-        assert apply_mutations(original.mutablecopy(), ops) == expected, twin.__name__
-        assert original.raw == raw
-
-
-# --------------------------------------------------------------- query strings
-
-QS_PIECES = [
-    "a", "b", "key", "=", "==", "&", "&&", "+", "++", "%", "%2", "%20", "%41", "%zz", "%g1", "%C3%A9", "%c3",
-    "%E2%82", "%E2%82%AC", "%ff", "%FF%FE", "%25", "%2B", "%26", "%3D", "%00", ";", " ", "\t", "\xe9", "\u20ac",
-    "\U0001f600", "%F0%9F%98%80", "%ED%A0%80", "?", "#",
-]  # fmt: skip
-query_texts = st.one_of(
-    st.lists(st.sampled_from(QS_PIECES), max_size=16).map("".join),
-    st.text(max_size=24),
-    st.text(alphabet="ab=&+%0123456789AaFfgz", max_size=24),
-    st.binary(max_size=24).map(lambda b: b.decode("latin-1")),
-)
-
-
-def query_params_view(q: Any, probe: list[str]) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "multi_items": q.multi_items(),
-        "items": list(q.items()),
-        "keys": list(q.keys()),
-        "values": list(q.values()),
-        "iter": list(q),
-        "len": len(q),
-        "str": str(q),
-        "repr": repr(q),
-    }
-    for key in probe:
-        view[f"getlist {key!r}"] = q.getlist(key)
-        view[f"get {key!r}"] = q.get(key)
-        view[f"contains {key!r}"] = key in q
-        view[f"getitem {key!r}"] = outcome(lambda: q[key])
-    return view
-
-
-@FAST
-@given(qs=query_texts)
-def test_parse_query_matches_parse_qsl(qs: str) -> None:
-    expected = outcome(lambda: parse_qsl(qs, keep_blank_values=True))
-    for twin in live_url_twins():
-        assert outcome(lambda: twin.parse_query(qs)) == expected, twin.__name__
-
-
-@FAST
-@given(qs=query_texts)
-def test_query_params_from_str_match_starlette(qs: str) -> None:
-    reference = sd.QueryParams(qs)
-    probe = [*[k for k, _ in reference.multi_items()][:4], "missing", ""]
-    expected = query_params_view(reference, probe)
-    for twin in live_url_twins():
-        ours = twin.QueryParams(qs)
-        assert query_params_view(ours, probe) == expected, twin.__name__
-        assert ours == twin.QueryParams(qs)
-        for other in (reference.multi_items()[::-1], sorted(reference.multi_items())):
-            assert (ours == twin.QueryParams(other)) == (reference == sd.QueryParams(other))
-        assert ours != reference  # a twin never equals Starlette's class, nor does Starlette's
-
-
-@FAST
-@given(
-    raw=st.one_of(
-        st.binary(max_size=32),
-        st.lists(st.sampled_from(QS_PIECES), max_size=12).map(lambda p: "".join(p).encode("utf-8")),
-    )
-)
-def test_query_params_from_bytes_match_starlette(raw: bytes) -> None:
-    reference = sd.QueryParams(raw)
-    probe = [*[k for k, _ in reference.multi_items()][:4], "missing", "", "a b", "é"]
-    expected = query_params_view(reference, probe)
-    for twin in live_url_twins():
-        assert query_params_view(twin.QueryParams(raw), probe) == expected, twin.__name__
-        # Lookups on a fresh instance (the compiled twin answers them by
-        # scanning the bytes before it ever parses them all).
-        for key in probe:
-            for op in ("getlist", "get", "contains", "getitem"):
-                fresh = twin.QueryParams(raw)
-                if op == "getlist":
-                    got = fresh.getlist(key)
-                elif op == "get":
-                    got = fresh.get(key)
-                elif op == "contains":
-                    got = key in fresh
-                else:
-                    got = outcome(lambda: fresh[key])
-                assert got == expected[f"{op} {key!r}"], (twin.__name__, op, key)
-
+from tests.helpers.properties import FAST, QS_PIECES, SLOW
+from tests.helpers.twins import live_url_twins, outcome
 
 # ----------------------------------------------------------------- host header
 
@@ -459,61 +268,6 @@ def test_url_query_param_helpers_match_starlette(url: str, params: dict[str, Any
         existing = [k for k, _ in parse_qsl(query[1], keep_blank_values=True)] if query[0] == "ok" else []
         if existing:
             _same_method(twin, url, "remove_query_params", existing[:2])
-
-
-# ------------------------------------------------------------------------ JSON
-
-JSON_STR_PIECES = [
-    "", "a", '"', "\\", "/", "\b", "\f", "\n", "\r", "\t", "\x00", "\x1f", "\x7f", "\x80", "\xe9", "\u2028",
-    "\u20ac", "\ufeff", "\uffff", "\U0001f600", "\U0010ffff", "\ud800", "\udfff", "\ud83d\ude00", "</script>",
-]  # fmt: skip
-json_strs = st.one_of(
-    st.text(max_size=12),
-    st.text(alphabet=st.characters(exclude_categories=()), max_size=8),  # lone surrogates too
-    st.lists(st.sampled_from(JSON_STR_PIECES), max_size=6).map("".join),
-)
-json_ints = st.one_of(
-    st.integers(),
-    st.integers(-(2**70), 2**70),
-    st.sampled_from([0, -1, 2**31, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64, -(2**64), 10**100, 10**4299]),
-    st.sampled_from([1, -1]).map(lambda sign: sign * 10**4300),  # past the int-to-str limit: ValueError
-)
-json_floats = st.one_of(
-    st.floats(),
-    st.sampled_from([0.0, -0.0, math.nan, math.inf, -math.inf, 5e-324, -5e-324, 2.2250738585072014e-308, 1e16, 1e-7,
-                     0.1, 1.7976931348623157e308, 123456789012345680.0]),
-)  # fmt: skip
-json_scalars = st.one_of(st.none(), st.booleans(), json_ints, json_floats, json_strs)
-json_keys = st.one_of(json_strs, json_ints, json_floats, st.booleans(), st.none())
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=5),
-        st.lists(children, max_size=5).map(tuple),
-        st.dictionaries(json_keys, children, max_size=5),
-    ),
-    max_leaves=25,
-)
-
-
-def reference_dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-
-
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=json_values)
-def test_json_dumps_matches_stdlib(data: Any) -> None:
-    expected = outcome(lambda: reference_dumps(data))
-    expected_bytes = outcome(lambda: reference_dumps(data).encode("utf-8"))
-    for twin in live_json_twins():
-        got = outcome(lambda: twin.json_dumps(data))
-        assert got == expected, twin.__name__
-        if got[0] == "ok":
-            assert type(got[1]) is str
-        got_bytes = outcome(lambda: twin.json_dumps_bytes(data))
-        assert got_bytes == expected_bytes, twin.__name__
-        if got_bytes[0] == "ok":
-            assert type(got_bytes[1]) is bytes
 
 
 @SLOW

@@ -35,7 +35,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import fastws
 import fastws.fastapi
-from test_protocol import TIMEOUT, run, serving
+from tests.helpers.serving import TIMEOUT, run, serving
 
 
 def make_app(kind: str) -> tuple[FastAPI, list[Any], Any]:

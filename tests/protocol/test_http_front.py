@@ -20,7 +20,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.asyncio.client import connect
 
 from fastws.http import HttpProtocol
-from test_protocol import TIMEOUT, echo, run, serving
+from tests.helpers.serving import TIMEOUT, echo, run, serving
 
 
 class CountingFallback(HttpToolsProtocol):

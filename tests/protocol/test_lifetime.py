@@ -27,7 +27,7 @@ import fastws
 import fastws.fastapi
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
-from test_protocol import TIMEOUT, echo, raw_upgrade, run, serving
+from tests.helpers.serving import TIMEOUT, echo, raw_upgrade, run, serving
 
 
 class Tracked(WebSocketProtocol):

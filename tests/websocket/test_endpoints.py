@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 import fastws
 from fastws.endpoints import WebSocketEndpoint
-from test_protocol import TIMEOUT, run, serving
+from tests.helpers.serving import TIMEOUT, run, serving
 
 
 def endpoint_class(kind: str, encoding: str | None, log: list[Any]) -> type:

@@ -16,7 +16,7 @@ import pytest
 from fastws import _json
 
 compiled = _json.COMPILED
-pytestmark = pytest.mark.skipif(compiled is None, reason="compiled twin not live")
+pytestmark = [pytest.mark.compiled, pytest.mark.skipif(compiled is None, reason="compiled twin not live")]
 
 EDGES = [
     0.0, -0.0, 0.1, 0.2, 0.3, 0.1 + 0.2, 1 / 3, 2 / 3, 0.5, 1.0, 2.0, 100.0, 101.25, 99.5, 4.35, 0.07,

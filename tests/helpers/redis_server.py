@@ -16,11 +16,7 @@ import time
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers.processes import free_port
 
 
 def require_redis_server() -> str:

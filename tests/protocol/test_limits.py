@@ -22,8 +22,8 @@ from websockets.exceptions import InvalidStatus
 from fastws.http import HttpProtocol
 from fastws.protocol import State, WebSocketProtocol
 from fastws.settings import Settings
-from test_codec import client_frame
-from test_protocol import TIMEOUT, echo, raw_upgrade, run, serving
+from tests.helpers.frames import client_frame
+from tests.helpers.serving import TIMEOUT, echo, raw_upgrade, run, serving
 
 MiB = 1024 * 1024
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import live_codecs
 from fastws.wire.deflate import PerMessageDeflate, negotiate
 from fastws.wire.events import Fail
-from test_codec import client_frame, feed, server_frame
+from tests.helpers.frames import client_frame, feed, server_frame
+from tests.helpers.twins import live_codecs
 
 
 def client_compressor(bits: int = 15) -> zlib._Compress:

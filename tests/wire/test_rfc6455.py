@@ -18,7 +18,7 @@ import pytest
 from fastws.wire import _codec_py, codec, handshake, rfc6455
 from fastws.wire.events import Close, Fail
 from fastws.wire.rfc6455 import CloseCode, Opcode
-from test_codec import client_frame, feed
+from tests.helpers.frames import client_frame, feed
 
 
 def test_opcodes_are_those_of_section_5_2() -> None:

@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import live_codecs
-from test_codec import client_frame
+from tests.helpers.frames import client_frame
+from tests.helpers.twins import live_codecs
 
 PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,0 +1,1 @@
+"""``fastws.broadcast``: the hub, its delivery to connections, and the Redis backend."""

@@ -1,0 +1,1 @@
+"""``fastws.datastructures``: the URL, query-string and Headers twins against Starlette's."""

@@ -1,0 +1,1 @@
+"""``fastws.WebSocket`` (both ``WebSocketBase`` twins) against Starlette's, and the apps built on it."""

@@ -1,0 +1,1 @@
+"""``fastws.wire``: the RFC 6455 codec twins, permessage-deflate, the opening handshake."""
