@@ -33,4 +33,5 @@ cdef class WebSocketBase:
     cdef bint _direct
     cdef object _conn
     cdef object _conn_send
+    cdef list _disconnect_callbacks
     cdef object __weakref__

@@ -18,6 +18,7 @@ compiled build checks no argument types the pure one does not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import _states
@@ -53,6 +54,7 @@ class WebSocketBase:
         "_conn",
         "_conn_send",
         "_direct",
+        "_disconnect_callbacks",
         "_headers",
         "_query",
         "_receive",
@@ -80,6 +82,7 @@ class WebSocketBase:
         # On fastws' own wire layer (fastws.connection), text and bytes go straight to the frame codec.
         self._conn: DirectConnection | None = connection_of(scope, self._send) if self._direct else None
         self._conn_send: Send = self._send
+        self._disconnect_callbacks: list[Callable[[], object]] | None = None
 
     # ------------------------------------------------------ connection data
 
@@ -152,7 +155,7 @@ class WebSocketBase:
             if message_type != "websocket.receive":
                 if message_type != "websocket.disconnect":
                     raise RuntimeError(_states.expected_receive(message_type))
-                self.client_state = _DISCONNECTED
+                self._disconnected()
             return message
         else:
             raise WebSocketDisconnected(_states.RECEIVE_AFTER_DISCONNECT)
@@ -223,8 +226,35 @@ class WebSocketBase:
         message_type = message["type"]
         if message_type != "websocket.disconnect":
             raise RuntimeError(_states.expected_receive(message_type))
-        self.client_state = _DISCONNECTED
+        self._disconnected()
         raise WebSocketDisconnect(message["code"], message.get("reason"))
+
+    # ------------------------------------------------------ the disconnect hook
+
+    def on_disconnect(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` once, when the app reads the client's ``websocket.disconnect``.
+
+        That is the end of the connection as the app sees it, on any ASGI
+        server: ``receive()`` returning the message, or a ``receive_*``
+        method raising ``WebSocketDisconnect`` for it. Callbacks run in the
+        order given, right before that call returns or raises (an exception
+        from one propagates from it). One registered after the disconnect was
+        read is never called. Not in Starlette: ``fastws.Broadcast`` uses it
+        to take a subscriber off its channels when its connection ends.
+        """
+        if self._disconnect_callbacks is None:
+            self._disconnect_callbacks = [callback]
+        else:
+            self._disconnect_callbacks.append(callback)
+
+    def _disconnected(self) -> None:
+        """The app read the client's disconnect: the state, then the hook's callbacks (once)."""
+        self.client_state = _DISCONNECTED
+        callbacks = self._disconnect_callbacks
+        if callbacks is not None:
+            self._disconnect_callbacks = None
+            for callback in callbacks:
+                callback()
 
     async def receive_text(self) -> str:
         """The next message's text; ``WebSocketDisconnect`` when the peer has closed."""
