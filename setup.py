@@ -16,7 +16,7 @@ EXTENSIONS = [
     ("fastws._headers_c", "src/fastws/_headers_c.pyx"),
     ("fastws._json_c", "src/fastws/_json_c.pyx"),
     ("fastws._url_c", "src/fastws/_url_c.pyx"),
-    ("fastws._websocket_base_c", "src/fastws/_websocket_base_c.pyx"),
+    ("fastws._websocket_base_c", "src/fastws/_websocket_base_py.py"),  # one source, typed by _websocket_base_c.pxd
     ("fastws.wire._codec_c", "src/fastws/wire/_codec_c.pyx"),
 ]
 NO_EXTENSIONS = bool(os.environ.get("FASTWS_NO_EXTENSIONS"))

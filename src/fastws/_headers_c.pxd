@@ -1,4 +1,4 @@
 # cython: language_level=3
 """What other compiled twins call in ``_headers_c`` at C level."""
 
-cdef object headers_of_scope(scope)
+cpdef object headers_of_scope(scope)

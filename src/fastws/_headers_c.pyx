@@ -163,7 +163,7 @@ class MutableHeaders(MutableHeadersMethods, Headers):
     __slots__ = ()
 
 
-cdef object headers_of_scope(scope):
+cpdef object headers_of_scope(scope):
     """``Headers(scope=scope)``, without the keyword handling (for ``WebSocketBase``)."""
     cdef Headers headers = Headers.__new__(Headers)
     headers._list = scope["headers"] = list(scope["headers"])

@@ -114,3 +114,8 @@ class MutableHeaders(MutableHeadersMethods, Headers):
     """A mutable copy of ``Headers`` (``Headers.mutablecopy()``)."""
 
     __slots__ = ()
+
+
+def headers_of_scope(scope: MutableMapping[str, Any]) -> Headers:
+    """``Headers(scope=scope)``: what ``WebSocketBase`` builds (``_headers_c.pxd``'s C-level twin)."""
+    return Headers(scope=scope)

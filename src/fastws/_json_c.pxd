@@ -3,3 +3,4 @@
 
 cpdef str json_dumps(data)
 cpdef bytes json_dumps_bytes(data)
+cpdef object json_loads(s)

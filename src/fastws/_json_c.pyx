@@ -909,7 +909,7 @@ cdef object _parse_document(const _Char* s, _Cursor* cur):
     return value if cur.pos == cur.n else _INVALID
 
 
-def json_loads(s):
+cpdef object json_loads(s):
     """``json.loads(s)``, parsed natively for a str.
 
     Anything the native parser does not accept (invalid text included)

@@ -852,12 +852,12 @@ class URL(URLMethods, str):
 # handling of the public constructors (same results).
 
 
-cdef object url_of_scope(scope):
+cpdef object url_of_scope(scope):
     """``URL(scope=scope)``."""
     return _url_from_scope(URL, scope)
 
 
-cdef object query_params_of(query_string):
+cpdef object query_params_of(query_string):
     """``QueryParams(query_string)``."""
     cdef QueryParams params
     if _is_lazy_query(query_string):

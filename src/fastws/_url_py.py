@@ -200,3 +200,19 @@ class URL(URLMethods, str):
 
     def __reduce__(self) -> tuple[type[URL], tuple[str]]:
         return (self.__class__, (str(self),))
+
+
+# ------------------------------------------------------- for WebSocketBase
+#
+# What WebSocketBase builds for each connection: the pure twins of the C-level
+# functions ``_url_c.pxd`` declares.
+
+
+def url_of_scope(scope: Mapping[str, Any]) -> URL:
+    """``URL(scope=scope)``."""
+    return URL(scope=scope)
+
+
+def query_params_of(query_string: str | bytes) -> QueryParams:
+    """``QueryParams(query_string)``."""
+    return QueryParams(query_string)

@@ -1,14 +1,14 @@
 """Type stubs for the compiled twin ``fastws._websocket_base_c``.
 
-The pure twin ``fastws._websocket_base_py`` is the source of truth for types (type
-checkers read it, through the selector); this stub gives the compiled module
+It is built from the pure twin's source, ``_websocket_base_py.py``, which is
+also the source of truth for types (type checkers read it, through the
+selector); this stub gives the compiled module
 the same names and signatures, and ``python -m mypy.stubtest fastws._websocket_base_c``
 checks it against the built module.
 """
 
+from collections.abc import Callable
 from typing import Any, NoReturn
-
-from typing_extensions import disjoint_base
 
 from ._asgi import Message, Receive, Scope, Send
 from ._headers_c import Headers
@@ -18,8 +18,22 @@ from ._url_c import URL, QueryParams
 
 __all__ = ["WebSocketBase"]
 
-@disjoint_base
 class WebSocketBase:
+    # a cdef class; it has the source's __slots__ too (one source: _websocket_base_py.py)
+    __slots__ = (
+        "_conn",
+        "_conn_send",
+        "_direct",
+        "_disconnect_callbacks",
+        "_headers",
+        "_query",
+        "_receive",
+        "_send",
+        "_url",
+        "application_state",
+        "client_state",
+        "scope",
+    )
     scope: Scope
     _receive: Receive
     _send: Send
@@ -38,6 +52,8 @@ class WebSocketBase:
     async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
     async def _receive_data(self) -> Message: ...
     def _not_data(self, message: Message) -> NoReturn: ...
+    def on_disconnect(self, callback: Callable[[], object]) -> None: ...
+    def _disconnected(self) -> None: ...
     async def receive_text(self) -> str: ...
     async def receive_bytes(self) -> bytes: ...
     async def receive_json(self, mode: str = "text") -> Any: ...

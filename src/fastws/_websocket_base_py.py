@@ -1,23 +1,33 @@
-"""Pure-Python twin of ``fastws._websocket_base_c``: ``WebSocketBase``.
+# cython: annotation_typing=False
+"""``WebSocketBase``, the hot half of ``fastws.WebSocket``: one source, two builds.
 
-``WebSocketBase`` is the hot half of ``fastws.WebSocket``: its connection data
-(headers, URL, query parameters, built on first use), Starlette's ASGI state
-machine, and the per-message ``send_*``/``receive_*`` methods. Twin style:
-hand-written; ``_websocket_base_c.pyx`` mirrors this file method by method.
-The cold half of ``WebSocket`` is plain Python, in ``fastws.websockets``.
+``WebSocketBase`` holds the connection data (headers, URL, query parameters,
+built on first use), Starlette's ASGI state machine, and the per-message
+``send_*``/``receive_*`` methods. The cold half of ``WebSocket`` is plain
+Python, in ``fastws.websockets``.
+
+This file is the pure twin, and also the source of the compiled one: the
+build compiles it with Cython as ``fastws._websocket_base_c``, typed by
+``_websocket_base_c.pxd`` (aiohttp's way), so the twins cannot drift. The
+``.pxd`` makes ``WebSocketBase`` a ``cdef class`` and turns the imports of
+``headers_of_scope``, ``url_of_scope``, ``query_params_of`` and the JSON
+functions from the pure twins into C-level calls into the compiled ones.
+Annotations are for type checkers only (``annotation_typing=False``): the
+compiled build checks no argument types the pure one does not.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import _states
 from ._asgi import Message, Receive, Scope, Send
-from ._headers_py import Headers
+from ._headers_py import Headers, headers_of_scope
 from ._json_py import json_dumps, json_dumps_bytes, json_loads
 from ._shared import AcceptHeaders, as_raw_headers
 from ._states import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
-from ._url_py import URL, QueryParams
+from ._url_py import URL, QueryParams, query_params_of, url_of_scope
 from .connection import DirectConnection, connection_of
 
 __all__ = ["WebSocketBase"]
@@ -28,6 +38,8 @@ _CONNECTING = WebSocketState.CONNECTING
 _CONNECTED = WebSocketState.CONNECTED
 _DISCONNECTED = WebSocketState.DISCONNECTED
 _RESPONSE = WebSocketState.RESPONSE
+_no_receive = _states.no_receive
+_no_send = _states.no_send
 
 
 class WebSocketBase:
@@ -42,6 +54,7 @@ class WebSocketBase:
         "_conn",
         "_conn_send",
         "_direct",
+        "_disconnect_callbacks",
         "_headers",
         "_query",
         "_receive",
@@ -55,8 +68,8 @@ class WebSocketBase:
     def __init__(self, scope: Scope, receive: Receive | None = None, send: Send | None = None) -> None:
         assert scope["type"] == "websocket"
         self.scope: Scope = scope
-        self._receive: Receive = _states.no_receive if receive is None else receive
-        self._send: Send = _states.no_send if send is None else send
+        self._receive: Receive = _no_receive if receive is None else receive
+        self._send: Send = _no_send if send is None else send
         self.client_state: WebSocketState = _CONNECTING
         self.application_state: WebSocketState = _CONNECTING
         self._headers: Headers | None = None
@@ -69,6 +82,7 @@ class WebSocketBase:
         # On fastws' own wire layer (fastws.connection), text and bytes go straight to the frame codec.
         self._conn: DirectConnection | None = connection_of(scope, self._send) if self._direct else None
         self._conn_send: Send = self._send
+        self._disconnect_callbacks: list[Callable[[], object]] | None = None
 
     # ------------------------------------------------------ connection data
 
@@ -76,22 +90,53 @@ class WebSocketBase:
     def headers(self) -> Headers:
         """The handshake headers: an immutable, case-insensitive multidict."""
         if self._headers is None:
-            self._headers = Headers(scope=self.scope)
+            self._headers = headers_of_scope(self.scope)
         return self._headers
 
     @property
     def url(self) -> URL:
         """The full URL of the connection (a ``str`` with components)."""
         if self._url is None:
-            self._url = URL(scope=self.scope)
+            self._url = url_of_scope(self.scope)
         return self._url
 
     @property
     def query_params(self) -> QueryParams:
         """The query parameters: an immutable multidict."""
         if self._query is None:
-            self._query = QueryParams(self.scope["query_string"])
+            self._query = query_params_of(self.scope["query_string"])
         return self._query
+
+    if not TYPE_CHECKING:
+        # Writing or deleting one raises the AttributeError Python gives for a
+        # read-only property: the pure build would raise it anyway, but a
+        # cdef class's property would say "not writable". Type checkers skip
+        # this block (the properties stay read-only to them); Cython, taking
+        # TYPE_CHECKING as False, compiles it into the properties.
+
+        @headers.setter
+        def headers(self, value):
+            raise _states.read_only(self, "headers")
+
+        @headers.deleter
+        def headers(self):
+            raise _states.read_only(self, "headers", "delete")
+
+        @url.setter
+        def url(self, value):
+            raise _states.read_only(self, "url")
+
+        @url.deleter
+        def url(self):
+            raise _states.read_only(self, "url", "delete")
+
+        @query_params.setter
+        def query_params(self, value):
+            raise _states.read_only(self, "query_params")
+
+        @query_params.deleter
+        def query_params(self):
+            raise _states.read_only(self, "query_params", "delete")
 
     # ------------------------------------------------ the ASGI state machine
 
@@ -110,7 +155,7 @@ class WebSocketBase:
             if message_type != "websocket.receive":
                 if message_type != "websocket.disconnect":
                     raise RuntimeError(_states.expected_receive(message_type))
-                self.client_state = _DISCONNECTED
+                self._disconnected()
             return message
         else:
             raise WebSocketDisconnected(_states.RECEIVE_AFTER_DISCONNECT)
@@ -181,8 +226,35 @@ class WebSocketBase:
         message_type = message["type"]
         if message_type != "websocket.disconnect":
             raise RuntimeError(_states.expected_receive(message_type))
-        self.client_state = _DISCONNECTED
+        self._disconnected()
         raise WebSocketDisconnect(message["code"], message.get("reason"))
+
+    # ------------------------------------------------------ the disconnect hook
+
+    def on_disconnect(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` once, when the app reads the client's ``websocket.disconnect``.
+
+        That is the end of the connection as the app sees it, on any ASGI
+        server: ``receive()`` returning the message, or a ``receive_*``
+        method raising ``WebSocketDisconnect`` for it. Callbacks run in the
+        order given, right before that call returns or raises (an exception
+        from one propagates from it). One registered after the disconnect was
+        read is never called. Not in Starlette: ``fastws.Broadcast`` uses it
+        to take a subscriber off its channels when its connection ends.
+        """
+        if self._disconnect_callbacks is None:
+            self._disconnect_callbacks = [callback]
+        else:
+            self._disconnect_callbacks.append(callback)
+
+    def _disconnected(self) -> None:
+        """The app read the client's disconnect: the state, then the hook's callbacks (once)."""
+        self.client_state = _DISCONNECTED
+        callbacks = self._disconnect_callbacks
+        if callbacks is not None:
+            self._disconnect_callbacks = None
+            for callback in callbacks:
+                callback()
 
     async def receive_text(self) -> str:
         """The next message's text; ``WebSocketDisconnect`` when the peer has closed."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from .. import _websocket_base
 from ..connection import BroadcastConnection, connection_behind, connection_of
 from .backends import Backend, Listener, MemoryBackend, backend_for
 from .errors import MessageTooLarge, NotConnected
@@ -302,7 +303,9 @@ class Broadcast:
             target = DirectTarget(self._delivery, connection)
         else:
             target = AsgiTarget(self._delivery, send, close)
-            if hasattr(websocket, "_receive"):  # a fastws or Starlette WebSocket
+            if isinstance(websocket, _WEBSOCKET_BASES):  # a fastws.WebSocket: its explicit hook
+                websocket.on_disconnect(target.close)
+            elif hasattr(websocket, "_receive"):  # Starlette's WebSocket, which has none
                 _leave_on_disconnect(websocket, target)
         target.key = key
         self._targets[key] = target
@@ -423,20 +426,26 @@ def _resolve(websocket: Any) -> tuple[Any, Any]:
     raise TypeError(f"subscribe a fastws or Starlette WebSocket, or an ASGI send; not {type(websocket).__name__}")
 
 
-def _leave_on_disconnect(websocket: Any, target: Target) -> None:
-    """Wrap the WebSocket's ``receive``: its ``websocket.disconnect`` ends the target.
+#: ``fastws.WebSocket``'s base, both twins (a test may build one on the twin that is not live)
+_WEBSOCKET_BASES: tuple[type[_websocket_base.WebSocketBase], ...] = tuple(
+    twin.WebSocketBase for twin in (_websocket_base.COMPILED, _websocket_base.PURE) if twin is not None
+)
 
-    The one place the hub reaches into a WebSocket (fastws' or
-    Starlette's, on the ASGI path). Neither offers a hook for the end of
-    its connection, and on a server other than fastws' nothing else tells
-    the hub: a subscriber that stays subscribed until its connection
-    closes (``await hub.subscribe(channel, websocket)``, no
-    ``unsubscribe``) would stay on its channels until a delivery to it
-    failed, which never happens on a quiet channel. So its ASGI
-    ``receive`` (``_receive``, which its ``receive()`` calls) is wrapped,
-    and the disconnect event it reads ends the target. A connection on
-    fastws' own protocol needs none of this: the protocol calls its
-    ``fanout.lost()``.
+
+def _leave_on_disconnect(websocket: Any, target: Target) -> None:
+    """Wrap a Starlette ``WebSocket``'s ``receive``: its ``websocket.disconnect`` ends the target.
+
+    For Starlette's own ``WebSocket`` only, on the ASGI path: it has no hook
+    for the end of its connection (a ``fastws.WebSocket`` has one,
+    ``on_disconnect``, which the hub uses instead), and on a server other
+    than fastws' nothing else tells the hub: a subscriber that stays
+    subscribed until its connection closes (``await hub.subscribe(channel,
+    websocket)``, no ``unsubscribe``) would stay on its channels until a
+    delivery to it failed, which never happens on a quiet channel. So its
+    private ASGI ``receive`` (``_receive``, which its ``receive()`` calls)
+    is wrapped, and the disconnect event it reads ends the target: the one
+    place the hub reaches into a WebSocket. A connection on fastws' own
+    protocol needs none of this: the protocol calls its ``fanout.lost()``.
     """
     receive = websocket._receive
 
