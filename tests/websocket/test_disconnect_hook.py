@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from conftest import run, websocket_class
 from fastws import WebSocketDisconnect
 from fastws.broadcast import Broadcast
 from fastws.websockets import WebSocket
+from tests.helpers.serving import run
+from tests.helpers.twins import websocket_class
 
 DISCONNECT = {"type": "websocket.disconnect", "code": 1001, "reason": "gone"}
 
