@@ -32,8 +32,8 @@ docs:  ## the docs site, strict
 	mkdocs build --strict
 
 annotate:  ## Cython's annotated HTML of the compiled twins (yellow lines call into Python)
-	cython -3 -a src/fastws/_*_c.pyx src/fastws/wire/_codec_c.pyx
-	@echo "open src/fastws/_*_c.html and src/fastws/wire/_codec_c.html"
+	cython -3 -a src/fastws/_*_c.pyx src/fastws/wire/_frame_rules_c.py src/fastws/wire/_codec_c.pyx
+	@echo "open src/fastws/_*_c.html and src/fastws/wire/_frame_rules_c.html, _codec_c.html"
 
 fuzz:  ## the twins' fuzzers, a short seeded run each
 	$(PYTHON) fuzz/fuzz_twins.py --stress 20000 --seed 1

@@ -17,6 +17,9 @@ EXTENSIONS = [
     ("fastws._json_c", "src/fastws/_json_c.pyx"),
     ("fastws._url_c", "src/fastws/_url_c.pyx"),
     ("fastws._websocket_base_c", "src/fastws/_websocket_base_c.pyx"),
+    # the frame rules: one source, _frame_rules.py, compiled through its link _frame_rules_c.py
+    # and typed by _frame_rules_c.pxd (aiohttp's way); _codec_c cimports it
+    ("fastws.wire._frame_rules_c", "src/fastws/wire/_frame_rules_c.py"),
     ("fastws.wire._codec_c", "src/fastws/wire/_codec_c.pyx"),
 ]
 NO_EXTENSIONS = bool(os.environ.get("FASTWS_NO_EXTENSIONS"))
