@@ -14,7 +14,8 @@ the connection at the chunk that holds it.
 
 The protocol's numbers are named in ``rfc6455.py``; the frame rules, and
 every reason a frame fails the connection, are written once for both twins
-in ``_frame_rules.py`` (this twin imports it). Each check below names the
+in ``_frame_rules.py`` (this twin imports it, and asks it about any frame
+but the common data frame it accepts inline). Each check below names the
 section of RFC 6455 it enforces, in the same order as in the compiled twin.
 """
 
