@@ -25,7 +25,7 @@ from ._frame_rules_c cimport header_error, inflate, length_error, read_close
 
 from . import rfc6455
 from ._codec_py import close_payload
-from ._frame_rules_c import INVALID_UTF8_IN_TEXT, OVER_MAX_SIZE
+from . import _frame_rules_c
 from .events import Fail, Ping, Pong, ProtocolStateError
 from .rfc6455 import CloseCode, Opcode, is_valid_close_code
 
@@ -68,6 +68,11 @@ cdef unsigned char LENGTH_16 = rfc6455.LENGTH_16
 cdef unsigned char LENGTH_64 = rfc6455.LENGTH_64
 cdef Py_ssize_t MAX_LENGTH_16 = rfc6455.MAX_LENGTH_16
 cdef Py_ssize_t MAX_CONTROL_PAYLOAD = rfc6455.MAX_CONTROL_PAYLOAD
+
+# The reasons this twin fails the connection with itself, from _frame_rules (the rules return the others):
+# C globals, no lookup on the paths that may fail
+cdef str INVALID_UTF8_IN_TEXT = _frame_rules_c.INVALID_UTF8_IN_TEXT
+cdef str OVER_MAX_SIZE = _frame_rules_c.OVER_MAX_SIZE
 
 # Connection states
 OPEN = 1  # messages flow both ways
@@ -412,7 +417,7 @@ cdef class Connection:
                         return pos
                 elif self._text:
                     if self._utf8.need:
-                        return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, INVALID_UTF8_IN_TEXT)
+                        return self._invalid_utf8(events)
                     events.append(PyUnicode_DecodeUTF8(PyByteArray_AS_STRING(self._message),
                                                        PyByteArray_GET_SIZE(self._message), NULL))
                 else:
@@ -433,7 +438,7 @@ cdef class Connection:
             # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1)
             if not _all_ascii(<const unsigned char*>PyUnicode_DATA(message), n):
                 if not _utf8_feed(&self._utf8, <const unsigned char*>PyUnicode_DATA(message), n) or self._utf8.need:
-                    self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, INVALID_UTF8_IN_TEXT)
+                    self._invalid_utf8(events)
                     return False
                 message = PyUnicode_DecodeUTF8(<const char*>PyUnicode_DATA(message), n, NULL)
         else:
@@ -451,7 +456,7 @@ cdef class Connection:
         _unmask_into(out, data, n, self._mask, self._mask_offset)
         # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1)
         if self._text and not self._compressed and not _utf8_feed(&self._utf8, out, n):
-            self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, INVALID_UTF8_IN_TEXT)
+            self._invalid_utf8(events)
             return False
         return True
 
@@ -498,6 +503,10 @@ cdef class Connection:
         self._closed()
         events.append(Fail(code, reason))
         return 0
+
+    cdef Py_ssize_t _invalid_utf8(self, list events) except -1:
+        """Fail the connection: a text message is not UTF-8 (RFC 6455 8.1; 1007: 7.4.1)."""
+        return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, INVALID_UTF8_IN_TEXT)
 
     cdef void _closed(self) noexcept:
         self.state = _CLOSED
