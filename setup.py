@@ -17,6 +17,8 @@ EXTENSIONS = [
     ("fastws._json_c", "src/fastws/_json_c.pyx"),
     ("fastws._url_c", "src/fastws/_url_c.pyx"),
     ("fastws._websocket_base_c", "src/fastws/_websocket_base_py.py"),  # one source, typed by _websocket_base_c.pxd
+    # the frame rules: one source, typed by _frame_rules_c.pxd; _codec_c cimports it
+    ("fastws.wire._frame_rules_c", "src/fastws/wire/_frame_rules.py"),
     ("fastws.wire._codec_c", "src/fastws/wire/_codec_c.pyx"),
 ]
 NO_EXTENSIONS = bool(os.environ.get("FASTWS_NO_EXTENSIONS"))
@@ -56,10 +58,11 @@ def _extensions() -> list:
     except ImportError:
         _warn("Cython is not available")
         return []
-    modules = [
-        Extension(name, [source], extra_compile_args=["-O3", "-g0"] if os.name != "nt" else [])  # -g0: no debug symbols
-        for name, source in EXTENSIONS
-    ]
+    # -g0: no debug symbols. -falign-loops=32: hot loops (unmasking, UTF-8, ASCII runs) start on a
+    # 32-byte boundary, so their speed does not hinge on the code the compiler places before them
+    # (without it, the codec's unmasking loop ran up to 40% slower or faster from build to build).
+    flags = ["-O3", "-g0", "-falign-loops=32"] if os.name != "nt" else []
+    modules = [Extension(name, [source], extra_compile_args=flags) for name, source in EXTENSIONS]
     try:
         return cythonize(
             modules,

@@ -1,7 +1,9 @@
 """Wire-level microbenchmarks: fastws' codec (compiled, pure) against websockets' and wsproto's.
 
 Groups: parsing a masked client frame into a message, building a server
-frame from a message, and unmasking, at 32 B, 4 KiB and 256 KiB. uvicorn's
+frame from a message, and unmasking, at 32 B, 4 KiB and 256 KiB; and, for
+fastws' twins, parsing other frames: binary, a fragmented message, a ping, a
+stream of 100 messages, a large binary one (``test_frame_parse_kinds``). uvicorn's
 default wire layer is websockets' sans-I/O ``Protocol``; its ``--ws
 wsproto`` layer is wsproto's ``Connection``. Every implementation is
 checked to give the same message or bytes before it is timed.
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 
 from fastws.wire import codec as fastws_codec
+from fastws.wire.events import Ping
 
 SIZES = {"32B": 32, "4KiB": 4096, "256KiB": 262144}
 MASK = b"\x5a\x1b\xc3\x07"
@@ -24,14 +27,15 @@ def _text(size: int) -> str:
     return ("fastws-wire-" * (size // 12 + 1))[:size]
 
 
-def _client_frame(payload: bytes) -> bytes:
+def _client_frame(payload: bytes, first: int = 0x81) -> bytes:
+    """A masked client frame; ``first`` is its first byte (FIN, RSV, opcode): a text frame by default."""
     n = len(payload)
     if n < 126:
-        head = bytes((0x81, 0x80 | n))
+        head = bytes((first, 0x80 | n))
     elif n < 65536:
-        head = bytes((0x81, 0xFE)) + n.to_bytes(2, "big")
+        head = bytes((first, 0xFE)) + n.to_bytes(2, "big")
     else:
-        head = bytes((0x81, 0xFF)) + n.to_bytes(8, "big")
+        head = bytes((first, 0xFF)) + n.to_bytes(8, "big")
     masked = bytes(b ^ MASK[i % 4] for i, b in enumerate(payload))
     return head + MASK + masked
 
@@ -100,6 +104,36 @@ def test_frame_parse(benchmark: Any, implementation: str, size: str) -> None:
     frame = _client_frame(text.encode())
     assert parse(frame) == text
     benchmark(parse, frame)
+
+
+_SMALL = _text(32).encode()
+# Other frames than one text message: each is parsed by a fresh connection, as in test_frame_parse.
+FRAMES: dict[str, tuple[bytes, list[Any]]] = {
+    "binary 32B": (_client_frame(_SMALL, 0x82), [_SMALL]),
+    # a text message in four frames: text without FIN, two continuations, the last with FIN
+    "fragmented 4x32B": (
+        _client_frame(_SMALL, 0x01) + _client_frame(_SMALL, 0x00) * 2 + _client_frame(_SMALL, 0x80),
+        [_SMALL.decode() * 4],
+    ),
+    "ping 16B": (_client_frame(_SMALL[:16], 0x89), [Ping(_SMALL[:16])]),
+    "stream 100x32B": (_client_frame(_SMALL) * 100, [_SMALL.decode()] * 100),
+    "masked 256KiB binary": (_client_frame(_SMALL * 8192, 0x82), [_SMALL * 8192]),
+}
+
+
+@pytest.mark.parametrize("kind", list(FRAMES))
+@pytest.mark.parametrize("implementation", [name for name in CODECS if name.startswith("fastws")])
+def test_frame_parse_kinds(benchmark: Any, implementation: str, kind: str) -> None:
+    """Frames of each kind in, their events out (a fresh connection each time)."""
+    benchmark.group = f"frame parse {kind}"
+    twin = fastws_codec.COMPILED if implementation == "fastws-compiled" else fastws_codec.PURE
+    frames, expected = FRAMES[kind]
+
+    def parse(data: bytes) -> list[object]:
+        return twin.Connection(max_size=None).receive_data(data)  # type: ignore[no-any-return]
+
+    assert parse(frames) == expected
+    benchmark(parse, frames)
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -7,8 +7,12 @@ payloads are unmasked eight bytes at a time straight into the message
 object, text is validated by a UTF-8 state machine with an ASCII fast path,
 and frames are built in one allocation.
 
-The protocol's numbers are named in ``rfc6455.py``; each check below names
-the section of RFC 6455 it enforces, in the same order as in the pure twin.
+The protocol's numbers are named in ``rfc6455.py``; the frame rules, and
+every reason a frame fails the connection, are written once for both twins
+in ``_frame_rules.py``: this twin cimports that source compiled as
+``_frame_rules_c`` and calls it at C level, after an inline check that
+accepts the common data frame. Each check below names the section of RFC
+6455 it enforces, in the same order as in the pure twin.
 """
 
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
@@ -17,12 +21,12 @@ from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint32_t, uint64_t
 from libc.string cimport memcpy, memmove
 
-import zlib
+from ._frame_rules_c cimport header_error, inflate, length_error, read_close
 
 from . import rfc6455
 from ._codec_py import close_payload
-from .deflate import MessageTooBig
-from .events import Close, Fail, Ping, Pong, ProtocolStateError
+from . import _frame_rules_c
+from .events import Fail, Ping, Pong, ProtocolStateError
 from .rfc6455 import CloseCode, Opcode, is_valid_close_code
 
 cdef extern from "Python.h":
@@ -56,6 +60,7 @@ cdef unsigned char FIN_BIT = rfc6455.FIN_BIT
 cdef unsigned char RSV1_BIT = rfc6455.RSV1_BIT
 cdef unsigned char RSV_BITS = rfc6455.RSV_BITS
 cdef unsigned char OPCODE_BITS = rfc6455.OPCODE_BITS
+cdef unsigned char NOT_FIN = RSV_BITS | OPCODE_BITS  # the first byte but FIN
 cdef unsigned char MASK_BIT = rfc6455.MASK_BIT
 cdef unsigned char LENGTH_BITS = rfc6455.LENGTH_BITS
 cdef unsigned char MAX_LENGTH_7 = rfc6455.MAX_LENGTH_7
@@ -63,6 +68,11 @@ cdef unsigned char LENGTH_16 = rfc6455.LENGTH_16
 cdef unsigned char LENGTH_64 = rfc6455.LENGTH_64
 cdef Py_ssize_t MAX_LENGTH_16 = rfc6455.MAX_LENGTH_16
 cdef Py_ssize_t MAX_CONTROL_PAYLOAD = rfc6455.MAX_CONTROL_PAYLOAD
+
+# The reasons this twin fails the connection with itself, from _frame_rules (the rules return the others):
+# C globals, no lookup on the paths that may fail
+cdef str INVALID_UTF8_IN_TEXT = _frame_rules_c.INVALID_UTF8_IN_TEXT
+cdef str OVER_MAX_SIZE = _frame_rules_c.OVER_MAX_SIZE
 
 # Connection states
 OPEN = 1  # messages flow both ways
@@ -312,11 +322,12 @@ cdef class Connection:
     cdef Py_ssize_t _parse(self, const unsigned char* buf, Py_ssize_t end, list events) except -1:
         """Read frames from ``buf[:end]``; return how many bytes were used."""
         cdef Py_ssize_t pos = 0, header, length, take
-        cdef unsigned char first, second, opcode
+        cdef unsigned char first, second, opcode, kind
         cdef bint fin
         cdef const unsigned char* payload
         cdef uint64_t length64
         cdef int k
+        cdef str reason
         while True:
             if self._stage == _HEADER:
                 if end - pos < 2:
@@ -329,60 +340,33 @@ cdef class Connection:
                 fin = first & FIN_BIT
                 opcode = first & OPCODE_BITS
                 length = second & LENGTH_BITS
-                # RFC 6455 5.2: RSV1-3 are 0 unless an extension defines them; RFC 7692 6:
-                # permessage-deflate sets RSV1, on the first frame of a data message only
-                if first & RSV_BITS:
-                    if self.deflate is None:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "reserved bits set without an extension")
-                    if first & RSV_BITS != RSV1_BIT or not OP_TEXT <= opcode <= OP_BINARY:
-                        return self._fail(
-                            events, CloseCode.PROTOCOL_ERROR, "reserved bits set where the extension allows none"
-                        )
-                if opcode >= OP_CLOSE:
-                    # RFC 6455 5.2: opcodes 0xB-0xF are reserved
-                    if opcode > OP_PONG:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, f"reserved opcode {opcode}")
-                    # RFC 6455 5.5: control frames are not fragmented, their payload is 125 bytes or less
-                    if not fin:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "fragmented control frame")
-                    if length > MAX_CONTROL_PAYLOAD:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "control frame payload over 125 bytes")
-                # RFC 6455 5.2: opcodes 0x3-0x7 are reserved
-                elif opcode > OP_BINARY:
-                    return self._fail(events, CloseCode.PROTOCOL_ERROR, f"reserved opcode {opcode}")
-                # RFC 6455 5.4: a continuation frame continues a message, a data frame starts one
-                elif opcode == OP_CONTINUATION:
-                    if not self._in_message:
-                        return self._fail(
-                            events, CloseCode.PROTOCOL_ERROR, "continuation frame without a message to continue"
-                        )
-                elif self._in_message:
-                    return self._fail(events, CloseCode.PROTOCOL_ERROR, "new message inside a fragmented message")
-                # RFC 6455 5.1: a client masks every frame it sends
-                if not second & MASK_BIT:
-                    return self._fail(events, CloseCode.PROTOCOL_ERROR, "client frames must be masked")
+                # RFC 6455 5.1, 5.2, 5.4, 5.5 and RFC 7692 6: the rules of _frame_rules. Inline, what one
+                # compare proves they accept: a masked data frame, no RSV bit, that starts a message
+                # (text, binary) when none is open or continues the open one; any other frame asks them.
+                kind = first & NOT_FIN
+                if not (second & MASK_BIT and (kind == OP_CONTINUATION if self._in_message
+                                               else OP_TEXT <= kind <= OP_BINARY)):
+                    reason = header_error(first, second, self.deflate is not None, self._in_message)
+                    if reason is not None:
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, reason)
                 # RFC 6455 5.2: 2 bytes, a 16- or 64-bit length when the 7 bits say so, the 4-byte mask
                 header = 6 if length <= MAX_LENGTH_7 else 8 if length == LENGTH_16 else 14
                 if end - pos < header:
                     break
-                # RFC 6455 5.2: a length in the fewest bytes, and the 64-bit one's most significant bit 0
-                if length == LENGTH_16:
-                    length = (buf[pos + 2] << 8) | buf[pos + 3]
-                    if length <= MAX_LENGTH_7:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "frame length not in its shortest form")
-                elif length == LENGTH_64:
-                    length64 = 0
-                    for k in range(8):
-                        length64 = (length64 << 8) | buf[pos + 2 + k]
-                    if length64 >> 63:
-                        return self._fail(
-                            events, CloseCode.PROTOCOL_ERROR, "frame length with its most significant bit set"
-                        )
-                    if length64 <= <uint64_t>MAX_LENGTH_16:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "frame length not in its shortest form")
+                if length > MAX_LENGTH_7:
+                    if length == LENGTH_16:
+                        length64 = (buf[pos + 2] << 8) | buf[pos + 3]
+                    else:
+                        length64 = 0
+                        for k in range(8):
+                            length64 = (length64 << 8) | buf[pos + 2 + k]
+                    # RFC 6455 5.2: a length in the fewest bytes, and the 64-bit one's most significant bit 0
+                    reason = length_error(length, length64)
+                    if reason is not None:
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, reason)
                     # over max_size before it fits a Py_ssize_t (the check below, early)
                     if self._max >= 0 and length64 > <uint64_t>self._max:
-                        return self._fail(events, CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
+                        return self._fail(events, CloseCode.MESSAGE_TOO_BIG, OVER_MAX_SIZE.format(self.max_size))
                     length = <Py_ssize_t>length64
                 memcpy(self._mask, buf + pos + header - 4, 4)
                 if opcode >= OP_CLOSE:
@@ -401,7 +385,7 @@ cdef class Connection:
                     self._utf8.need = 0
                 # RFC 6455 10.4: an endpoint limits the size of the messages it takes (1009: 7.4.1)
                 if self._max >= 0 and self._size + length > self._max:
-                    return self._fail(events, CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
+                    return self._fail(events, CloseCode.MESSAGE_TOO_BIG, OVER_MAX_SIZE.format(self.max_size))
                 if fin and opcode != OP_CONTINUATION and not self._compressed and end - pos - header >= length:
                     # The common case: a whole message in one frame, all here.
                     pos += header
@@ -433,7 +417,7 @@ cdef class Connection:
                         return pos
                 elif self._text:
                     if self._utf8.need:
-                        return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
+                        return self._invalid_utf8(events)
                     events.append(PyUnicode_DecodeUTF8(PyByteArray_AS_STRING(self._message),
                                                        PyByteArray_GET_SIZE(self._message), NULL))
                 else:
@@ -454,7 +438,7 @@ cdef class Connection:
             # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1)
             if not _all_ascii(<const unsigned char*>PyUnicode_DATA(message), n):
                 if not _utf8_feed(&self._utf8, <const unsigned char*>PyUnicode_DATA(message), n) or self._utf8.need:
-                    self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
+                    self._invalid_utf8(events)
                     return False
                 message = PyUnicode_DecodeUTF8(<const char*>PyUnicode_DATA(message), n, NULL)
         else:
@@ -472,35 +456,23 @@ cdef class Connection:
         _unmask_into(out, data, n, self._mask, self._mask_offset)
         # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1)
         if self._text and not self._compressed and not _utf8_feed(&self._utf8, out, n):
-            self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
+            self._invalid_utf8(events)
             return False
         return True
 
     cdef bint _inflated(self, list events) except -1:
         """Inflate the compressed message just read and report it; False if that failed the connection."""
-        try:
-            data = self.deflate.decode(bytes(self._message), self.max_size)
-        except MessageTooBig:
-            self._fail(events, CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
+        result = inflate(self.deflate, bytes(self._message), self.max_size, self._text)
+        if type(result) is Fail:
+            self._fail(events, result.code, result.reason)
             return False
-        except zlib.error:
-            self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid compressed data")
-            return False
-        self._size = len(data)  # what the limit of receive_data counts: the inflated size
-        if self._text:
-            try:
-                events.append(data.decode("utf-8"))
-            except UnicodeDecodeError:
-                self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
-                return False
-        else:
-            events.append(data)
+        message, self._size = result  # the size receive_data's limit counts: the inflated one
+        events.append(message)
         return True
 
     cdef bint _control(self, list events, unsigned char opcode, const unsigned char* data, Py_ssize_t n) except -1:
         """Handle a ping, pong or close; False when nothing more is to be read."""
         cdef bytes payload = PyBytes_FromStringAndSize(NULL, n)
-        cdef int code
         _unmask_into(<unsigned char*>PyBytes_AS_STRING(payload), data, n, self._mask, 0)
         # RFC 6455 5.5.2: a Ping is answered by a Pong with its payload (5.5.3)
         if opcode == OP_PING:
@@ -511,27 +483,16 @@ cdef class Connection:
         if opcode == OP_PONG:
             events.append(Pong(payload))
             return True
-        # RFC 6455 5.5.1: a Close body is empty, or a 2-byte code (7.4) then a UTF-8 reason
-        if n == 0:
-            code, reason = CloseCode.NO_STATUS_RCVD, ""  # a C int: a plain int in the event
-        elif n == 1:
-            self._fail(events, CloseCode.PROTOCOL_ERROR, "close frame with a one-byte payload")
+        # RFC 6455 5.5.1, 7.4: the code and reason, by the rules of _frame_rules
+        event = read_close(payload)
+        if type(event) is Fail:
+            self._fail(events, event.code, event.reason)
             return False
-        else:
-            code = (payload[0] << 8) | payload[1]
-            if not is_valid_close_code(code):
-                self._fail(events, CloseCode.PROTOCOL_ERROR, f"invalid close code {code}")
-                return False
-            try:
-                reason = payload[2:].decode("utf-8")
-            except UnicodeDecodeError:
-                self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a close reason")
-                return False
         if not self.close_sent:
             self._outgoing.append(_control_frame(OP_CLOSE, payload[:2]))  # echo the code (RFC 6455 5.5.1)
             self.close_sent = True
         self._closed()
-        events.append(Close(code, reason))
+        events.append(event)
         return False
 
     cdef Py_ssize_t _fail(self, list events, int code, str reason) except -1:
@@ -542,6 +503,10 @@ cdef class Connection:
         self._closed()
         events.append(Fail(code, reason))
         return 0
+
+    cdef Py_ssize_t _invalid_utf8(self, list events) except -1:
+        """Fail the connection: a text message is not UTF-8 (RFC 6455 8.1; 1007: 7.4.1)."""
+        return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, INVALID_UTF8_IN_TEXT)
 
     cdef void _closed(self) noexcept:
         self.state = _CLOSED

@@ -12,19 +12,29 @@ Any TCP chunking works, one byte at a time included. Payloads are unmasked
 as they arrive, and text is validated as it arrives, so invalid UTF-8 fails
 the connection at the chunk that holds it.
 
-The protocol's numbers are named in ``rfc6455.py``; each check below names
-the section of RFC 6455 it enforces, in the same order as in the compiled twin.
+The protocol's numbers are named in ``rfc6455.py``; the frame rules, and
+every reason a frame fails the connection, are written once for both twins
+in ``_frame_rules.py`` (this twin imports it, and asks it about any frame
+but the common data frame it accepts inline). Each check below names the
+section of RFC 6455 it enforces, in the same order as in the compiled twin.
 """
 
 from __future__ import annotations
 
 import codecs
 import struct
-import zlib
 from typing import TypeAlias
 
-from .deflate import MessageTooBig, PerMessageDeflate
-from .events import Close, Fail, Ping, Pong, ProtocolStateError
+from ._frame_rules import (
+    INVALID_UTF8_IN_TEXT,
+    OVER_MAX_SIZE,
+    header_error,
+    inflate,
+    length_error,
+    read_close,
+)
+from .deflate import PerMessageDeflate
+from .events import Fail, Ping, Pong, ProtocolStateError
 from .rfc6455 import (
     FIN_BIT,
     LENGTH_16,
@@ -65,6 +75,7 @@ OP_PONG = Opcode.PONG
 
 # The frame header (RFC 6455 5.2): FIN_BIT, RSV_BITS, LENGTH_16 and the rest, imported from
 # rfc6455 as they are (the compiled twin copies them into C ints)
+NOT_FIN = RSV_BITS | OPCODE_BITS  # the first byte but FIN
 
 # Connection states
 OPEN = 1  # messages flow both ways
@@ -186,55 +197,30 @@ class Connection:
                 fin = first & FIN_BIT
                 opcode = first & OPCODE_BITS
                 length = second & LENGTH_BITS
-                # RFC 6455 5.2: RSV1-3 are 0 unless an extension defines them; RFC 7692 6:
-                # permessage-deflate sets RSV1, on the first frame of a data message only
-                if first & RSV_BITS:
-                    if self.deflate is None:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "reserved bits set without an extension")
-                    if first & RSV_BITS != RSV1_BIT or not OP_TEXT <= opcode <= OP_BINARY:
-                        return self._fail(
-                            events, CloseCode.PROTOCOL_ERROR, "reserved bits set where the extension allows none"
-                        )
-                if opcode >= OP_CLOSE:
-                    # RFC 6455 5.2: opcodes 0xB-0xF are reserved
-                    if opcode > OP_PONG:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, f"reserved opcode {opcode}")
-                    # RFC 6455 5.5: control frames are not fragmented, their payload is 125 bytes or less
-                    if not fin:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "fragmented control frame")
-                    if length > MAX_CONTROL_PAYLOAD:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "control frame payload over 125 bytes")
-                # RFC 6455 5.2: opcodes 0x3-0x7 are reserved
-                elif opcode > OP_BINARY:
-                    return self._fail(events, CloseCode.PROTOCOL_ERROR, f"reserved opcode {opcode}")
-                # RFC 6455 5.4: a continuation frame continues a message, a data frame starts one
-                elif opcode == OP_CONTINUATION:
-                    if not self._in_message:
-                        return self._fail(
-                            events, CloseCode.PROTOCOL_ERROR, "continuation frame without a message to continue"
-                        )
-                elif self._in_message:
-                    return self._fail(events, CloseCode.PROTOCOL_ERROR, "new message inside a fragmented message")
-                # RFC 6455 5.1: a client masks every frame it sends
-                if not second & MASK_BIT:
-                    return self._fail(events, CloseCode.PROTOCOL_ERROR, "client frames must be masked")
+                # RFC 6455 5.1, 5.2, 5.4, 5.5 and RFC 7692 6: the rules of _frame_rules. Inline, what one
+                # compare proves they accept: a masked data frame, no RSV bit, that starts a message
+                # (text, binary) when none is open or continues the open one; any other frame asks them.
+                kind = first & NOT_FIN
+                if not (
+                    second & MASK_BIT
+                    and (kind == OP_CONTINUATION if self._in_message else OP_TEXT <= kind <= OP_BINARY)
+                ):
+                    reason = header_error(first, second, self.deflate is not None, self._in_message)
+                    if reason is not None:
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, reason)
                 # RFC 6455 5.2: 2 bytes, a 16- or 64-bit length when the 7 bits say so, the 4-byte mask
                 header = 6 if length <= MAX_LENGTH_7 else 8 if length == LENGTH_16 else 14
                 if end - pos < header:
                     break
-                # RFC 6455 5.2: a length in the fewest bytes, and the 64-bit one's most significant bit 0
-                if length == LENGTH_16:
-                    length = (buf[pos + 2] << 8) | buf[pos + 3]
-                    if length <= MAX_LENGTH_7:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "frame length not in its shortest form")
-                elif length == LENGTH_64:
-                    length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-                    if length >> 63:
-                        return self._fail(
-                            events, CloseCode.PROTOCOL_ERROR, "frame length with its most significant bit set"
-                        )
-                    if length <= MAX_LENGTH_16:
-                        return self._fail(events, CloseCode.PROTOCOL_ERROR, "frame length not in its shortest form")
+                if length > MAX_LENGTH_7:
+                    if length == LENGTH_16:
+                        length = (buf[pos + 2] << 8) | buf[pos + 3]
+                    else:
+                        length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                    # RFC 6455 5.2: a length in the fewest bytes, and the 64-bit one's most significant bit 0
+                    reason = length_error(second & LENGTH_BITS, length)
+                    if reason is not None:
+                        return self._fail(events, CloseCode.PROTOCOL_ERROR, reason)
                 mask = bytes(buf[pos + header - 4 : pos + header])
                 if opcode >= OP_CLOSE:
                     if end - pos < header + length:
@@ -251,7 +237,7 @@ class Connection:
                     self._size = 0
                 # RFC 6455 10.4: an endpoint limits the size of the messages it takes (1009: 7.4.1)
                 if self.max_size is not None and self._size + length > self.max_size:
-                    return self._fail(events, CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
+                    return self._fail(events, CloseCode.MESSAGE_TOO_BIG, OVER_MAX_SIZE.format(self.max_size))
                 self._size += length
                 self._fin = bool(fin)
                 self._mask = mask
@@ -271,12 +257,12 @@ class Connection:
                 try:
                     self._parts.append(self._decoder.decode(chunk))  # type: ignore[arg-type]
                 except UnicodeDecodeError:
-                    return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
+                    return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, INVALID_UTF8_IN_TEXT)
                 pending = self._decoder.getstate()[0]
                 if len(pending) >= 2 and pending[0] == 0xED and pending[1] >= 0xA0:
                     # A surrogate's prefix (ED A0-BF): CPython rejects it only once a
                     # third byte comes; RFC 3629 says it is invalid already.
-                    return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
+                    return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, INVALID_UTF8_IN_TEXT)
             else:
                 self._parts.append(chunk)  # type: ignore[arg-type]
             if self._remaining:
@@ -290,9 +276,7 @@ class Connection:
                     try:
                         self._parts.append(self._decoder.decode(b"", final=True))  # type: ignore[arg-type]
                     except UnicodeDecodeError:
-                        return self._fail(
-                            events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message"
-                        )
+                        return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, INVALID_UTF8_IN_TEXT)
                     events.append("".join(self._parts))  # type: ignore[arg-type]
                 else:
                     events.append(b"".join(self._parts))  # type: ignore[arg-type]
@@ -305,23 +289,12 @@ class Connection:
     def _inflated(self, events: list[object]) -> bool:
         """Inflate the compressed message just read and report it; False if that failed the connection."""
         assert self.deflate is not None
-        try:
-            data = self.deflate.decode(b"".join(self._parts), self.max_size)  # type: ignore[arg-type]
-        except MessageTooBig:
-            self._fail(events, CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
+        result = inflate(self.deflate, b"".join(self._parts), self.max_size, self._text)  # type: ignore[arg-type]
+        if isinstance(result, Fail):
+            self._fail(events, result.code, result.reason)
             return False
-        except zlib.error:
-            self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid compressed data")
-            return False
-        self._size = len(data)  # what the limit of receive_data counts: the inflated size
-        if self._text:
-            try:
-                events.append(data.decode("utf-8"))
-            except UnicodeDecodeError:
-                self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a text message")
-                return False
-        else:
-            events.append(data)
+        message, self._size = result  # the size receive_data's limit counts: the inflated one
+        events.append(message)
         return True
 
     def _control(self, events: list[object], opcode: int, payload: bytes) -> bool:
@@ -335,27 +308,16 @@ class Connection:
         if opcode == OP_PONG:
             events.append(Pong(payload))
             return True
-        # RFC 6455 5.5.1: a Close body is empty, or a 2-byte code (7.4) then a UTF-8 reason
-        if len(payload) == 0:
-            code, reason = int(CloseCode.NO_STATUS_RCVD), ""  # a plain int, as the compiled twin's C int
-        elif len(payload) == 1:
-            self._fail(events, CloseCode.PROTOCOL_ERROR, "close frame with a one-byte payload")
+        # RFC 6455 5.5.1, 7.4: the code and reason, by the rules of _frame_rules
+        event = read_close(payload)
+        if type(event) is Fail:
+            self._fail(events, event.code, event.reason)
             return False
-        else:
-            code = (payload[0] << 8) | payload[1]
-            if not is_valid_close_code(code):
-                self._fail(events, CloseCode.PROTOCOL_ERROR, f"invalid close code {code}")
-                return False
-            try:
-                reason = payload[2:].decode("utf-8")
-            except UnicodeDecodeError:
-                self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8 in a close reason")
-                return False
         if not self.close_sent:
             self._outgoing.append(build_frame(OP_CLOSE, payload[:2]))  # echo the code (RFC 6455 5.5.1)
             self.close_sent = True
         self._closed()
-        events.append(Close(code, reason))
+        events.append(event)
         return False
 
     def _fail(self, events: list[object], code: int, reason: str) -> list[object]:
