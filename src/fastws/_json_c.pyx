@@ -4,8 +4,8 @@
 A native encoder (with its own shortest float printer) and a native decoder
 for the common cases; anything else goes to the standard library, so the
 output, or the exception, is always exactly the pure twin's.
-``json_dumps``/``json_dumps_bytes`` are ``cpdef`` (declared in
-``_json_c.pxd``): ``WebSocketBase`` calls them at C level. A plain float
+``json_dumps``, ``json_dumps_bytes`` and ``json_loads`` are ``cpdef``
+(declared in ``_json_c.pxd``): ``WebSocketBase`` calls them at C level. A plain float
 goes through the float printer alone (``json_dumps(1.5)``): tests and the
 fuzzer check it against ``repr`` that way.
 """

@@ -1,12 +1,14 @@
 """Behaviour both twins share because it is not on a hot path.
 
 The twin pairs ``_headers_c``/``_headers_py`` and ``_url_c``/``_url_py``
-each define the hot classes ``Headers``, ``QueryParams`` and ``URL``; the cold
-methods of those classes (mutation of a header copy, URL rewriting helpers,
-reprs) live here once, as mixins, so the twins cannot drift on them. So do
-Starlette's ``Host`` header rule (a regular expression) and its URL of a
-connection scope: the pure twin's whole implementation, and the compiled
-twin's path for whatever its fast paths do not take.
+each define the hot classes ``Headers``, ``QueryParams`` and ``URL``; the
+cold methods of those classes (mutation of a header copy, URL rewriting
+helpers, ``URL``'s repr) live here once, as mixins, so the twins cannot
+drift on them. So do Starlette's ``Host`` header rule (a regular
+expression) and its URL of a connection scope: the pure twin's whole
+implementation, and the compiled twin's path for whatever its fast paths
+do not take. ``as_raw_headers`` is what ``WebSocketBase`` (either build) makes
+of ``accept(headers=...)``.
 """
 
 from __future__ import annotations

@@ -2,12 +2,13 @@
 """Compiled twin of ``fastws._url_py``: query strings, the Host header, ``QueryParams``, ``URL``.
 
 Twin style: hand-written, as yarl does. This file mirrors ``_url_py.py``
-section by section (query strings, Host header, QueryParams, URL) and defines
-the same public names with the same behaviour; the shared test suite and
-hypothesis tests hold them together. Fast paths work on the raw
-bytes/characters; anything unusual goes through the same Python-level code
-as the pure twin (Starlette's Host header rule and URL of a scope, kept once
-in ``fastws._shared``), so results and exceptions match. ``url_of_scope`` and
+section by section (query strings, QueryParams, URL, what ``WebSocketBase``
+builds), with one more for the Host header, and defines the same public
+names with the same behaviour; the shared test suite and hypothesis tests
+hold them together. Fast paths work on the raw bytes/characters; anything
+unusual goes through the same Python-level code as the pure twin
+(Starlette's Host header rule and URL of a scope, kept once in
+``fastws._shared``), so results and exceptions match. ``url_of_scope`` and
 ``query_params_of`` (declared in ``_url_c.pxd``) are the C-level
 constructors ``WebSocketBase`` calls.
 """

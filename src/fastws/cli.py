@@ -38,7 +38,7 @@ from .settings import ENV_PREFIX, Settings, format_value
 DEMO_APP = "fastws.demo:app"
 FASTWS = "fastws"  # the --ws (and --http) value that names fastws' own layer
 FASTWS_PROTOCOL = "fastws.protocol:WebSocketProtocol"
-FASTWS_HTTP = "fastws.http:HttpProtocol"  # upgrades straight to FASTWS_PROTOCOL, the rest to httptools
+FASTWS_HTTP = "fastws.http:HttpProtocol"  # upgrades straight to FASTWS_PROTOCOL, the rest to uvicorn's HTTP
 
 _DEFAULTS = Settings()
 _UVICORN_WS = [name for name in uvicorn.config.WS_PROTOCOLS if name != "auto"]

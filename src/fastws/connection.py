@@ -11,10 +11,10 @@ directly, and this module lists all they may call:
   a ``Fanout``: what the connection tells it.
 
 The protocol satisfies both, together ``Connection`` (``fastws.protocol``
-proves it to mypy). It
-offers itself through the scope extension ``CONNECTION_EXTENSION``;
-``connection_of`` and ``connection_behind`` find it. Nothing here needs
-uvicorn: the protocol is never imported, only described.
+proves it to mypy). It offers itself through the scope extension
+``CONNECTION_EXTENSION``; ``connection_of`` (from a scope and its ``send``)
+and ``connection_behind`` (from a bare ``send``) find it. Nothing here
+needs uvicorn: the protocol is never imported, only described.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The asyncio adapter uvicorn loads: ``uvicorn app:app --ws fastws.protocol:WebSocketProtocol``.
 
 I/O only: the handshake and the frames are decided by the sans-I/O code in
-``fastws.wire`` (``handshake`` and the compiled ``codec``). This class
+``fastws.wire`` (``handshake`` and ``codec``, compiled or pure). This class
 takes the constructor and the duties uvicorn gives its own ``--ws``
 classes: it joins ``server_state.connections`` and ``tasks``, receives the
 upgrade request from the HTTP protocol, runs the ASGI app with the whole
@@ -297,7 +297,7 @@ class WebSocketProtocol(asyncio.Protocol):
             self._write(self.conn.send_close(CloseCode.SERVICE_RESTART))
         elif state is CONNECTING:
             self._refuse(500, "Internal Server Error")
-        self._close_transport()  # RESPONDING: what the app sent of its response, then the end
+        self._close_transport()  # RESPONDING: the response is written only whole, so what the app gave is dropped
 
     # ------------------------------------------------------- handshake
 
@@ -574,7 +574,7 @@ class WebSocketProtocol(asyncio.Protocol):
         """Start the closing handshake from the server's side, not through the app.
 
         The app's ``receive`` gets the ``websocket.disconnect`` with ``code``;
-        a peer that does not answer within ``close_timeout`` is dropped.
+        a peer that does not answer within ``ws_close_timeout`` is dropped.
         ``fastws.Broadcast`` uses it on a subscriber that fell too far behind.
         """
         if self.is_open():

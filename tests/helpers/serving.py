@@ -1,7 +1,10 @@
 """uvicorn with the fastws protocol, in-process on a free loopback port, and an echo app.
 
-``serving`` starts uvicorn inside the test's event loop and stops it after;
-``run`` bounds a whole test's coroutine; every wait is bounded by ``TIMEOUT``.
+``serving`` starts uvicorn inside the test's event loop and stops it after,
+on ``Recorded`` (the protocol, remembering its instances and direct
+writes) unless told another; ``run`` bounds a whole test's coroutine;
+``echo`` is the app; ``raw_upgrade`` sends a handshake by hand. Every wait
+is bounded by ``TIMEOUT``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Adapted from uvicorn 0.51.0's ``tests/protocols/test_websocket.py``
 (https://github.com/Kludex/uvicorn, BSD-3-Clause, see LICENSE.uvicorn.md):
 every test is uvicorn's, parametrised here over our protocol class only
-(and uvicorn's two HTTP protocols). Changes: the imports of uvicorn's test
+(behind uvicorn's two HTTP protocols and fastws' HTTP front). Changes: the imports of uvicorn's test
 helpers (``uvicorn_helpers.py``), the fixtures uvicorn keeps in its
 conftest, our class in the keepalive tests' ``isinstance`` checks, and the
 max-size and no-Date-header tests run on our class instead of the one

@@ -69,7 +69,7 @@ class MemoryBackend:
 
 
 def backend_for(url: str, **options: object) -> Backend:
-    """The backend a URL names: ``memory://`` or ``redis://host:port/db`` (``rediss://`` for TLS)."""
+    """The backend a URL names: ``memory://`` or ``redis://host:port/db`` (``rediss://`` for TLS, ``unix://`` for a socket)."""
     scheme, sep, _ = url.partition("://")
     if not sep:
         raise UnknownBackend(f"a broadcast URL looks like memory:// or redis://host:port/db, not {url!r}")

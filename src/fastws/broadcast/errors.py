@@ -17,7 +17,7 @@ class BroadcastError(Exception):
 
 
 class UnknownBackend(BroadcastError, ValueError):
-    """The URL names no backend (``memory://`` and ``redis://`` / ``rediss://`` exist)."""
+    """The URL names no backend (``memory://`` and ``redis://`` / ``rediss://`` / ``unix://`` exist)."""
 
 
 class NotConnected(BroadcastError, RuntimeError):

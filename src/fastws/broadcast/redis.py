@@ -119,7 +119,7 @@ class RedisBackend:
         await self._drop_connection()
         for waiters in self._waiters.values():
             for waiter in waiters:
-                waiter.cancel()  # a subscribe still waiting ends (its caller sees the hub disconnected)
+                waiter.cancel()  # a subscribe still waiting ends: its caller gets CancelledError
         self._waiters.clear()
         self._wanted.clear()
         await self._publisher.aclose()

@@ -1,7 +1,10 @@
 """The WebSocket wire layer, sans I/O, bottom-up.
 
-``events`` holds the vocabulary; the codec (``fastws.wire.codec``, the live
+``rfc6455`` names the protocol's numbers (opcodes, close codes, header
+bits); ``events`` holds what the codec reports and raises; ``_frame_rules``
+holds the frame rules both codec twins apply; the codec (``codec``, the live
 twin of ``_codec_c.pyx`` / ``_codec_py.py``) turns bytes into events and
-events into bytes. No sockets and no asyncio here: ``fastws.protocol`` is
-the I/O adapter.
+events into bytes; ``deflate`` is permessage-deflate, ``handshake`` the
+opening handshake, ``origins`` the ``Origin`` check. No sockets and no
+asyncio here: ``fastws.protocol`` is the I/O adapter.
 """

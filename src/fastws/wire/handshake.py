@@ -1,10 +1,13 @@
 """The opening handshake (RFC 6455 section 4), server side, sans I/O.
 
-``parse_request`` reads the upgrade request (uvicorn hands it over as the
-bytes of an HTTP/1.1 request), ``check_request`` validates it and returns
-the client's key, and ``accept_response`` / ``http_response`` build the
-bytes of the answer: the 101, or an HTTP response that refuses (400, 426,
-403, 500, or the app's own denial response).
+``check_head`` bounds a request head as it arrives (431, 400);
+``parse_head`` reads a head that passed it, and ``parse_request`` does both
+on the bytes of an HTTP/1.1 request (what uvicorn's HTTP protocols hand
+over; ``fastws.http`` calls the first two itself). ``check_request`` validates
+the upgrade and returns the client's key, and ``accept_response`` /
+``http_response`` build the bytes of the answer: the 101, or an HTTP
+response that refuses (400, 426, 403, 503, 500, or the app's own denial
+response).
 """
 
 from __future__ import annotations
