@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from .. import _websocket_base
 from ..connection import BroadcastConnection, connection_behind, connection_of
+from ..websockets import WebSocketMethods
 from .backends import Backend, Listener, MemoryBackend, backend_for
 from .errors import MessageTooLarge, NotConnected
 from .message import Message
@@ -303,7 +303,7 @@ class Broadcast:
             target = DirectTarget(self._delivery, connection)
         else:
             target = AsgiTarget(self._delivery, send, close)
-            if isinstance(websocket, _WEBSOCKET_BASES):  # a fastws.WebSocket: its explicit hook
+            if isinstance(websocket, WebSocketMethods):  # a fastws.WebSocket (either twin): its explicit hook
                 websocket.on_disconnect(target.close)
             elif hasattr(websocket, "_receive"):  # Starlette's WebSocket, which has none
                 _leave_on_disconnect(websocket, target)
@@ -424,12 +424,6 @@ def _resolve(websocket: Any) -> tuple[Any, Any]:
 
         return send, close_send
     raise TypeError(f"subscribe a fastws or Starlette WebSocket, or an ASGI send; not {type(websocket).__name__}")
-
-
-#: ``fastws.WebSocket``'s base, both twins (a test may build one on the twin that is not live)
-_WEBSOCKET_BASES: tuple[type[_websocket_base.WebSocketBase], ...] = tuple(
-    twin.WebSocketBase for twin in (_websocket_base.COMPILED, _websocket_base.PURE) if twin is not None
-)
 
 
 def _leave_on_disconnect(websocket: Any, target: Target) -> None:
