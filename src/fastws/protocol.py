@@ -67,10 +67,11 @@ class State(enum.Enum):
 
     ::
 
-        CONNECTING -- accept --------------> OPEN -- our Close --> CLOSING
+        CONNECTING -- accept --------------> OPEN -- the app's Close --> CLOSING
+                                             OPEN -- the server's Close --> SERVER_CLOSING
         CONNECTING -- response.start ------> RESPONDING -- its body ends --> REFUSED
         CONNECTING -- an HTTP error answer -> REFUSED
-        OPEN, CLOSING -- the peer's Close, a broken rule, a timeout --> PEER_GONE
+        OPEN, CLOSING, SERVER_CLOSING -- the peer's Close, a broken rule, a timeout --> PEER_GONE
         any state -- the TCP connection is lost --> CLOSED
 
     A peer that closes, breaks a rule or stops reading before the app
@@ -80,8 +81,9 @@ class State(enum.Enum):
     The codec (``fastws.wire.codec.Connection``) keeps its own state of the
     frames: its ``OPEN``/``CLOSING``/``CLOSED`` and ``close_sent`` say which
     Close frames went out and came in. The two agree this way: the protocol
-    is ``OPEN`` only while the codec is ``OPEN``; ``CLOSING`` is the
-    codec's ``CLOSING`` (our Close written, the peer's awaited);
+    is ``OPEN`` only while the codec is ``OPEN``; ``CLOSING`` and
+    ``SERVER_CLOSING`` are the codec's ``CLOSING`` (our Close written, the
+    peer's awaited: they differ only in who closed, the app or the server);
     ``PEER_GONE`` follows the codec's ``CLOSED`` (the peer's Close read or
     a rule broken, our answering Close written) in the same
     ``data_received``, or a timeout that ends the connection with no more
@@ -98,8 +100,12 @@ class State(enum.Enum):
     REFUSED = enum.auto()
     #: accepted, and neither side has closed: messages flow both ways
     OPEN = enum.auto()
-    #: our Close went out (the app's, the server's or broadcast's): the peer's is awaited, within ``ws_close_timeout``
+    #: the app's Close went out: the peer's is awaited, within ``ws_close_timeout``; the app's sends are errors
     CLOSING = enum.auto()
+    #: the server's Close went out (shutdown's 1012, ``close_now``): the peer's is awaited, as in ``CLOSING``;
+    #: the app was told (``websocket.disconnect``) and did not close, so, as uvicorn has it, its close is a
+    #: no-op and its sends raise ``ClientDisconnected``
+    SERVER_CLOSING = enum.auto()
     #: the peer closed, broke a rule or stopped answering: our last frame is written, TCP is closing;
     #: the app's close is a no-op and its sends raise ``ClientDisconnected``
     PEER_GONE = enum.auto()
@@ -113,11 +119,12 @@ RESPONDING = State.RESPONDING
 REFUSED = State.REFUSED
 OPEN = State.OPEN
 CLOSING = State.CLOSING
+SERVER_CLOSING = State.SERVER_CLOSING
 PEER_GONE = State.PEER_GONE
 CLOSED = State.CLOSED
 
 #: the app is past its close, or will never have one: what the peer still sends is dropped
-_PAST_CLOSE = frozenset({REFUSED, CLOSING, PEER_GONE, CLOSED})
+_PAST_CLOSE = frozenset({REFUSED, CLOSING, SERVER_CLOSING, PEER_GONE, CLOSED})
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -293,7 +300,7 @@ class WebSocketProtocol(asyncio.Protocol):
             return
         if state is OPEN:
             self._disconnect(CloseCode.SERVICE_RESTART)
-            self.state = CLOSING
+            self.state = SERVER_CLOSING
             self._write(self.conn.send_close(CloseCode.SERVICE_RESTART))
         elif state is CONNECTING:
             self._refuse(500, "Internal Server Error")
@@ -526,12 +533,12 @@ class WebSocketProtocol(asyncio.Protocol):
                     if text is not None:
                         self.transport.write(self.conn.send_text(text))
             elif kind == "websocket.close":
-                self._send_close(message.get("code", CloseCode.NORMAL_CLOSURE), message.get("reason") or "")
+                self._send_close(message.get("code", CloseCode.NORMAL_CLOSURE), message.get("reason") or "", CLOSING)
             else:
                 raise RuntimeError(f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'.")
-        elif state is PEER_GONE:
+        elif state is PEER_GONE or state is SERVER_CLOSING:
             if kind == "websocket.close":
-                return  # the connection is already closing
+                return  # the connection is already closing, and the app was told
             raise ClientDisconnected()
         elif state is CONNECTING:
             self._before_accept(message, kind)
@@ -578,12 +585,12 @@ class WebSocketProtocol(asyncio.Protocol):
         ``fastws.Broadcast`` uses it on a subscriber that fell too far behind.
         """
         if self.is_open():
-            self._send_close(code, reason)
+            self._send_close(code, reason, SERVER_CLOSING)
 
-    def _send_close(self, code: int, reason: str) -> None:
+    def _send_close(self, code: int, reason: str, state: State) -> None:
         frame = self.conn.send_close(code, reason)
         self._disconnect(code, reason)
-        self.state = CLOSING
+        self.state = state
         self._write(frame)
         if self._read_paused:
             self._resume_reading()  # to read the peer's Close

@@ -305,6 +305,19 @@ def test_the_twins_format_the_shared_templates(codec: ModuleType) -> None:
     assert too_big == [Fail(1009, R.OVER_MAX_SIZE.format(4))]
 
 
+def test_the_close_frame_we_send_is_built_by_the_rules(codec: ModuleType) -> None:
+    """``close_payload`` (RFC 6455 5.5, 7.4.1) is the rules module's, in both twins: not a copy, not the pure one."""
+    assert codec.close_payload is rules_of(codec).close_payload
+    assert codec.close_payload(1000, "bye") == b"\x03\xe8bye"
+    with pytest.raises(ValueError, match="1006 may not be sent"):
+        codec.close_payload(1006)
+    with pytest.raises(ValueError, match="at most 123"):
+        codec.close_payload(1000, "x" * 124)
+    with pytest.raises(ValueError, match="needs a close code"):
+        codec.close_payload(None, "why")
+    assert codec.close_payload(None) == b""
+
+
 @pytest.mark.compiled
 def test_the_compiled_twin_calls_the_compiled_rules() -> None:
     if codec.COMPILED is None:

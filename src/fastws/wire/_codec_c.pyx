@@ -24,8 +24,8 @@ from libc.string cimport memcpy, memmove
 from ._frame_rules_c cimport header_error, inflate, length_error, read_close
 
 from . import rfc6455
-from ._codec_py import close_payload
 from . import _frame_rules_c
+from ._frame_rules_c import close_payload
 from .events import Fail, Ping, Pong, ProtocolStateError
 from .rfc6455 import CloseCode, Opcode, is_valid_close_code
 

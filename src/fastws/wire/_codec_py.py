@@ -28,6 +28,7 @@ from typing import TypeAlias
 from ._frame_rules import (
     INVALID_UTF8_IN_TEXT,
     OVER_MAX_SIZE,
+    close_payload,
     header_error,
     inflate,
     length_error,
@@ -41,7 +42,6 @@ from .rfc6455 import (
     LENGTH_64,
     LENGTH_BITS,
     MASK_BIT,
-    MAX_CLOSE_REASON,
     MAX_CONTROL_PAYLOAD,
     MAX_LENGTH_7,
     MAX_LENGTH_16,
@@ -113,26 +113,6 @@ def build_frame(opcode: int, payload: _Buffer, fin: bool = True, rsv1: bool = Fa
     if n <= MAX_LENGTH_16:
         return struct.pack("!BBH", first, LENGTH_16, n) + payload
     return struct.pack("!BBQ", first, LENGTH_64, n) + payload
-
-
-def close_payload(code: int | None = CloseCode.NORMAL_CLOSURE, reason: str = "") -> bytes:
-    """The payload of a Close frame we send: empty when ``code`` is None.
-
-    Raises ValueError for a code that may not be sent (1005, 1006, 1015 and
-    the other reserved ones) or a reason over 123 bytes of UTF-8.
-    """
-    if code is None:
-        if reason:
-            raise ValueError("a close reason needs a close code")
-        return b""
-    if not is_valid_close_code(code):  # RFC 6455 7.4.1: 1005, 1006 and 1015 are never sent
-        raise ValueError(f"close code {code} may not be sent in a Close frame")
-    encoded = reason.encode("utf-8")
-    if len(encoded) > MAX_CLOSE_REASON:  # RFC 6455 5.5: the code and reason fit in 125 bytes
-        raise ValueError(
-            f"close reason is {len(encoded)} bytes of UTF-8; at most {MAX_CLOSE_REASON} fit in a Close frame"
-        )
-    return struct.pack("!H", code) + encoded
 
 
 class Connection:

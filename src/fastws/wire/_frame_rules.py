@@ -21,6 +21,7 @@ compiled build uses are declared in ``_frame_rules_c.pxd``.
 
 from __future__ import annotations
 
+import struct
 import zlib
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,7 @@ __all__ = [
     "RSV_NOT_ALLOWED",
     "RSV_WITHOUT_EXTENSION",
     "UNMASKED",
+    "close_payload",
     "header_error",
     "inflate",
     "length_error",
@@ -109,6 +111,7 @@ LENGTH_16 = rfc6455.LENGTH_16
 LENGTH_64 = rfc6455.LENGTH_64
 MAX_LENGTH_16 = rfc6455.MAX_LENGTH_16
 MAX_CONTROL_PAYLOAD = rfc6455.MAX_CONTROL_PAYLOAD
+MAX_CLOSE_REASON = rfc6455.MAX_CLOSE_REASON
 OP_CONTINUATION = int(Opcode.CONTINUATION)
 OP_TEXT = int(Opcode.TEXT)
 OP_BINARY = int(Opcode.BINARY)
@@ -191,6 +194,26 @@ def read_close(payload: bytes) -> Close | Fail:
     except UnicodeDecodeError:
         return Fail(INVALID_FRAME_PAYLOAD_DATA, INVALID_UTF8_IN_CLOSE)
     return Close(code, reason)
+
+
+def close_payload(code: int | None = CloseCode.NORMAL_CLOSURE, reason: str = "") -> bytes:
+    """The payload of a Close frame we send: empty when ``code`` is None.
+
+    Raises ValueError for a code that may not be sent (1005, 1006, 1015 and
+    the other reserved ones) or a reason over 123 bytes of UTF-8.
+    """
+    if code is None:
+        if reason:
+            raise ValueError("a close reason needs a close code")
+        return b""
+    if not is_valid_close_code(code):  # RFC 6455 7.4.1: 1005, 1006 and 1015 are never sent
+        raise ValueError(f"close code {code} may not be sent in a Close frame")
+    encoded = reason.encode("utf-8")
+    if len(encoded) > MAX_CLOSE_REASON:  # RFC 6455 5.5: the code and reason fit in 125 bytes
+        raise ValueError(
+            f"close reason is {len(encoded)} bytes of UTF-8; at most {MAX_CLOSE_REASON} fit in a Close frame"
+        )
+    return struct.pack("!H", code) + encoded
 
 
 def inflate(
