@@ -26,7 +26,7 @@ cdef extern from "Python.h":
     PyObject* PyList_GET_ITEM(object o, Py_ssize_t i)
 
 
-cdef inline bint _same_bytes(object a, bytes b) except -1:
+cdef inline bint same_bytes(object a, bytes b) except -1:
     """``a == b`` for a header key ``a`` (normally bytes)."""
     if PyBytes_CheckExact(a):
         return PyBytes_GET_SIZE(a) == PyBytes_GET_SIZE(b) and memcmp(
@@ -34,7 +34,7 @@ cdef inline bint _same_bytes(object a, bytes b) except -1:
     return a == b
 
 
-cdef inline str _latin1(object value):
+cdef inline str latin1(object value):
     if PyBytes_CheckExact(value):
         return PyUnicode_DecodeLatin1(PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), NULL)
     return value.decode("latin-1")

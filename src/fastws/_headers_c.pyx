@@ -14,7 +14,7 @@ from cpython.tuple cimport PyTuple_CheckExact, PyTuple_GET_ITEM, PyTuple_GET_SIZ
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_GET_LENGTH
 from libc.string cimport memcmp
 
-from ._cdefs cimport Py_UCS1, PyUnicode_CheckExact, PyUnicode_IS_ASCII, _latin1, _same_bytes
+from ._cdefs cimport Py_UCS1, PyUnicode_CheckExact, PyUnicode_IS_ASCII, latin1, same_bytes
 
 from ._shared import MutableHeadersMethods
 
@@ -66,21 +66,21 @@ cdef class Headers:
         return list(self._list)
 
     def keys(self):
-        return [_latin1(key) for key, _ in self._list]
+        return [latin1(key) for key, _ in self._list]
 
     def values(self):
-        return [_latin1(value) for _, value in self._list]
+        return [latin1(value) for _, value in self._list]
 
     def items(self):
-        return [(_latin1(key), _latin1(value)) for key, value in self._list]
+        return [(latin1(key), latin1(value)) for key, value in self._list]
 
     def getlist(self, key):
         cdef bytes wanted = _header_key(key)
-        return [_latin1(item_value) for item_key, item_value in self._list if _same_bytes(item_key, wanted)]
+        return [latin1(item_value) for item_key, item_value in self._list if same_bytes(item_key, wanted)]
 
     def get(self, key, default=None):
         value = self._first(key)
-        return default if value is _ABSENT else _latin1(value)
+        return default if value is _ABSENT else latin1(value)
 
     def mutablecopy(self):
         return MutableHeaders(raw=self._list[:])
@@ -113,7 +113,7 @@ cdef class Headers:
 
     cdef object _first_slow(self, bytes wanted):
         for item_key, item_value in self._list:
-            if _same_bytes(item_key, wanted):
+            if same_bytes(item_key, wanted):
                 return item_value
         return _ABSENT
 
@@ -121,12 +121,12 @@ cdef class Headers:
         value = self._first(key)
         if value is _ABSENT:
             raise KeyError(key)
-        return _latin1(value)
+        return latin1(value)
 
     def __contains__(self, key):
         cdef bytes wanted = _header_key(key)
         for item_key, _ in self._list:
-            if _same_bytes(item_key, wanted):
+            if same_bytes(item_key, wanted):
                 return True
         return False
 

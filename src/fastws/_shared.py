@@ -22,8 +22,6 @@ from urllib.parse import SplitResult, urlencode
 if TYPE_CHECKING:
     from typing import Self
 
-    from ._headers_py import Headers, MutableHeaders
-
     class _URLHost(str):
         """For checkers: what a ``URLMethods`` host class provides (it is a ``str``)."""
 
@@ -44,13 +42,20 @@ if TYPE_CHECKING:
         @staticmethod
         def _parse_query(qs: str) -> list[tuple[str, str]]: ...
 
-    _HeadersHost = Headers  # a MutableHeadersMethods host class
+    class _HeadersHost(Mapping[str, str]):
+        """For checkers: what a ``MutableHeadersMethods`` host class provides (a ``Headers`` twin)."""
+
+        _list: list[tuple[bytes, bytes]]
+
+        def getlist(self, key: str) -> list[str]: ...
+        def mutablecopy(self) -> Self: ...  # a MutableHeaders: Self, where the host is one
+
 else:
     # At run time the mixins have no base: these stand for their host classes
     # only for type checkers.
     _URLHost = _HeadersHost = object
 
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
 def bracket_ipv6(host: str) -> str:
@@ -114,7 +119,7 @@ def url_from_scope(scope: Mapping[str, Any]) -> str:
     elif server is not None:
         host, port = server
         host = bracket_ipv6(host)
-        netloc = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+        netloc = host if port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
     else:
         netloc = None
 
@@ -255,7 +260,7 @@ class MutableHeadersMethods(_HeadersHost):
         self.update(other)
         return self
 
-    def __or__(self, other: Mapping[str, str]) -> MutableHeaders:
+    def __or__(self, other: Mapping[str, str]) -> Self:
         if not isinstance(other, Mapping):
             raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
         new = self.mutablecopy()

@@ -33,9 +33,9 @@ from cpython.unicode cimport (
 from libc.stdint cimport uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 
-from ._cdefs cimport Py_UCS1, PyUnicode_CheckExact, PyUnicode_IS_ASCII, _latin1, _same_bytes
+from ._cdefs cimport Py_UCS1, PyUnicode_CheckExact, PyUnicode_IS_ASCII, latin1, same_bytes
 
-from ._shared import _DEFAULT_PORTS, URLMethods, bracket_ipv6
+from ._shared import DEFAULT_PORTS, URLMethods, bracket_ipv6
 from ._shared import parse_host_header as _parse_host_by_regex
 from ._shared import url_from_scope as _url_from_any_scope
 
@@ -660,8 +660,8 @@ cdef object _url_from_scope(cls, scope):
     host_header = None
     for item in fields["headers"]:
         key, value = item
-        if _same_bytes(key, b"host"):
-            host_header = value if PyBytes_CheckExact(value) else _latin1(value)  # decoded below
+        if same_bytes(key, b"host"):
+            host_header = value if PyBytes_CheckExact(value) else latin1(value)  # decoded below
             break
 
     cdef bint plain = type(scheme) is str and (scheme == "ws" or scheme == "wss" or scheme == "http" or scheme == "https")
@@ -670,7 +670,7 @@ cdef object _url_from_scope(cls, scope):
         if url is not None:
             return url
     if PyBytes_CheckExact(host_header):
-        host_header = _latin1(host_header)
+        host_header = latin1(host_header)
 
     hostname = port_value = _UNKNOWN
     netloc = None
@@ -695,7 +695,7 @@ cdef object _url_from_scope(cls, scope):
         host, port = server
         plain = plain and _plain_host(host)
         host = bracket_ipv6(host)
-        netloc = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+        netloc = host if port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
 
     cdef str query
     if PyBytes_CheckExact(query_string):

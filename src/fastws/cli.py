@@ -208,7 +208,7 @@ def _settings(given: dict[str, Any]) -> Settings:
 
 def _check_broadcast(url: str) -> None:
     from .broadcast import BroadcastError
-    from .broadcast.backends import backend_for
+    from .broadcast.urls import backend_for
 
     try:
         backend_for(url)  # an unknown scheme or a missing extra fails here, before any worker

@@ -15,10 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .errors import UnknownBackend
 from .message import Message
 
-__all__ = ["Backend", "Deliver", "Listener", "MemoryBackend", "backend_for"]
+__all__ = ["Backend", "Deliver", "Listener", "MemoryBackend"]
 
 Deliver = Callable[[str, Message], None]
 
@@ -66,18 +65,3 @@ class MemoryBackend:
 
     async def publish(self, channel: str, message: Message) -> None:
         pass
-
-
-def backend_for(url: str, **options: object) -> Backend:
-    """The backend a URL names: ``memory://`` or ``redis://host:port/db`` (``rediss://`` for TLS, ``unix://`` for a socket)."""
-    scheme, sep, _ = url.partition("://")
-    if not sep:
-        raise UnknownBackend(f"a broadcast URL looks like memory:// or redis://host:port/db, not {url!r}")
-    scheme = scheme.lower()
-    if scheme == "memory":
-        return MemoryBackend()
-    if scheme in ("redis", "rediss", "unix"):
-        from .redis import RedisBackend  # redis-py is an optional extra
-
-        return RedisBackend(url, **options)  # type: ignore[arg-type]
-    raise UnknownBackend(f"no broadcast backend for {scheme}:// (there are memory:// and redis://)")

@@ -29,10 +29,11 @@ from typing import Any
 
 from ..connection import BroadcastConnection, connection_behind, connection_of
 from ..websockets import WebSocketMethods
-from .backends import Backend, Listener, MemoryBackend, backend_for
+from .backends import Backend, Listener, MemoryBackend
 from .errors import MessageTooLarge, NotConnected
 from .message import Message
 from .targets import OVERFLOW_POLICIES, AsgiTarget, Delivery, DirectTarget, QueueTarget, Target
+from .urls import backend_for
 
 __all__ = ["URL_VARIABLE", "Broadcast", "Event", "Subscription"]
 
