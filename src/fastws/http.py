@@ -31,6 +31,7 @@ from typing import Any, cast
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
+from .metrics.counters import COUNTERS
 from .protocol import WebSocketProtocol
 from .settings import Settings
 from .wire import handshake
@@ -116,6 +117,7 @@ class HttpProtocol(asyncio.Protocol):
             end = handshake.check_head(head, settings.http_max_head_size, settings.http_max_headers)
         except handshake.HandshakeError as error:
             _logger.warning("Invalid HTTP request received: %s", error.reason)
+            COUNTERS.handshake("invalid", error.status)
             self._answer(error.response())
             return
         if end < 0:
@@ -159,6 +161,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _head_timed_out(self) -> None:
         self._timer = None
+        COUNTERS.handshake("timed_out", 408)
         self._answer(handshake.http_response(408, [], b"request head timeout\n"))
 
     def _answer(self, response: bytes) -> None:
