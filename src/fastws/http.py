@@ -31,6 +31,7 @@ from typing import Any, cast
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
+from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS
 from .protocol import WebSocketProtocol
 from .settings import Settings
@@ -84,6 +85,7 @@ class HttpProtocol(asyncio.Protocol):
         self.app_state = app_state
         self.connections = server_state.connections
         self.loop = _loop or asyncio.get_event_loop()
+        metrics_worker.start(self.loop, self.settings.metrics_interval)  # fastws run --metrics: at the first
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self._head = b""
         self._timer: asyncio.TimerHandle | None = None  # http_head_timeout, then the linger

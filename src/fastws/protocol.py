@@ -48,6 +48,7 @@ from uvicorn.protocols.utils import (
 from uvicorn.server import ServerState
 
 from .connection import CONNECTION_EXTENSION, Fanout
+from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
 from .settings import Settings
 from .wire import codec, deflate, handshake
@@ -156,6 +157,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.config = config
         self.app = config.loaded_app
         self.loop = _loop or asyncio.get_event_loop()
+        metrics_worker.start(self.loop, self.settings.metrics_interval)  # fastws run --metrics: at the first
         self.logger = _logger
         self.root_path = config.root_path
         self.app_state = app_state

@@ -81,12 +81,12 @@ def test_an_echo_session_each_way() -> None:
                 assert await ws.recv() == b"\x00" * 300
                 during = moved(before, metrics.snapshot())
                 assert during["connections_open"] == 1
-            return await _settled(before, closes={(1000, "client"): 1})
+            return await _settled(before, closes={("1000", "client"): 1})
 
     assert run(main()) == {
         "connections_total": 1,
         "handshakes": {("accepted", 101): 1},
-        "closes": {(1000, "client"): 1},
+        "closes": {("1000", "client"): 1},
         "wire": {
             "text_received": 1,
             "text_bytes_received": 6,
@@ -116,10 +116,10 @@ def test_the_app_closes() -> None:
             async with connect(url) as ws:
                 with pytest.raises(ConnectionClosed):
                     await ws.recv()
-            return await _settled(before, closes={(4001, "server"): 1})
+            return await _settled(before, closes={("4001", "server"): 1})
 
     changes = run(main())
-    assert changes["closes"] == {(4001, "server"): 1}
+    assert changes["closes"] == {("4001", "server"): 1}
     assert changes["wire"] == {"closes_sent": 1, "closes_received": 1}
 
 
@@ -165,7 +165,7 @@ def test_a_message_over_the_limit() -> None:
                 await ws.send("x" * 11)
                 with pytest.raises(ConnectionClosed):
                     await ws.recv()
-            return await _settled(before, closes={(1009, "server"): 1})
+            return await _settled(before, closes={("1009", "server"): 1})
 
     changes = run(main())
     assert changes["limit_closes"] == {"message_size": 1}
@@ -226,3 +226,15 @@ def test_a_closed_connection_is_no_longer_gauged() -> None:
             return metrics.snapshot().connections_open
 
     assert run(main()) == 0
+
+
+def test_a_clients_private_codes_share_one_series() -> None:
+    async def main() -> dict[str, Any]:
+        async with serving(echo, ws=Watched) as url:
+            before = metrics.snapshot()
+            for code in (4001, 4002, 3999):
+                async with connect(url) as ws:
+                    await ws.close(code)
+            return await _settled(before, closes={("4xxx", "client"): 2, ("3xxx", "client"): 1})
+
+    assert run(main())["closes"] == {("4xxx", "client"): 2, ("3xxx", "client"): 1}

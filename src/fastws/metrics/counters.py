@@ -84,8 +84,8 @@ class Counters:
         self.deflate_total = 0
         #: upgrades answered, by (outcome, HTTP status)
         self.handshakes: Counter[tuple[Outcome, int]] = Counter()
-        #: open connections that ended, by (close code, side)
-        self.closes: Counter[tuple[int, Side]] = Counter()
+        #: open connections that ended, by (close code, side): see ``closed``
+        self.closes: Counter[tuple[str, Side]] = Counter()
         #: connections closed for a limit, by limit
         self.limits: Counter[Limit] = Counter()
         #: the connections open now
@@ -106,8 +106,15 @@ class Counters:
         self.live.add(connection)
 
     def closed(self, code: int, side: Side) -> None:
-        """An open connection ended with ``code`` (the code its app was told), started by ``side``."""
-        self.closes[code, side] += 1
+        """An open connection ended with ``code`` (the code its app was told), started by ``side``.
+
+        The code is kept as text. A client's private code (3000-4999, RFC 6455
+        7.4.2) counts as "3xxx" or "4xxx": clients choose those freely, and
+        each distinct code would be one more series to store. The server's
+        own codes (the app's) are kept whole.
+        """
+        label = str(code) if side == "server" or code < 3000 else f"{code // 1000}xxx"
+        self.closes[label, side] += 1
 
     def limit(self, limit: Limit) -> None:
         self.limits[limit] += 1

@@ -35,8 +35,9 @@ class Snapshot:
     deflate_total: int
     #: upgrades answered, by (outcome, HTTP status): see ``counters.Outcome``
     handshakes: dict[tuple[Outcome, int], int]
-    #: open connections that ended, by (close code, side that ended them)
-    closes: dict[tuple[int, Side], int]
+    #: open connections that ended, by (close code, side that ended them): the code as text,
+    #: a client's private one as "3xxx" or "4xxx" (see ``counters.Counters.closed``)
+    closes: dict[tuple[str, Side], int]
     #: connections closed for a limit, by limit: see ``counters.Limit``
     limit_closes: dict[Limit, int]
     #: messages, their payload bytes and control frames, each way (``fastws.wire.counts``)
