@@ -6,8 +6,8 @@ defaults: ``--ws fastws`` (the compiled RFC 6455 layer,
 ``fastws.protocol:WebSocketProtocol``), ``--http auto`` meaning fastws' HTTP
 front (``fastws.http:HttpProtocol``, which hands upgrades straight to that
 layer) while ``--ws`` is fastws, and the demo app when no APP is given.
-Its own options follow uvicorn's: ``--broadcast`` and the limits of
-``fastws.settings``.
+Its own options follow uvicorn's: ``--broadcast``, ``--metrics`` and the
+settings of ``fastws.settings``.
 
 Every value is checked before anything is served: a wrong one ends the
 command with one line naming it and exit status 2, never a traceback.
@@ -20,8 +20,10 @@ import dataclasses
 import importlib.util
 import os
 import platform
+import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -124,7 +126,13 @@ def _fastws_options() -> list[click.Option]:
         "[env: FASTWS_BROADCAST]",
     )  # fmt: skip
     broadcast.allow_from_autoenv = False
-    return [broadcast, *_setting_options()]
+    metrics = click.Option(
+        ["--metrics"], default=None, metavar="[HOST:]PORT", envvar="FASTWS_METRICS",
+        help="Serve the WebSocket metrics of every worker to Prometheus on http://HOST:PORT/metrics (HOST: "
+        "--host's). Needs the metrics extra: pip install 'fastws-runtime[metrics]'. [env: FASTWS_METRICS]",
+    )  # fmt: skip
+    metrics.allow_from_autoenv = False
+    return [broadcast, metrics, *_setting_options()]
 
 
 def _uvicorn_params() -> list[click.Parameter]:
@@ -216,6 +224,50 @@ def _check_broadcast(url: str) -> None:
         raise _fail("--broadcast", str(error)) from None
 
 
+def _metrics_address(value: str, host: str) -> tuple[str, int]:
+    """``(host, port)`` of ``--metrics [HOST:]PORT`` (``[::1]:9100`` for IPv6); ``host`` when none is given."""
+    where, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise _fail("--metrics", f"expected [HOST:]PORT (a port from 1 to 65535), not {value!r}")
+    return where.strip("[]") or host, int(port)
+
+
+def _serve_metrics(value: str, host: str) -> Callable[[], None]:
+    """Start serving the workers' metrics (before the app is imported: see ``fastws.metrics.prometheus``).
+
+    Returns what stops it again.
+    """
+    address = _metrics_address(value, host)
+    if importlib.util.find_spec("prometheus_client") is None:
+        raise _fail("--metrics", "needs prometheus_client: pip install 'fastws-runtime[metrics]'")
+    from .metrics.worker import DIRECTORY_VARIABLE
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")  # the app's own, if it uses multiprocess mode already
+    if given and not os.path.isdir(given):
+        raise _fail("--metrics", f"PROMETHEUS_MULTIPROC_DIR={given!r} is not a directory")
+    directory = given or tempfile.mkdtemp(prefix="fastws-metrics-")
+    # prometheus_client reads the variable once, when first imported: here, and in every worker
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ[DIRECTORY_VARIABLE] = directory
+    from .metrics.prometheus import serve
+
+    try:
+        server, _ = serve(*address, directory)
+    except OSError as error:
+        del os.environ[DIRECTORY_VARIABLE]
+        if not given:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+            shutil.rmtree(directory, ignore_errors=True)
+        raise _fail("--metrics", f"cannot listen on {address[0]}:{address[1]}: {error.strerror or error}") from None
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        if not given:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    return stop
+
+
 def _where(options: dict[str, Any]) -> str:
     if options.get("uds"):
         return f"unix:{options['uds']}"
@@ -229,23 +281,32 @@ def _where(options: dict[str, Any]) -> str:
 def _serve(**options: Any) -> int:
     """``fastws run``: check everything, hand the settings to the workers, then run uvicorn's command."""
     broadcast = options.pop("broadcast")
+    metrics = options.pop("metrics")
     settings = _settings({name: options.pop(name) for name in Settings.names()})
     ws_name = options["ws"]
     options["ws"], options["http"] = _wire(options["ws"], options["http"])
     _check_import("--ws", options["ws"], uvicorn.config.WS_PROTOCOLS)
     _check_import("--http", options["http"], uvicorn.config.HTTP_PROTOCOLS)
     _check_import("--loop", options["loop"], uvicorn.config.LOOP_FACTORIES)
-    _check_app(options["app"], options["app_dir"])
-    if broadcast is not None:
-        _check_broadcast(broadcast)
-        from .broadcast.hub import URL_VARIABLE
+    stop_metrics = _serve_metrics(metrics, options["host"]) if metrics is not None else _nothing
+    try:
+        _check_app(options["app"], options["app_dir"])
+        if broadcast is not None:
+            _check_broadcast(broadcast)
+            from .broadcast.hub import URL_VARIABLE
 
-        os.environ[URL_VARIABLE] = broadcast  # workers inherit it
-    os.environ.update(settings.to_environ())  # every worker reads the same settings
+            os.environ[URL_VARIABLE] = broadcast  # workers inherit it
+        os.environ.update(settings.to_environ())  # every worker reads the same settings
 
-    click.echo(f"{_version_text()}: serving {options['app']} on {_where(options)} (ws: {ws_name})", err=True)
-    uvicorn_command.callback(**options)  # type: ignore[misc]  # uvicorn's own command, past its parsing
+        click.echo(f"{_version_text()}: serving {options['app']} on {_where(options)} (ws: {ws_name})", err=True)
+        uvicorn_command.callback(**options)  # type: ignore[misc]  # uvicorn's own command, past its parsing
+    finally:
+        stop_metrics()
     return 0
+
+
+def _nothing() -> None:
+    pass
 
 
 run = click.Command(

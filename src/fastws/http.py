@@ -31,6 +31,8 @@ from typing import Any, cast
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
+from .metrics import worker as metrics_worker
+from .metrics.counters import COUNTERS
 from .protocol import WebSocketProtocol
 from .settings import Settings
 from .wire import handshake
@@ -83,6 +85,7 @@ class HttpProtocol(asyncio.Protocol):
         self.app_state = app_state
         self.connections = server_state.connections
         self.loop = _loop or asyncio.get_event_loop()
+        metrics_worker.start(self.loop, self.settings.metrics_interval)  # fastws run --metrics: at the first
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self._head = b""
         self._timer: asyncio.TimerHandle | None = None  # http_head_timeout, then the linger
@@ -116,6 +119,7 @@ class HttpProtocol(asyncio.Protocol):
             end = handshake.check_head(head, settings.http_max_head_size, settings.http_max_headers)
         except handshake.HandshakeError as error:
             _logger.warning("Invalid HTTP request received: %s", error.reason)
+            COUNTERS.handshake("invalid", error.status)
             self._answer(error.response())
             return
         if end < 0:
@@ -159,6 +163,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _head_timed_out(self) -> None:
         self._timer = None
+        COUNTERS.handshake("timed_out", 408)
         self._answer(handshake.http_response(408, [], b"request head timeout\n"))
 
     def _answer(self, response: bytes) -> None:

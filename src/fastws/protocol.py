@@ -48,6 +48,8 @@ from uvicorn.protocols.utils import (
 from uvicorn.server import ServerState
 
 from .connection import CONNECTION_EXTENSION, Fanout
+from .metrics import worker as metrics_worker
+from .metrics.counters import COUNTERS, Outcome, Side
 from .settings import Settings
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
@@ -155,6 +157,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.config = config
         self.app = config.loaded_app
         self.loop = _loop or asyncio.get_event_loop()
+        metrics_worker.start(self.loop, self.settings.metrics_interval)  # fastws run --metrics: at the first
         self.logger = _logger
         self.root_path = config.root_path
         self.app_state = app_state
@@ -218,7 +221,8 @@ class WebSocketProtocol(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
         self._close_timer = self._write_timer = None
-        self._disconnect(CloseCode.ABNORMAL_CLOSURE)  # unless the app was told already
+        self._disconnect(CloseCode.ABNORMAL_CLOSURE, side="client")  # unless the app was told already
+        COUNTERS.lost(self, self.loop.time())
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)  # a send waiting for a drain that never comes
         if self.fanout is not None:
@@ -232,12 +236,14 @@ class WebSocketProtocol(asyncio.Protocol):
     def pause_writing(self) -> None:
         if self._drained is None:
             self._drained = self.loop.create_future()
+            COUNTERS.pause(self, self.loop.time())
             timeout = self.settings.ws_write_timeout
             if timeout and self._write_timer is None:
                 self._write_timer = self.loop.call_later(timeout, self._write_timed_out)
 
     def resume_writing(self) -> None:
         drained, self._drained = self._drained, None
+        COUNTERS.resume(self, self.loop.time())
         if self._write_timer is not None:
             self._write_timer.cancel()
             self._write_timer = None
@@ -321,8 +327,9 @@ class WebSocketProtocol(asyncio.Protocol):
             self._request = b""
             self.upgrade(request, rest)
 
-    def _reject(self, error: handshake.HandshakeError) -> None:
+    def _reject(self, error: handshake.HandshakeError, outcome: Outcome = "invalid") -> None:
         self.logger.warning("Invalid WebSocket upgrade request: %s", error.reason)
+        COUNTERS.handshake(outcome, error.status)
         self.state = REFUSED
         self._write(error.response(self.default_headers))
         self._close_transport()
@@ -337,9 +344,13 @@ class WebSocketProtocol(asyncio.Protocol):
         """
         try:
             self._key = handshake.check_request(request)
-            self._check_admission(request)
         except handshake.HandshakeError as error:
             self._reject(error)
+            return
+        try:
+            self._check_admission(request)
+        except handshake.HandshakeError as error:
+            self._reject(error, "origin_refused" if error.status == 403 else "unavailable")
             return
         if self.config.ws_per_message_deflate:
             negotiated = deflate.negotiate(
@@ -393,10 +404,11 @@ class WebSocketProtocol(asyncio.Protocol):
         if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
             raise handshake.HandshakeError(503, "Service Unavailable")
 
-    def _refuse(self, status: int, reason: str) -> None:
+    def _refuse(self, status: int, reason: str, outcome: Outcome = "failed") -> None:
         """Answer the upgrade with an HTTP error (before any 101)."""
         if self.state is not CONNECTING:
             return
+        COUNTERS.handshake(outcome, status)
         self.state = REFUSED
         self._write(handshake.http_response(status, list(self.default_headers), reason.encode()))
 
@@ -413,11 +425,13 @@ class WebSocketProtocol(asyncio.Protocol):
         self._queue.append(event)
         return True
 
-    def _disconnect(self, code: int, reason: str | None = None) -> None:
-        """Tell the app the connection is over, once."""
+    def _disconnect(self, code: int, reason: str | None = None, side: Side = "server") -> None:
+        """Tell the app the connection is over, once; count how it ended, if it was open."""
         if self._disconnect_code is not None:
             return
         self._disconnect_code = code  # receive() repeats it once the connection is gone
+        if self in COUNTERS.live:
+            COUNTERS.closed(code, side)
         event: dict[str, Any] = {"type": _DISCONNECT, "code": code}
         if reason is not None:
             event["reason"] = reason
@@ -436,29 +450,32 @@ class WebSocketProtocol(asyncio.Protocol):
                 self.transport.pause_reading()
 
     def _peer_closed(self, event: Close) -> None:
-        self._end(self.conn.data_to_send(), event.code, event.reason)  # our echo, unless we closed first
+        self._end(self.conn.data_to_send(), event.code, event.reason, "client")  # our echo, unless we closed first
 
     def _failed(self, event: Fail) -> None:
         self.logger.info("%sWebSocket failed: %s (%d)", self._prefix(), event.reason, event.code)
-        self._end(self.conn.data_to_send(), event.code, event.reason)  # our Close with the failure's code
+        if event.code == CloseCode.MESSAGE_TOO_BIG:
+            COUNTERS.limit("message_size")
+        self._end(self.conn.data_to_send(), event.code, event.reason, "server")  # our Close with the failure's code
 
     def _write_timed_out(self) -> None:
         """``ws_write_timeout``: the peer read nothing for that long while writes waited: drop it."""
         self._write_timer = None
         reason = "write timeout"
         self.logger.info("%sWebSocket %s: the peer reads nothing", self._prefix(), reason)
+        COUNTERS.limit("write_timeout")
         if self.state not in _PAST_CLOSE:
             self._disconnect(CloseCode.TRY_AGAIN_LATER, reason)  # as for a subscriber too slow
         self.state = PEER_GONE
         self._abort()  # a Close frame would wait behind what the peer does not read
 
-    def _end(self, last: bytes, code: int, reason: str) -> None:
+    def _end(self, last: bytes, code: int, reason: str, side: Side) -> None:
         """The peer closed, broke a rule or went silent: write ``last``, tell the app, close TCP."""
         told = self.state in _PAST_CLOSE  # the app had its disconnect with our close
         self.state = PEER_GONE
         self._write(last)
         if not told:
-            self._disconnect(code, reason)
+            self._disconnect(code, reason, side)
         self._close_transport()  # the server closes TCP first (RFC 6455 7.1.1)
 
     def _abort(self) -> None:
@@ -481,7 +498,13 @@ class WebSocketProtocol(asyncio.Protocol):
         """
         self.transport.close()
         if self._close_timer is None and self.transport.get_write_buffer_size():
-            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._abort)
+            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._close_timed_out)
+
+    def _close_timed_out(self) -> None:
+        """``ws_close_timeout``: the closing handshake, or the flush before it, took too long: drop the peer."""
+        self._close_timer = None
+        COUNTERS.limit("close_timeout")
+        self._abort()
 
     async def receive(self) -> dict[str, Any]:
         """The ASGI ``receive``: the next event for the app."""
@@ -555,6 +578,14 @@ class WebSocketProtocol(asyncio.Protocol):
         """The app has not answered the upgrade yet: the connection may still open."""
         return self.state is CONNECTING
 
+    def queued_bytes(self) -> int:
+        """Bytes of received messages waiting for the app's ``receive`` (``fastws.metrics``)."""
+        return self._queued_bytes
+
+    def write_buffer_size(self) -> int:
+        """Bytes written and not yet taken by the kernel (``fastws.metrics``)."""
+        return self.transport.get_write_buffer_size() if self.transport is not None else 0
+
     def writing_paused(self) -> bool:
         """The transport's buffer is over its high-water mark: writes should wait for ``resume_writing``."""
         return self._drained is not None
@@ -596,7 +627,7 @@ class WebSocketProtocol(asyncio.Protocol):
             self._resume_reading()  # to read the peer's Close
         # a peer that does not answer in time is dropped, with whatever it left unread
         if self._close_timer is None:
-            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._abort)
+            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._close_timed_out)
 
     def _before_accept(self, message: dict[str, Any], kind: str) -> None:
         if kind == "websocket.accept":
@@ -604,13 +635,14 @@ class WebSocketProtocol(asyncio.Protocol):
             response = handshake.accept_response(self._key, message.get("subprotocol"), headers, self._extensions)
             self._access("[accepted]")
             if not self.transport.is_closing():
+                COUNTERS.opened(self, self._extensions is not None)
                 self.state = OPEN
                 self._write(response)
                 self._start_keepalive()
         elif kind == "websocket.close":
             self._access("403")
             self._disconnect(CloseCode.ABNORMAL_CLOSURE)
-            self._refuse(403, "")
+            self._refuse(403, "", "denied")
             self._close_transport()
         elif kind == "websocket.http.response.start":
             status = message["status"]
@@ -639,6 +671,7 @@ class WebSocketProtocol(asyncio.Protocol):
         status, headers, body = self._denial
         self._denial = None
         self.state = REFUSED
+        COUNTERS.handshake("denied", status)
         present = {name.lower() for name, _ in headers}
         defaults = [(name, value) for name, value in self.default_headers if name.lower() not in present]
         self._disconnect(CloseCode.ABNORMAL_CLOSURE)
@@ -715,10 +748,12 @@ class WebSocketProtocol(asyncio.Protocol):
         if self.state is not OPEN or self.transport.is_closing():
             return
         self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket keepalive ping timeout", self._prefix())
+        COUNTERS.limit("ping_timeout")
         self._end(
             self.conn.send_close(CloseCode.INTERNAL_ERROR, "keepalive ping timeout"),
             CloseCode.INTERNAL_ERROR,
             "keepalive ping timeout",
+            "server",
         )
 
 

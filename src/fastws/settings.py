@@ -72,6 +72,9 @@ class Settings:
         "permessage-deflate's zlib memLevel, 1 to 9 (memory per compressing connection against speed and ratio; "
         "zlib's own default is 8)",
     )
+    metrics_interval: float = _setting(
+        5.0, "seconds between a worker's copies of its metrics for --metrics (the most a scrape lags behind)"
+    )
     origin_policy: OriginPolicy | None = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -81,6 +84,8 @@ class Settings:
         for name in ("http_head_timeout", "ws_close_timeout", "ws_write_timeout"):
             if not isinstance(getattr(self, name), (int, float)) or not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be a number of seconds >= 0, not {getattr(self, name)!r}")
+        if not isinstance(self.metrics_interval, (int, float)) or not self.metrics_interval > 0:
+            raise ValueError(f"metrics_interval must be a number of seconds > 0, not {self.metrics_interval!r}")
         for name, low, high in (("ws_deflate_window_bits", 9, 15), ("ws_deflate_mem_level", 1, 9)):
             value = getattr(self, name)
             if not isinstance(value, int) or not low <= value <= high:

@@ -19,9 +19,11 @@ import pytest
 from starlette.websockets import WebSocket as StarletteWebSocket
 
 import fastws
+from fastws import metrics
 from fastws.broadcast import (
     Broadcast,
 )
+from fastws.wire import codec
 from tests.helpers.serving import TIMEOUT, run, serving
 
 KEY = base64.b64encode(b"fastws-broadcast")
@@ -119,6 +121,7 @@ async def _until(condition: Any) -> None:
 def test_every_client_gets_every_message_once_in_order(server: str, kind: str) -> None:
     async def main() -> None:
         async with hub_and_server(kind, SERVERS[server]) as (hub, url):
+            before = codec.counts()
             clients = [await RawClient.connect(url, "/room") for _ in range(20)]
             other = await RawClient.connect(url, "/other")
             for client in [*clients, other]:
@@ -129,6 +132,9 @@ def test_every_client_gets_every_message_once_in_order(server: str, kind: str) -
             for client in clients:
                 assert [await client.text() for _ in range(30)] == [f"m{i}" for i in range(30)]
             assert await other.text() == "just for other"
+            if server == "fastws":  # fastws.metrics counts every delivery, by whichever path it went
+                sent = codec.counts().text_sent - before.text_sent
+                assert sent == 21 + 20 * 30 + 1
             for client in [*clients, other]:
                 client.close()
             if kind == "send" and server == "sansio":
@@ -193,6 +199,7 @@ def test_the_wire_path_and_the_asgi_path_put_the_same_bytes_on_the_wire() -> Non
 def test_a_client_that_never_reads_is_closed_and_the_others_keep_receiving(server: str) -> None:
     async def main() -> None:
         async with hub_and_server("fastws", SERVERS[server], max_buffer=256 * 1024) as (hub, url):
+            before = metrics.snapshot().limit_closes.get("slow_subscriber", 0)
             slow, fast = await RawClient.connect(url, "/feed"), await RawClient.connect(url, "/feed")
             assert await slow.text() == "ready" and await fast.text() == "ready"
             slow.writer.transport.pause_reading()  # type: ignore[attr-defined]
@@ -205,6 +212,7 @@ def test_a_client_that_never_reads_is_closed_and_the_others_keep_receiving(serve
                 got = await fast.text()
                 assert got[:4] == f"{i:04d}"
             await _until(lambda: hub.closed_slow == 1 and hub.subscribers("feed") == 1)
+            assert metrics.snapshot().limit_closes["slow_subscriber"] == before + 1
             slow.close()
             fast.close()
 

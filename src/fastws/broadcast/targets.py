@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..connection import BroadcastConnection
+from ..metrics.counters import COUNTERS
+from ..wire.codec import count_sent
 from ..wire.rfc6455 import CloseCode
 from .errors import SubscriberTooSlow
 from .message import Message
@@ -152,12 +154,15 @@ class DirectTarget(Target):
         conn = self.connection.conn
         deflate = conn.deflate
         if deflate is None:
-            return message.frame()
-        if deflate.server_no_context_takeover:
-            return message.deflated_frame(deflate)
-        if message.binary:
-            return conn.send_bytes(message.payload)
-        return conn.send_text(message.data)  # type: ignore[arg-type]  # a text message's data is its str
+            frame = message.frame()
+        elif deflate.server_no_context_takeover:
+            frame = message.deflated_frame(deflate)
+        elif message.binary:
+            return conn.send_bytes(message.payload)  # the codec counts what it frames
+        else:
+            return conn.send_text(message.data)  # type: ignore[arg-type]  # a text message's data is its str
+        count_sent(not message.binary, 1, len(message.payload))  # framed once for all: counted per delivery
+        return frame
 
     def deliver(self, message: Message) -> None:
         if self.gone:
@@ -189,6 +194,7 @@ class DirectTarget(Target):
 
     def _overflowed(self) -> None:
         super()._overflowed()
+        COUNTERS.limit("slow_subscriber")
         self.connection.close_now(TRY_AGAIN_LATER, SLOW_REASON)
 
     def close(self) -> None:
@@ -254,6 +260,7 @@ class AsgiTarget(Target):
         super()._overflowed()
         if task is not None:
             task.cancel()  # it may wait on a client that never reads
+        COUNTERS.limit("slow_subscriber")
         self.delivery.spawn(self._close_connection())
 
     async def _close_connection(self) -> None:

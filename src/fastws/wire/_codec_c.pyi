@@ -4,6 +4,7 @@ from typing import TypeAlias
 
 from typing_extensions import disjoint_base
 
+from .counts import Counts
 from .deflate import PerMessageDeflate
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "Connection",
     "build_frame",
     "close_payload",
+    "count_sent",
+    "counts",
     "is_valid_close_code",
     "unmask",
 ]
@@ -29,6 +32,8 @@ def is_valid_close_code(code: int) -> bool: ...
 def unmask(data: _Buffer, mask: _Buffer, offset: int = 0) -> bytes: ...
 def build_frame(opcode: int, payload: _Buffer, fin: bool = True, rsv1: bool = False) -> bytes: ...
 def close_payload(code: int | None = ..., reason: str = "") -> bytes: ...
+def counts() -> Counts: ...
+def count_sent(text: bool, messages: int, size: int) -> None: ...
 
 @disjoint_base
 class Connection:

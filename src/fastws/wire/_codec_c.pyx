@@ -23,9 +23,11 @@ from libc.string cimport memcpy, memmove
 
 from ._frame_rules_c cimport header_error, inflate, length_error, read_close
 
+from . import counts as _slots
 from . import rfc6455
 from . import _frame_rules_c
 from ._frame_rules_c import close_payload
+from .counts import Counts
 from .events import Fail, Ping, Pong, ProtocolStateError
 from .rfc6455 import CloseCode, Opcode, is_valid_close_code
 
@@ -88,6 +90,43 @@ DEFAULT_MAX_SIZE = 16 * 1024 * 1024  # uvicorn's ws_max_size default
 cdef enum:
     _HEADER = 0  # reading a frame header
     _PAYLOAD = 1  # reading a data frame's payload
+
+
+# ----------------------------------------------------------------- counting
+
+# What every Connection of this twin carried: counts.py names the slots (copied into C ints)
+cdef int TEXT_RECEIVED = _slots.TEXT_RECEIVED
+cdef int BINARY_RECEIVED = _slots.BINARY_RECEIVED
+cdef int TEXT_SENT = _slots.TEXT_SENT
+cdef int BINARY_SENT = _slots.BINARY_SENT
+cdef int PINGS_RECEIVED = _slots.PINGS_RECEIVED
+cdef int PONGS_RECEIVED = _slots.PONGS_RECEIVED
+cdef int CLOSES_RECEIVED = _slots.CLOSES_RECEIVED
+cdef int PINGS_SENT = _slots.PINGS_SENT
+cdef int PONGS_SENT = _slots.PONGS_SENT
+cdef int CLOSES_SENT = _slots.CLOSES_SENT
+cdef enum:
+    SLOTS = 14
+assert SLOTS == _slots.SLOTS
+cdef unsigned long long _counts[SLOTS]
+
+
+cdef inline void _count(int slot, Py_ssize_t size) noexcept nogil:
+    """One data message of ``size`` payload bytes, at ``slot``."""
+    _counts[slot] += 1
+    _counts[slot + 1] += size
+
+
+def counts():
+    """What every ``Connection`` of this twin has received and sent in this process, so far."""
+    return Counts(*[_counts[i] for i in range(SLOTS)])
+
+
+def count_sent(bint text, Py_ssize_t messages, Py_ssize_t size):
+    """Count ``messages`` data messages of ``size`` payload bytes each, framed by ``build_frame`` and written."""
+    cdef int slot = TEXT_SENT if text else BINARY_SENT
+    _counts[slot] += messages
+    _counts[slot + 1] += messages * size
 
 
 # ------------------------------------------------------------------ masking
@@ -424,6 +463,7 @@ cdef class Connection:
                     events.append(PyBytes_FromStringAndSize(PyByteArray_AS_STRING(self._message),
                                                             PyByteArray_GET_SIZE(self._message)))
                 self._produced += self._size  # the message's size (inflated, if it was compressed)
+                _count(TEXT_RECEIVED if self._text else BINARY_RECEIVED, self._size)
                 self._message = bytearray()
                 self._in_message = False
         return pos
@@ -445,6 +485,7 @@ cdef class Connection:
             message = PyBytes_FromStringAndSize(NULL, n)
             _unmask_into(<unsigned char*>PyBytes_AS_STRING(message), payload, n, self._mask, 0)
         events.append(message)
+        _count(TEXT_RECEIVED if self._text else BINARY_RECEIVED, n)
         return True
 
     cdef bint _append(self, list events, const unsigned char* data, Py_ssize_t n) except -1:
@@ -476,13 +517,17 @@ cdef class Connection:
         _unmask_into(<unsigned char*>PyBytes_AS_STRING(payload), data, n, self._mask, 0)
         # RFC 6455 5.5.2: a Ping is answered by a Pong with its payload (5.5.3)
         if opcode == OP_PING:
+            _counts[PINGS_RECEIVED] += 1
             if not self.close_sent:
                 self._outgoing.append(_control_frame(OP_PONG, payload))
+                _counts[PONGS_SENT] += 1
             events.append(Ping(payload))
             return True
         if opcode == OP_PONG:
+            _counts[PONGS_RECEIVED] += 1
             events.append(Pong(payload))
             return True
+        _counts[CLOSES_RECEIVED] += 1
         # RFC 6455 5.5.1, 7.4: the code and reason, by the rules of _frame_rules
         event = read_close(payload)
         if type(event) is Fail:
@@ -491,6 +536,7 @@ cdef class Connection:
         if not self.close_sent:
             self._outgoing.append(_control_frame(OP_CLOSE, payload[:2]))  # echo the code (RFC 6455 5.5.1)
             self.close_sent = True
+            _counts[CLOSES_SENT] += 1
         self._closed()
         events.append(event)
         return False
@@ -500,6 +546,7 @@ cdef class Connection:
         if not self.close_sent:
             self._outgoing.append(_control_frame(OP_CLOSE, close_payload(code, reason)))
             self.close_sent = True
+            _counts[CLOSES_SENT] += 1
         self._closed()
         events.append(Fail(code, reason))
         return 0
@@ -534,18 +581,23 @@ cdef class Connection:
         cdef bytes packed
         self._check_can_send()
         if self.deflate is not None:
-            packed = self.deflate.encode(text.encode("utf-8"))
+            encoded = text.encode("utf-8")
+            _count(TEXT_SENT, len(encoded))
+            packed = self.deflate.encode(encoded)
             return _frame(FIN_BIT | RSV1_BIT | OP_TEXT, PyBytes_AS_STRING(packed), PyBytes_GET_SIZE(packed))
         if PyUnicode_CheckExact(text):
             utf8 = PyUnicode_AsUTF8AndSize(text, &n)  # no copy for ASCII text
+            _count(TEXT_SENT, n)
             return _frame(FIN_BIT | OP_TEXT, utf8, n)
         encoded = text.encode("utf-8")
+        _count(TEXT_SENT, PyBytes_GET_SIZE(encoded))
         return _frame(FIN_BIT | OP_TEXT, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
 
     def send_bytes(self, data):
         """A binary message frame (compressed when deflate was negotiated)."""
         self._check_can_send()
         cdef bytes payload = data if PyBytes_CheckExact(data) else bytes(data)
+        _count(BINARY_SENT, PyBytes_GET_SIZE(payload))
         if self.deflate is not None:
             payload = self.deflate.encode(payload)
             return _frame(FIN_BIT | RSV1_BIT | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
@@ -556,6 +608,7 @@ cdef class Connection:
         self._check_can_send()
         if len(payload) > MAX_CONTROL_PAYLOAD:  # RFC 6455 5.5
             raise ValueError("a ping payload is at most 125 bytes")
+        _counts[PINGS_SENT] += 1
         return _control_frame(OP_PING, bytes(payload))
 
     def send_pong(self, payload=b""):
@@ -563,6 +616,7 @@ cdef class Connection:
         self._check_can_send()
         if len(payload) > MAX_CONTROL_PAYLOAD:  # RFC 6455 5.5
             raise ValueError("a pong payload is at most 125 bytes")
+        _counts[PONGS_SENT] += 1
         return _control_frame(OP_PONG, bytes(payload))
 
     def send_close(self, code=CloseCode.NORMAL_CLOSURE, reason=""):
@@ -570,6 +624,7 @@ cdef class Connection:
         self._check_can_send()
         frame = _control_frame(OP_CLOSE, close_payload(code, reason))
         self.close_sent = True
+        _counts[CLOSES_SENT] += 1
         if self.state == _OPEN:
             self.state = _CLOSING
         return frame

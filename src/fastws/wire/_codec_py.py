@@ -34,6 +34,20 @@ from ._frame_rules import (
     length_error,
     read_close,
 )
+from .counts import (
+    BINARY_RECEIVED,
+    BINARY_SENT,
+    CLOSES_RECEIVED,
+    CLOSES_SENT,
+    PINGS_RECEIVED,
+    PINGS_SENT,
+    PONGS_RECEIVED,
+    PONGS_SENT,
+    SLOTS,
+    TEXT_RECEIVED,
+    TEXT_SENT,
+    Counts,
+)
 from .deflate import PerMessageDeflate
 from .events import Fail, Ping, Pong, ProtocolStateError
 from .rfc6455 import (
@@ -61,6 +75,8 @@ __all__ = [
     "Connection",
     "build_frame",
     "close_payload",
+    "count_sent",
+    "counts",
     "is_valid_close_code",
     "unmask",
 ]
@@ -88,6 +104,20 @@ _Buffer: TypeAlias = bytes | bytearray | memoryview  # what the frame functions 
 
 _HEADER = 0  # reading a frame header
 _PAYLOAD = 1  # reading a data frame's payload
+
+_counts = [0] * SLOTS  # what every Connection of this twin carried: counts.py names the slots
+
+
+def counts() -> Counts:
+    """What every ``Connection`` of this twin has received and sent in this process, so far."""
+    return Counts(*_counts)
+
+
+def count_sent(text: bool, messages: int, size: int) -> None:
+    """Count ``messages`` data messages of ``size`` payload bytes each, framed by ``build_frame`` and written."""
+    slot = TEXT_SENT if text else BINARY_SENT
+    _counts[slot] += messages
+    _counts[slot + 1] += messages * size
 
 
 def unmask(data: _Buffer, mask: _Buffer, offset: int = 0) -> bytes:
@@ -261,6 +291,9 @@ class Connection:
                 else:
                     events.append(b"".join(self._parts))  # type: ignore[arg-type]
                 produced += self._size  # the message's size (inflated, if it was compressed)
+                slot = TEXT_RECEIVED if self._text else BINARY_RECEIVED
+                _counts[slot] += 1
+                _counts[slot + 1] += self._size
                 self._parts = []
                 self._in_message = False
         del buf[:pos]
@@ -281,13 +314,17 @@ class Connection:
         """Handle a ping, pong or close; False when nothing more is to be read."""
         # RFC 6455 5.5.2: a Ping is answered by a Pong with its payload (5.5.3)
         if opcode == OP_PING:
+            _counts[PINGS_RECEIVED] += 1
             if not self.close_sent:
                 self._outgoing.append(build_frame(OP_PONG, payload))
+                _counts[PONGS_SENT] += 1
             events.append(Ping(payload))
             return True
         if opcode == OP_PONG:
+            _counts[PONGS_RECEIVED] += 1
             events.append(Pong(payload))
             return True
+        _counts[CLOSES_RECEIVED] += 1
         # RFC 6455 5.5.1, 7.4: the code and reason, by the rules of _frame_rules
         event = read_close(payload)
         if type(event) is Fail:
@@ -296,6 +333,7 @@ class Connection:
         if not self.close_sent:
             self._outgoing.append(build_frame(OP_CLOSE, payload[:2]))  # echo the code (RFC 6455 5.5.1)
             self.close_sent = True
+            _counts[CLOSES_SENT] += 1
         self._closed()
         events.append(event)
         return False
@@ -306,6 +344,7 @@ class Connection:
         if not self.close_sent:
             self._outgoing.append(build_frame(OP_CLOSE, close_payload(code, reason)))
             self.close_sent = True
+            _counts[CLOSES_SENT] += 1
         self._closed()
         events.append(Fail(code, reason))
         return events
@@ -332,22 +371,29 @@ class Connection:
     def send_text(self, text: str) -> bytes:
         """A text message frame (compressed when deflate was negotiated)."""
         self._check_can_send()
+        payload = text.encode("utf-8")
+        _counts[TEXT_SENT] += 1
+        _counts[TEXT_SENT + 1] += len(payload)
         if self.deflate is not None:
-            return build_frame(OP_TEXT, self.deflate.encode(text.encode("utf-8")), rsv1=True)
-        return build_frame(OP_TEXT, text.encode("utf-8"))
+            return build_frame(OP_TEXT, self.deflate.encode(payload), rsv1=True)
+        return build_frame(OP_TEXT, payload)
 
     def send_bytes(self, data: _Buffer) -> bytes:
         """A binary message frame (compressed when deflate was negotiated)."""
         self._check_can_send()
+        payload = bytes(data)
+        _counts[BINARY_SENT] += 1
+        _counts[BINARY_SENT + 1] += len(payload)
         if self.deflate is not None:
-            return build_frame(OP_BINARY, self.deflate.encode(bytes(data)), rsv1=True)
-        return build_frame(OP_BINARY, bytes(data))
+            return build_frame(OP_BINARY, self.deflate.encode(payload), rsv1=True)
+        return build_frame(OP_BINARY, payload)
 
     def send_ping(self, payload: _Buffer = b"") -> bytes:
         """A ping frame (at most 125 bytes of payload)."""
         self._check_can_send()
         if len(payload) > MAX_CONTROL_PAYLOAD:  # RFC 6455 5.5
             raise ValueError("a ping payload is at most 125 bytes")
+        _counts[PINGS_SENT] += 1
         return build_frame(OP_PING, bytes(payload))
 
     def send_pong(self, payload: _Buffer = b"") -> bytes:
@@ -355,6 +401,7 @@ class Connection:
         self._check_can_send()
         if len(payload) > MAX_CONTROL_PAYLOAD:  # RFC 6455 5.5
             raise ValueError("a pong payload is at most 125 bytes")
+        _counts[PONGS_SENT] += 1
         return build_frame(OP_PONG, bytes(payload))
 
     def send_close(self, code: int | None = CloseCode.NORMAL_CLOSURE, reason: str = "") -> bytes:
@@ -362,6 +409,7 @@ class Connection:
         self._check_can_send()
         frame = build_frame(OP_CLOSE, close_payload(code, reason))
         self.close_sent = True
+        _counts[CLOSES_SENT] += 1
         if self.state == OPEN:
             self.state = CLOSING
         return frame

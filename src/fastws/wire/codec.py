@@ -28,6 +28,8 @@ if TYPE_CHECKING or COMPILED is None:
         Connection,
         build_frame,
         close_payload,
+        count_sent,
+        counts,
         is_valid_close_code,
         unmask,
     )
@@ -40,6 +42,8 @@ else:
         Connection,
         build_frame,
         close_payload,
+        count_sent,
+        counts,
         is_valid_close_code,
         unmask,
     )
@@ -52,6 +56,8 @@ __all__ = [
     "Connection",
     "build_frame",
     "close_payload",
+    "count_sent",
+    "counts",
     "is_valid_close_code",
     "unmask",
 ]
