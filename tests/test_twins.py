@@ -76,6 +76,8 @@ def test_twins_export_the_same_names() -> None:
             "Connection",
             "build_frame",
             "close_payload",
+            "count_sent",
+            "counts",
             "is_valid_close_code",
             "unmask",
         ],

@@ -45,6 +45,8 @@ __all__ = [
     "Connection",
     "build_frame",
     "close_payload",
+    "count_sent",
+    "counts",
     "is_valid_close_code",
     "unmask",
 ]
