@@ -21,10 +21,11 @@ asks for (``fastws.settings``): it must arrive whole within
 at once, without waiting for the rest).
 
 On shutdown, a connection whose request head has not arrived whole is not
-dropped unanswered: a head that completes gets 503 (and ``Retry-After``),
-so the client knows to go to another server; one that has sent nothing at
-all is closed after ``linger`` seconds, sooner if its head comes and is
-answered.
+dropped unanswered: within ``linger`` seconds, a head that completes gets
+503 (and ``Retry-After``), so that the client goes to another server, and
+so does one still incomplete then; a connection that has sent nothing at
+all by then is closed (a response to no request could be read as the
+answer to the next one).
 """
 
 from __future__ import annotations
@@ -118,9 +119,8 @@ class HttpProtocol(asyncio.Protocol):
         if self._answered or self.transport.is_closing():
             return  # an answer is on its way, then the close
         self._draining = True
-        if not self._head:  # nothing sent yet (a preconnect, or a request about to come): wait a moment
-            self._stop_timer()
-            self._timer = self.loop.call_later(self.linger, self.transport.close)
+        self._stop_timer()  # a moment for the head on its way: not the whole http_head_timeout
+        self._timer = self.loop.call_later(self.linger, self._drain_timed_out)
 
     def data_received(self, data: bytes) -> None:
         if self._answered:
@@ -138,8 +138,7 @@ class HttpProtocol(asyncio.Protocol):
             self._head = head  # wait for the whole head
             return
         if self._draining:
-            COUNTERS.handshake("unavailable", 503)
-            self._answer(handshake.http_response(503, [(b"retry-after", b"1")], b"server shutting down\n"))
+            self._unavailable()
             return
         self._head = b""
         request = self._upgrade_request(head, end)
@@ -176,6 +175,17 @@ class HttpProtocol(asyncio.Protocol):
         if data is not None:
             protocol.data_received(data)
         return cast(asyncio.Protocol, protocol)
+
+    def _unavailable(self) -> None:
+        COUNTERS.handshake("unavailable", 503)
+        self._answer(handshake.http_response(503, [(b"retry-after", b"1")], b"server shutting down\n"))
+
+    def _drain_timed_out(self) -> None:
+        self._timer = None
+        if self._head:
+            self._unavailable()  # a request began: answer it, though it did not end
+        else:
+            self.transport.close()
 
     def _head_timed_out(self) -> None:
         self._timer = None

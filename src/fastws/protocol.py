@@ -331,7 +331,9 @@ class WebSocketProtocol(asyncio.Protocol):
             self._disconnect(CloseCode.SERVICE_RESTART)
             self.state = SERVER_CLOSING
             return
-        self._send_close(CloseCode.SERVICE_RESTART, self.settings.ws_drain_reason, SERVER_CLOSING)
+        reason = self.settings.ws_drain_reason
+        self._disconnect(CloseCode.SERVICE_RESTART, reason or None)  # no "reason" key unless one is set, as uvicorn
+        self._send_close(CloseCode.SERVICE_RESTART, reason, SERVER_CLOSING)
 
     # ------------------------------------------------------- handshake
 
