@@ -142,6 +142,11 @@ BAD = [
     (["--ws-max-queue-bytes", "x"], "'--ws-max-queue-bytes': 'x': expected an integer"),
     (["--ws-deflate-window-bits", "20"], "'--ws-deflate-window-bits': '20': ws_deflate_window_bits must be"),
     (["--ws-allowed-origins", "example.com"], "allowed origin 'example.com' is not"),
+    (
+        ["--ws-drain-window", "30", "--timeout-graceful-shutdown", "10"],
+        "'--ws-drain-window': 30.0 s is longer than --timeout-graceful-shutdown (10 s)",
+    ),
+    (["--ws-drain-reason", "x" * 124], "ws_drain_reason must be text of at most 123 bytes"),
 ]
 
 

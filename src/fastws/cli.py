@@ -283,6 +283,13 @@ def _serve(**options: Any) -> int:
     broadcast = options.pop("broadcast")
     metrics = options.pop("metrics")
     settings = _settings({name: options.pop(name) for name in Settings.names()})
+    deadline = options.get("timeout_graceful_shutdown")
+    if deadline is not None and settings.ws_drain_window > deadline:
+        raise _fail(
+            "--ws-drain-window",
+            f"{format_value(settings.ws_drain_window)} s is longer than --timeout-graceful-shutdown ({deadline} s): "
+            "the connections still open at that deadline would be dropped",
+        )
     ws_name = options["ws"]
     options["ws"], options["http"] = _wire(options["ws"], options["http"])
     _check_import("--ws", options["ws"], uvicorn.config.WS_PROTOCOLS)

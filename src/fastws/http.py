@@ -19,6 +19,13 @@ asks for (``fastws.settings``): it must arrive whole within
 ``http_max_head_size`` bytes and ``http_max_headers`` header lines (else
 431), and no control byte, DEL, or CR or LF outside a CRLF (else 400,
 at once, without waiting for the rest).
+
+On shutdown, a connection whose request head has not arrived whole is not
+dropped unanswered: within ``linger`` seconds, a head that completes gets
+503 (and ``Retry-After``), so that the client goes to another server, and
+so does one still incomplete then; a connection that has sent nothing at
+all by then is closed (a response to no request could be read as the
+answer to the next one).
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ class HttpProtocol(asyncio.Protocol):
 
     __slots__ = (
         "_answered",
+        "_draining",
         "_head",
         "_timer",
         "app_state",
@@ -90,6 +98,7 @@ class HttpProtocol(asyncio.Protocol):
         self._head = b""
         self._timer: asyncio.TimerHandle | None = None  # http_head_timeout, then the linger
         self._answered = False
+        self._draining = False  # the server shuts down: a head that completes gets 503
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -106,9 +115,12 @@ class HttpProtocol(asyncio.Protocol):
         pass
 
     def shutdown(self) -> None:
-        """uvicorn's graceful shutdown: nothing was served yet, so just close."""
-        self._stop_timer()
-        self.transport.close()
+        """uvicorn's graceful shutdown: answer a head still on its way with 503, rather than drop it."""
+        if self._answered or self.transport.is_closing():
+            return  # an answer is on its way, then the close
+        self._draining = True
+        self._stop_timer()  # a moment for the head on its way: not the whole http_head_timeout
+        self._timer = self.loop.call_later(self.linger, self._drain_timed_out)
 
     def data_received(self, data: bytes) -> None:
         if self._answered:
@@ -124,6 +136,9 @@ class HttpProtocol(asyncio.Protocol):
             return
         if end < 0:
             self._head = head  # wait for the whole head
+            return
+        if self._draining:
+            self._unavailable()
             return
         self._head = b""
         request = self._upgrade_request(head, end)
@@ -160,6 +175,17 @@ class HttpProtocol(asyncio.Protocol):
         if data is not None:
             protocol.data_received(data)
         return cast(asyncio.Protocol, protocol)
+
+    def _unavailable(self) -> None:
+        COUNTERS.handshake("unavailable", 503)
+        self._answer(handshake.http_response(503, [(b"retry-after", b"1")], b"server shutting down\n"))
+
+    def _drain_timed_out(self) -> None:
+        self._timer = None
+        if self._head:
+            self._unavailable()  # a request began: answer it, though it did not end
+        else:
+            self.transport.close()
 
     def _head_timed_out(self) -> None:
         self._timer = None

@@ -18,8 +18,12 @@ pauses reading once ``ws_max_queue`` messages or ``ws_max_queue_bytes``
 bytes of them wait for the app, and the codec parses no further than that
 budget, so even compressed messages cannot pile up. The ``Origin`` policy
 and uvicorn's ``limit_concurrency`` (503) are checked before the app runs.
-Graceful shutdown closes with 1012; every close, by either side, is bounded
-by ``ws_close_timeout``, after which the transport is aborted.
+Graceful shutdown closes with 1012 (``ws_drain_reason``), all at once or
+each connection at a random moment of ``ws_drain_window`` (kept within
+uvicorn's ``timeout_graceful_shutdown``), so that clients reconnect across
+the window; an upgrade not yet answered gets 503. Every close, by either
+side, is bounded by ``ws_close_timeout``, after which the transport is
+aborted.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import contextlib
 import enum
 import logging
 import os
+import random
 import socket
 import struct
 from collections import deque
@@ -298,19 +303,37 @@ class WebSocketProtocol(asyncio.Protocol):
             self._write(self.conn.data_to_send())  # with our Close: written, bounded
 
     def shutdown(self) -> None:
-        """uvicorn's graceful shutdown: close open connections with 1012."""
-        self._stop_keepalive()
+        """uvicorn's graceful shutdown: close an open connection with 1012, now or within the drain window."""
         state = self.state
-        if state in _PAST_CLOSE or self.transport.is_closing():
-            self._close_transport()
-            return
         if state is OPEN:
+            window = self.settings.ws_drain_window
+            deadline = self.config.timeout_graceful_shutdown
+            if deadline is not None:  # each close starts in time for its handshake to end before uvicorn's deadline
+                window = min(window, max(0.0, deadline - self.settings.ws_close_timeout))
+            if window > 0 and not self.transport.is_closing():
+                # A random moment, so that the clients of a draining worker do not all reconnect at
+                # once: the handle is not kept, as _drain does nothing once the connection has closed.
+                self.loop.call_later(random.uniform(0, window), self._drain)
+            else:
+                self._drain()
+            return
+        self._stop_keepalive()
+        if state is CONNECTING and not self.transport.is_closing():
+            self._refuse(503, "Service Unavailable", "unavailable")  # going away: try another server
+        self._close_transport()  # RESPONDING: the response is written only whole, so what the app gave is dropped
+
+    def _drain(self) -> None:
+        """Start the closing handshake with 1012 ("service restart"), unless the connection has closed."""
+        if self.state is not OPEN:
+            return
+        self._stop_keepalive()
+        if self.transport.is_closing():
             self._disconnect(CloseCode.SERVICE_RESTART)
             self.state = SERVER_CLOSING
-            self._write(self.conn.send_close(CloseCode.SERVICE_RESTART))
-        elif state is CONNECTING:
-            self._refuse(500, "Internal Server Error")
-        self._close_transport()  # RESPONDING: the response is written only whole, so what the app gave is dropped
+            return
+        reason = self.settings.ws_drain_reason
+        self._disconnect(CloseCode.SERVICE_RESTART, reason or None)  # no "reason" key unless one is set, as uvicorn
+        self._send_close(CloseCode.SERVICE_RESTART, reason, SERVER_CLOSING)
 
     # ------------------------------------------------------- handshake
 

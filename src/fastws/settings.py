@@ -22,6 +22,7 @@ from typing import Any
 
 from .wire import deflate, handshake
 from .wire.origins import OriginPolicy
+from .wire.rfc6455 import MAX_CLOSE_REASON
 
 __all__ = ["ENV_PREFIX", "Settings", "format_value"]
 
@@ -72,6 +73,14 @@ class Settings:
         "permessage-deflate's zlib memLevel, 1 to 9 (memory per compressing connection against speed and ratio; "
         "zlib's own default is 8)",
     )
+    ws_drain_window: float = _setting(
+        0.0,
+        "seconds over which a shutdown closes the open WebSocket connections with 1012, each at a random "
+        "moment, so that clients reconnect across it rather than at once; 0: all at once",
+    )
+    ws_drain_reason: str = _setting(
+        "", "the reason a shutdown's 1012 Close frame carries (at most 123 bytes of UTF-8): e.g. a reconnect hint"
+    )
     metrics_interval: float = _setting(
         5.0, "seconds between a worker's copies of its metrics for --metrics (the most a scrape lags behind)"
     )
@@ -81,9 +90,11 @@ class Settings:
         for name in ("http_max_head_size", "http_max_headers", "ws_max_queue_bytes"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, not {getattr(self, name)!r}")
-        for name in ("http_head_timeout", "ws_close_timeout", "ws_write_timeout"):
+        for name in ("http_head_timeout", "ws_close_timeout", "ws_write_timeout", "ws_drain_window"):
             if not isinstance(getattr(self, name), (int, float)) or not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be a number of seconds >= 0, not {getattr(self, name)!r}")
+        if not isinstance(self.ws_drain_reason, str) or len(self.ws_drain_reason.encode("utf-8")) > MAX_CLOSE_REASON:
+            raise ValueError(f"ws_drain_reason must be text of at most {MAX_CLOSE_REASON} bytes of UTF-8")
         if not isinstance(self.metrics_interval, (int, float)) or not self.metrics_interval > 0:
             raise ValueError(f"metrics_interval must be a number of seconds > 0, not {self.metrics_interval!r}")
         for name, low, high in (("ws_deflate_window_bits", 9, 15), ("ws_deflate_mem_level", 1, 9)):
@@ -118,6 +129,8 @@ class Settings:
             if lowered in ("0", "false", "no", "off"):
                 return False
             raise ValueError("expected true or false")
+        if isinstance(default, str):
+            return text
         if isinstance(default, (int, float)):
             try:
                 return type(default)(text)
