@@ -20,9 +20,13 @@ from typing import Any
 
 import pytest
 
+import fastws
 from fastws.broadcast import BackendUnavailable, Broadcast, Event
+from fastws.protocol import WebSocketProtocol
+from fastws.settings import Settings
+from tests.helpers.frames import client_frame
 from tests.helpers.redis_server import RedisServer, free_port, shared_redis_url
-from tests.helpers.serving import TIMEOUT, run
+from tests.helpers.serving import TIMEOUT, raw_upgrade, run, running
 
 pytest.importorskip("redis")
 
@@ -350,3 +354,61 @@ def test_two_server_processes_ride_out_a_redis_restart() -> None:
             asyncio.run(asyncio.wait_for(main(), 90))  # two server starts, an outage and a reconnect
         finally:
             _stop(servers)
+
+
+class Draining(WebSocketProtocol):
+    """fastws' protocol with a half-second drain window."""
+
+    settings = Settings(ws_drain_window=0.5)
+
+
+def _room(hub: Broadcast, channel: str) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        websocket = fastws.WebSocket(scope, receive, send)
+        await websocket.accept()
+        await hub.subscribe(channel, websocket)
+        await websocket.send_text("ready")
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    return app
+
+
+async def _frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await asyncio.wait_for(reader.readexactly(2), TIMEOUT)
+    return head[0] & 0x0F, await asyncio.wait_for(reader.readexactly(head[1] & 0x7F), TIMEOUT)
+
+
+def test_a_draining_worker_closes_its_subscribers_and_the_others_keep_receiving(redis_url: str) -> None:
+    """Two servers (two workers) on one Redis: one drains; its subscribers get 1012, the other's get everything."""
+    channel = _channel("drain")
+
+    async def until_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+        while True:
+            opcode, payload = await _frame(reader)
+            if opcode == 0x8:
+                writer.write(client_frame(0x8, payload[:2]))
+                return int.from_bytes(payload[:2], "big")
+
+    async def main() -> None:
+        async with Broadcast(redis_url) as hub_a, Broadcast(redis_url) as hub_b:
+            async with running(_room(hub_b, channel), ws=Draining) as (_, url_b):
+                async with running(_room(hub_a, channel), ws=Draining) as (server_a, url_a):
+                    on_a = [await raw_upgrade(url_a) for _ in range(5)]
+                    on_b = [await raw_upgrade(url_b) for _ in range(5)]
+                    for reader, _, _ in [*on_a, *on_b]:
+                        assert await _frame(reader) == (0x1, b"ready")
+                    server_a.should_exit = True  # worker A drains
+                    sent = []
+                    for i in range(40):  # published on B while A drains, and after
+                        sent.append(f"m{i}".encode())
+                        await hub_b.publish(channel, f"m{i}")
+                        await asyncio.sleep(0.02)
+                    codes = await asyncio.gather(*(until_close(reader, writer) for reader, writer, _ in on_a))
+                    assert codes == [1012] * 5
+                    for reader, _, _ in on_b:
+                        assert [(await _frame(reader))[1] for _ in sent] == sent
+                    for _, writer, _ in [*on_a, *on_b]:
+                        writer.close()
+
+    run(main())

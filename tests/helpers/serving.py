@@ -1,6 +1,7 @@
 """uvicorn with the fastws protocol, in-process on a free loopback port, and an echo app.
 
-``serving`` starts uvicorn inside the test's event loop and stops it after,
+``serving`` starts uvicorn inside the test's event loop and stops it after
+(``running`` yields the server too, for a test that stops it itself),
 on ``Recorded`` (the protocol, remembering its instances and direct
 writes) unless told another; ``run`` bounds a whole test's coroutine;
 ``echo`` is the app; ``raw_upgrade`` sends a handshake by hand. Every wait
@@ -27,6 +28,16 @@ TIMEOUT = 10
 @asynccontextmanager
 async def serving(app: App, **options: Any) -> AsyncIterator[str]:
     """uvicorn (by default with the fastws protocol) on a free loopback port; yields its ws:// URL."""
+    async with running(app, **options) as (_, url):
+        yield url
+
+
+@asynccontextmanager
+async def running(app: App, **options: Any) -> AsyncIterator[tuple[uvicorn.Server, str]]:
+    """``serving``, yielding the server too: ``server.should_exit = True`` stops it as a signal would.
+
+    On exit it is stopped (if not already) and waited for, within three ``TIMEOUT``s.
+    """
     options.setdefault("ws_per_message_deflate", False)
     options.setdefault("ws", Recorded)
     options.setdefault("log_level", "warning")
@@ -38,10 +49,10 @@ async def serving(app: App, **options: Any) -> AsyncIterator[str]:
             while not server.started:
                 await asyncio.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"ws://127.0.0.1:{port}"
+        yield server, f"ws://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, TIMEOUT)
+        await asyncio.wait_for(task, 3 * TIMEOUT)
 
 
 def run(coro: Awaitable[Any]) -> Any:

@@ -13,19 +13,16 @@ import contextlib
 import dataclasses
 import struct
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 
 from fastws import metrics
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
 from fastws.settings import Settings
 from tests.helpers.frames import client_frame
-from tests.helpers.serving import TIMEOUT, echo, raw_upgrade, run
+from tests.helpers.serving import TIMEOUT, echo, raw_upgrade, run, running
 
 CLOSE = 0x8
 
@@ -49,21 +46,9 @@ def use(**changes: Any) -> None:
     Draining.settings = Front.settings = dataclasses.replace(Settings(), **changes)
 
 
-@asynccontextmanager
-async def started(app: Any = echo, **options: Any) -> AsyncIterator[tuple[uvicorn.Server, str]]:
-    """uvicorn with fastws' HTTP front and protocol on a free port; stopped (if not already) on exit."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning",
-                            ws=Draining, http=Front, ws_per_message_deflate=False, **options)  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(TIMEOUT):
-            while not server.started:
-                await asyncio.sleep(0.01)
-        yield server, f"ws://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 3 * TIMEOUT)
+def started(app: Any = echo, **options: Any) -> Any:
+    """uvicorn with fastws' HTTP front and protocol (their settings set per test), and the server to stop."""
+    return running(app, ws=Draining, http=Front, **options)
 
 
 async def _close_frame(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> tuple[float, int, str]:

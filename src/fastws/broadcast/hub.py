@@ -22,12 +22,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from ..connection import BroadcastConnection, connection_behind, connection_of
+from ..metrics.counters import COUNTERS, BroadcastStats
 from ..websockets import WebSocketMethods
 from .backends import Backend, Listener, MemoryBackend
 from .errors import MessageTooLarge, NotConnected
@@ -95,6 +97,13 @@ class Broadcast:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connected = False
         self._connecting: asyncio.Future[None] | None = None
+        # fastws.metrics: what stats() reports besides what the channels and the Delivery hold
+        self._published = 0
+        self._delivered = 0
+        self._publish_errors = 0
+        self._reconnects = 0
+        self._lost_at: float | None = None  # time.monotonic() when the backend's connection was lost
+        self._disconnected_seconds = 0.0  # in the outages that ended
 
     # the limits and counters, kept in the Delivery the targets are given
 
@@ -162,6 +171,7 @@ class Broadcast:
             if self._connecting is connecting and connecting.done():
                 self._connecting = None
         self._connected = True
+        COUNTERS.hub_connected(self)
 
     async def disconnect(self) -> None:
         """Leave every channel and disconnect the backend. Publishing afterwards raises ``NotConnected``."""
@@ -174,6 +184,7 @@ class Broadcast:
         for task in list(self._tasks):
             task.cancel()
         await self.backend.disconnect()
+        COUNTERS.hub_disconnected(self, time.monotonic())
 
     async def __aenter__(self) -> Broadcast:
         await self.connect()
@@ -190,11 +201,39 @@ class Broadcast:
 
     def _backend_lost(self) -> None:
         """The backend's ``Listener.on_lost``: call ``on_backend_disconnect``."""
+        if self._lost_at is None:
+            self._lost_at = time.monotonic()
         _call_hook(self.on_backend_disconnect, "on_backend_disconnect")
 
     def _backend_back(self) -> None:
         """The backend's ``Listener.on_back``: call ``on_backend_reconnect``."""
+        if self._lost_at is not None:
+            self._disconnected_seconds += time.monotonic() - self._lost_at
+            self._lost_at = None
+            self._reconnects += 1
         _call_hook(self.on_backend_reconnect, "on_backend_reconnect")
+
+    def stats(self, now: float) -> BroadcastStats:
+        """This hub's figures for ``fastws.metrics`` (``now``: ``time.monotonic()``)."""
+        subscribers: dict[int, Target] = {}
+        for targets in self._channels.values():
+            subscribers.update(targets)
+        outage = now - self._lost_at if self._lost_at is not None else 0.0
+        dropped = self._delivery.dropped
+        return BroadcastStats(
+            hubs=1,
+            backends_connected=int(self._connected and self._lost_at is None),
+            channels=len(self._channels),
+            subscriptions=sum(len(targets) for targets in self._channels.values()),
+            backlog_bytes=sum(target.queued for target in subscribers.values()),
+            published=self._published,
+            delivered=self._delivered,
+            dropped={self._delivery.overflow: dropped} if dropped else {},
+            closed_slow=self._delivery.closed_slow,
+            backend_reconnects=self._reconnects,
+            backend_disconnected_seconds=self._disconnected_seconds + outage,
+            publish_errors=self._publish_errors,
+        )
 
     def _check_connected(self) -> None:
         if not self._connected:
@@ -214,9 +253,14 @@ class Broadcast:
         self._check_connected()
         if message.size > self.max_message_size:
             raise MessageTooLarge(f"a {message.size}-byte message is over max_message_size ({self.max_message_size})")
+        self._published += 1
         self._deliver(channel, message)
         if self._remote:
-            await self.backend.publish(channel, message)
+            try:
+                await self.backend.publish(channel, message)
+            except Exception:
+                self._publish_errors += 1
+                raise
 
     def deliver_local(self, channel: str, message: str | bytes) -> None:
         """Send ``message`` to this process's subscribers of ``channel`` only (e.g. from a backend hook)."""
@@ -232,6 +276,7 @@ class Broadcast:
         """Hand ``message`` to every local subscriber of ``channel`` (never waits)."""
         targets = self._channels.get(channel)
         if targets:
+            self._delivered += len(targets)
             for target in list(targets.values()):  # a delivery may end a target
                 target.deliver(message)
 

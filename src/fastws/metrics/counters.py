@@ -11,7 +11,10 @@ per message.
 
 from __future__ import annotations
 
+import dataclasses
+import weakref
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
 __all__ = [
@@ -19,8 +22,10 @@ __all__ = [
     "COUNTERS",
     "HANDSHAKE_OUTCOMES",
     "LIMITS",
+    "BroadcastStats",
     "Counters",
     "Gauged",
+    "Hub",
     "Limit",
     "Outcome",
     "Side",
@@ -63,18 +68,68 @@ class Gauged(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class BroadcastStats:
+    """What ``fastws.Broadcast`` hubs have done and hold: one hub's, or the sum of several (``+``)."""
+
+    #: hubs connected (gauge)
+    hubs: int = 0
+    #: of those, the ones whose backend is connected now (memory's always is) (gauge)
+    backends_connected: int = 0
+    #: channels with a local subscriber (gauge)
+    channels: int = 0
+    #: subscriptions: a subscriber counts once per channel it is on (gauge)
+    subscriptions: int = 0
+    #: bytes of messages waiting in subscribers' backlogs (gauge)
+    backlog_bytes: int = 0
+    #: messages published through the hubs (counter)
+    published: int = 0
+    #: messages handed to local subscribers, published here or in another process (counter)
+    delivered: int = 0
+    #: messages dropped for slow subscribers, by overflow policy (counter)
+    dropped: dict[str, int] = field(default_factory=dict)
+    #: subscribers ended for being too slow (policy "close") (counter)
+    closed_slow: int = 0
+    #: times a backend's lost connection came back (counter)
+    backend_reconnects: int = 0
+    #: seconds backends spent disconnected, an outage going on now included (counter)
+    backend_disconnected_seconds: float = 0.0
+    #: publishes the backend failed to carry to the other processes (counter)
+    publish_errors: int = 0
+
+    def __add__(self, other: BroadcastStats) -> BroadcastStats:
+        summed: dict[str, object] = {}
+        for item in dataclasses.fields(self):
+            mine, theirs = getattr(self, item.name), getattr(other, item.name)
+            if isinstance(mine, dict):
+                summed[item.name] = {key: mine.get(key, 0) + theirs.get(key, 0) for key in {*mine, *theirs}}
+            else:
+                summed[item.name] = mine + theirs
+        return BroadcastStats(**summed)  # type: ignore[arg-type]
+
+
+class Hub(Protocol):
+    """What a snapshot reads of a ``fastws.Broadcast``."""
+
+    def stats(self, now: float) -> BroadcastStats:
+        """Its figures now (``now``: ``time.monotonic()``)."""
+        ...
+
+
 class Counters:
-    """The per-connection counters of one process (one worker)."""
+    """The per-connection counters of one process (one worker), and its broadcast hubs."""
 
     __slots__ = (
         "closes",
         "connections_total",
         "deflate_total",
         "handshakes",
+        "hubs",
         "limits",
         "live",
         "paused",
         "paused_total",
+        "retired_hubs",
     )
 
     def __init__(self) -> None:
@@ -94,6 +149,10 @@ class Counters:
         self.paused: dict[Gauged, float] = {}
         #: seconds of paused writing that ended, summed over connections
         self.paused_total = 0.0
+        #: the broadcast hubs connected now (weakly: a hub is the app's to keep)
+        self.hubs: weakref.WeakSet[Hub] = weakref.WeakSet()
+        #: the counters of the hubs that disconnected, so that totals never go back
+        self.retired_hubs = BroadcastStats()
 
     def handshake(self, outcome: Outcome, status: int) -> None:
         self.handshakes[outcome, status] += 1
@@ -131,6 +190,25 @@ class Counters:
         """``connection``'s transport is gone: it is no longer gauged."""
         self.resume(connection, now)
         self.live.discard(connection)
+
+    def hub_connected(self, hub: Hub) -> None:
+        self.hubs.add(hub)
+
+    def hub_disconnected(self, hub: Hub, now: float) -> None:
+        """``hub`` disconnected: its counters are kept, its gauges go."""
+        if hub in self.hubs:
+            self.hubs.discard(hub)
+            final = hub.stats(now)
+            self.retired_hubs += dataclasses.replace(
+                final, hubs=0, backends_connected=0, channels=0, subscriptions=0, backlog_bytes=0
+            )
+
+    def broadcast(self, now: float) -> BroadcastStats:
+        """Every hub's figures now, summed (the disconnected hubs' counters included)."""
+        total = self.retired_hubs
+        for hub in list(self.hubs):
+            total += hub.stats(now)
+        return total
 
 
 #: this process's counters

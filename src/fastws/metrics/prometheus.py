@@ -31,6 +31,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
+from .counters import BroadcastStats
 from .snapshot import Snapshot, snapshot
 
 __all__ = ["Collector", "Family", "Publisher", "families", "serve"]
@@ -51,6 +52,81 @@ class Family:
 
 def _by_type(text: int, binary: int) -> list[tuple[Labels, float]]:
     return [(("text",), text), (("binary",), binary)]
+
+
+def _one(value: float) -> list[tuple[Labels, float]]:
+    return [((), value)]
+
+
+def _broadcast(b: BroadcastStats) -> list[Family]:
+    return [
+        Family("fastws_broadcast_hubs", "gauge", "fastws.Broadcast hubs connected.", (), _one(b.hubs)),
+        Family(
+            "fastws_broadcast_backends_connected",
+            "gauge",
+            "fastws.Broadcast hubs whose backend (Redis) is connected now.",
+            (),
+            _one(b.backends_connected),
+        ),
+        Family("fastws_broadcast_channels", "gauge", "Channels with a local subscriber.", (), _one(b.channels)),
+        Family(
+            "fastws_broadcast_subscriptions",
+            "gauge",
+            "Subscriptions (a subscriber counts once per channel it is on).",
+            (),
+            _one(b.subscriptions),
+        ),
+        Family(
+            "fastws_broadcast_backlog_bytes",
+            "gauge",
+            "Bytes of messages waiting in slow subscribers' backlogs.",
+            (),
+            _one(b.backlog_bytes),
+        ),
+        Family("fastws_broadcast_published", "counter", "Messages published.", (), _one(b.published)),
+        Family(
+            "fastws_broadcast_delivered",
+            "counter",
+            "Messages handed to local subscribers (published here or in another process).",
+            (),
+            _one(b.delivered),
+        ),
+        Family(
+            "fastws_broadcast_dropped",
+            "counter",
+            "Messages dropped for slow subscribers, by overflow policy (drop-newest, drop-oldest).",
+            ("policy",),
+            [((policy,), n) for policy, n in b.dropped.items()],
+        ),
+        Family(
+            "fastws_broadcast_closed_slow",
+            "counter",
+            "Subscribers closed for being too slow (overflow policy close, 1013).",
+            (),
+            _one(b.closed_slow),
+        ),
+        Family(
+            "fastws_broadcast_backend_reconnects",
+            "counter",
+            "Times a lost backend connection came back.",
+            (),
+            _one(b.backend_reconnects),
+        ),
+        Family(
+            "fastws_broadcast_backend_disconnected_seconds",
+            "counter",
+            "Seconds backends spent disconnected (messages of other processes missed meanwhile).",
+            (),
+            _one(b.backend_disconnected_seconds),
+        ),
+        Family(
+            "fastws_broadcast_publish_errors",
+            "counter",
+            "Publishes the backend failed to carry to the other processes.",
+            (),
+            _one(b.publish_errors),
+        ),
+    ]
 
 
 def families(current: Snapshot) -> list[Family]:
@@ -162,6 +238,7 @@ def families(current: Snapshot) -> list[Family]:
             (),
             [((), current.write_paused_seconds)],
         ),
+        *_broadcast(current.broadcast),
     ]
 
 

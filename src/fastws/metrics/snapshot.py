@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..wire import codec
 from ..wire.counts import Counts
-from .counters import COUNTERS, Counters, Limit, Outcome, Side
+from .counters import COUNTERS, BroadcastStats, Counters, Limit, Outcome, Side
 
 __all__ = ["Snapshot", "snapshot"]
 
@@ -50,6 +50,8 @@ class Snapshot:
     writing_paused: int
     #: seconds connections spent with writing paused, summed (the pauses still going on included)
     write_paused_seconds: float
+    #: ``fastws.Broadcast``: every hub of the process, summed
+    broadcast: BroadcastStats
 
 
 def _now() -> float:
@@ -76,4 +78,5 @@ def snapshot(counters: Counters = COUNTERS) -> Snapshot:
         write_buffer_bytes=sum(connection.write_buffer_size() for connection in live),
         writing_paused=len(counters.paused),
         write_paused_seconds=counters.paused_total + sum(now - since for since in counters.paused.values()),
+        broadcast=counters.broadcast(time.monotonic()),
     )
