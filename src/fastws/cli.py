@@ -21,8 +21,10 @@ import importlib.util
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -260,6 +262,8 @@ def _serve_metrics(value: str, host: str) -> Callable[[], None]:
         raise _fail("--metrics", f"cannot listen on {address[0]}:{address[1]}: {error.strerror or error}") from None
 
     def stop() -> None:
+        if server.socket.fileno() < 0:
+            return  # stopped already (a signal's handler, then the finally)
         server.shutdown()
         server.server_close()
         if not given:
@@ -290,12 +294,14 @@ def _serve(**options: Any) -> int:
             f"{format_value(settings.ws_drain_window)} s is longer than --timeout-graceful-shutdown ({deadline} s): "
             "the connections still open at that deadline would be dropped",
         )
+    _hand_to_workers(settings)  # before anything imports fastws.protocol, which reads them then
     ws_name = options["ws"]
     options["ws"], options["http"] = _wire(options["ws"], options["http"])
     _check_import("--ws", options["ws"], uvicorn.config.WS_PROTOCOLS)
     _check_import("--http", options["http"], uvicorn.config.HTTP_PROTOCOLS)
     _check_import("--loop", options["loop"], uvicorn.config.LOOP_FACTORIES)
     stop_metrics = _serve_metrics(metrics, options["host"]) if metrics is not None else _nothing
+    previous = _before_dying_of(signal.SIGTERM, stop_metrics)
     try:
         _check_app(options["app"], options["app_dir"])
         if broadcast is not None:
@@ -303,13 +309,47 @@ def _serve(**options: Any) -> int:
             from .broadcast.hub import URL_VARIABLE
 
             os.environ[URL_VARIABLE] = broadcast  # workers inherit it
-        os.environ.update(settings.to_environ())  # every worker reads the same settings
 
         click.echo(f"{_version_text()}: serving {options['app']} on {_where(options)} (ws: {ws_name})", err=True)
         uvicorn_command.callback(**options)  # type: ignore[misc]  # uvicorn's own command, past its parsing
     finally:
         stop_metrics()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _hand_to_workers(settings: Settings) -> None:
+    """Put ``settings`` in the ``FASTWS_*`` variables (those at their default removed).
+
+    Every worker reads them when it imports the protocol: a spawned one, and
+    this process itself when it is the only worker, so this comes before any
+    import of ``fastws.protocol``.
+    """
+    given = settings.to_environ()
+    for name in Settings.names():
+        variable = ENV_PREFIX + name.upper()
+        if variable in given:
+            os.environ[variable] = given[variable]
+        else:
+            os.environ.pop(variable, None)
+
+
+def _before_dying_of(signum: signal.Signals, action: Callable[[], None]) -> Any:
+    """Run ``action`` before a ``signum`` ends the process; the handler it replaces (None off the main thread).
+
+    With one worker, uvicorn re-raises the SIGTERM it caught once it has shut
+    down, which would end the process before any ``finally`` runs.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(number: int, frame: Any) -> None:
+        action()
+        signal.signal(number, signal.SIG_DFL)
+        signal.raise_signal(number)
+
+    return signal.signal(signum, handler)
 
 
 def _nothing() -> None:

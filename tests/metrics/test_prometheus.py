@@ -125,3 +125,38 @@ def test_the_metrics_extra_missing(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     assert cli.main(["run", "--metrics", str(free_port())]) == 2
     assert "pip install 'fastws-runtime[metrics]'" in capsys.readouterr().err
+
+
+SETTINGS_APP = """
+from fastws.protocol import WebSocketProtocol
+
+async def app(scope, receive, send):
+    await receive()
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": str(WebSocketProtocol.settings.ws_drain_window)})
+    await send({"type": "websocket.close"})
+"""
+
+
+def test_one_worker_reads_the_flags_and_leaves_no_metrics_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one worker, fastws run's own process serves: it must read the settings given as flags
+    (--metrics-interval among them), and remove its metrics directory when SIGTERM stops it."""
+    from tests.test_cli import greeting
+
+    (tmp_path / "settings_app.py").write_text(SETTINGS_APP)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    metrics_port = free_port()
+    argv = [sys.executable, "-m", "fastws", "run", "settings_app:app", "--ws-drain-window", "1.5",
+            "--metrics", str(metrics_port), "--metrics-interval", "0.1"]  # fmt: skip
+    with serving_command(argv, cwd=tmp_path) as (port, _log):
+        assert greeting(port) == "1.5"
+        assert [path.name.startswith("fastws-metrics-") for path in temp.iterdir()] == [True]
+        deadline = time.monotonic() + 3  # the default interval is 5 s: this needs the flag's 0.1
+        while scrape(metrics_port).get(("fastws_connections_total", ())) != 1.0:
+            assert time.monotonic() < deadline, "the worker did not publish at --metrics-interval"
+            time.sleep(0.05)
+    assert list(temp.iterdir()) == []  # stopped by SIGTERM: its directory removed
