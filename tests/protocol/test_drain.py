@@ -62,22 +62,26 @@ async def _close_frame(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
             return time.monotonic(), code, payload[2:].decode()
 
 
+async def _stopped_with_clients(server: Any, url: str, count: int) -> tuple[float, list[tuple[float, int, str]]]:
+    """Open ``count`` clients, stop the server as a signal would, read each one's Close: when it stopped, the closes."""
+    clients = [await raw_upgrade(url) for _ in range(count)]
+    assert all(head.startswith(b"HTTP/1.1 101") for _, _, head in clients)
+    began = time.monotonic()
+    server.should_exit = True
+    closes = await asyncio.gather(*(_close_frame(reader, writer) for reader, writer, _ in clients))
+    for _, writer, _ in clients:
+        writer.close()
+    return began, list(closes)
+
+
 def test_the_1012s_are_spread_over_the_window_in_a_random_order() -> None:
     use(ws_drain_window=1.5, ws_drain_reason="reconnect in a moment")
 
-    async def main() -> tuple[float, list[tuple[float, int, str]], float]:
+    async def main() -> tuple[float, list[tuple[float, int, str]]]:
         async with started() as (server, url):
-            clients = [await raw_upgrade(url) for _ in range(40)]
-            assert all(head.startswith(b"HTTP/1.1 101") for _, _, head in clients)
-            began = time.monotonic()
-            server.should_exit = True
-            closes = await asyncio.gather(*(_close_frame(reader, writer) for reader, writer, _ in clients))
-            for _, writer, _ in clients:
-                writer.close()
-            stopped = time.monotonic()
-        return began, closes, stopped
+            return await _stopped_with_clients(server, url, 40)
 
-    began, closes, _ = run(main())
+    began, closes = run(main())
     assert {(code, reason) for _, code, reason in closes} == {(1012, "reconnect in a moment")}
     moments = sorted(at - began for at, _, _ in closes)
     assert moments[-1] < 1.5 + 1.0  # within the window (and a loaded machine's slack)
@@ -89,12 +93,7 @@ def test_the_1012s_are_spread_over_the_window_in_a_random_order() -> None:
 def test_without_a_window_every_connection_closes_at_once() -> None:
     async def main() -> list[float]:
         async with started() as (server, url):
-            clients = [await raw_upgrade(url) for _ in range(10)]
-            began = time.monotonic()
-            server.should_exit = True
-            closes = await asyncio.gather(*(_close_frame(reader, writer) for reader, writer, _ in clients))
-            for _, writer, _ in clients:
-                writer.close()
+            began, closes = await _stopped_with_clients(server, url, 10)
         assert {code for _, code, _ in closes} == {1012}
         return [at - began for at, _, _ in closes]
 
@@ -106,12 +105,7 @@ def test_the_window_is_kept_within_uvicorns_graceful_timeout() -> None:
 
     async def main() -> float:
         async with started(timeout_graceful_shutdown=2) as (server, url):
-            clients = [await raw_upgrade(url) for _ in range(10)]
-            began = time.monotonic()
-            server.should_exit = True
-            closes = await asyncio.gather(*(_close_frame(reader, writer) for reader, writer, _ in clients))
-            for _, writer, _ in clients:
-                writer.close()
+            began, closes = await _stopped_with_clients(server, url, 10)
         return max(at for at, _, _ in closes) - began
 
     assert run(main()) < 2.0  # at most 2 - 1 s of window, so every closing handshake fits before the deadline

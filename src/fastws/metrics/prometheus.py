@@ -133,16 +133,14 @@ def families(current: Snapshot) -> list[Family]:
     """``current`` as Prometheus metrics: every name, help text and label is here, once."""
     w = current.wire
     return [
-        Family("fastws_connections_open", "gauge", "WebSocket connections open.", (), [((), current.connections_open)]),
-        Family(
-            "fastws_connections", "counter", "WebSocket connections accepted.", (), [((), current.connections_total)]
-        ),
+        Family("fastws_connections_open", "gauge", "WebSocket connections open.", (), _one(current.connections_open)),
+        Family("fastws_connections", "counter", "WebSocket connections accepted.", (), _one(current.connections_total)),
         Family(
             "fastws_deflate_connections",
             "counter",
             "WebSocket connections accepted with permessage-deflate.",
             (),
-            [((), current.deflate_total)],
+            _one(current.deflate_total),
         ),
         Family(
             "fastws_handshakes",
@@ -215,28 +213,28 @@ def families(current: Snapshot) -> list[Family]:
             "gauge",
             "Bytes of received messages waiting for the apps' receive.",
             (),
-            [((), current.queued_bytes)],
+            _one(current.queued_bytes),
         ),
         Family(
             "fastws_write_buffer_bytes",
             "gauge",
             "Bytes written to WebSocket connections and not yet taken by the kernel.",
             (),
-            [((), current.write_buffer_bytes)],
+            _one(current.write_buffer_bytes),
         ),
         Family(
             "fastws_writing_paused_connections",
             "gauge",
             "WebSocket connections whose peer reads slower than the app writes (writing paused).",
             (),
-            [((), current.writing_paused)],
+            _one(current.writing_paused),
         ),
         Family(
             "fastws_write_paused_seconds",
             "counter",
             "Seconds WebSocket connections spent with writing paused, summed.",
             (),
-            [((), current.write_paused_seconds)],
+            _one(current.write_paused_seconds),
         ),
         *_broadcast(current.broadcast),
     ]
