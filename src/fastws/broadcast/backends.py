@@ -6,16 +6,25 @@ each publish to the other processes (``publish``). All it tells the hub
 goes through the ``Listener`` it is given at ``connect``: what arrives from
 the other processes (``deliver``), and when its connection is lost and back
 (``on_lost``, ``on_back``). ``MemoryBackend`` is the in-process one: there
-is no other process, so it has nothing to do.
+is no other process, so it has nothing to carry.
+
+A channel that keeps history is published with ``publish_kept``: the
+backend gives the message its position, keeps it, and delivers it to every
+subscribed hub, its own hub included, in position order (so every hub sees
+a channel's messages in the same order as its history). ``read`` returns
+what history still holds after an offset.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from .history import History, Page, Ring
 from .message import Message
+from .positions import Position
 
 __all__ = ["Backend", "Deliver", "Listener", "MemoryBackend"]
 
@@ -46,13 +55,19 @@ class Backend(Protocol):
     async def subscribe(self, channel: str) -> None: ...
     async def unsubscribe(self, channel: str) -> None: ...
     async def publish(self, channel: str, message: Message) -> None: ...
+    async def publish_kept(self, channel: str, message: Message, history: History) -> Position: ...
+    async def read(self, channel: str, after: int, history: History) -> Page: ...
 
 
 class MemoryBackend:
-    """One process: local delivery is all there is."""
+    """One process: local delivery is all there is; history is a ``Ring`` per channel."""
+
+    def __init__(self) -> None:
+        self._rings: dict[str, Ring] = {}
+        self._listener: Listener | None = None
 
     async def connect(self, listener: Listener) -> None:
-        pass
+        self._listener = listener
 
     async def disconnect(self) -> None:
         pass
@@ -65,3 +80,31 @@ class MemoryBackend:
 
     async def publish(self, channel: str, message: Message) -> None:
         pass
+
+    async def publish_kept(self, channel: str, message: Message, history: History) -> Position:
+        ring = self._rings.get(channel)
+        if ring is None or ring.ttl != history.ttl or ring.size != history.size:
+            ring = self._rings[channel] = _resized(ring, history)
+        now = time.monotonic()
+        ring.expire(now)
+        placed = message.at(ring.next_position(channel))
+        ring.add(placed, now)
+        if self._listener is not None:
+            self._listener.deliver(channel, placed)
+        assert placed.position is not None
+        return placed.position
+
+    async def read(self, channel: str, after: int, history: History) -> Page:
+        ring = self._rings.get(channel)
+        if ring is None:
+            return Page(None, 0)
+        return ring.page(after, time.monotonic())
+
+
+def _resized(ring: Ring | None, history: History) -> Ring:
+    """A ring kept by ``history``, with what ``ring`` (if any) holds that still fits."""
+    fresh = Ring(history)
+    if ring is not None:
+        fresh.epoch, fresh.top = ring.epoch, ring.top
+        fresh.entries.extend(list(ring.entries)[-history.size :])
+    return fresh

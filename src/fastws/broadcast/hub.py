@@ -15,11 +15,19 @@ raises ``BackendUnavailable`` (it still reaches the publisher's own local
 subscribers), and messages other processes published during an outage are
 lost for this one (``on_backend_reconnect`` says when that may have
 happened).
+
+A channel can keep history (``history=``): then each message gets a
+position (``publish`` returns it), and a subscriber that comes back with
+the last position it saw (``subscribe(..., since=position)``) first
+receives every message it missed that history still holds, then the live
+ones: none missing, none twice, in order. When history cannot cover the
+gap it says so (``HistoryGap``, or the subscription's ``on_gap``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import time
@@ -32,16 +40,23 @@ from ..connection import BroadcastConnection, connection_behind, connection_of
 from ..metrics.counters import COUNTERS, BroadcastStats
 from ..websockets import WebSocketMethods
 from .backends import Backend, Listener, MemoryBackend
-from .errors import MessageTooLarge, NotConnected
+from .errors import BackendUnavailable, HistoryGap, InvalidHistory, MessageTooLarge, NotConnected
+from .history import History, Page, Ring, resume_from
 from .message import Message
+from .positions import Position
 from .targets import OVERFLOW_POLICIES, AsgiTarget, Delivery, DirectTarget, QueueTarget, Target
 from .urls import backend_for
 
-__all__ = ["URL_VARIABLE", "Broadcast", "Event", "Subscription"]
+__all__ = ["URL_VARIABLE", "Broadcast", "Event", "HistoryPolicy", "Subscription"]
 
 URL_VARIABLE = "FASTWS_BROADCAST"  # the default URL: fastws run --broadcast sets it
 
 _logger = logging.getLogger("fastws.broadcast")
+
+#: what a hub keeps per channel: one ``History`` for all, or a function of the channel (None: keeps none)
+HistoryPolicy = History | Callable[[str], History | None]
+#: what a resumed subscription calls when history cannot cover its gap (plain or async)
+OnGap = Callable[[HistoryGap], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +65,7 @@ class Event:
 
     channel: str
     message: str | bytes
+    position: Position | None = None  # on a channel that keeps history
 
 
 class Broadcast:
@@ -64,7 +80,10 @@ class Broadcast:
     largest message ``publish`` accepts. ``on_backend_disconnect`` /
     ``on_backend_reconnect``: called (no arguments; plain or async) when
     the backend's connection is lost and when it is back, so an app can
-    tell its clients that they may have missed messages.
+    tell its clients that they may have missed messages. ``history``: what
+    each channel keeps for subscribers that resume (``History(size, ttl)``
+    for every channel, or a function of the channel returning one or None);
+    none by default.
     """
 
     def __init__(
@@ -77,12 +96,15 @@ class Broadcast:
         close_timeout: float = 5.0,
         on_backend_disconnect: Callable[[], Any] | None = None,
         on_backend_reconnect: Callable[[], Any] | None = None,
+        history: HistoryPolicy | None = None,
         **backend_options: Any,
     ) -> None:
         if overflow not in OVERFLOW_POLICIES:
             raise ValueError(f"overflow is one of {', '.join(OVERFLOW_POLICIES)}, not {overflow!r}")
         if max_buffer < 0 or max_message_size < 0:
             raise ValueError("max_buffer and max_message_size are sizes in bytes (>= 0)")
+        if history is not None and not isinstance(history, History) and not callable(history):
+            raise InvalidHistory(f"history is a History or a function of the channel, not {type(history).__name__}")
         url = url if url is not None else os.environ.get(URL_VARIABLE) or "memory://"
         self.url = url
         self.max_message_size = max_message_size
@@ -92,11 +114,14 @@ class Broadcast:
         self._remote = not isinstance(self.backend, MemoryBackend)
         # the limits and counters every target of this hub reads and counts in (the attributes below)
         self._delivery = Delivery(max_buffer, overflow, close_timeout, ended=self._forget, spawn=self._spawn)
-        self._channels: dict[str, dict[int, Target]] = {}
+        self._channels: dict[str, dict[int, Member]] = {}
         self._targets: dict[int, Target] = {}  # connection subscribers, by connection
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connected = False
         self._connecting: asyncio.Future[None] | None = None
+        self.history = history
+        self._tails: dict[str, Ring] = {}  # what this hub saw lately of each subscribed channel that keeps history
+        self._reads: dict[str, _Read] = {}  # the backend read of a channel's history under way, if any
         # fastws.metrics: what stats() reports besides what the channels and the Delivery hold
         self._published = 0
         self._delivered = 0
@@ -215,7 +240,7 @@ class Broadcast:
 
     def stats(self, now: float) -> BroadcastStats:
         """This hub's figures for ``fastws.metrics`` (``now``: ``time.monotonic()``)."""
-        subscribers: dict[int, Target] = {}
+        subscribers: dict[int, Member] = {}
         for targets in self._channels.values():
             subscribers.update(targets)
         outage = now - self._lost_at if self._lost_at is not None else 0.0
@@ -241,19 +266,39 @@ class Broadcast:
 
     # ------------------------------------------------------------ publish
 
-    async def publish(self, channel: str, message: str | bytes) -> None:
-        """Send ``message`` (``str``: text, bytes: binary) to every subscriber of ``channel``."""
-        await self._publish(channel, Message.of(message))
+    async def publish(self, channel: str, message: str | bytes) -> Position | None:
+        """Send ``message`` (``str``: text, bytes: binary) to every subscriber of ``channel``.
 
-    async def publish_json(self, channel: str, data: Any, mode: str = "text") -> None:
-        """Send ``data`` as JSON, exactly as ``WebSocket.send_json(data, mode)`` would."""
-        await self._publish(channel, Message.json(data, mode))
+        Returns its position on a channel that keeps history, else None.
+        """
+        return await self._publish(channel, Message.of(message))
 
-    async def _publish(self, channel: str, message: Message) -> None:
+    async def publish_json(
+        self, channel: str, data: Any, mode: str = "text", *, position_key: str | None = None
+    ) -> Position | None:
+        """Send ``data`` as JSON, exactly as ``WebSocket.send_json(data, mode)`` would.
+
+        ``position_key`` (a channel that keeps history; ``data`` a dict):
+        subscribers receive ``data`` with its position's token added first
+        under that key, e.g. ``{"pos": "17.3f9a0c2e.5d1c09aa", ...}``: what a
+        client keeps to resume from.
+        """
+        return await self._publish(channel, Message.json(data, mode, position_key))
+
+    async def _publish(self, channel: str, message: Message) -> Position | None:
         self._check_connected()
         if message.size > self.max_message_size:
             raise MessageTooLarge(f"a {message.size}-byte message is over max_message_size ({self.max_message_size})")
+        history = self._history_of(channel)
+        if history is None and message.stamp is not None:
+            raise InvalidHistory(f"a position_key on {channel!r}, a channel that keeps no history")
         self._published += 1
+        if history is not None:
+            try:  # the backend delivers it here too, in position order
+                return await self.backend.publish_kept(channel, message, history)
+            except Exception:
+                self._publish_errors += 1
+                raise
         self._deliver(channel, message)
         if self._remote:
             try:
@@ -261,6 +306,17 @@ class Broadcast:
             except Exception:
                 self._publish_errors += 1
                 raise
+        return None
+
+    def _history_of(self, channel: str) -> History | None:
+        """What ``channel`` keeps, by the hub's ``history``."""
+        history = self.history
+        if history is None or isinstance(history, History):
+            return history
+        kept = history(channel)
+        if kept is not None and not isinstance(kept, History):
+            raise InvalidHistory(f"the history function returned {type(kept).__name__} for {channel!r}, not a History")
+        return kept
 
     def deliver_local(self, channel: str, message: str | bytes) -> None:
         """Send ``message`` to this process's subscribers of ``channel`` only (e.g. from a backend hook)."""
@@ -274,6 +330,10 @@ class Broadcast:
 
     def _deliver(self, channel: str, message: Message) -> None:
         """Hand ``message`` to every local subscriber of ``channel`` (never waits)."""
+        if message.position is not None:
+            tail = self._tails.get(channel)
+            if tail is not None:
+                tail.add(message, time.monotonic())
         targets = self._channels.get(channel)
         if targets:
             self._delivered += len(targets)
@@ -282,7 +342,14 @@ class Broadcast:
 
     # ---------------------------------------------------------- subscribe
 
-    def subscribe(self, channel: str, websocket: Any = None) -> Subscription:
+    def subscribe(
+        self,
+        channel: str,
+        websocket: Any = None,
+        *,
+        since: Position | str | None = None,
+        on_gap: OnGap | None = None,
+    ) -> Subscription:
         """Subscribe a connection to ``channel``, or open an ``async for`` subscription.
 
         With a connection (``fastws.WebSocket``, Starlette's ``WebSocket``,
@@ -294,10 +361,24 @@ class Broadcast:
 
         Messages published after the subscription is made (``await`` or
         ``async with`` returned) reach it, from any process on Redis.
+
+        ``since`` (a channel that keeps history): the last position the
+        subscriber saw (a ``Position`` or its token). The messages after
+        it come first, then the live ones, none twice. If history cannot
+        cover them all, ``HistoryGap`` is raised (the subscription is not
+        made), or, given ``on_gap``, it is called with the ``HistoryGap``
+        (plain or async; before any live message) and the subscription
+        goes on with the live messages only. A ``since`` that is no
+        position of this channel raises ``InvalidPosition``.
         """
         if not isinstance(channel, str) or not channel:
             raise TypeError("a channel is a non-empty str")
-        return Subscription(self, channel, websocket)
+        position = None
+        if since is not None:
+            if self._history_of(channel) is None:
+                raise InvalidHistory(f"{channel!r} keeps no history: there is nothing to resume from")
+            position = Position.parse(channel, since)
+        return Subscription(self, channel, websocket, position, on_gap)
 
     async def unsubscribe(self, channel: str, websocket: Any) -> None:
         """Take a connection off ``channel`` (a no-op if it is not on it)."""
@@ -311,22 +392,105 @@ class Broadcast:
         """How many local subscribers ``channel`` has."""
         return len(self._channels.get(channel, ()))
 
-    async def _join(self, channel: str, target: Target) -> None:
+    async def _join(
+        self, channel: str, target: Target, since: Position | None = None, on_gap: OnGap | None = None
+    ) -> None:
         self._check_connected()
+        history = self._history_of(channel)
+        tail = self._tails.get(channel)
+        if history is not None and tail is None:
+            tail = self._tails[channel] = Ring(history)  # from the first subscriber on: every message seen
         target.channels.add(channel)
-        self._channels.setdefault(channel, {})[id(target)] = target
-        if self._remote:
-            try:
+        members = self._channels.setdefault(channel, {})
+        resuming = None if since is None else _Resuming(target, members, tail)
+        members[id(target)] = target if resuming is None else resuming
+        try:
+            if self._remote:
                 await self.backend.subscribe(channel)  # returns once the backend delivers this channel here
-            except BaseException:
-                self._leave(channel, target)
-                raise
+            if resuming is not None and since is not None and history is not None:
+                await self._resume(channel, resuming, since, on_gap, history)
+        except BaseException:
+            self._leave(channel, target)
+            raise
+
+    async def _resume(
+        self, channel: str, resuming: _Resuming, since: Position, on_gap: OnGap | None, history: History
+    ) -> None:
+        """Send ``resuming`` what it missed after ``since``, then let the live messages through.
+
+        The live messages that arrive meanwhile are held back (the tail has
+        them): the missed ones are taken from the tail, or, where it does
+        not go back far enough, from a read of the backend (shared by the
+        subscribers resuming at the same time) put in front of it.
+        """
+        tail = self._tails[channel]
+        verdict = resume_from(tail.page(since.offset, time.monotonic()), since)
+        page: Page | None = None
+        for fresh in (False, True, True):
+            if isinstance(verdict, list):
+                break
+            page = await self._read(channel, since.offset, history, fresh)
+            if not resuming.placed():
+                return  # it left the channel (or its connection closed) meanwhile
+            now = time.monotonic()
+            tail.merge(page, now)
+            told = resume_from(page, since)
+            verdict = resume_from(tail.page(since.offset, now), since)
+            if verdict == "ahead" and isinstance(told, list):
+                verdict = []  # the backend has it, the live messages are on their way: held back below
+            elif not isinstance(told, list) and fresh:
+                verdict = told  # the backend, read after this subscriber joined, has the last word
+                break
+        if isinstance(verdict, list):
+            for message in verdict:
+                resuming.target.deliver(message)
+            resuming.go_live(since)
+            return
+        latest = page if page is not None and page.epoch is not None else tail.page(tail.top, time.monotonic())
+        gap = HistoryGap(channel, since, verdict, Position(channel, latest.top, latest.epoch) if latest.epoch else None)
+        if on_gap is None:
+            raise gap
+        result = on_gap(gap)
+        if inspect.isawaitable(result):
+            await result
+        if resuming.placed():
+            resuming.go_live(None)
+
+    async def _read(self, channel: str, after: int, history: History, fresh: bool) -> Page:
+        """The backend's page of ``channel`` after ``after``: one read for the resumers that can share it."""
+        read = self._reads.get(channel)
+        if read is not None and (not read.sent or (read.after <= after and not fresh)):
+            read.after = min(read.after, after)  # a read not sent yet goes back as far as its resumers need
+        else:
+            read = self._reads[channel] = _Read(after, read)
+            read.task = asyncio.ensure_future(self._send_read(channel, read, history))
+        assert read.task is not None
+        try:
+            return await asyncio.shield(read.task)
+        except BackendUnavailable:
+            raise
+        except Exception as error:
+            raise BackendUnavailable(f"cannot read the history of {channel!r}: {error}") from error
+
+    async def _send_read(self, channel: str, read: _Read, history: History) -> Page:
+        previous, read.previous = read.previous, None
+        if previous is not None and previous.task is not None:
+            await asyncio.wait([previous.task])  # one read of a channel at a time; others gather meanwhile
+        else:
+            await asyncio.sleep(0)  # the resumers of this loop iteration join it
+        read.sent = True
+        try:
+            return await self.backend.read(channel, read.after, history)
+        finally:
+            if self._reads.get(channel) is read:
+                del self._reads[channel]
 
     def _leave(self, channel: str, target: Target) -> None:
         target.channels.discard(channel)
         targets = self._channels.get(channel)
         if targets is not None and targets.pop(id(target), None) is not None and not targets:
             del self._channels[channel]
+            self._tails.pop(channel, None)
             if self._remote and self._connected:
                 self._spawn(self.backend.unsubscribe(channel))
 
@@ -368,15 +532,96 @@ class Broadcast:
             _logger.warning("broadcast background task failed", exc_info=task.exception())
 
 
+class _Read:
+    """A read of a channel's history, shared by the resumers that need no more than it returns."""
+
+    __slots__ = ("after", "previous", "sent", "task")
+
+    def __init__(self, after: int, previous: _Read | None) -> None:
+        self.after = after
+        self.previous = previous  # the read under way when this one was asked for: this one waits for it
+        self.sent = False
+        self.task: asyncio.Task[Page] | None = None
+
+
+class _Resuming:
+    """A resuming subscriber's place on its channel until its missed messages are sent.
+
+    Until ``go_live`` it lets no live message through (the hub's tail of
+    the channel has them, and they are sent from there); after, it drops
+    the ones up to the position resumed from that are still to come (the
+    backend had them, this process not yet), then gives its place back to
+    the target.
+    """
+
+    __slots__ = ("floor", "joined", "live", "members", "tail", "target")
+
+    def __init__(self, target: Target, members: dict[int, Member], tail: Ring | None) -> None:
+        self.target = target
+        self.members = members  # the channel's subscribers: where it stands for the target
+        self.tail = tail
+        self.joined = (tail.epoch, tail.top) if tail is not None else (None, 0)
+        self.floor: Position | None = None
+        self.live = False
+
+    @property
+    def queued(self) -> int:
+        return self.target.queued
+
+    def placed(self) -> bool:
+        """Still on the channel, for a target still there."""
+        return self.members.get(id(self.target)) is self and not self.target.gone
+
+    def deliver(self, message: Message) -> None:
+        if not self.live:
+            return  # held back: it is in the tail
+        floor, position = self.floor, message.position
+        if (
+            floor is not None
+            and position is not None
+            and position.epoch == floor.epoch
+            and position.offset <= floor.offset
+        ):
+            return  # sent from history already
+        self._give_back()
+        self.target.deliver(message)
+
+    def go_live(self, since: Position | None) -> None:
+        """The missed messages are sent (``since``), or there was a gap (None): let the live ones through."""
+        tail = self.tail
+        if since is None and tail is not None and tail.epoch == self.joined[0]:
+            for message in tail.page(self.joined[1], time.monotonic()).messages:
+                self.target.deliver(message)  # what came live since it joined
+        self.live = True
+        if since is not None and tail is not None and tail.epoch == since.epoch and tail.top < since.offset:
+            self.floor = since  # the backend is ahead of this process: drop what it sent already
+        else:
+            self._give_back()
+
+    def _give_back(self) -> None:
+        if self.members.get(id(self.target)) is self:
+            self.members[id(self.target)] = self.target
+
+    def close(self) -> None:
+        self.target.close()
+
+
+Member = Target | _Resuming  # what a channel's subscribers are
+
+
 class Subscription:
     """What ``Broadcast.subscribe`` returns: awaitable, an async context manager, and (without a connection) an async iterator."""
 
-    __slots__ = ("_target", "channel", "hub", "websocket")
+    __slots__ = ("_target", "channel", "hub", "on_gap", "since", "websocket")
 
-    def __init__(self, hub: Broadcast, channel: str, websocket: Any) -> None:
+    def __init__(
+        self, hub: Broadcast, channel: str, websocket: Any, since: Position | None = None, on_gap: OnGap | None = None
+    ) -> None:
         self.hub = hub
         self.channel = channel
         self.websocket = websocket
+        self.since = since
+        self.on_gap = on_gap
         self._target: Target | None = None
 
     async def _start(self) -> Subscription:
@@ -385,7 +630,7 @@ class Subscription:
             hub._check_connected()
             target = QueueTarget(hub._delivery) if self.websocket is None else hub._connection_target(self.websocket)
             self._target = target
-            await hub._join(self.channel, target)
+            await hub._join(self.channel, target, self.since, self.on_gap)
         return self
 
     def __await__(self) -> Generator[Any, None, Subscription]:
@@ -417,7 +662,7 @@ class Subscription:
             message = await target.next()
             if message is None:
                 return
-            yield Event(self.channel, message.data)
+            yield Event(self.channel, message.data, message.position)
 
     async def get(self) -> Event:
         """The next event (``StopAsyncIteration`` once the hub disconnected)."""
@@ -426,7 +671,7 @@ class Subscription:
         message = await self._target.next()
         if message is None:
             raise StopAsyncIteration
-        return Event(self.channel, message.data)
+        return Event(self.channel, message.data, message.position)
 
 
 def _is_websocket(websocket: Any) -> bool:

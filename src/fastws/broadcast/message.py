@@ -6,6 +6,12 @@ gets (server frames are never masked, so it is the same bytes for all), the
 ASGI ``websocket.send`` event for connections on other servers, and one
 compressed frame per deflate setting for connections that negotiated
 permessage-deflate without context takeover.
+
+On a channel that keeps history a message also has its ``position``, given
+when it is published (``at``). A JSON message published with a
+``position_key`` carries its own position: its payload is the object with
+``"<key>": "<token>"`` put first, spliced in once the position is known
+(``stamp`` holds the two halves around the token until then).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from .._json import json_dumps
 from ..wire.codec import build_frame
 from ..wire.deflate import PerMessageDeflate
 from ..wire.rfc6455 import Opcode
+from .positions import Position
 
 __all__ = ["Message"]
 
@@ -23,11 +30,13 @@ __all__ = ["Message"]
 class Message:
     """One message for every subscriber of a channel: text or binary, encoded once."""
 
-    __slots__ = ("_asgi", "_deflated", "_frame", "_text", "binary", "payload")
+    __slots__ = ("_asgi", "_deflated", "_frame", "_text", "binary", "payload", "position", "stamp")
 
-    def __init__(self, payload: bytes, binary: bool, text: str | None = None) -> None:
+    def __init__(self, payload: bytes, binary: bool, text: str | None = None, position: Position | None = None) -> None:
         self.payload = payload  # UTF-8 for a text message
         self.binary = binary
+        self.position = position
+        self.stamp: tuple[bytes, bytes] | None = None  # (head, tail): the payload is head + token + tail
         self._text = text
         self._frame: bytes | None = None
         self._asgi: dict[str, Any] | None = None
@@ -43,12 +52,34 @@ class Message:
         raise TypeError(f"a message is str (text) or bytes (binary), not {type(message).__name__}")
 
     @classmethod
-    def json(cls, data: Any, mode: str = "text") -> Message:
-        """``data`` as JSON, exactly as ``WebSocket.send_json(data, mode)`` would send it."""
+    def json(cls, data: Any, mode: str = "text", position_key: str | None = None) -> Message:
+        """``data`` as JSON, exactly as ``WebSocket.send_json(data, mode)`` would send it.
+
+        With ``position_key``, ``data`` is a dict and the message will carry
+        its position under that key, first (see ``at``).
+        """
         if mode not in ("text", "binary"):
             raise ValueError(f'The "mode" argument should be "text" or "binary", not {mode!r}.')
+        if position_key is not None:
+            if not isinstance(data, dict):
+                raise TypeError(f"a message with a position_key is a dict, not {type(data).__name__}")
+            if position_key in data:
+                raise ValueError(f"the data already has the position_key {position_key!r}")
         text = json_dumps(data)
-        return cls(text.encode("utf-8"), mode == "binary", text if mode == "text" else None)
+        message = cls(text.encode("utf-8"), mode == "binary", text if mode == "text" else None)
+        if position_key is not None:
+            rest = message.payload[1:]  # after the object's "{"
+            head = b"{" + json_dumps(position_key).encode("utf-8") + b':"'
+            message.stamp = (head, b'"}' if rest == b"}" else b'",' + rest)
+        return message
+
+    def at(self, position: Position) -> Message:
+        """This message at ``position``: itself, or a stamped one with the token spliced in."""
+        if self.stamp is None:
+            self.position = position
+            return self
+        head, tail = self.stamp
+        return Message(head + position.token.encode("ascii") + tail, self.binary, None, position)
 
     @property
     def size(self) -> int:

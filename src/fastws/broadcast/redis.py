@@ -21,6 +21,17 @@ jitter, and every active channel is subscribed again; the hub's
 ``on_backend_disconnect`` / ``on_backend_reconnect`` hooks). What
 other processes publish during the outage is lost for this process
 (at-most-once delivery, no persistence).
+
+A channel that keeps history is published by a script, in one round trip
+and atomically: it numbers the message (``HINCRBY`` on the channel's meta
+hash, which also holds the epoch), appends it to the channel's stream
+(``XADD`` with the offset as its id, capped by ``MAXLEN``; both keys expire
+after the history's ttl) and publishes it with its position, so live
+delivery and history never disagree about order or positions. Such a
+message is not delivered locally first: every hub, the publisher's too,
+takes it from Redis, so all see a channel's messages in history order.
+``read`` is a script too: the meta hash, the stream after an offset, and
+the server's clock for the ttl.
 """
 
 from __future__ import annotations
@@ -33,7 +44,9 @@ from typing import Any
 
 from .backends import Listener
 from .errors import BackendUnavailable, BroadcastError
+from .history import History, Page, new_epoch
 from .message import Message
+from .positions import Position, channel_check
 
 try:
     from redis import asyncio as aioredis
@@ -46,7 +59,45 @@ __all__ = ["RedisBackend"]
 _logger = logging.getLogger("fastws.broadcast")
 
 _TEXT, _BINARY = b"t", b"b"
+_KEPT_TEXT, _KEPT_BINARY = b"T", b"B"  # + b"<offset>:<epoch>:" + payload, from the publish script
 _ORIGIN_SIZE = 8
+
+# KEYS: stream, meta. ARGV: pub/sub channel, kind, head, tail, stamped ("1": the payload is
+# head .. token .. tail), maxlen, ttl in ms ("0": none), a new epoch, the channel's token check.
+_PUBLISH_KEPT = """
+local epoch = redis.call('HGET', KEYS[2], 'e')
+if not epoch then
+  epoch = ARGV[8]
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[2], 'e', epoch)
+end
+local offset = redis.call('HINCRBY', KEYS[2], 's', 1)
+local payload = ARGV[3]
+if ARGV[5] == '1' then
+  payload = ARGV[3] .. offset .. '.' .. epoch .. '.' .. ARGV[9] .. ARGV[4]
+end
+local now = redis.call('TIME')
+local ms = now[1] * 1000 + math.floor(now[2] / 1000)
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[6], offset .. '-0', 't', ms, 'k', ARGV[2], 'd', payload)
+if ARGV[7] ~= '0' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[7])
+  redis.call('PEXPIRE', KEYS[2], ARGV[7])
+end
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. offset .. ':' .. epoch .. ':' .. payload)
+return {offset, epoch}
+"""
+
+# KEYS: stream, meta. ARGV: after (an offset), count. Returns {epoch or false, top, now in ms, entries}.
+_READ = """
+local meta = redis.call('HMGET', KEYS[2], 'e', 's')
+local now = redis.call('TIME')
+local ms = now[1] * 1000 + math.floor(now[2] / 1000)
+if not meta[1] then
+  return {false, 0, ms, {}}
+end
+local entries = redis.call('XRANGE', KEYS[1], (tonumber(ARGV[1]) + 1) .. '-0', '+', 'COUNT', ARGV[2])
+return {meta[1], tonumber(meta[2]), ms, entries}
+"""
 
 
 class RedisBackend:
@@ -78,6 +129,8 @@ class RedisBackend:
             protocol=2,  # pub/sub messages as replies to read, on every redis-py and server version
         )
         self._publisher = aioredis.Redis(connection_pool=self._pool)
+        self._publish_kept = self._publisher.register_script(_PUBLISH_KEPT)
+        self._read_history = self._publisher.register_script(_READ)
         self._hub: Listener | None = None  # what to tell the hub, from connect()
         self._wanted: set[str] = set()  # channels with local subscribers
         self._requested: set[str] = set()  # SUBSCRIBE sent on the current connection
@@ -178,6 +231,46 @@ class RedisBackend:
         except (RedisError, OSError) as error:
             raise BackendUnavailable(f"cannot publish to Redis at {self._safe_url()}: {error}") from error
 
+    async def publish_kept(self, channel: str, message: Message, history: History) -> Position:
+        stream, meta = self._history_keys(channel)
+        stamped = message.stamp is not None
+        head, tail = message.stamp if message.stamp is not None else (message.payload, b"")
+        kind = _KEPT_BINARY if message.binary else _KEPT_TEXT
+        ttl = 0 if history.ttl is None else max(1, round(history.ttl * 1000))
+        args: list[bytes | int | str] = [self.prefix + channel.encode(), kind, head, tail, b"1" if stamped else b"0"]
+        args += [history.size, ttl, new_epoch(), channel_check(channel)]
+        try:
+            offset, epoch = await self._publish_kept(keys=[stream, meta], args=args)
+        except (RedisError, OSError) as error:
+            raise BackendUnavailable(f"cannot publish to Redis at {self._safe_url()}: {error}") from error
+        return Position(channel, int(offset), epoch.decode("ascii"))
+
+    async def read(self, channel: str, after: int, history: History) -> Page:
+        try:
+            epoch, top, now, entries = await self._read_history(
+                keys=self._history_keys(channel), args=[after, history.size]
+            )
+        except (RedisError, OSError) as error:
+            raise BackendUnavailable(f"cannot read history from Redis at {self._safe_url()}: {error}") from error
+        if not epoch:
+            return Page(None, 0)
+        epoch = epoch.decode("ascii")
+        oldest = None if history.ttl is None else now - history.ttl * 1000
+        messages = []
+        for entry_id, fields in entries:
+            values = dict(zip(fields[::2], fields[1::2], strict=True))
+            if oldest is not None and int(values[b"t"]) < oldest:
+                continue  # past its ttl
+            offset = int(entry_id.partition(b"-")[0])
+            binary = values.get(b"k") == _KEPT_BINARY
+            messages.append(Message(values[b"d"], binary, None, Position(channel, offset, epoch)))
+        return Page(epoch, int(top), messages)
+
+    def _history_keys(self, channel: str) -> list[bytes]:
+        """The stream and the meta hash of a channel that keeps history."""
+        name = channel.encode()
+        return [self.prefix + b"history:" + name, self.prefix + b"meta:" + name]
+
     # ------------------------------------------------------------ listener
 
     def _start_listener(self) -> None:
@@ -250,11 +343,27 @@ class RedisBackend:
                 self._confirmed.discard(self._channel(response[1]))
 
     def _route(self, key: bytes, envelope: bytes) -> None:
-        kind, origin = envelope[:1], envelope[1 : 1 + _ORIGIN_SIZE]
+        kind = envelope[:1]
+        if kind in (_KEPT_TEXT, _KEPT_BINARY):
+            self._route_kept(key, kind, envelope)
+            return
+        origin = envelope[1 : 1 + _ORIGIN_SIZE]
         if origin == self.origin or kind not in (_TEXT, _BINARY):
             return  # our own publish (delivered locally already), or not ours to read
         assert self._hub is not None
         self._hub.deliver(self._channel(key), Message(envelope[1 + _ORIGIN_SIZE :], kind == _BINARY))
+
+    def _route_kept(self, key: bytes, kind: bytes, envelope: bytes) -> None:
+        """A message of a channel that keeps history: every hub takes it from here, the publisher's too."""
+        offset, _, rest = envelope[1:].partition(b":")
+        epoch, _, payload = rest.partition(b":")
+        channel = self._channel(key)
+        try:
+            position = Position(channel, int(offset), epoch.decode("ascii"))
+        except (ValueError, UnicodeDecodeError):
+            return  # not ours to read
+        assert self._hub is not None
+        self._hub.deliver(channel, Message(payload, kind == _KEPT_BINARY, None, position))
 
     def _confirm(self, key: bytes) -> None:
         channel = self._channel(key)
