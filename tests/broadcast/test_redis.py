@@ -412,3 +412,21 @@ def test_a_draining_worker_closes_its_subscribers_and_the_others_keep_receiving(
                         writer.close()
 
     run(main())
+
+
+def test_a_channel_left_and_joined_again_at_once_keeps_delivering(redis_url: str) -> None:
+    """The last subscriber leaves and one comes back right away (a client reconnecting): Redis still delivers."""
+
+    async def main() -> None:
+        channel = _channel("rejoin")
+        async with Broadcast(redis_url) as a, Broadcast(redis_url) as b:
+            for round_ in range(20):
+                async with a.subscribe(channel):
+                    pass  # left: its UNSUBSCRIBE is on its way
+                if round_ % 2:
+                    await asyncio.sleep(0)  # let the UNSUBSCRIBE go out before the new SUBSCRIBE
+                async with a.subscribe(channel) as again:
+                    await b.publish(channel, f"{round_}")
+                    assert (await asyncio.wait_for(again.get(), TIMEOUT)).message == f"{round_}"
+
+    run(main())

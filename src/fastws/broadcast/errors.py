@@ -50,7 +50,8 @@ class InvalidPosition(BroadcastError, ValueError):
 class HistoryGap(BroadcastError):
     """A resume the channel's history cannot cover: what was missed since ``since`` is (partly) gone.
 
-    ``reason``: ``"expired"`` (history no longer goes back that far),
+    ``reason``: ``"expired"`` (history no longer goes back that far, or
+    holds nothing of the channel any more),
     ``"epoch"`` (history was lost and started over since: the position
     names nothing now), ``"ahead"`` (the position is past anything the
     channel has) or ``"unavailable"`` (the backend could not say).

@@ -77,6 +77,8 @@ class Page:
 
 def resume_from(page: Page, since: Position) -> list[Message] | str:
     """The messages after ``since``, if ``page`` covers all of them; else why not (a ``HistoryGap`` reason)."""
+    if page.epoch is None:
+        return "expired"  # nothing is kept any more (aged out, or lost with the backend)
     if page.epoch != since.epoch:
         return "epoch"  # history started over: the offset names another message, or none
     if since.offset > page.top:

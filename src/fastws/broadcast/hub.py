@@ -492,7 +492,12 @@ class Broadcast:
             del self._channels[channel]
             self._tails.pop(channel, None)
             if self._remote and self._connected:
-                self._spawn(self.backend.unsubscribe(channel))
+                self._spawn(self._unsubscribe(channel))
+
+    async def _unsubscribe(self, channel: str) -> None:
+        """The backend's unsubscribe, unless the channel has a subscriber again (one came back at once)."""
+        if channel not in self._channels:
+            await self.backend.unsubscribe(channel)
 
     def _forget(self, target: Target) -> None:
         """A target ended (its connection closed, or it was too slow): off every channel."""

@@ -214,6 +214,7 @@ class RedisBackend:
         leave = sorted(self._requested - self._wanted)
         self._requested |= set(join)
         self._requested -= set(leave)
+        self._confirmed -= set(leave)  # a subscribe from now on waits for its own confirmation
         try:
             if join:
                 await connection.send_command("SUBSCRIBE", *[self.prefix + c.encode() for c in join])

@@ -1,0 +1,357 @@
+"""Resuming with history, on ``memory://`` and on a real Redis: what was missed, then live; or a gap, said plainly.
+
+Each test runs on both backends (``backend`` fixture). On Redis the
+publisher and the subscriber are different hubs, standing for two
+processes; on ``memory://`` they are one hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from websockets.asyncio.client import connect
+
+import fastws
+from fastws.broadcast import (
+    Broadcast,
+    History,
+    HistoryGap,
+    InvalidHistory,
+    InvalidPosition,
+    Position,
+    Subscription,
+)
+from tests.helpers.redis_server import RedisServer, shared_redis_url
+from tests.helpers.serving import TIMEOUT, run, serving
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    pytest.importorskip("redis")
+    url, server = shared_redis_url()
+    try:
+        yield url
+    finally:
+        if server is not None:
+            server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The URL of the backend under test."""
+    if request.param == "memory":
+        return "memory://"
+    url: str = request.getfixturevalue("redis_url")
+    return url
+
+
+def _channel(name: str) -> str:
+    return f"{name}-{os.getpid()}-{time.monotonic_ns()}"  # fresh per test run, on a shared server
+
+
+@asynccontextmanager
+async def _hubs(url: str, **options: Any) -> AsyncIterator[tuple[Broadcast, Broadcast]]:
+    """(publisher, subscriber): two hubs on Redis (two processes), one on memory://."""
+    async with AsyncExitStack() as stack:
+        publisher = await stack.enter_async_context(Broadcast(url, **options))
+        subscriber = publisher if url == "memory://" else await stack.enter_async_context(Broadcast(url, **options))
+        yield publisher, subscriber
+
+
+async def _take(subscription: Subscription, count: int) -> list[str]:
+    return [str((await asyncio.wait_for(subscription.get(), TIMEOUT)).message) for _ in range(count)]
+
+
+@pytest.mark.parametrize("someone_stays", [False, True], ids=["alone", "others-stay"])
+def test_a_dropped_subscriber_resumes_with_exactly_what_it_missed(backend: str, someone_stays: bool) -> None:
+    """It leaves after 50 messages while 300 more are published, comes back: every one, in order, once."""
+
+    async def main() -> None:
+        channel = _channel("drop")
+        async with _hubs(backend, history=History(size=1000)) as (publisher, subscriber), AsyncExitStack() as stay:
+            if someone_stays:  # then the subscriber's hub has seen the channel live throughout
+                await stay.enter_async_context(subscriber.subscribe(channel))
+            published: list[Position | None] = []
+
+            async def publish(start: int, count: int) -> None:
+                for i in range(start, start + count):
+                    published.append(await publisher.publish(channel, f"{i}"))
+                    if i % 7 == 0:
+                        await asyncio.sleep(0.001)
+
+            async with subscriber.subscribe(channel) as first:
+                await publish(0, 50)
+                seen = [await asyncio.wait_for(first.get(), TIMEOUT) for _ in range(50)]
+            assert [event.message for event in seen] == [f"{i}" for i in range(50)]
+            last = seen[-1].position
+            assert last is not None and last == published[49]
+            await publish(50, 100)  # missed
+            during = asyncio.create_task(publish(150, 200))  # published while it resumes
+            async with subscriber.subscribe(channel, since=last.token) as again:
+                await asyncio.sleep(0)
+                got = await _take(again, 300)
+                await during
+                await asyncio.sleep(0.1)
+                assert again._target is not None and not again._target.backlog  # nothing twice
+            assert got == [f"{i}" for i in range(50, 350)]
+
+    run(main())
+
+
+def test_positions_are_dense_and_every_hub_sees_history_order(backend: str) -> None:
+    """Two publishers (two processes on Redis) at once: each subscriber gets offsets 1, 2, 3... once each."""
+
+    async def main() -> None:
+        channel = _channel("order")
+        async with (
+            _hubs(backend, history=History(size=100)) as (a, b),
+            a.subscribe(channel) as on_a,
+            b.subscribe(channel) as on_b,
+        ):
+            positions = await asyncio.gather(*(hub.publish(channel, f"{i}") for i in range(100) for hub in (a, b)))
+            assert sorted(p.offset for p in positions if p is not None) == list(range(1, 201))
+            for subscription in (on_a, on_b):
+                events = [await asyncio.wait_for(subscription.get(), TIMEOUT) for _ in range(200)]
+                assert [e.position.offset for e in events if e.position is not None] == list(range(1, 201))
+
+    run(main())
+
+
+def test_an_old_position_is_a_gap_raised_or_told(backend: str) -> None:
+    async def main() -> None:
+        channel = _channel("gap")
+        async with _hubs(backend, history=History(size=5)) as (publisher, subscriber):
+            first = await publisher.publish(channel, "0")
+            for i in range(1, 20):
+                latest = await publisher.publish(channel, f"{i}")
+            assert first is not None and latest is not None
+            with pytest.raises(HistoryGap) as raised:
+                await subscriber.subscribe(channel, since=first).__aenter__()
+            assert (raised.value.reason, raised.value.since, raised.value.latest) == ("expired", first, latest)
+            assert subscriber.subscribers(channel) == 0  # not subscribed
+
+            told: list[HistoryGap] = []
+
+            async def on_gap(gap: HistoryGap) -> None:
+                await asyncio.sleep(0.05)  # awaited before any live message
+                told.append(gap)
+
+            async with subscriber.subscribe(channel, since=first, on_gap=on_gap) as sub:
+                assert [gap.reason for gap in told] == ["expired"]
+                await publisher.publish(channel, "live")
+                assert await _take(sub, 1) == ["live"]
+
+            stale = Position(channel, latest.offset, "0" * 8)  # history started over since
+            with pytest.raises(HistoryGap, match="another epoch") as raised:
+                await subscriber.subscribe(channel, since=stale.token).__aenter__()
+            assert raised.value.reason == "epoch"
+            ahead = Position(channel, latest.offset + 10, latest.epoch)
+            plain: list[str] = []
+            async with subscriber.subscribe(channel, since=ahead, on_gap=lambda gap: plain.append(gap.reason)):
+                assert plain == ["ahead"]
+
+    run(main())
+
+
+def test_a_resume_with_nothing_missed_is_just_live(backend: str) -> None:
+    async def main() -> None:
+        channel = _channel("uptodate")
+        async with _hubs(backend, history=History(size=5)) as (publisher, subscriber):
+            latest = await publisher.publish(channel, "seen")
+            async with subscriber.subscribe(channel, since=latest) as sub:
+                await publisher.publish(channel, "next")
+                event = await asyncio.wait_for(sub.get(), TIMEOUT)
+                assert (
+                    event.message == "next"
+                    and latest is not None
+                    and event.position == Position(channel, latest.offset + 1, latest.epoch)
+                )
+
+    run(main())
+
+
+def test_history_past_its_ttl_is_gone(backend: str) -> None:
+    async def main() -> None:
+        channel = _channel("ttl")
+        async with _hubs(backend, history=History(size=100, ttl=0.3)) as (publisher, subscriber):
+            first = await publisher.publish(channel, "0")
+            await publisher.publish(channel, "1")
+            async with subscriber.subscribe(channel, since=first) as sub:  # within the ttl: resumed
+                assert await _take(sub, 1) == ["1"]
+            await asyncio.sleep(0.6)
+            with pytest.raises(HistoryGap) as raised:
+                await subscriber.subscribe(channel, since=first).__aenter__()
+            assert raised.value.reason == "expired"
+
+    run(main())
+
+
+def test_history_can_be_set_per_channel(backend: str) -> None:
+    async def main() -> None:
+        channel = _channel("kept")
+
+        def history(name: str) -> History | None:
+            return History(size=10) if name.startswith("kept") else None
+
+        async with _hubs(backend, history=history) as (publisher, _):
+            assert isinstance(await publisher.publish(channel, "x"), Position)
+            assert await publisher.publish("other" + channel, "x") is None
+            with pytest.raises(InvalidHistory, match="keeps no history"):
+                publisher.subscribe("other" + channel, since=Position("other" + channel, 1, "ab").token)
+            with pytest.raises(InvalidHistory, match="keeps no history"):
+                await publisher.publish_json("other" + channel, {"a": 1}, position_key="pos")
+
+    run(main())
+
+
+def test_bad_input_gets_typed_errors(backend: str) -> None:
+    async def main() -> None:
+        with pytest.raises(InvalidHistory):
+            Broadcast(backend, history=5)  # type: ignore[arg-type]
+        with pytest.raises(InvalidHistory):
+            Broadcast(backend, history=History(size=0))
+        channel = _channel("bad")
+        async with Broadcast(backend, history=lambda name: 10) as hub:  # type: ignore[arg-type,return-value]
+            with pytest.raises(InvalidHistory, match="returned int"):
+                await hub.publish(channel, "x")
+        async with Broadcast(backend, history=History(size=3)) as hub:
+            for since in ("", "garbage", "1.ab", "1.ab.00000000", Position("elsewhere", 1, "ab")):
+                with pytest.raises(InvalidPosition):
+                    hub.subscribe(channel, since=since)
+            with pytest.raises(InvalidPosition, match="another channel"):
+                hub.subscribe(channel, since=Position("elsewhere", 1, "ab").token)
+            with pytest.raises(TypeError, match="is a dict"):
+                await hub.publish_json(channel, [1], position_key="pos")
+
+    run(main())
+
+
+def test_a_thousand_resuming_at_once_read_history_once(backend: str) -> None:
+    """A reconnect storm on one channel: one read of the backend for all, each gets exactly its missed messages."""
+
+    async def main() -> None:
+        channel = _channel("storm")
+        async with _hubs(backend, history=History(size=1000)) as (publisher, subscriber):
+            positions = [await publisher.publish(channel, f"{i}") for i in range(200)]
+            reads = _count_reads(subscriber)
+            resumers = [subscriber.subscribe(channel, since=positions[100 + i % 50]) for i in range(1000)]
+            before = await _commands(backend, "xrange")
+            await asyncio.gather(*(sub.__aenter__() for sub in resumers))
+            for i, sub in enumerate(resumers):
+                missed = 200 - (101 + i % 50)
+                assert await _take(sub, missed) == [f"{n}" for n in range(101 + i % 50, 200)]
+            assert reads() == 1
+            if backend != "memory://":
+                assert await _commands(backend, "xrange") - before == 1  # Redis' own count
+            for sub in resumers:
+                await sub.__aexit__(None, None, None)
+
+    run(main())
+
+
+def _count_reads(hub: Broadcast) -> Any:
+    """Count the backend's history reads from now on (returns a function that gives the count)."""
+    read = hub.backend.read
+    count = [0]
+
+    async def counted(*args: Any) -> Any:
+        count[0] += 1
+        return await read(*args)
+
+    hub.backend.read = counted  # type: ignore[method-assign]
+    return lambda: count[0]
+
+
+async def _commands(url: str, name: str) -> int:
+    """How many times Redis ran command ``name`` (scripts' commands included)."""
+    if url == "memory://":
+        return 0
+    from redis import asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url)
+    try:
+        stats = await client.info("commandstats")
+        return int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))
+    finally:
+        await client.aclose()
+
+
+def test_a_redis_restarted_without_persistence_starts_a_new_epoch() -> None:
+    pytest.importorskip("redis")
+    with RedisServer() as server:
+
+        async def main() -> None:
+            channel = _channel("restart")
+            options: dict[str, Any] = {"health_check_interval": 0.5, "reconnect_max_delay": 0.3, "connect_timeout": 2}
+            async with Broadcast(server.url, history=History(size=10), **options) as hub:
+                before = await hub.publish(channel, "before")
+                server.stop()
+                server.start()
+                async with asyncio.timeout(TIMEOUT):
+                    while True:
+                        try:
+                            after = await hub.publish(channel, "after")
+                            break
+                        except fastws.broadcast.BackendUnavailable:
+                            await asyncio.sleep(0.05)
+                assert before is not None and after is not None and after.epoch != before.epoch
+                assert after.offset == 1
+                with pytest.raises(HistoryGap) as raised:
+                    await hub.subscribe(channel, since=before).__aenter__()
+                assert raised.value.reason == "epoch" and raised.value.latest == after
+
+        run(main())
+
+
+def test_clients_resume_over_a_real_server_with_the_position_in_each_message(backend: str) -> None:
+    """A WebSocket client keeps the "pos" of the last message, reconnects with it, gets what it missed."""
+
+    async def main() -> None:
+        channel = _channel("room")
+        async with _hubs(backend, history=History(size=100)) as (publisher, hub):
+
+            async def endpoint(websocket: fastws.WebSocket) -> None:
+                await websocket.accept()
+
+                async def reset(gap: HistoryGap) -> None:
+                    await websocket.send_json({"reset": gap.reason})
+
+                since = websocket.query_params.get("since")
+                await hub.subscribe(channel, websocket, since=since, on_gap=reset)
+                await websocket.receive()  # until the client leaves
+
+            app = Starlette(routes=[WebSocketRoute("/ws", endpoint)])
+            async with serving(app) as url:
+                async with connect(f"{url}/ws") as client:
+                    await _until_subscribed(hub, channel, 1)
+                    for i in range(3):
+                        await publisher.publish_json(channel, {"n": i}, position_key="pos")
+                    received = [json.loads(await client.recv()) for _ in range(3)]
+                assert [m["n"] for m in received] == [0, 1, 2] and list(received[0]) == ["pos", "n"]
+                await _until_subscribed(hub, channel, 0)
+                for i in range(3, 6):
+                    await publisher.publish_json(channel, {"n": i}, position_key="pos")
+                async with connect(f"{url}/ws?since={received[-1]['pos']}") as client:
+                    await _until_subscribed(hub, channel, 1)
+                    await publisher.publish_json(channel, {"n": 6}, position_key="pos")
+                    again = [json.loads(await asyncio.wait_for(client.recv(), TIMEOUT)) for _ in range(4)]
+                assert [m["n"] for m in again] == [3, 4, 5, 6]
+                async with connect(f"{url}/ws?since=1.00000000.{received[0]['pos'][-8:]}") as client:
+                    assert json.loads(await asyncio.wait_for(client.recv(), TIMEOUT)) == {"reset": "epoch"}
+
+    run(main())
+
+
+async def _until_subscribed(hub: Broadcast, channel: str, count: int) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        while hub.subscribers(channel) != count:
+            await asyncio.sleep(0.01)
