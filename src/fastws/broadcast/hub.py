@@ -9,7 +9,8 @@ processes (``memory://``: none; ``redis://``: every process subscribed to
 the channel).
 
 Delivery guarantee: at most once, in publish order per publisher and
-channel, no persistence. A subscriber receives what is published after its
+channel (on a channel that keeps history: in position order, for every
+subscriber), no persistence beyond that history. A subscriber receives what is published after its
 ``subscribe`` returned; a message published while Redis is unreachable
 raises ``BackendUnavailable`` (it still reaches the publisher's own local
 subscribers), and messages other processes published during an outage are
