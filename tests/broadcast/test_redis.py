@@ -135,7 +135,7 @@ def test_concurrent_connects_share_one_listener(redis_url: str) -> None:
         channel = _channel("lazy")
         hub, other = Broadcast(redis_url), Broadcast(redis_url)
         await asyncio.gather(*(hub.connect() for _ in range(50)))
-        listeners = [t for t in asyncio.all_tasks() if "RedisBackend._listen" in t.get_coro().__qualname__]
+        listeners = [t for t in asyncio.all_tasks() if "Link._run" in t.get_coro().__qualname__]
         assert len(listeners) == 1
         async with other, hub.subscribe(channel) as sub:
             await other.publish(channel, "once")
@@ -151,7 +151,7 @@ def test_a_dead_listener_is_restarted_and_logged(redis_url: str, caplog: pytest.
     async def main() -> None:
         channel = _channel("crash")
         async with Broadcast(redis_url, reconnect_delay=0.05) as a, Broadcast(redis_url) as b:
-            route = a.backend._route  # type: ignore[attr-defined]
+            route = a.backend.message  # type: ignore[attr-defined]
             crashes: list[bytes] = []
 
             def crash_once(key: bytes, envelope: bytes) -> None:
@@ -160,7 +160,7 @@ def test_a_dead_listener_is_restarted_and_logged(redis_url: str, caplog: pytest.
                     raise RuntimeError("a bug in the listener")
                 route(key, envelope)
 
-            a.backend._route = crash_once  # type: ignore[attr-defined]
+            a.backend.message = crash_once  # type: ignore[attr-defined]
             async with a.subscribe(channel) as sub:
                 await b.publish(channel, "lost with the crash")
                 async with asyncio.timeout(TIMEOUT):
