@@ -150,8 +150,13 @@ class Link:
         self._schedule_flush()
 
     def hand_over(self, key: bytes, other: Link) -> None:
-        """Move ``key`` to ``other`` (its slot moved there), with whoever waits for its confirmation."""
-        self.drop(key)
+        """Move ``key`` to ``other`` (its slot moved there), with whoever waits for its confirmation.
+
+        Nothing is unsubscribed here: this server serves the slot no more
+        (it ended the subscription itself, refused it, or is gone).
+        """
+        self.wanted.discard(key)
+        self._requested.discard(key)
         self._confirmed.discard(key)
         waiters = self._waiters.pop(key, [])
         if waiters:
