@@ -1,6 +1,6 @@
-"""Resuming with history, on ``memory://`` and on a real Redis: what was missed, then live; or a gap, said plainly.
+"""Resuming with history, on ``memory://``, a real Redis and a real Redis Cluster: what was missed, then live; or a gap.
 
-Each test runs on both backends (``backend`` fixture). On Redis the
+Each test runs on every backend (``backend`` fixture). On Redis the
 publisher and the subscriber are different hubs, standing for two
 processes; on ``memory://`` they are one hub.
 """
@@ -30,6 +30,7 @@ from fastws.broadcast import (
     Position,
     Subscription,
 )
+from tests.helpers.redis_cluster import shared_cluster_url
 from tests.helpers.redis_server import RedisServer, shared_redis_url
 from tests.helpers.serving import TIMEOUT, run, serving
 
@@ -45,12 +46,23 @@ def redis_url() -> Iterator[str]:
             server.stop()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(scope="module")
+def cluster_url() -> Iterator[str]:
+    pytest.importorskip("redis")
+    url, cluster = shared_cluster_url()
+    try:
+        yield url
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+@pytest.fixture(params=["memory", "redis", "cluster"])
 def backend(request: pytest.FixtureRequest) -> str:
     """The URL of the backend under test."""
     if request.param == "memory":
         return "memory://"
-    url: str = request.getfixturevalue("redis_url")
+    url: str = request.getfixturevalue(f"{request.param}_url")
     return url
 
 
@@ -250,13 +262,13 @@ def test_a_thousand_resuming_at_once_read_history_once(backend: str) -> None:
                 missed = 200 - (101 + i % 50)
                 assert await _take(sub, missed) == [f"{n}" for n in range(101 + i % 50, 200)]
             assert reads() == 1
-            if backend != "memory://":
+            if backend.startswith("redis://"):
                 assert await _commands(backend, "xrange") - before == 1  # Redis' own count
             for sub in resumers:
                 await sub.__aexit__(None, None, None)
 
-    if backend == "memory://":
-        run(main(backend))
+    if not backend.startswith("redis://"):
+        run(main(backend))  # (a cluster: its commands are counted by the backend's reads)
         return
     with RedisServer() as server:  # its own: Redis' count is this test's alone
         run(main(server.url))
@@ -277,7 +289,7 @@ def _count_reads(hub: Broadcast) -> Any:
 
 async def _commands(url: str, name: str) -> int:
     """How many times Redis ran command ``name`` (scripts' commands included)."""
-    if url == "memory://":
+    if not url.startswith("redis://"):
         return 0
     from redis import asyncio as aioredis
 
@@ -331,26 +343,30 @@ def test_clients_resume_over_a_real_server_with_the_position_in_each_message(bac
 
                 since = websocket.query_params.get("since")
                 await hub.subscribe(channel, websocket, since=since, on_gap=reset)
+                await websocket.send_json({"subscribed": True})  # after what it missed, before the live ones
                 await websocket.receive()  # until the client leaves
+
+            async def receive(client: Any, count: int) -> list[dict[str, Any]]:
+                return [json.loads(await asyncio.wait_for(client.recv(), TIMEOUT)) for _ in range(count)]
 
             app = Starlette(routes=[WebSocketRoute("/ws", endpoint)])
             async with serving(app) as url:
                 async with connect(f"{url}/ws") as client:
-                    await _until_subscribed(hub, channel, 1)
+                    assert await receive(client, 1) == [{"subscribed": True}]
                     for i in range(3):
                         await publisher.publish_json(channel, {"n": i}, position_key="pos")
-                    received = [json.loads(await client.recv()) for _ in range(3)]
+                    received = await receive(client, 3)
                 assert [m["n"] for m in received] == [0, 1, 2] and list(received[0]) == ["pos", "n"]
                 await _until_subscribed(hub, channel, 0)
                 for i in range(3, 6):
                     await publisher.publish_json(channel, {"n": i}, position_key="pos")
                 async with connect(f"{url}/ws?since={received[-1]['pos']}") as client:
-                    await _until_subscribed(hub, channel, 1)
+                    missed = await receive(client, 4)
                     await publisher.publish_json(channel, {"n": 6}, position_key="pos")
-                    again = [json.loads(await asyncio.wait_for(client.recv(), TIMEOUT)) for _ in range(4)]
-                assert [m["n"] for m in again] == [3, 4, 5, 6]
+                    live = await receive(client, 1)
+                assert [m.get("n") for m in missed + live] == [3, 4, 5, None, 6] and missed[-1] == {"subscribed": True}
                 async with connect(f"{url}/ws?since=1.00000000.{received[0]['pos'][-8:]}") as client:
-                    assert json.loads(await asyncio.wait_for(client.recv(), TIMEOUT)) == {"reset": "epoch"}
+                    assert await receive(client, 2) == [{"reset": "epoch"}, {"subscribed": True}]
 
     run(main())
 
