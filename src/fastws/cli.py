@@ -124,7 +124,8 @@ def _setting_options() -> list[click.Option]:
 def _fastws_options() -> list[click.Option]:
     broadcast = click.Option(
         ["--broadcast"], default=None, metavar="URL",
-        help="fastws.Broadcast's default backend for every worker: memory:// or redis://host:port/db. "
+        help="fastws.Broadcast's default backend for every worker: memory://, redis://host:port/db or "
+        "redis+cluster://host:port,host:port (a Redis Cluster). "
         "[env: FASTWS_BROADCAST]",
     )  # fmt: skip
     broadcast.allow_from_autoenv = False

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +22,7 @@ import fastws
 from fastws.broadcast import BackendUnavailable, Broadcast, Event
 from fastws.protocol import WebSocketProtocol
 from fastws.settings import Settings
+from tests.helpers.chat import chat_reaches_everyone, join_chat, start_demo, stop_servers
 from tests.helpers.frames import client_frame
 from tests.helpers.redis_server import RedisServer, free_port, shared_redis_url
 from tests.helpers.serving import TIMEOUT, raw_upgrade, run, running
@@ -224,109 +223,56 @@ def test_redis_restarted_both_hubs_reconnect_and_later_messages_arrive() -> None
         run(main())
 
 
-def _start_demo(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "fastws", "run", "--port", str(port), "--broadcast", url]
-    return subprocess.Popen(
-        [*command, "--log-level", "warning", "--workers", str(workers)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-
-
-async def _join(port: int) -> tuple[Any, int]:
-    """A chat member on ``port``, and the pid of the worker that serves it."""
-    from websockets.asyncio.client import connect
-
-    async with asyncio.timeout(20):
-        while True:
-            try:
-                # unbounded: a member's unread messages (others' joined and left) must not stop it reading
-                ws = await connect(f"ws://127.0.0.1:{port}/chat", compression=None, max_queue=None)
-                break
-            except OSError:
-                await asyncio.sleep(0.1)
-    hello = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
-    assert hello["type"] == "hello" and hello["room"] == "demo-chat"
-    own = {"type": "joined", "who": hello["you"], "worker": hello["worker"]}
-    while json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT)) != own:
-        pass  # others' joins: its own means it is in the room
-    return ws, hello["worker"]
-
-
-async def _chat_reaches_everyone(clients: list[Any], senders: list[Any]) -> None:
-    for n, sender in enumerate(senders):
-        await sender.send(f"hi {n}")
-        for client in clients:
-            got = json.loads(await asyncio.wait_for(client.recv(), TIMEOUT))
-            while got["type"] == "joined":  # members who joined after this one
-                got = json.loads(await asyncio.wait_for(client.recv(), TIMEOUT))
-            assert got["text"] == f"hi {n}", got
-
-
-def _stop(servers: list[subprocess.Popen[bytes]]) -> None:
-    for server in servers:
-        server.terminate()
-    for server in servers:
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
-        if server.stderr is not None:
-            server.stderr.close()
-
-
 def test_two_server_processes_share_the_demo_chat_room(redis_url: str) -> None:
     """Two ``fastws run --broadcast redis://`` processes: a message sent on either reaches every client on both."""
     ports = [free_port(), free_port()]
-    servers = [_start_demo(redis_url, port) for port in ports]
+    servers = [start_demo(redis_url, port) for port in ports]
     try:
 
         async def main() -> None:
-            joined = [await _join(ports[i % 2]) for i in range(6)]
+            joined = [await join_chat(ports[i % 2]) for i in range(6)]
             clients = [ws for ws, _ in joined]
             assert len({worker for _, worker in joined}) == 2
-            await _chat_reaches_everyone(clients, clients[:2])  # a sender on each process
+            await chat_reaches_everyone(clients, clients[:2])  # a sender on each process
             for client in clients:
                 await client.close()
 
         run(main())
     finally:
-        _stop(servers)
+        stop_servers(servers)
 
 
 def test_the_demo_chat_spans_workers(redis_url: str) -> None:
     """``fastws run --workers 2 --broadcast redis://``: members on both workers all get every message."""
     port = free_port()
-    servers = [_start_demo(redis_url, port, workers=2)]
+    servers = [start_demo(redis_url, port, workers=2)]
     try:
 
         async def main() -> None:
-            joined = [await _join(port)]
+            joined = [await join_chat(port)]
             for _ in range(10):  # the kernel picks the worker: connect in bursts, both take some
                 if len({worker for _, worker in joined}) == 2:
                     break
                 await asyncio.sleep(0.3)  # the other worker may still be starting
-                joined += await asyncio.gather(*(_join(port) for _ in range(20)))
+                joined += await asyncio.gather(*(join_chat(port) for _ in range(20)))
             workers = {worker for _, worker in joined}
             assert len(workers) == 2, f"{len(joined)} connections all went to one worker: {workers}"
             clients = [ws for ws, _ in joined]
             first_on = {worker: ws for ws, worker in reversed(joined)}
-            await _chat_reaches_everyone(clients, list(first_on.values()))
+            await chat_reaches_everyone(clients, list(first_on.values()))
             for client in clients:
                 await client.close()
 
         run(main())
     finally:
-        _stop(servers)
+        stop_servers(servers)
 
 
 def test_two_server_processes_ride_out_a_redis_restart() -> None:
     """Redis restarted under two ``fastws run`` processes: both reconnect (their clients are told) and later messages arrive."""
     with RedisServer() as redis:
         ports = [free_port(), free_port()]
-        servers = [_start_demo(redis.url, port) for port in ports]
+        servers = [start_demo(redis.url, port) for port in ports]
         try:
 
             async def notice(client: Any, wanted: str) -> str:
@@ -338,22 +284,22 @@ def test_two_server_processes_ride_out_a_redis_restart() -> None:
                             return str(got["text"])
 
             async def main() -> None:
-                joined = [await _join(ports[i % 2]) for i in range(4)]
+                joined = [await join_chat(ports[i % 2]) for i in range(4)]
                 clients = [ws for ws, _ in joined]
-                await _chat_reaches_everyone(clients, clients[:2])
+                await chat_reaches_everyone(clients, clients[:2])
                 redis.stop()
                 for client in clients:  # every process tells its members the room's backend is gone
                     assert "messages may be missed" in await notice(client, "unreachable:")
                 redis.start()
                 for client in clients:  # ... and that it is back
                     assert "may have been missed" in await notice(client, "is back")
-                await _chat_reaches_everyone(clients, clients[:2])
+                await chat_reaches_everyone(clients, clients[:2])
                 for client in clients:
                     await client.close()
 
             asyncio.run(asyncio.wait_for(main(), 90))  # two server starts, an outage and a reconnect
         finally:
-            _stop(servers)
+            stop_servers(servers)
 
 
 class Draining(WebSocketProtocol):

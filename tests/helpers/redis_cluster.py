@@ -120,21 +120,38 @@ class RedisClusterServers:
         views = {command(p, "cluster", "shards").count("master") for p in live}
         return len(views) == 1
 
-    def master_of(self, key: str) -> int:
+    def live(self) -> list[int]:
+        return [p for p, process in self.processes.items() if process.poll() is None]
+
+    def master_of(self, key: bytes) -> int:
         """The port of the master that serves ``key``'s slot now."""
-        for port in self.ports:
-            if self.processes[port].poll() is None:
-                reply = command(port, "cluster", "keyslot", key).strip()
-                slot = int(reply)
-                break
-        for line in command(port, "cluster", "nodes").splitlines():
+        from redis.crc import key_slot
+
+        return self.master_of_slot(key_slot(key))
+
+    def master_of_slot(self, slot: int) -> int:
+        for line in command(self.live()[0], "cluster", "nodes").splitlines():
             fields = line.split()
             if "master" in fields[2] and "fail" not in fields[2]:
                 for part in fields[8:]:
                     low, _, high = part.partition("-")
                     if low.isdigit() and int(low) <= slot <= int(high or low):
                         return int(fields[1].split(":")[1].split("@")[0])
-        raise RuntimeError(f"no master serves the slot of {key!r}")
+        raise RuntimeError(f"no master serves slot {slot}")
+
+    def masters_now(self) -> list[int]:
+        return sorted({self.master_of_slot(slot) for slot in (0, 8000, 16383)})
+
+    def migrate(self, slot: int, to_port: int) -> None:
+        """Move ``slot`` and its keys to the master on ``to_port`` (what ``redis-cli --cluster reshard`` does)."""
+        source = self.master_of_slot(slot)
+        source_id, target_id = self.node_id(source), self.node_id(to_port)
+        command(to_port, "cluster", "setslot", str(slot), "importing", source_id)
+        command(source, "cluster", "setslot", str(slot), "migrating", target_id)
+        while keys := command(source, "cluster", "getkeysinslot", str(slot), "100").split():
+            command(source, "migrate", "127.0.0.1", str(to_port), "", "0", "5000", "keys", *keys)
+        for port in (to_port, source, *(p for p in self.masters_now() if p not in (to_port, source))):
+            command(port, "cluster", "setslot", str(slot), "node", target_id)
 
     def node_id(self, port: int) -> str:
         return command(port, "cluster", "myid").strip()

@@ -70,15 +70,22 @@ _REFRESH_MAX_DELAY = 1.0  # seconds between readings of the slot map while a sub
 
 
 def partition_tags(count: int) -> list[bytes]:
-    """``count`` hash tags whose slots lie evenly over the cluster's slots: tag ``i`` in the ``i``-th share."""
-    tags = []
-    for index in range(count):
-        low = index * REDIS_CLUSTER_HASH_SLOTS // count
-        high = (index + 1) * REDIS_CLUSTER_HASH_SLOTS // count
-        attempt = 0
-        while not low <= key_slot(tag := f"{index}.{attempt}".encode()) < high:
-            attempt += 1
-        tags.append(tag)
+    """``count`` hash tags whose slots lie evenly over the cluster's slots: tag ``i`` in the middle of the ``i``-th share.
+
+    Evenly spaced slots put ``count / shards`` partitions (rounded down or
+    up) on every master of any cluster whose masters serve even,
+    contiguous slot ranges (what ``redis-cli --cluster create`` makes).
+    The tags are the first decimal numbers that hash to those slots.
+    """
+    wanted = {(2 * index + 1) * REDIS_CLUSTER_HASH_SLOTS // (2 * count): index for index in range(count)}
+    tags: list[bytes] = [b""] * count
+    number = 0
+    while wanted:
+        tag = b"%d" % number
+        index = wanted.pop(key_slot(tag), None)
+        if index is not None:
+            tags[index] = tag
+        number += 1
     return tags
 
 

@@ -186,9 +186,15 @@ class Link:
         try:
             for command, keys in ((self.commands.subscribe, join), (self.commands.unsubscribe, leave)):
                 for batch in self._batches(keys):
+                    if self._connection is not connection or not connection.is_connected:
+                        return  # dropped or broken meanwhile (redis-py would open it again): the next one subscribes all
                     await connection.send_command(command, *batch)
         except (RedisError, OSError):
             pass  # the reader sees the broken connection and starts over, subscribing again
+        except Exception:
+            if self._connection is connection:
+                raise
+            # else the connection was dropped (stopped, or broken) while this went out: nothing to do
 
     def _batches(self, keys: list[bytes]) -> list[list[bytes]]:
         if not keys:
@@ -207,7 +213,11 @@ class Link:
             await self._drop_connection()  # a previous one, if a failure left it
             try:
                 connection = self.make_connection()
-                await asyncio.wait_for(connection.connect(), timing.connect_timeout)
+                try:
+                    await asyncio.wait_for(connection.connect(), timing.connect_timeout)
+                except BaseException:
+                    await connection.disconnect(nowait=True)  # half-open, or stopped while connecting
+                    raise
                 self._connection = connection  # _drop_connection() left nothing requested or confirmed
                 if self.wanted:
                     await self._flush(connection)
