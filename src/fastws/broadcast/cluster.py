@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import zlib
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -48,6 +49,7 @@ from .message import Message
 from .positions import Position
 
 try:
+    from redis import __version__ as redis_version
     from redis import asyncio as aioredis
     from redis.asyncio.cluster import ClusterNode, RedisCluster
     from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
@@ -65,6 +67,7 @@ __all__ = ["ClusterBackend", "partition_tags"]
 
 _logger = logging.getLogger("fastws.broadcast")
 
+MIN_REDIS_PY = (8, 1)  # the asyncio cluster client this backend was built and tested on
 _FAILURES = (RedisError, RedisClusterException, OSError, TimeoutError)
 _REFRESH_MAX_DELAY = 1.0  # seconds between readings of the slot map while a subscription has no home
 
@@ -103,6 +106,8 @@ class ClusterBackend:
         reconnect_delay: float = 0.1,
         reconnect_max_delay: float = 5.0,
     ) -> None:
+        if _version(redis_version) < MIN_REDIS_PY:
+            raise BroadcastError(f"a Redis Cluster needs redis-py >= 8.1, not {redis_version}: pip install -U redis")
         if "{" in prefix or "}" in prefix:
             raise ValueError(f"a cluster prefix has no braces (the partition's hash tag follows it): {prefix!r}")
         if isinstance(partitions, bool) or not isinstance(partitions, int) or not 1 <= partitions <= 16384:
@@ -323,3 +328,8 @@ def _parse(url: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
     if parts.scheme.lower().startswith("rediss"):
         options["ssl"] = True
     return nodes, options
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """``"8.1.0"`` as ``(8, 1, 0)`` (a pre-release suffix ignored)."""
+    return tuple(int(match.group()) if (match := re.match(r"\d+", part)) else 0 for part in text.split(".")[:3])
