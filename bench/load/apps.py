@@ -150,33 +150,33 @@ starlette_app = _starlette()
 
 # ------------------------------------------------------------- broadcast
 
-_HUB: Any = None
+_HUBS: dict[bool, Any] = {}
 
 
-async def _hub() -> Any:
+async def _hub(history: bool = False) -> Any:
     """The process's ``fastws.Broadcast`` (``FASTWS_BROADCAST``, else memory://), connected on first use.
 
-    The servers run with ``--lifespan off``, so the hub connects lazily.
+    With ``history``, every channel keeps its last 1,000 messages. The
+    servers run with ``--lifespan off``, so the hub connects lazily.
     """
-    global _HUB
-    from fastws import Broadcast
+    from fastws.broadcast import Broadcast, History
 
-    if _HUB is None:
-        _HUB = Broadcast()
-    if not _HUB.connected:
-        await _HUB.connect()
-    return _HUB
+    hub = _HUBS.get(history)
+    if hub is None:
+        hub = _HUBS[history] = Broadcast(history=History(size=1000) if history else None)
+    if not hub.connected:
+        await hub.connect()
+    return hub
 
 
-async def broadcast_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """``/fanout`` with ``fastws.Broadcast``: ``join`` subscribes, ``pub <text>`` publishes (``/``: the echo)."""
+async def _broadcast(scope: dict[str, Any], receive: Any, send: Any, history: bool) -> None:
     from fastws import WebSocket, WebSocketDisconnect
 
     if scope["type"] == "lifespan":
         return await _lifespan(receive, send)
     if scope["type"] != "websocket" or scope["path"] != FANOUT_PATH:
         return await fastws_app(scope, receive, send)
-    hub = await _hub()
+    hub = await _hub(history)
     websocket = WebSocket(scope, receive, send)
     await websocket.accept()
     try:
@@ -189,6 +189,16 @@ async def broadcast_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 await hub.publish("room", text[4:])
     except WebSocketDisconnect:
         return None
+
+
+async def broadcast_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``/fanout`` with ``fastws.Broadcast``: ``join`` subscribes, ``pub <text>`` publishes (``/``: the echo)."""
+    await _broadcast(scope, receive, send, history=False)
+
+
+async def broadcast_history_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``broadcast_app`` with history on: the room keeps its last 1,000 messages."""
+    await _broadcast(scope, receive, send, history=True)
 
 
 def _broadcaster_app() -> Any:

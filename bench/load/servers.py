@@ -91,6 +91,20 @@ SERVERS: dict[str, ServerSpec] = {
                    ("uvicorn", "redis"), "fastws.Broadcast on Redis: 2 uvicorn workers and redis-server, "
                    "all on the server's core (CPU counted for all three)", only=("fanout", "chat"),
                    programs=("redis-server",)),
+        ServerSpec("uvicorn-fastws+broadcast-history", _fastws_run("broadcast_history_app"), ("uvicorn",),
+                   "fastws.Broadcast (memory://) with history on (the last 1,000 messages)", only=("fanout", "chat")),
+        ServerSpec("uvicorn-fastws+broadcast-redis-history-2w",
+                   lambda port: [sys.executable, "-m", "bench.load.serve_broadcast_redis", str(port), "2",
+                                 "broadcast_history_app"],
+                   ("uvicorn", "redis"), "fastws.Broadcast on Redis with history on (a stream per channel): 2 "
+                   "workers and redis-server on the server's core", only=("fanout", "chat"),
+                   programs=("redis-server",)),
+        ServerSpec("uvicorn-fastws+broadcast-cluster-2w",
+                   lambda port: [sys.executable, "-m", "bench.load.serve_broadcast_redis", str(port), "2",
+                                 "broadcast_app", "cluster"],
+                   ("uvicorn", "redis"), "fastws.Broadcast on a Redis Cluster (3 masters, sharded pub/sub): 2 "
+                   "workers and the 3 redis-servers on the server's core", only=("fanout", "chat"),
+                   programs=("redis-server", "redis-cli")),
         ServerSpec("uvicorn-sansio+broadcaster-redis-2w",
                    lambda port: [sys.executable, "-m", "bench.load.serve_broadcast_redis", str(port), "2",
                                  "broadcaster_app"],
