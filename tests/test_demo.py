@@ -24,7 +24,8 @@ from starlette.websockets import WebSocketDisconnect
 
 import fastws.broadcast.hub
 from fastws import demo
-from fastws.broadcast import BackendUnavailable, Broadcast
+from fastws.broadcast import BackendUnavailable, Broadcast, Position
+from fastws.broadcast.history import Page
 from fastws.demo import app
 from tests.helpers.processes import serving_command
 from tests.helpers.redis_server import RedisServer
@@ -58,15 +59,15 @@ def test_members_see_each_other_come_speak_and_go() -> None:
     pid = os.getpid()
     with TestClient(app) as client, client.websocket_connect("/chat?name=ann") as ann:
         assert ann.receive_json() == {"type": "hello", "room": "demo-chat", "you": "ann", "worker": pid}
-        assert ann.receive_json() == {"type": "joined", "who": "ann", "worker": pid}
+        assert _plain(ann.receive_json()) == {"type": "joined", "who": "ann", "worker": pid}
         with client.websocket_connect("/chat") as bob:  # no name: the client's address
             hello = bob.receive_json()
             assert hello["type"] == "hello" and hello["you"] == "testclient:50000"
             joined = {"type": "joined", "who": "testclient:50000", "worker": pid}
-            assert bob.receive_json() == joined and ann.receive_json() == joined
+            assert _plain(bob.receive_json()) == joined and _plain(ann.receive_json()) == joined
             bob.send_text("hi <b>ann</b>")
             said = {"type": "message", "who": "testclient:50000", "text": "hi <b>ann</b>", "worker": pid}
-            assert ann.receive_json() == said and bob.receive_json() == said
+            assert _plain(ann.receive_json()) == said and _plain(bob.receive_json()) == said
             ann.send_text("x" * 5000)
             assert len(bob.receive_json()["text"]) == demo.MAX_TEXT  # long lines are cut
             assert len(ann.receive_json()["text"]) == demo.MAX_TEXT
@@ -74,7 +75,13 @@ def test_members_see_each_other_come_speak_and_go() -> None:
             assert bob.receive_json()["type"] == "notice"
             bob.send_text("still here")
             assert ann.receive_json()["text"] == "still here" and bob.receive_json()["text"] == "still here"
-        assert ann.receive_json() == {"type": "left", "who": "testclient:50000", "worker": pid}
+        assert _plain(ann.receive_json()) == {"type": "left", "who": "testclient:50000", "worker": pid}
+
+
+def _plain(event: dict[str, Any]) -> dict[str, Any]:
+    """A room event without its position (checked to be there: the room keeps history)."""
+    assert isinstance(event.pop("pos", None), str), event
+    return event
 
 
 class FlakyBackend:
@@ -85,8 +92,8 @@ class FlakyBackend:
         self.published: list[Any] = []
         self.subscribed: set[str] = set()
 
-    async def connect(self, deliver: Any) -> None:
-        pass
+    async def connect(self, listener: Any) -> None:
+        self.listener = listener
 
     async def disconnect(self) -> None:
         pass
@@ -105,13 +112,25 @@ class FlakyBackend:
             raise BackendUnavailable("cannot publish to Redis at flaky://: Connection refused")
         self.published.append(json.loads(message.data))
 
+    async def publish_kept(self, channel: str, message: Any, history: Any) -> Position:
+        """As Redis does for a channel that keeps history: position it, and deliver it here too."""
+        if self.down:
+            raise BackendUnavailable("cannot publish to Redis at flaky://: Connection refused")
+        placed = message.at(Position(channel, len(self.published) + 1, "f1a4"))
+        self.published.append(json.loads(placed.data))
+        self.listener.deliver(channel, placed)
+        return placed.position  # type: ignore[no-any-return]
+
+    async def read(self, channel: str, after: int, history: Any) -> Page:
+        return Page("f1a4", len(self.published), [])  # nothing kept: resuming reports a gap
+
 
 @pytest.fixture
 def flaky(monkeypatch: pytest.MonkeyPatch) -> Iterator[FlakyBackend]:
     """The demo's hub, on a ``FlakyBackend``."""
     backend = FlakyBackend()
     monkeypatch.setattr(fastws.broadcast.hub, "backend_for", lambda url, **options: backend)
-    monkeypatch.setattr(demo, "hub", Broadcast("flaky://"))
+    monkeypatch.setattr(demo, "hub", Broadcast("flaky://", history=demo.HISTORY))
     yield backend
 
 
@@ -134,7 +153,7 @@ def test_a_failed_publish_tells_the_sender_who_stays_connected(flaky: FlakyBacke
         flaky.down = False
         ann.send_text("after")
         assert ann.receive_json()["text"] == "after"
-        assert flaky.published[-1] == {"type": "message", "who": "ann", "text": "after", "worker": os.getpid()}
+        assert _plain(flaky.published[-1]) == {"type": "message", "who": "ann", "text": "after", "worker": os.getpid()}
         with client.websocket_connect("/ws") as echo:  # and the rest of the app is unaffected
             echo.send_text("echo")
             assert echo.receive_text() == "echo"
@@ -149,7 +168,8 @@ def test_a_failed_join_or_leave_drops_no_one(flaky: FlakyBackend) -> None:
             joined, notice = _by_type(bob.receive_json(), bob.receive_json())
             assert joined["type"] == "joined" and "unreachable" in notice["text"]
             assert ann.receive_json()["who"] == "bob"  # ann is on bob's worker: she sees him anyway
-        assert ann.receive_json() == {"type": "left", "who": "bob", "worker": os.getpid()}
+        left = {"type": "left", "who": "bob", "worker": os.getpid()}  # delivered here only: no position
+        assert ann.receive_json() == left
         ann.send_text("still here")
         message, notice = _by_type(ann.receive_json(), ann.receive_json())
         assert message["text"] == "still here" and notice["type"] == "notice"
@@ -201,15 +221,20 @@ class WebSocket {
   send(data) { this.sent.push(data); }
 }
 const location = { protocol: "http:", host: "127.0.0.1:8000", search: "?name=ann" };
-require("vm").runInNewContext(script, { document, WebSocket, location, URLSearchParams, JSON });
+const timers = [];
+const setTimeout = (f, ms) => timers.push([f, ms]);
+require("vm").runInNewContext(script, { document, WebSocket, location, URLSearchParams, JSON, Math, setTimeout });
 const chat = sockets["ws://127.0.0.1:8000/chat?name=ann"], echo = sockets["ws://127.0.0.1:8000/ws"];
 for (const event of [
   { type: "hello", room: "demo-chat", you: "ann", worker: 1 },
   { type: "joined", who: "bob", worker: 2 },
   { type: "message", who: "bob", text: "<img src=x onerror=alert(1)>", worker: 2 },
   { type: "notice", text: "not delivered beyond this worker", worker: 1 },
-  { type: "left", who: "bob", worker: 2 },
+  { type: "left", who: "bob", worker: 2, pos: "7.ab12.0000beef" },
 ]) chat.onmessage({ data: JSON.stringify(event) });
+chat.onclose({ code: 1006, reason: "" });  // dropped: it joins again from the last position, after a delay
+const [rejoin, delay] = timers.shift();
+rejoin();
 const submit = (form, input, text) => { elements[input].value = text; elements[form].onsubmit({ preventDefault() {} }); };
 submit("chat-form", "chat-input", "hi bob");
 submit("echo-form", "echo-input", "ping");
@@ -217,7 +242,9 @@ echo.onmessage({ data: "ping" });
 echo.readyState = 3;
 submit("echo-form", "echo-input", "lost");
 const lines = (id) => elements[id].children.map((p) => [p.className, p.textContent]);
+const again = sockets["ws://127.0.0.1:8000/chat?name=ann&since=7.ab12.0000beef"];
 console.log(JSON.stringify({
+  sockets: Object.keys(sockets), delay, againSent: again.sent,
   chatLines: lines("chat-log"), chatSent: chat.sent, chatInput: elements["chat-input"].value,
   echoLines: lines("echo-log"), echoSent: echo.sent, echoInput: elements["echo-input"].value,
 }));
@@ -240,8 +267,11 @@ def test_the_page_script() -> None:
         ["", "bob: <img src=x onerror=alert(1)>worker 2"],  # as text, never as markup
         ["system", "not delivered beyond this workerworker 1"],
         ["event", "bob leftworker 2"],
+        ["system", "disconnected (1006)"],
+        ["system", "reconnecting in 0.5 s"],
     ]
-    assert got["chatSent"] == ["hi bob"] and got["chatInput"] == ""
+    assert got["delay"] == 500 and "ws://127.0.0.1:8000/chat?name=ann&since=7.ab12.0000beef" in got["sockets"]
+    assert got["againSent"] == ["hi bob"] and got["chatInput"] == ""  # sent on the socket it joined again on
     assert got["echoSent"] == ["ping"] and got["echoInput"] == "lost"  # not sent while closed: kept
     assert [text for _, text in got["echoLines"]] == ["→ ping", "← ping", "not connected"]
 
@@ -281,3 +311,74 @@ def test_a_redis_outage_drops_no_member() -> None:
             _until(ann, lambda m: m["type"] == "notice" and "is back" in m["text"])
             ann.send("after")  # ann's connection was never dropped
             _until(bob, lambda m: m.get("text") == "after")
+
+
+def test_a_member_who_comes_back_gets_what_it_missed_then_the_room() -> None:
+    pid = os.getpid()
+    with TestClient(app) as client:
+        with client.websocket_connect("/chat?name=ann") as ann, client.websocket_connect("/chat?name=bob") as bob:
+            ann.receive_json(), ann.receive_json()  # hello, her own joined
+            last = ann.receive_json()  # bob joined
+            assert last["who"] == "bob"
+            ann.close()
+            assert bob.receive_json()["type"] == "hello"
+            while bob.receive_json()["type"] != "left":  # the joins, then ann left
+                pass
+            bob.send_text("one")
+            bob.send_text("two")
+            assert [bob.receive_json()["text"] for _ in range(2)] == ["one", "two"]
+            with client.websocket_connect(f"/chat?name=ann&since={last['pos']}") as again:
+                assert again.receive_json()["type"] == "hello"
+                missed = [_plain(again.receive_json()) for _ in range(3)]
+                assert missed == [
+                    {"type": "left", "who": "ann", "worker": pid},
+                    {"type": "message", "who": "bob", "text": "one", "worker": pid},
+                    {"type": "message", "who": "bob", "text": "two", "worker": pid},
+                ]
+                assert again.receive_json() == {
+                    "type": "notice",
+                    "text": "back: what you missed is above",
+                    "worker": pid,
+                }
+                assert _plain(again.receive_json()) == {"type": "joined", "who": "ann", "worker": pid}
+
+
+@pytest.mark.parametrize(
+    ("since", "told"),
+    [
+        (Position("demo-chat", 1, "0bad0bad").token, demo.GAPS["epoch"]),  # a history that was lost
+        ("garbage", "that is no position of this room: new messages only"),
+        (Position("other-room", 1, "0bad0bad").token, "that is no position of this room: new messages only"),
+    ],
+)
+def test_a_member_who_cannot_catch_up_is_told_plainly_and_joins(since: str, told: str) -> None:
+    with TestClient(app) as client, client.websocket_connect(f"/chat?name=ann&since={since}") as ann:
+        assert ann.receive_json()["type"] == "hello"
+        assert ann.receive_json()["text"] == told
+        assert _plain(ann.receive_json())["type"] == "joined"
+
+
+def test_the_chat_resumes_after_a_server_restart() -> None:
+    """Two ``fastws run --broadcast redis://`` servers: ann's is stopped, bob talks on, ann's server starts
+    again and ann comes back from her last position: she gets what bob said while she was away."""
+    pytest.importorskip("redis")
+    from websockets.sync.client import connect
+
+    command = [sys.executable, "-m", "fastws", "run", "--broadcast"]
+    with RedisServer() as redis, serving_command([*command, redis.url]) as (bob_port, _):
+        bob = connect(f"ws://127.0.0.1:{bob_port}/chat?name=bob", open_timeout=5)
+        with bob:
+            with serving_command([*command, redis.url]) as (ann_port, _):
+                with connect(f"ws://127.0.0.1:{ann_port}/chat?name=ann", open_timeout=5) as ann:
+                    _until(ann, lambda m: m.get("who") == "ann")
+                    bob.send("before")
+                    last = _until(ann, lambda m: m.get("text") == "before")[-1]
+            # ann's server is stopped; bob talks on
+            bob.send("while you were away")
+            _until(bob, lambda m: m.get("text") == "while you were away")
+            with serving_command([*command, redis.url]) as (ann_port, _):  # started again
+                url = f"ws://127.0.0.1:{ann_port}/chat?name=ann&since={last['pos']}"
+                with connect(url, open_timeout=5) as ann:
+                    seen = _until(ann, lambda m: m["type"] == "notice")
+                    texts = [m.get("text") for m in seen if m["type"] == "message"]
+                    assert texts == ["while you were away"] and "back" in seen[-1]["text"]

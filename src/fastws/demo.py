@@ -8,8 +8,9 @@ Redis the room spans every worker process). It is a plain ASGI app written
 with ``fastws.WebSocket``.
 
 The chat protocol. A member connects to ``/chat`` (``?name=ann`` picks a
-name, else it is the client's address) and sends text messages, each a
-chat line. The server sends JSON objects, each with a ``type``:
+name, else it is the client's address; ``&since=<pos>`` resumes, below)
+and sends text messages, each a chat line. The server sends JSON objects,
+each with a ``type``:
 
 - ``{"type": "hello", "room": ROOM, "you": name, "worker": pid}``: to the
   member who connected, first;
@@ -27,6 +28,15 @@ chat line. The server sends JSON objects, each with a ``type``:
 publish never ends a member's connection: the member is told, and stays.
 Only joining can fail: the first member on a worker while Redis is down is
 told, and closed with 1013 (try again later).
+
+The room keeps its last ``HISTORY`` messages for an hour: every
+``joined``, ``left`` and ``message`` carries its position (``"pos"``). A
+member that comes back with ``?since=<the last pos it got>`` first receives
+what it missed, then a ``notice`` that it is back, then the live messages;
+if the room's history no longer covers the gap (away too long, or the
+history was lost: a restart on ``memory://``), a ``notice`` says so plainly
+and it gets the live messages only. The page does this by itself when its
+connection drops.
 """
 
 from __future__ import annotations
@@ -35,13 +45,18 @@ import os
 import time
 from typing import Any
 
-from .broadcast import BackendUnavailable, Broadcast, BroadcastError
+from .broadcast import BackendUnavailable, Broadcast, BroadcastError, History, HistoryGap, InvalidPosition
 from .websockets import WebSocket, WebSocketDisconnect
 from .wire.rfc6455 import CloseCode
 
 ROOM = "demo-chat"
 MAX_TEXT = 1000  # characters of a chat line; the rest is cut
 MAX_NAME = 40
+HISTORY = History(size=1000, ttl=3600.0)  # what a member coming back can still get
+GAPS = {
+    "expired": "you were away too long: the messages you missed are gone",
+    "epoch": "the room's history was lost (a server restarted): the messages you missed are gone",
+}
 TRY_AGAIN_LATER = CloseCode.TRY_AGAIN_LATER
 
 PAGE = """<!doctype html>
@@ -67,7 +82,8 @@ input{flex:1;font:inherit;padding:.3em}
 <body>
 <h1>fastws demo</h1>
 <p>Open this page in two tabs to chat between them (<code>/?name=ann</code> picks a name).
-With <code>fastws run --broadcast redis://...</code> the room spans every worker process.</p>
+With <code>fastws run --broadcast redis://...</code> the room spans every worker process.
+If the connection drops (stop the server, start it again), the page comes back and shows what it missed.</p>
 <main>
 <section><h2>Chat room <code>/chat</code></h2>
 <div id="chat-log" class="log" aria-live="polite"></div>
@@ -98,10 +114,11 @@ function line(log, kind, parts) {
   if (atEnd) log.scrollTop = log.scrollHeight;  // follow new lines, unless the reader scrolled up
 }
 
-// A form that sends its input's text on a socket, then clears the input.
-function sendFrom(form, input, ws, log, sent) {
+// A form that sends its input's text on a socket (socket(): the current one), then clears the input.
+function sendFrom(form, input, socket, log, sent) {
   form.onsubmit = (e) => {
     e.preventDefault();
+    const ws = socket();
     if (ws.readyState !== WebSocket.OPEN) return line(log, "system", [["not connected"]]);
     ws.send(input.value);
     if (sent) sent(input.value);
@@ -113,10 +130,26 @@ const closed = (log) => (e) => line(log, "system", [["disconnected (" + e.code +
 
 const chatLog = $("chat-log");
 const name = new URLSearchParams(location.search).get("name");
-const chat = new WebSocket(base + "/chat" + (name ? "?name=" + encodeURIComponent(name) : ""));
-let me = null;
-chat.onmessage = (e) => {
+let me = null, lastPos = null, retry = 0, chat = null;
+
+// Join the room; after a drop, join again from the last position seen: the room sends what was missed.
+function join() {
+  const query = [name ? "name=" + encodeURIComponent(name) : "", lastPos ? "since=" + lastPos : ""];
+  const q = query.filter(Boolean).join("&");
+  chat = new WebSocket(base + "/chat" + (q ? "?" + q : ""));
+  chat.onmessage = received;
+  chat.onopen = () => { retry = 0; };
+  chat.onclose = (e) => {
+    closed(chatLog)(e);
+    const delay = Math.min(10000, 500 * 2 ** retry++);
+    line(chatLog, "system", [["reconnecting in " + delay / 1000 + " s"]]);
+    setTimeout(join, delay);
+  };
+}
+
+function received(e) {
   const m = JSON.parse(e.data);
+  if (m.pos) lastPos = m.pos;
   const pid = ["worker " + m.worker, "pid"];
   if (m.type === "hello") {
     me = m.you;
@@ -128,15 +161,15 @@ chat.onmessage = (e) => {
   } else if (m.type === "notice") {
     line(chatLog, "system", [[m.text], pid]);
   }
-};
-chat.onclose = closed(chatLog);
-sendFrom($("chat-form"), $("chat-input"), chat, chatLog);
+}
+join();
+sendFrom($("chat-form"), $("chat-input"), () => chat, chatLog);
 
 const echoLog = $("echo-log");
 const echo = new WebSocket(base + "/ws");
 echo.onmessage = (e) => line(echoLog, "", [["\u2190 ", "pid"], [e.data]]);
 echo.onclose = closed(echoLog);
-sendFrom($("echo-form"), $("echo-input"), echo, echoLog, (text) => line(echoLog, "event", [["\u2192 ", "pid"], [text]]));
+sendFrom($("echo-form"), $("echo-input"), () => echo, echoLog, (text) => line(echoLog, "event", [["\u2192 ", "pid"], [text]]));
 </script></body></html>
 """.encode()
 
@@ -152,6 +185,7 @@ def _tell_room(text: str) -> None:
 
 
 hub = Broadcast(  # FASTWS_BROADCAST (set by ``fastws run --broadcast``), else memory://
+    history=HISTORY,
     on_backend_disconnect=lambda: _tell_room("the room's backend is unreachable: messages may be missed"),
     on_backend_reconnect=lambda: _tell_room("the room's backend is back: messages may have been missed"),
 )
@@ -181,8 +215,9 @@ async def _echo_json(websocket: WebSocket) -> None:
 async def _publish(event: dict[str, Any], sender: WebSocket | None = None) -> None:
     """Publish ``event`` to the room; if the hub cannot, tell ``sender`` (if any) rather than fail."""
     try:
-        await hub.publish_json(ROOM, event)
-    except BackendUnavailable:  # the hub still delivered it to this worker's members
+        await hub.publish_json(ROOM, event, position_key="pos")
+    except BackendUnavailable:
+        hub.deliver_local_json(ROOM, event)  # this worker's members still get it (without a position)
         notice = "not delivered beyond this worker: the room's backend is unreachable"
     except BroadcastError as error:  # e.g. the hub disconnected: the server is shutting down
         notice = f"not delivered: {error}"
@@ -199,12 +234,26 @@ async def _chat(websocket: WebSocket) -> None:
     name = websocket.query_params.get("name", "").strip()[:MAX_NAME]
     name = name or (f"{client.host}:{client.port}" if client else "someone")
     await websocket.send_json(_event("hello", room=ROOM, you=name))  # before any of the room's messages
+    since = websocket.query_params.get("since") or None
+
+    async def missed_too_much(gap: HistoryGap) -> None:
+        nonlocal since
+        since = None  # no "back" notice: this one says what happened
+        await websocket.send_json(_event("notice", text=GAPS.get(gap.reason, f"cannot catch up: {gap}")))
+
     try:
-        await hub.subscribe(ROOM, websocket)
+        try:
+            await hub.subscribe(ROOM, websocket, since=since, on_gap=missed_too_much)
+        except InvalidPosition:
+            await websocket.send_json(_event("notice", text="that is no position of this room: new messages only"))
+            since = None
+            await hub.subscribe(ROOM, websocket)
     except BackendUnavailable:  # the first member on this worker, while Redis is down
         await websocket.send_json(_event("notice", text="cannot join: the room's backend is unreachable"))
         await websocket.close(TRY_AGAIN_LATER, "the room's backend is unreachable")
         return
+    if since is not None:
+        await websocket.send_json(_event("notice", text="back: what you missed is above"))
     await _publish(_event("joined", who=name), websocket)
     try:
         while True:

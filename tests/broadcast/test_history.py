@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from fastws.broadcast import History, InvalidHistory, Message, Position
 from fastws.broadcast.history import Page, Ring, resume_from
+from tests.helpers.properties import FAST
 
 
 @pytest.mark.parametrize(
@@ -86,6 +87,7 @@ def test_resuming_covers_the_whole_gap_or_says_why_not(page: Page, since: int, e
     assert (_offsets(verdict) if isinstance(verdict, list) else verdict) == expected
 
 
+@FAST
 @given(st.integers(1, 30), st.integers(1, 40), st.integers(0, 45), st.integers(0, 45))
 def test_a_ring_and_a_page_of_the_same_history_agree(size: int, published: int, since: int, read_after: int) -> None:
     """The ring the hub keeps (live, then a backend read merged in front) resumes as the backend would."""
@@ -105,6 +107,7 @@ def test_a_ring_and_a_page_of_the_same_history_agree(size: int, published: int, 
         assert isinstance(from_tail, list) and _offsets(from_tail) == _offsets(from_backend)
 
 
+@FAST
 @given(st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=4), st.integers(1, 10**6))
 def test_a_message_with_a_position_key_is_the_dict_with_its_token_first(data: dict[str, object], offset: int) -> None:
     if "pos" in data:

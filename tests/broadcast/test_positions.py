@@ -8,12 +8,14 @@ from hypothesis import strategies as st
 
 from fastws.broadcast import InvalidPosition, Position
 from fastws.broadcast.positions import channel_check
+from tests.helpers.properties import FAST
 
 channels = st.text(min_size=1, max_size=40)
 epochs = st.text("0123456789abcdef", min_size=1, max_size=32)
 offsets = st.integers(min_value=0, max_value=(1 << 63) - 1)
 
 
+@FAST
 @given(channels, offsets, epochs)
 def test_a_token_reads_back_as_the_same_position(channel: str, offset: int, epoch: str) -> None:
     position = Position(channel, offset, epoch)
@@ -22,6 +24,7 @@ def test_a_token_reads_back_as_the_same_position(channel: str, offset: int, epoc
     assert Position.parse(channel, position) is position
 
 
+@FAST
 @given(channels, channels, offsets, epochs)
 def test_another_channels_token_is_refused(channel: str, other: str, offset: int, epoch: str) -> None:
     if channel_check(channel) == channel_check(other):
@@ -44,6 +47,7 @@ def test_garbage_is_refused_with_a_typed_error(token: str) -> None:
         Position.parse("room", token)
 
 
+@FAST
 @given(st.text(max_size=80))
 def test_any_string_is_a_position_or_invalid(token: str) -> None:
     try:

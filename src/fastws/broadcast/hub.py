@@ -365,7 +365,9 @@ class Broadcast:
 
         ``since`` (a channel that keeps history): the last position the
         subscriber saw (a ``Position`` or its token). The messages after
-        it come first, then the live ones, none twice. If history cannot
+        it come first, then the live ones, none twice; ``subscribe``
+        returns once the missed ones are handed to the connection, so
+        what the app sends next follows them. If history cannot
         cover them all, ``HistoryGap`` is raised (the subscription is not
         made), or, given ``on_gap``, it is called with the ``HistoryGap``
         (plain or async; before any live message) and the subscription
@@ -446,6 +448,7 @@ class Broadcast:
             for message in verdict:
                 resuming.target.deliver(message)
             resuming.go_live(since)
+            await resuming.target.handed_over()  # what the app sends next goes after what was missed
             return
         latest = page if page is not None and page.epoch is not None else tail.page(tail.top, time.monotonic())
         gap = HistoryGap(channel, since, verdict, Position(channel, latest.top, latest.epoch) if latest.epoch else None)

@@ -92,6 +92,10 @@ class Target:
         """Send ``message`` now or queue it; never waits."""
         raise NotImplementedError
 
+    async def handed_over(self) -> None:
+        """Return once what was delivered so far is in the connection's hands (not only in the backlog)."""
+        return None
+
     def _admit(self, message: Message) -> bool:
         """Make room for ``message`` in the backlog, by the hub's policy; False if it does not go in."""
         limit = self.delivery.max_buffer
@@ -241,6 +245,10 @@ class AsgiTarget(Target):
             return
         resumed = _Resumed(sending, waiting_on)
         self.task = asyncio.get_running_loop().create_task(self._send_backlog(resumed))
+
+    async def handed_over(self) -> None:
+        while self.task is not None and not self.gone:
+            await asyncio.shield(self.task)  # the sends under way: the app's own sends come after them
 
     async def _send_backlog(self, first: Awaitable[None] | None = None) -> None:
         try:
