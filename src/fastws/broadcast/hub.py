@@ -28,7 +28,6 @@ gap it says so (``HistoryGap``, or the subscription's ``on_gap``).
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 import time
@@ -41,10 +40,11 @@ from ..connection import BroadcastConnection, connection_behind, connection_of
 from ..metrics.counters import COUNTERS, BroadcastStats
 from ..websockets import WebSocketMethods
 from .backends import Backend, Listener, MemoryBackend
-from .errors import BackendUnavailable, HistoryGap, InvalidHistory, MessageTooLarge, NotConnected
-from .history import History, Page, Ring, resume_from
+from .errors import InvalidHistory, MessageTooLarge, NotConnected
+from .history import History, Ring
 from .message import Message
 from .positions import Position
+from .resume import Member, OnGap, Reads, Resuming, resume
 from .targets import OVERFLOW_POLICIES, AsgiTarget, Delivery, DirectTarget, QueueTarget, Target
 from .urls import backend_for
 
@@ -56,8 +56,6 @@ _logger = logging.getLogger("fastws.broadcast")
 
 #: what a hub keeps per channel: one ``History`` for all, or a function of the channel (None: keeps none)
 HistoryPolicy = History | Callable[[str], History | None]
-#: what a resumed subscription calls when history cannot cover its gap (plain or async)
-OnGap = Callable[[HistoryGap], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +120,7 @@ class Broadcast:
         self._connecting: asyncio.Future[None] | None = None
         self.history = history
         self._tails: dict[str, Ring] = {}  # what this hub saw lately of each subscribed channel that keeps history
-        self._reads: dict[str, _Read] = {}  # the backend read of a channel's history under way, if any
+        self._reads = Reads(self.backend)  # the backend's history reads, shared by resuming subscribers
         # fastws.metrics: what stats() reports besides what the channels and the Delivery hold
         self._published = 0
         self._delivered = 0
@@ -405,89 +403,16 @@ class Broadcast:
             tail = self._tails[channel] = Ring(history)  # from the first subscriber on: every message seen
         target.channels.add(channel)
         members = self._channels.setdefault(channel, {})
-        resuming = None if since is None else _Resuming(target, members, tail)
+        resuming = None if since is None or tail is None else Resuming(target, members, tail)
         members[id(target)] = target if resuming is None else resuming
         try:
             if self._remote:
                 await self.backend.subscribe(channel)  # returns once the backend delivers this channel here
             if resuming is not None and since is not None and history is not None:
-                await self._resume(channel, resuming, since, on_gap, history)
+                await resume(channel, resuming, since, on_gap, history, self._reads)
         except BaseException:
             self._leave(channel, target)
             raise
-
-    async def _resume(
-        self, channel: str, resuming: _Resuming, since: Position, on_gap: OnGap | None, history: History
-    ) -> None:
-        """Send ``resuming`` what it missed after ``since``, then let the live messages through.
-
-        The live messages that arrive meanwhile are held back (the tail has
-        them): the missed ones are taken from the tail, or, where it does
-        not go back far enough, from a read of the backend (shared by the
-        subscribers resuming at the same time) put in front of it.
-        """
-        tail = self._tails[channel]
-        verdict = resume_from(tail.page(since.offset, time.monotonic()), since)
-        page: Page | None = None
-        for fresh in (False, True, True):
-            if isinstance(verdict, list):
-                break
-            page = await self._read(channel, since.offset, history, fresh)
-            if not resuming.placed():
-                return  # it left the channel (or its connection closed) meanwhile
-            now = time.monotonic()
-            tail.merge(page, now)
-            told = resume_from(page, since)
-            verdict = resume_from(tail.page(since.offset, now), since)
-            if verdict == "ahead" and isinstance(told, list):
-                verdict = []  # the backend has it, the live messages are on their way: held back below
-            elif not isinstance(told, list) and fresh:
-                verdict = told  # the backend, read after this subscriber joined, has the last word
-                break
-        if isinstance(verdict, list):
-            for message in verdict:
-                resuming.target.deliver(message)
-            resuming.go_live(since)
-            await resuming.target.handed_over()  # what the app sends next goes after what was missed
-            return
-        latest = page if page is not None and page.epoch is not None else tail.page(tail.top, time.monotonic())
-        gap = HistoryGap(channel, since, verdict, Position(channel, latest.top, latest.epoch) if latest.epoch else None)
-        if on_gap is None:
-            raise gap
-        result = on_gap(gap)
-        if inspect.isawaitable(result):
-            await result
-        if resuming.placed():
-            resuming.go_live(None)
-
-    async def _read(self, channel: str, after: int, history: History, fresh: bool) -> Page:
-        """The backend's page of ``channel`` after ``after``: one read for the resumers that can share it."""
-        read = self._reads.get(channel)
-        if read is not None and (not read.sent or (read.after <= after and not fresh)):
-            read.after = min(read.after, after)  # a read not sent yet goes back as far as its resumers need
-        else:
-            read = self._reads[channel] = _Read(after, read)
-            read.task = asyncio.ensure_future(self._send_read(channel, read, history))
-        assert read.task is not None
-        try:
-            return await asyncio.shield(read.task)
-        except BackendUnavailable:
-            raise
-        except Exception as error:
-            raise BackendUnavailable(f"cannot read the history of {channel!r}: {error}") from error
-
-    async def _send_read(self, channel: str, read: _Read, history: History) -> Page:
-        previous, read.previous = read.previous, None
-        if previous is not None and previous.task is not None:
-            await asyncio.wait([previous.task])  # one read of a channel at a time; others gather meanwhile
-        else:
-            await asyncio.sleep(0)  # the resumers of this loop iteration join it
-        read.sent = True
-        try:
-            return await self.backend.read(channel, read.after, history)
-        finally:
-            if self._reads.get(channel) is read:
-                del self._reads[channel]
 
     def _leave(self, channel: str, target: Target) -> None:
         target.channels.discard(channel)
@@ -539,83 +464,6 @@ class Broadcast:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             _logger.warning("broadcast background task failed", exc_info=task.exception())
-
-
-class _Read:
-    """A read of a channel's history, shared by the resumers that need no more than it returns."""
-
-    __slots__ = ("after", "previous", "sent", "task")
-
-    def __init__(self, after: int, previous: _Read | None) -> None:
-        self.after = after
-        self.previous = previous  # the read under way when this one was asked for: this one waits for it
-        self.sent = False
-        self.task: asyncio.Task[Page] | None = None
-
-
-class _Resuming:
-    """A resuming subscriber's place on its channel until its missed messages are sent.
-
-    Until ``go_live`` it lets no live message through (the hub's tail of
-    the channel has them, and they are sent from there); after, it drops
-    the ones up to the position resumed from that are still to come (the
-    backend had them, this process not yet), then gives its place back to
-    the target.
-    """
-
-    __slots__ = ("floor", "joined", "live", "members", "tail", "target")
-
-    def __init__(self, target: Target, members: dict[int, Member], tail: Ring | None) -> None:
-        self.target = target
-        self.members = members  # the channel's subscribers: where it stands for the target
-        self.tail = tail
-        self.joined = (tail.epoch, tail.top) if tail is not None else (None, 0)
-        self.floor: Position | None = None
-        self.live = False
-
-    @property
-    def queued(self) -> int:
-        return self.target.queued
-
-    def placed(self) -> bool:
-        """Still on the channel, for a target still there."""
-        return self.members.get(id(self.target)) is self and not self.target.gone
-
-    def deliver(self, message: Message) -> None:
-        if not self.live:
-            return  # held back: it is in the tail
-        floor, position = self.floor, message.position
-        if (
-            floor is not None
-            and position is not None
-            and position.epoch == floor.epoch
-            and position.offset <= floor.offset
-        ):
-            return  # sent from history already
-        self._give_back()
-        self.target.deliver(message)
-
-    def go_live(self, since: Position | None) -> None:
-        """The missed messages are sent (``since``), or there was a gap (None): let the live ones through."""
-        tail = self.tail
-        if since is None and tail is not None and tail.epoch == self.joined[0]:
-            for message in tail.page(self.joined[1], time.monotonic()).messages:
-                self.target.deliver(message)  # what came live since it joined
-        self.live = True
-        if since is not None and tail is not None and tail.epoch == since.epoch and tail.top < since.offset:
-            self.floor = since  # the backend is ahead of this process: drop what it sent already
-        else:
-            self._give_back()
-
-    def _give_back(self) -> None:
-        if self.members.get(id(self.target)) is self:
-            self.members[id(self.target)] = self.target
-
-    def close(self) -> None:
-        self.target.close()
-
-
-Member = Target | _Resuming  # what a channel's subscribers are
 
 
 class Subscription:
