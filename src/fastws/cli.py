@@ -115,10 +115,13 @@ def _setting_options() -> list[click.Option]:
         else:
             kind = "origins" if isinstance(default, tuple) else type(default).__name__
             option = click.Option([flag, name], type=_SettingType(name, kind), default=None, help=text,
-                                  metavar=kind.upper())  # fmt: skip
+                                  metavar=_METAVARS.get(kind, kind.upper()))  # fmt: skip
         option.allow_from_autoenv = False  # FASTWS_*, read by Settings.from_environ, not UVICORN_*
         options.append(option)
     return options
+
+
+_METAVARS = {"str": "TEXT"}  # click's name for a string, as in uvicorn's own options
 
 
 def _fastws_options() -> list[click.Option]:
