@@ -40,6 +40,7 @@ async def hub_misuse(hub: Broadcast) -> None:
     await hub.publish("room", 42)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     await hub.publsh("room", "typo")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
     hub.subscribers(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    hub.subscribe("room", since=17)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 def data_misuse() -> None:

@@ -33,6 +33,7 @@ from fastws import (
 from fastws.broadcast import Event, Subscription
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
+from fastws.broadcast import History, HistoryGap, Position
 from fastws.settings import Settings
 
 hub = Broadcast("memory://", max_buffer=1 << 16, overflow="drop-oldest")
@@ -218,3 +219,23 @@ app = Starlette(
     ],
     lifespan=lifespan,
 )
+
+
+kept = Broadcast("memory://", history=History(size=100, ttl=60.0))
+
+
+async def resume(websocket: WebSocket, since: str | None) -> None:
+    async def gap(error: HistoryGap) -> None:
+        assert_type(error.reason, str)
+        await websocket.send_json({"reset": error.reason})
+
+    await kept.subscribe("room", websocket, since=since, on_gap=gap)
+    position = await kept.publish_json("room", {"a": 1}, position_key="pos")
+    assert_type(position, Position | None)
+    if position is not None:
+        assert_type(position.token, str)
+        assert_type(position.offset, int)
+        assert_type(Position.parse("room", position.token), Position)
+    async with kept.subscribe("room", since=position) as subscription:
+        event = await subscription.get()
+        assert_type(event.position, Position | None)
