@@ -30,10 +30,9 @@ from fastws import (
     WebSocketState,
     websocket_app,
 )
-from fastws.broadcast import Event, Subscription
+from fastws.broadcast import Event, History, HistoryGap, Position, Subscription
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
-from fastws.broadcast import History, HistoryGap, Position
 from fastws.settings import Settings
 
 hub = Broadcast("memory://", max_buffer=1 << 16, overflow="drop-oldest")
