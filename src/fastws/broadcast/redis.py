@@ -130,7 +130,7 @@ class RedisBackend:
 
     def _names(self, channel: str) -> Names:
         name = channel.encode()
-        return Names(self.prefix + name, self.prefix + b"history:" + name, self.prefix + b"meta:" + name)
+        return Names(self._key(channel), self.prefix + b"history:" + name, self.prefix + b"meta:" + name)
 
     # ------------------------------------------------------------- publish
 
