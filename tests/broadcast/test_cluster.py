@@ -7,18 +7,16 @@ here; the tests that kill a master or move a slot build their own.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from fastws.broadcast import BackendUnavailable, Broadcast, History, Position, UnknownBackend
-from tests.helpers.chat import chat_reaches_everyone, join_chat, start_demo, stop_servers
-from tests.helpers.redis_cluster import RedisClusterServers, shared_cluster_url
-from tests.helpers.redis_server import free_port
+from tests.helpers.chat import two_servers_share_the_room
+from tests.helpers.redis_cluster import RedisClusterServers
+from tests.helpers.redis_server import free_port, fresh_channel
 from tests.helpers.serving import TIMEOUT, run
 
 pytest.importorskip("redis")
@@ -26,20 +24,6 @@ pytest.importorskip("redis")
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
 from fastws.broadcast.cluster import partition_tags
-
-
-@pytest.fixture(scope="module")
-def cluster_url() -> Iterator[str]:
-    url, cluster = shared_cluster_url()
-    try:
-        yield url
-    finally:
-        if cluster is not None:
-            cluster.stop()
-
-
-def _channel(name: str) -> str:
-    return f"{name}-{os.getpid()}-{time.monotonic_ns()}"
 
 
 def _shards(slots: list[int], shards: int) -> Counter[int]:
@@ -61,7 +45,7 @@ def test_partition_tags_spread_evenly_over_any_number_of_shards(partitions: int)
 
 def test_channels_spread_over_the_shards_and_every_message_arrives(cluster_url: str) -> None:
     async def main() -> None:
-        channels = [_channel(f"spread{i}") for i in range(300)]
+        channels = [fresh_channel(f"spread{i}") for i in range(300)]
         async with Broadcast(cluster_url) as a, Broadcast(cluster_url) as b:
             subscriptions = [await a.subscribe(channel).__aenter__() for channel in channels]
             links = a.backend._links  # type: ignore[attr-defined]
@@ -79,21 +63,7 @@ def test_channels_spread_over_the_shards_and_every_message_arrives(cluster_url: 
 
 def test_two_server_processes_share_the_demo_chat_room_on_a_cluster(cluster_url: str) -> None:
     """Two ``fastws run --broadcast redis+cluster://`` processes: a message sent on either reaches every client on both."""
-    ports = [free_port(), free_port()]
-    servers = [start_demo(cluster_url, port) for port in ports]
-    try:
-
-        async def main() -> None:
-            joined = [await join_chat(ports[i % 2]) for i in range(6)]
-            clients = [ws for ws, _ in joined]
-            assert len({worker for _, worker in joined}) == 2
-            await chat_reaches_everyone(clients, clients[:2])  # a sender on each process
-            for client in clients:
-                await client.close()
-
-        run(main())
-    finally:
-        stop_servers(servers)
+    two_servers_share_the_room(cluster_url)
 
 
 async def _publish(hub: Broadcast, channel: str, message: str) -> Position | None:
@@ -118,7 +88,7 @@ def test_a_master_killed_its_replica_takes_over_and_subscriptions_come_back() ->
                 on_backend_reconnect=lambda: events.append("back"),
                 **options,
             )
-            channels = [_channel(f"failover{i}") for i in range(30)]
+            channels = [fresh_channel(f"failover{i}") for i in range(30)]
             async with a, Broadcast(cluster.url, **options) as b:
                 subscriptions = [await a.subscribe(channel).__aenter__() for channel in channels]
                 victim = cluster.master_of(a.backend.names(channels[0]).channel)  # type: ignore[attr-defined]
@@ -146,7 +116,7 @@ def test_a_slot_migrated_under_load_keeps_delivering_and_keeps_its_history() -> 
     with RedisClusterServers() as cluster:
 
         async def main() -> None:
-            channel = _channel("migrated")
+            channel = fresh_channel("migrated")
             history = History(size=10_000)
             events: list[str] = []
             hooks = {

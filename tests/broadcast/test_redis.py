@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,26 +20,12 @@ import fastws
 from fastws.broadcast import BackendUnavailable, Broadcast, Event
 from fastws.protocol import WebSocketProtocol
 from fastws.settings import Settings
-from tests.helpers.chat import chat_reaches_everyone, join_chat, start_demo, stop_servers
+from tests.helpers.chat import chat_reaches_everyone, join_chat, start_demo, stop_servers, two_servers_share_the_room
 from tests.helpers.frames import client_frame
-from tests.helpers.redis_server import RedisServer, free_port, shared_redis_url
+from tests.helpers.redis_server import RedisServer, free_port, fresh_channel
 from tests.helpers.serving import TIMEOUT, raw_upgrade, run, running
 
 pytest.importorskip("redis")
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    url, server = shared_redis_url()
-    try:
-        yield url
-    finally:
-        if server is not None:
-            server.stop()
-
-
-def _channel(name: str) -> str:
-    return f"{name}-{os.getpid()}-{time.monotonic_ns()}"  # fresh per test run, on a shared server
 
 
 async def _numsub(url: str, channel: str) -> int:
@@ -71,7 +55,7 @@ def test_the_first_subscribe_delivers(redis_url: str) -> None:
     async def main() -> None:
         async with Broadcast(redis_url) as a, Broadcast(redis_url) as b:
             for i in range(20):
-                channel = _channel(f"first{i}")
+                channel = fresh_channel(f"first{i}")
                 async with a.subscribe(channel) as sub:
                     await b.publish(channel, f"hello {i}")
                     assert await asyncio.wait_for(sub.get(), TIMEOUT) == Event(channel, f"hello {i}")
@@ -81,7 +65,7 @@ def test_the_first_subscribe_delivers(redis_url: str) -> None:
 
 def test_a_thousand_concurrent_subscribes_all_deliver(redis_url: str) -> None:
     async def main() -> None:
-        channels = [_channel(f"many{i}") for i in range(10)]
+        channels = [fresh_channel(f"many{i}") for i in range(10)]
         async with Broadcast(redis_url) as a, Broadcast(redis_url) as b:
             subs = [a.subscribe(channels[i % 10]) for i in range(1000)]
             await asyncio.gather(*(s.__aenter__() for s in subs))
@@ -110,7 +94,7 @@ async def _until_numsub(url: str, channel: str, count: int) -> None:
 
 def test_one_redis_subscription_per_process_and_channel_and_no_echo(redis_url: str) -> None:
     async def main() -> None:
-        channel = _channel("once")
+        channel = fresh_channel("once")
         async with Broadcast(redis_url) as a, Broadcast(redis_url) as b:
             async with a.subscribe(channel) as a1, a.subscribe(channel) as a2, b.subscribe(channel) as b1:
                 assert await _numsub(redis_url, channel) == 2  # two processes, not three subscribers
@@ -131,7 +115,7 @@ def test_concurrent_connects_share_one_listener(redis_url: str) -> None:
     """Apps that connect lazily from many tasks at once: one pub/sub connection, so one copy per message."""
 
     async def main() -> None:
-        channel = _channel("lazy")
+        channel = fresh_channel("lazy")
         hub, other = Broadcast(redis_url), Broadcast(redis_url)
         await asyncio.gather(*(hub.connect() for _ in range(50)))
         listeners = [t for t in asyncio.all_tasks() if "Link._run" in t.get_coro().__qualname__]
@@ -148,7 +132,7 @@ def test_concurrent_connects_share_one_listener(redis_url: str) -> None:
 
 def test_a_dead_listener_is_restarted_and_logged(redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
     async def main() -> None:
-        channel = _channel("crash")
+        channel = fresh_channel("crash")
         async with Broadcast(redis_url, reconnect_delay=0.05) as a, Broadcast(redis_url) as b:
             route = a.backend.message  # type: ignore[attr-defined]
             crashes: list[bytes] = []
@@ -180,7 +164,7 @@ def test_order_is_kept_per_publisher() -> None:
     with RedisServer() as server:
 
         async def main() -> None:
-            channel = _channel("order")
+            channel = fresh_channel("order")
             async with Broadcast(server.url) as a, Broadcast(server.url) as b, a.subscribe(channel) as sub:
                 for i in range(500):
                     await b.publish(channel, f"{i}")
@@ -203,7 +187,7 @@ def test_redis_restarted_both_hubs_reconnect_and_later_messages_arrive() -> None
                 events.append("b up")
 
             b = Broadcast(server.url, on_backend_reconnect=b_up, **options)
-            channel = _channel("restart")
+            channel = fresh_channel("restart")
             async with a, b, a.subscribe(channel) as on_a, b.subscribe(channel) as on_b:
                 await a.publish(channel, "before")
                 assert (await on_b.get()).message == "before" and (await on_a.get()).message == "before"
@@ -225,21 +209,7 @@ def test_redis_restarted_both_hubs_reconnect_and_later_messages_arrive() -> None
 
 def test_two_server_processes_share_the_demo_chat_room(redis_url: str) -> None:
     """Two ``fastws run --broadcast redis://`` processes: a message sent on either reaches every client on both."""
-    ports = [free_port(), free_port()]
-    servers = [start_demo(redis_url, port) for port in ports]
-    try:
-
-        async def main() -> None:
-            joined = [await join_chat(ports[i % 2]) for i in range(6)]
-            clients = [ws for ws, _ in joined]
-            assert len({worker for _, worker in joined}) == 2
-            await chat_reaches_everyone(clients, clients[:2])  # a sender on each process
-            for client in clients:
-                await client.close()
-
-        run(main())
-    finally:
-        stop_servers(servers)
+    two_servers_share_the_room(redis_url)
 
 
 def test_the_demo_chat_spans_workers(redis_url: str) -> None:
@@ -327,7 +297,7 @@ async def _frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 def test_a_draining_worker_closes_its_subscribers_and_the_others_keep_receiving(redis_url: str) -> None:
     """Two servers (two workers) on one Redis: one drains; its subscribers get 1012, the other's get everything."""
-    channel = _channel("drain")
+    channel = fresh_channel("drain")
 
     async def until_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
         while True:
@@ -364,7 +334,7 @@ def test_a_channel_left_and_joined_again_at_once_keeps_delivering(redis_url: str
     """The last subscriber leaves and one comes back right away (a client reconnecting): Redis still delivers."""
 
     async def main() -> None:
-        channel = _channel("rejoin")
+        channel = fresh_channel("rejoin")
         async with Broadcast(redis_url) as a, Broadcast(redis_url) as b:
             for round_ in range(20):
                 async with a.subscribe(channel):

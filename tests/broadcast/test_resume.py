@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -30,31 +28,8 @@ from fastws.broadcast import (
     Position,
     Subscription,
 )
-from tests.helpers.redis_cluster import shared_cluster_url
-from tests.helpers.redis_server import RedisServer, shared_redis_url
+from tests.helpers.redis_server import RedisServer, fresh_channel
 from tests.helpers.serving import TIMEOUT, run, serving
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    pytest.importorskip("redis")
-    url, server = shared_redis_url()
-    try:
-        yield url
-    finally:
-        if server is not None:
-            server.stop()
-
-
-@pytest.fixture(scope="module")
-def cluster_url() -> Iterator[str]:
-    pytest.importorskip("redis")
-    url, cluster = shared_cluster_url()
-    try:
-        yield url
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 @pytest.fixture(params=["memory", "redis", "cluster"])
@@ -64,10 +39,6 @@ def backend(request: pytest.FixtureRequest) -> str:
         return "memory://"
     url: str = request.getfixturevalue(f"{request.param}_url")
     return url
-
-
-def _channel(name: str) -> str:
-    return f"{name}-{os.getpid()}-{time.monotonic_ns()}"  # fresh per test run, on a shared server
 
 
 @asynccontextmanager
@@ -88,7 +59,7 @@ def test_a_dropped_subscriber_resumes_with_exactly_what_it_missed(backend: str, 
     """It leaves after 50 messages while 300 more are published, comes back: every one, in order, once."""
 
     async def main() -> None:
-        channel = _channel("drop")
+        channel = fresh_channel("drop")
         async with _hubs(backend, history=History(size=1000)) as (publisher, subscriber), AsyncExitStack() as stay:
             if someone_stays:  # then the subscriber's hub has seen the channel live throughout
                 await stay.enter_async_context(subscriber.subscribe(channel))
@@ -123,7 +94,7 @@ def test_positions_are_dense_and_every_hub_sees_history_order(backend: str) -> N
     """Two publishers (two processes on Redis) at once: each subscriber gets offsets 1, 2, 3... once each."""
 
     async def main() -> None:
-        channel = _channel("order")
+        channel = fresh_channel("order")
         async with (
             _hubs(backend, history=History(size=100)) as (a, b),
             a.subscribe(channel) as on_a,
@@ -140,7 +111,7 @@ def test_positions_are_dense_and_every_hub_sees_history_order(backend: str) -> N
 
 def test_an_old_position_is_a_gap_raised_or_told(backend: str) -> None:
     async def main() -> None:
-        channel = _channel("gap")
+        channel = fresh_channel("gap")
         async with _hubs(backend, history=History(size=5)) as (publisher, subscriber):
             first = await publisher.publish(channel, "0")
             for i in range(1, 20):
@@ -176,7 +147,7 @@ def test_an_old_position_is_a_gap_raised_or_told(backend: str) -> None:
 
 def test_a_resume_with_nothing_missed_is_just_live(backend: str) -> None:
     async def main() -> None:
-        channel = _channel("uptodate")
+        channel = fresh_channel("uptodate")
         async with _hubs(backend, history=History(size=5)) as (publisher, subscriber):
             latest = await publisher.publish(channel, "seen")
             async with subscriber.subscribe(channel, since=latest) as sub:
@@ -193,7 +164,7 @@ def test_a_resume_with_nothing_missed_is_just_live(backend: str) -> None:
 
 def test_history_past_its_ttl_is_gone(backend: str) -> None:
     async def main() -> None:
-        channel = _channel("ttl")
+        channel = fresh_channel("ttl")
         async with _hubs(backend, history=History(size=100, ttl=0.3)) as (publisher, subscriber):
             first = await publisher.publish(channel, "0")
             await publisher.publish(channel, "1")
@@ -207,9 +178,9 @@ def test_history_past_its_ttl_is_gone(backend: str) -> None:
     run(main())
 
 
-def test_history_can_be_set_per_channel(backend: str) -> None:
+def test_history_can_be_set_perfresh_channel(backend: str) -> None:
     async def main() -> None:
-        channel = _channel("kept")
+        channel = fresh_channel("kept")
 
         def history(name: str) -> History | None:
             return History(size=10) if name.startswith("kept") else None
@@ -231,7 +202,7 @@ def test_bad_input_gets_typed_errors(backend: str) -> None:
             Broadcast(backend, history=5)  # type: ignore[arg-type]
         with pytest.raises(InvalidHistory):
             Broadcast(backend, history=History(size=0))
-        channel = _channel("bad")
+        channel = fresh_channel("bad")
         async with Broadcast(backend, history=lambda name: 10) as hub:  # type: ignore[arg-type,return-value]
             with pytest.raises(InvalidHistory, match="returned int"):
                 await hub.publish(channel, "x")
@@ -251,7 +222,7 @@ def test_a_thousand_resuming_at_once_read_history_once(backend: str) -> None:
     """A reconnect storm on one channel: one read of the backend for all, each gets exactly its missed messages."""
 
     async def main(backend: str) -> None:
-        channel = _channel("storm")
+        channel = fresh_channel("storm")
         async with _hubs(backend, history=History(size=1000)) as (publisher, subscriber):
             positions = [await publisher.publish(channel, f"{i}") for i in range(200)]
             reads = _count_reads(subscriber)
@@ -306,7 +277,7 @@ def test_a_redis_restarted_without_persistence_starts_a_new_epoch() -> None:
     with RedisServer() as server:
 
         async def main() -> None:
-            channel = _channel("restart")
+            channel = fresh_channel("restart")
             options: dict[str, Any] = {"health_check_interval": 0.5, "reconnect_max_delay": 0.3, "connect_timeout": 2}
             async with Broadcast(server.url, history=History(size=10), **options) as hub:
                 before = await hub.publish(channel, "before")
@@ -332,7 +303,7 @@ def test_clients_resume_over_a_real_server_with_the_position_in_each_message(bac
     """A WebSocket client keeps the "pos" of the last message, reconnects with it, gets what it missed."""
 
     async def main() -> None:
-        channel = _channel("room")
+        channel = fresh_channel("room")
         async with _hubs(backend, history=History(size=100)) as (publisher, hub):
 
             async def endpoint(websocket: fastws.WebSocket) -> None:

@@ -8,9 +8,10 @@ import subprocess
 import sys
 from typing import Any
 
-from tests.helpers.serving import TIMEOUT
+from tests.helpers.processes import free_port
+from tests.helpers.serving import TIMEOUT, run
 
-__all__ = ["chat_reaches_everyone", "join_chat", "start_demo", "stop_servers"]
+__all__ = ["chat_reaches_everyone", "join_chat", "start_demo", "stop_servers", "two_servers_share_the_room"]
 
 
 def start_demo(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
@@ -64,3 +65,22 @@ def stop_servers(servers: list[subprocess.Popen[bytes]]) -> None:
             server.wait(5)
         if server.stderr is not None:
             server.stderr.close()
+
+
+def two_servers_share_the_room(url: str) -> None:
+    """Two demo servers on the broadcast ``url``, three members on each: a line sent on either reaches all six."""
+    ports = [free_port(), free_port()]
+    servers = [start_demo(url, port) for port in ports]
+    try:
+
+        async def main() -> None:
+            joined = [await join_chat(ports[i % 2]) for i in range(6)]
+            clients = [ws for ws, _ in joined]
+            assert len({worker for _, worker in joined}) == 2
+            await chat_reaches_everyone(clients, clients[:2])  # a sender on each process
+            for client in clients:
+                await client.close()
+
+        run(main())
+    finally:
+        stop_servers(servers)

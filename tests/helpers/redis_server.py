@@ -82,3 +82,8 @@ def shared_redis_url() -> tuple[str, RedisServer | None]:
     server = RedisServer()
     server.start()
     return server.url, server
+
+
+def fresh_channel(name: str) -> str:
+    """A channel name no other test run uses (they may share one server)."""
+    return f"{name}-{os.getpid()}-{time.monotonic_ns()}"
