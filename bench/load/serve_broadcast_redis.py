@@ -14,7 +14,6 @@ the CPU time of all of it, Redis too.
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -22,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from .servers import UVICORN, free_port
+from .servers import UVICORN, cluster_ports, free_port
 
 
 def _wait_for_redis(port: int, timeout: float = 10.0) -> None:
@@ -38,26 +37,9 @@ def _wait_for_redis(port: int, timeout: float = 10.0) -> None:
     raise SystemExit(f"redis-server did not start on port {port}")
 
 
-def _cluster_ports(count: int) -> list[int]:
-    """``count`` free ports whose cluster bus ports (+10000) are free too."""
-
-    def free(port: int) -> bool:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-        return True
-
-    while True:
-        base = random.randrange(20000, 30000)
-        if all(free(p) and free(p + 10000) for p in range(base, base + count)):
-            return list(range(base, base + count))
-
-
 def _start_redis(binary: str, cluster: bool) -> tuple[list[subprocess.Popen[bytes]], str]:
     """The redis-server processes, and the URL fastws takes."""
-    ports = _cluster_ports(3) if cluster else [free_port()]
+    ports = cluster_ports(3) if cluster else [free_port()]
     options = ["--save", "", "--appendonly", "no"]
     processes, directory = [], tempfile.mkdtemp(prefix="fastws-bench-")
     for port in ports:
@@ -66,21 +48,27 @@ def _start_redis(binary: str, cluster: bool) -> tuple[list[subprocess.Popen[byte
             [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", directory, *options, *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))  # fmt: skip
-    for port in ports:
-        _wait_for_redis(port)
-    if not cluster:
-        return processes, f"redis://127.0.0.1:{ports[0]}/0"
-    nodes = [f"127.0.0.1:{port}" for port in ports]
-    subprocess.run(["redis-cli", "--cluster", "create", *nodes, "--cluster-yes"], capture_output=True, check=True)
-    for port in ports:
-        while (
-            b"cluster_state:ok"
-            not in subprocess.run(
-                ["redis-cli", "-p", str(port), "cluster", "info"], capture_output=True, check=False
-            ).stdout
-        ):
-            time.sleep(0.05)
-    return processes, "redis+cluster://" + ",".join(nodes)
+    try:
+        for port in ports:
+            _wait_for_redis(port)
+        if not cluster:
+            return processes, f"redis://127.0.0.1:{ports[0]}/0"
+        nodes = [f"127.0.0.1:{port}" for port in ports]
+        subprocess.run(["redis-cli", "--cluster", "create", *nodes, "--cluster-yes"], capture_output=True, check=True)
+        for port in ports:
+            while (
+                b"cluster_state:ok"
+                not in subprocess.run(
+                    ["redis-cli", "-p", str(port), "cluster", "info"], capture_output=True, check=False
+                ).stdout
+            ):
+                time.sleep(0.05)
+        return processes, "redis+cluster://" + ",".join(nodes)
+    except BaseException:
+        for process in processes:  # stopped by process id, whatever failed
+            process.kill()
+            process.wait()
+        raise
 
 
 def main() -> int:

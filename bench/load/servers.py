@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import random
 import shutil
 import signal
 import socket
@@ -153,6 +154,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def cluster_ports(count: int) -> list[int]:
+    """``count`` consecutive free loopback ports for Redis Cluster nodes, whose bus ports (+10000) are free too."""
+
+    def free(port: int) -> bool:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+        return True
+
+    for _ in range(200):
+        base = random.randrange(20000, 30000)  # + 10000 stays a valid port
+        if all(free(p) and free(p + 10000) for p in range(base, base + count)):
+            return list(range(base, base + count))
+    raise RuntimeError(f"no {count} free ports for a Redis Cluster")
 
 
 @functools.cache

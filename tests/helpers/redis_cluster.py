@@ -10,38 +10,16 @@ them the tests skip, unless ``FASTWS_REQUIRE_REDIS=1``.
 from __future__ import annotations
 
 import os
-import random
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from bench.load.servers import cluster_ports
 from tests.helpers.redis_server import require_redis_server
 
 __all__ = ["RedisClusterServers", "shared_cluster_url"]
-
-BUS_OFFSET = 10000  # a node's cluster bus listens on its port + 10000
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _base_port(count: int) -> int:
-    """The first of ``count`` ports that are free, and whose bus ports (+10000) are too."""
-    for _ in range(200):
-        base = random.randrange(20000, 30000)
-        ports = range(base, base + count)
-        if all(_free(p) and _free(p + BUS_OFFSET) for p in ports):
-            return base
-    raise RuntimeError("no free ports for a Redis Cluster")
 
 
 def command(port: int, *args: str, timeout: float = 5.0) -> str:
@@ -90,8 +68,7 @@ class RedisClusterServers:
 
     def start(self) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="fastws-cluster-"))
-        base = _base_port(self.count)
-        self.ports = list(range(base, base + self.count))
+        self.ports = cluster_ports(self.count)
         try:
             for port in self.ports:
                 self.start_node(port)
