@@ -60,6 +60,15 @@ def test_a_ring_forgets_messages_past_their_ttl() -> None:
     assert ring.page(0, now=10.0).messages == [] and ring.first == 4
 
 
+def test_a_ring_kept_by_a_smaller_history_keeps_its_newest_in_place() -> None:
+    ring = Ring(History(size=5))
+    for offset in range(1, 6):
+        ring.add(_message(offset), now=0.0)
+    ring.keep(History(size=2, ttl=1.0))
+    assert (ring.size, ring.ttl, ring.first, ring.top) == (2, 1.0, 4, 5)
+    assert _offsets(ring.page(0, now=0.5).messages) == [4, 5]
+
+
 def test_the_ring_of_memory_numbers_messages_from_1_in_one_epoch() -> None:
     ring = Ring(History(size=2))
     first = ring.next_position("c")

@@ -81,10 +81,17 @@ class MemoryBackend:
     async def publish(self, channel: str, message: Message) -> None:
         pass
 
-    async def publish_kept(self, channel: str, message: Message, history: History) -> Position:
+    def ring(self, channel: str, history: History) -> Ring:
+        """The history of ``channel``, kept by ``history`` (the hub's tail of it: the same ring, not a copy)."""
         ring = self._rings.get(channel)
-        if ring is None or ring.ttl != history.ttl or ring.size != history.size:
-            ring = self._rings[channel] = _resized(ring, history)
+        if ring is None:
+            ring = self._rings[channel] = Ring(history)
+        elif ring.ttl != history.ttl or ring.size != history.size:
+            ring.keep(history)
+        return ring
+
+    async def publish_kept(self, channel: str, message: Message, history: History) -> Position:
+        ring = self.ring(channel, history)
         now = time.monotonic()
         ring.expire(now)
         placed = message.at(ring.next_position(channel))
@@ -99,12 +106,3 @@ class MemoryBackend:
         if ring is None:
             return Page(None, 0)
         return ring.page(after, time.monotonic())
-
-
-def _resized(ring: Ring | None, history: History) -> Ring:
-    """A ring kept by ``history``, with what ``ring`` (if any) holds that still fits."""
-    fresh = Ring(history)
-    if ring is not None:
-        fresh.epoch, fresh.top = ring.epoch, ring.top
-        fresh.entries.extend(list(ring.entries)[-history.size :])
-    return fresh

@@ -54,7 +54,8 @@ class HistoryGap(BroadcastError):
     holds nothing of the channel any more),
     ``"epoch"`` (history was lost and started over since: the position
     names nothing now), ``"ahead"`` (the position is past anything the
-    channel has) or ``"unavailable"`` (the backend could not say).
+    channel has) or ``"unavailable"`` (history has them, but they could
+    not be joined up with the live messages: publishing outran three reads).
     ``latest``: the channel's newest position as far as known (None if
     nothing is kept). The subscriber gets live messages only: the app
     reloads its state (and can tell its client so).
@@ -72,5 +73,5 @@ _REASONS = {
     "expired": "history no longer goes back that far",
     "epoch": "history was lost and started over since (another epoch)",
     "ahead": "the position is past the newest message",
-    "unavailable": "the backend could not read the history",
+    "unavailable": "history could not be joined up with the live messages (publishing outran three reads)",
 }

@@ -104,6 +104,12 @@ class Ring:
     def first(self) -> int:
         return _offset(self.entries[0][1]) if self.entries else self.top + 1
 
+    def keep(self, history: History) -> None:
+        """Keep by ``history`` from now on (in place: whoever holds this ring keeps holding it)."""
+        self.size, self.ttl = history.size, history.ttl
+        while len(self.entries) > self.size:
+            self.entries.popleft()
+
     def next_position(self, channel: str) -> Position:
         """The position of the next message (this ring is the history: ``memory://``)."""
         if self.epoch is None:

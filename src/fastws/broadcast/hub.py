@@ -110,7 +110,9 @@ class Broadcast:
         self.on_backend_disconnect = on_backend_disconnect
         self.on_backend_reconnect = on_backend_reconnect
         self.backend: Backend = backend_for(url, **backend_options)
-        self._remote = not isinstance(self.backend, MemoryBackend)
+        # memory://: one process, so the backend's rings are the history and the tails both
+        self._memory = self.backend if isinstance(self.backend, MemoryBackend) else None
+        self._remote = self._memory is None
         # the limits and counters every target of this hub reads and counts in (the attributes below)
         self._delivery = Delivery(max_buffer, overflow, close_timeout, ended=self._forget, spawn=self._spawn)
         self._channels: dict[str, dict[int, Member]] = {}
@@ -329,7 +331,7 @@ class Broadcast:
 
     def _deliver(self, channel: str, message: Message) -> None:
         """Hand ``message`` to every local subscriber of ``channel`` (never waits)."""
-        if message.position is not None:
+        if message.position is not None and self._remote:  # (memory://: the tail is the ring it was kept in)
             tail = self._tails.get(channel)
             if tail is not None:
                 tail.add(message, time.monotonic())
@@ -399,8 +401,10 @@ class Broadcast:
         self._check_connected()
         history = self._history_of(channel)
         tail = self._tails.get(channel)
-        if history is not None and tail is None:
-            tail = self._tails[channel] = Ring(history)  # from the first subscriber on: every message seen
+        if history is not None and tail is None:  # from the first subscriber on: every message seen
+            tail = self._tails[channel] = Ring(history) if self._memory is None else self._memory.ring(channel, history)
+        elif history is not None and tail is not None and (tail.size, tail.ttl) != (history.size, history.ttl):
+            tail.keep(history)  # the channel's policy changed: serve no more than history keeps
         target.channels.add(channel)
         members = self._channels.setdefault(channel, {})
         resuming = None if since is None or tail is None else Resuming(target, members, tail)
@@ -409,7 +413,7 @@ class Broadcast:
             if self._remote:
                 await self.backend.subscribe(channel)  # returns once the backend delivers this channel here
             if resuming is not None and since is not None and history is not None:
-                await resume(channel, resuming, since, on_gap, history, self._reads)
+                await resume(channel, resuming, since, on_gap, history, self._reads if self._remote else None)
         except BaseException:
             self._leave(channel, target)
             raise

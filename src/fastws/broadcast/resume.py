@@ -146,18 +146,21 @@ class Reads:
 
 
 async def resume(
-    channel: str, resuming: Resuming, since: Position, on_gap: OnGap | None, history: History, reads: Reads
+    channel: str, resuming: Resuming, since: Position, on_gap: OnGap | None, history: History, reads: Reads | None
 ) -> None:
     """Send ``resuming`` what it missed after ``since``, then let the live messages through; or report the gap.
 
-    Raises ``HistoryGap`` when history cannot cover it and there is no
-    ``on_gap``; with one, calls it and lets the live messages through.
+    ``reads``: None when the tail is the history itself (``memory://``),
+    so its verdict is final. Raises ``HistoryGap`` when history cannot
+    cover it and there is no ``on_gap``; with one, calls it and lets the
+    live messages through.
     """
     tail = resuming.tail
     verdict = resume_from(tail.page(since.offset, time.monotonic()), since)
     page: Page | None = None
+    told: list[Message] | str = verdict
     for fresh in (False, True, True):
-        if isinstance(verdict, list):
+        if isinstance(verdict, list) or reads is None:
             break
         page = await reads.page(channel, since.offset, history, fresh)
         if not resuming.placed():
@@ -171,6 +174,8 @@ async def resume(
         elif not isinstance(told, list) and fresh:
             verdict = told  # the backend, read after this subscriber joined, has the last word
             break
+    if not isinstance(verdict, list) and isinstance(told, list):
+        verdict = "unavailable"  # history has them, but they never joined up with the live ones (three reads)
     if isinstance(verdict, list):
         for message in verdict:
             resuming.target.deliver(message)
