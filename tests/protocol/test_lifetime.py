@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import fastws
 import fastws.fastapi
+from fastws.broadcast import History
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
 from tests.helpers.serving import TIMEOUT, echo, raw_upgrade, run, serving
@@ -181,15 +182,19 @@ def test_connections_open_at_shutdown_are_freed(front: dict[str, Any]) -> None:
     assert run(main()) == 3
 
 
-def test_a_broadcast_subscriber_is_freed() -> None:
+@pytest.mark.parametrize("history", [None, History(100)], ids=["live", "resumed"])
+def test_a_broadcast_subscriber_is_freed(history: History | None) -> None:
+    """Live, or resumed from history (from the first message on: the third one replays the second's)."""
+    positions: list[Any] = []
+
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         websocket = fastws.WebSocket(scope, receive, send)
         await websocket.accept()
-        async with hub.subscribe("room", websocket):
+        async with hub.subscribe("room", websocket, since=positions[0] if positions else None):
             async for text in websocket.iter_text():
-                await hub.publish("room", text)
+                positions.append(await hub.publish("room", text))
 
-    hub = fastws.Broadcast("memory://")
+    hub = fastws.Broadcast("memory://", history=history)
 
     async def main() -> int:
         async with hub, serving(app, ws=Tracked) as url:
