@@ -7,7 +7,9 @@
 
 ``--python LABEL=PATH`` adds, for each fastws server chosen, the same server
 run by another interpreter (``<server>@LABEL``: e.g. the virtualenv of an
-older checkout), so before and after are measured side by side in one run;
+older checkout), so before and after are measured side by side in one run
+(``--python-servers A,B``: for those servers only, e.g. the ones the older
+checkout can serve);
 ``--repeat N`` runs every server N times, interleaved, and prints medians.
 
 Results go to ``bench/results/load-<date>.json`` (or ``--out``): the date,
@@ -91,6 +93,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="LABEL=PATH",
         help="also run each chosen fastws server with this interpreter, as <server>@LABEL",
     )
+    parser.add_argument(
+        "--python-servers",
+        default="",
+        metavar="SERVERS",
+        help="--python runs these of the chosen servers (default: every one whose command names fastws)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="interleaved repetitions (medians are printed)")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -110,9 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown servers: {', '.join(unknown)} (see --list)", file=sys.stderr)
         return 2
+    compared = [n for n in args.python_servers.split(",") if n] or [
+        n for n in names if "@" not in n and "fastws" in " ".join(SERVERS[n].command(0))
+    ]
+    unknown = [n for n in compared if n not in names]
+    if unknown:
+        print(f"--python-servers names servers not chosen: {', '.join(unknown)}", file=sys.stderr)
+        return 2
     for entry in args.python:
         label, _, python = entry.partition("=")
-        for name in [n for n in names if "@" not in n and "fastws" in " ".join(SERVERS[n].command(0))]:
+        for name in compared:
             variant = with_interpreter(SERVERS[name], label, python)
             SERVERS[variant.name] = variant
             names.append(variant.name)

@@ -159,14 +159,20 @@ async def _hub(history: bool = False) -> Any:
     With ``history``, every channel keeps its last 1,000 messages. The
     servers run with ``--lifespan off``, so the hub connects lazily.
     """
-    from fastws.broadcast import Broadcast, History
+    from fastws.broadcast import Broadcast
 
     hub = _HUBS.get(history)
-    if hub is None:
-        hub = _HUBS[history] = Broadcast(history=History(size=1000) if history else None)
+    if hub is None:  # (no History import without history: an older fastws serves this app too, for a before/after)
+        hub = _HUBS[history] = Broadcast(history=_history(1000)) if history else Broadcast()
     if not hub.connected:
         await hub.connect()
     return hub
+
+
+def _history(size: int) -> Any:
+    from fastws.broadcast import History
+
+    return History(size=size)
 
 
 async def _broadcast(scope: dict[str, Any], receive: Any, send: Any, history: bool) -> None:
