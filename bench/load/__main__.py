@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_medians(results: list[dict[str, Any]]) -> None:
-    """Medians over the repetitions of the echo and handshake figures, one line per server and case."""
+    """Medians over the repetitions of the echo, handshake, fan-out and chat figures, one line per server and case."""
     cases: dict[tuple[str, str], list[float]] = {}
     for r in results:
         if r["scenario"] == "echo":
@@ -251,6 +251,9 @@ def _print_medians(results: list[dict[str, Any]]) -> None:
         elif r["scenario"] == "handshake":
             cases.setdefault((r["server"], "handshakes/s"), []).append(r["handshakes_per_s"])
             cases.setdefault((r["server"], "handshake us cpu each"), []).append(r["server_cpu_us_per_handshake"])
+        elif r["scenario"] in ("fanout", "chat"):
+            case = f"{r['scenario']} {r['members']} us cpu/delivery"
+            cases.setdefault((r["server"], case), []).append(r["server_cpu_us_per_delivery"])
     print("medians:")
     for (server, case), values in sorted(cases.items(), key=lambda item: (item[0][1], item[0][0])):
         shown = ", ".join(f"{v:.2f}" for v in values)

@@ -37,7 +37,7 @@ def _wait_for_redis(port: int, timeout: float = 10.0) -> None:
     raise SystemExit(f"redis-server did not start on port {port}")
 
 
-def _start_redis(binary: str, cluster: bool) -> tuple[list[subprocess.Popen[bytes]], str]:
+def start_redis(binary: str, cluster: bool) -> tuple[list[subprocess.Popen[bytes]], str]:
     """The redis-server processes, and the URL fastws takes."""
     ports = cluster_ports(3) if cluster else [free_port()]
     options = ["--save", "", "--appendonly", "no"]
@@ -79,7 +79,7 @@ def main() -> int:
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("redis-server is not installed")
-    redis, url = _start_redis(binary, cluster)
+    redis, url = start_redis(binary, cluster)
     try:
         env = dict(os.environ, FASTWS_BROADCAST=url)
         layers = ["--http", "fastws.http:HttpProtocol", "--ws", "fastws.protocol:WebSocketProtocol"]
