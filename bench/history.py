@@ -45,6 +45,18 @@ async def _no_op_send(message: dict[str, Any]) -> None:
     return None
 
 
+def _no_op_sends(count: int) -> list[Callable[[dict[str, Any]], Awaitable[None]]]:
+    """``count`` distinct ASGI sends that complete at once (one send is one subscriber: the hub keys by it)."""
+
+    def make() -> Callable[[dict[str, Any]], Awaitable[None]]:
+        async def send(message: dict[str, Any]) -> None:
+            return None
+
+        return send
+
+    return [make() for _ in range(count)]
+
+
 class Meter:
     """CPU seconds of this process plus the Redis servers', and wall seconds, over a block."""
 
@@ -65,8 +77,8 @@ class Meter:
 async def _publish_row(url: str, history: bool, n: int, meter: Meter) -> tuple[float, float, float]:
     async with Broadcast(url, history=History(size=MISSED * 2) if history else None) as hub:
         channel = f"bench-{time.monotonic_ns()}"
-        for _ in range(SUBSCRIBERS):
-            await hub.subscribe(channel, _no_op_send)
+        for send in _no_op_sends(SUBSCRIBERS):
+            await hub.subscribe(channel, send)
 
         async def publish() -> None:
             for i in range(n):
