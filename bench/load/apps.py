@@ -176,7 +176,7 @@ def _history(size: int) -> Any:
 
 
 async def _broadcast(scope: dict[str, Any], receive: Any, send: Any, history: bool) -> None:
-    from fastws import WebSocket, WebSocketDisconnect
+    from fastws import WebSocket
 
     if scope["type"] == "lifespan":
         return await _lifespan(receive, send)
@@ -185,6 +185,13 @@ async def _broadcast(scope: dict[str, Any], receive: Any, send: Any, history: bo
     hub = await _hub(history)
     websocket = WebSocket(scope, receive, send)
     await websocket.accept()
+    await _member(websocket, hub)
+
+
+async def _member(websocket: Any, hub: Any) -> None:
+    """A room member of the fan-out and chat scenarios: ``join`` subscribes, ``pub <text>`` publishes."""
+    from fastws import WebSocketDisconnect
+
     try:
         while True:
             text = await websocket.receive_text()
@@ -205,6 +212,33 @@ async def broadcast_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 async def broadcast_history_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """``broadcast_app`` with history on: the room keeps its last 1,000 messages."""
     await _broadcast(scope, receive, send, history=True)
+
+
+def _starlette_broadcast() -> Any:
+    """``broadcast_app`` written as the docs show it: a Starlette route, ``websocket_app``, ``fastws.WebSocket``."""
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+
+    from fastws import WebSocket, WebSocketDisconnect, websocket_app
+
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            async for text in websocket.iter_text():
+                await websocket.send_text(text)
+        except WebSocketDisconnect:
+            return
+
+    async def member(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await _member(websocket, await _hub())
+
+    return Starlette(
+        routes=[WebSocketRoute("/", websocket_app(echo)), WebSocketRoute(FANOUT_PATH, websocket_app(member))]
+    )
+
+
+starlette_broadcast_app = _starlette_broadcast()
 
 
 def _broadcaster_app() -> Any:

@@ -84,6 +84,9 @@ SERVERS: dict[str, ServerSpec] = {
         ServerSpec("uvicorn-fastws+broadcast", _fastws_run("broadcast_app"), ("uvicorn",),
                    "fastws.Broadcast (memory://) on uvicorn as fastws run sets it up: frames written straight "
                    "to each transport", only=("fanout", "chat")),
+        ServerSpec("uvicorn-fastws+starlette-broadcast", _fastws_run("starlette_broadcast_app"),
+                   ("uvicorn", "starlette"), "fastws.Broadcast as the docs show it (a Starlette route, "
+                   "websocket_app, fastws.WebSocket) on uvicorn as fastws run sets it up", only=("fanout", "chat")),
         ServerSpec("uvicorn-sansio+broadcast", _uvicorn("broadcast_app", "websockets-sansio"),
                    ("uvicorn", "websockets"), "fastws.Broadcast (memory://) on uvicorn's default ws layer: "
                    "the ASGI fallback", only=("fanout", "chat")),
