@@ -19,6 +19,8 @@ needs uvicorn: the protocol is never imported, only described.
 
 from __future__ import annotations
 
+import sys
+from types import CodeType
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ __all__ = [
     "Fanout",
     "connection_behind",
     "connection_of",
+    "unwrapped",
 ]
 
 #: the scope extension fastws' protocol offers when its ASGI ``send`` is its own: the value is its
@@ -125,7 +128,7 @@ def connection_of(scope: object, send: object) -> Connection | None:
     """
     extensions = scope.get("extensions") if isinstance(scope, dict) else None
     connection_class = extensions.get(CONNECTION_EXTENSION) if isinstance(extensions, dict) else None
-    owner = getattr(send, "__self__", None)
+    owner = getattr(unwrapped(send), "__self__", None)
     if connection_class is not None and type(owner) is connection_class:
         return owner
     return None
@@ -137,5 +140,63 @@ def connection_behind(send: object) -> BroadcastConnection | None:
     For an ASGI ``send`` given without its scope (``Broadcast.subscribe(channel, send)``):
     its owner is recognised by the contract, checked at run time.
     """
-    owner = getattr(send, "__self__", None)
+    owner = getattr(unwrapped(send), "__self__", None)
     return owner if isinstance(owner, BroadcastConnection) else None
+
+
+#: how many pass-through wrappers one ``send`` may be in (FastAPI: the app's and the route's)
+MAX_WRAPPERS = 8
+_STARLETTE_WRAPPER = "starlette._exception_handler"
+_starlette_sender: CodeType | None = None  # the code of Starlette's wrapper, once seen
+
+
+def unwrapped(send: object) -> object:
+    """``send`` without the wrappers around it that pass WebSocket messages through untouched.
+
+    Starlette's exception handling (its ``ExceptionMiddleware``, and each
+    route of Starlette and FastAPI) hands the app a ``send`` wrapped in a
+    function that only watches for ``http.response.start`` and passes every
+    message on as it is. Seeing through it lets ``fastws.WebSocket`` and
+    ``fastws.Broadcast`` write straight to the connection in the apps
+    people write. Any other wrapper (an app's own middleware) stays: its
+    ``send`` is called, as it expects.
+    """
+    for _ in range(MAX_WRAPPERS):
+        inner = _starlette_inner(send)
+        if inner is None:
+            return send
+        send = inner
+    return send
+
+
+def _starlette_inner(send: object) -> object | None:
+    """The ``send`` Starlette's exception wrapper ``send`` passes messages to, if it is that wrapper."""
+    code = getattr(send, "__code__", None)
+    sender = _starlette_sender or _find_starlette_sender()
+    if code is None or code is not sender or sender is None:
+        return None
+    closure = getattr(send, "__closure__", None) or ()
+    inner: object = closure[sender.co_freevars.index("send")].cell_contents
+    return inner
+
+
+def _find_starlette_sender() -> CodeType | None:
+    """The code of the ``sender`` Starlette wraps ``send`` in, if Starlette is imported and it is as expected."""
+    global _starlette_sender
+    module = sys.modules.get(_STARLETTE_WRAPPER)
+    wrap = getattr(module, "wrap_app_handling_exceptions", None)
+    code = _nested_code(wrap.__code__, "sender") if callable(wrap) and hasattr(wrap, "__code__") else None
+    # the wrapper as known: its only state is whether an HTTP response started (a change of it is not seen through)
+    if code is not None and set(code.co_freevars) == {"response_started", "send"}:
+        _starlette_sender = code
+    return _starlette_sender
+
+
+def _nested_code(code: CodeType, name: str) -> CodeType | None:
+    """The code of function ``name`` defined (at any depth) inside ``code``."""
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            found = const if const.co_name == name else _nested_code(const, name)
+            if found is not None:
+                return found
+    return None

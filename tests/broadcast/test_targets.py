@@ -195,6 +195,40 @@ def test_the_wire_path_and_the_asgi_path_put_the_same_bytes_on_the_wire() -> Non
     run(main())
 
 
+@pytest.mark.parametrize("endpoint", ["websocket_app", "starlette"])
+def test_a_subscriber_in_a_starlette_app_gets_frames_written_straight_to_its_transport(endpoint: str) -> None:
+    """Starlette's routing wraps ``send`` in its exception handling, which passes WebSocket messages on as they are.
+
+    The hub sees through it: a member of a room in a Starlette app (a
+    ``websocket_app`` endpoint with ``fastws.WebSocket``, or Starlette's own
+    ``WebSocket``) is delivered to directly, as on a bare ASGI app.
+    """
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+
+    async def member(websocket: Any) -> None:
+        await websocket.accept()
+        async with hub.subscribe("room", websocket):
+            await websocket.send_text("ready")
+            while (await websocket.receive())["type"] != "websocket.disconnect":
+                pass
+
+    route = fastws.websocket_app(member) if endpoint == "websocket_app" else member
+    app = Starlette(routes=[WebSocketRoute("/", route)])
+    hub = Broadcast()
+
+    async def main() -> None:
+        async with hub, serving(app) as url:
+            client = await RawClient.connect(url)
+            assert await client.text() == "ready"
+            assert [type(target).__name__ for target in hub._targets.values()] == ["DirectTarget"]
+            await hub.publish("room", "to all")
+            assert await client.text() == "to all"
+            client.close()
+
+    run(main())
+
+
 @pytest.mark.parametrize("server", list(SERVERS))
 def test_a_client_that_never_reads_is_closed_and_the_others_keep_receiving(server: str) -> None:
     async def main() -> None:

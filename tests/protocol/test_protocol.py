@@ -335,8 +335,15 @@ def test_permessage_deflate_is_negotiated_and_used() -> None:
     run(main())
 
 
-@pytest.mark.parametrize("middleware", [False, True])
-def test_fastws_websocket_writes_directly_unless_send_is_wrapped(websocket_twin: Any, middleware: bool) -> None:
+@pytest.mark.parametrize("wrapper", ["none", "middleware", "starlette"])
+def test_fastws_websocket_writes_directly_unless_send_is_wrapped(websocket_twin: Any, wrapper: str) -> None:
+    """Directly on the protocol's own ``send``, and through Starlette's exception wrapper (which passes it on).
+
+    An app's own middleware wrapping ``send`` keeps its ``send`` called.
+    """
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+
     from tests.helpers.twins import websocket_class
 
     cls = websocket_class(websocket_twin)
@@ -357,8 +364,14 @@ def test_fastws_websocket_writes_directly_unless_send_is_wrapped(websocket_twin:
 
         await app(scope, receive, logged_send)
 
+    class Endpoint:  # an ASGI app as a route's endpoint: Starlette's ExceptionMiddleware wraps its send
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            await app(scope, receive, send)
+
+    served = {"none": app, "middleware": wrapped, "starlette": Starlette(routes=[WebSocketRoute("/", Endpoint())])}
+
     async def main() -> None:
-        async with serving(wrapped if middleware else app) as url, connect(url) as ws:
+        async with serving(served[wrapper]) as url, connect(url) as ws:
             for text in ("a", "é" * 200):
                 await ws.send(text)
                 assert [await ws.recv() for _ in range(4)] == [
@@ -370,7 +383,7 @@ def test_fastws_websocket_writes_directly_unless_send_is_wrapped(websocket_twin:
 
     Recorded.direct_writes = 0
     run(main())
-    assert Recorded.direct_writes == (0 if middleware else 8)
+    assert Recorded.direct_writes == (0 if wrapper == "middleware" else 8)
 
 
 def test_the_closing_handshake_is_bounded_by_close_timeout() -> None:
