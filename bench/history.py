@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import statistics
 import subprocess
 import sys
@@ -47,14 +48,7 @@ async def _no_op_send(message: dict[str, Any]) -> None:
 
 def _no_op_sends(count: int) -> list[Callable[[dict[str, Any]], Awaitable[None]]]:
     """``count`` distinct ASGI sends that complete at once (one send is one subscriber: the hub keys by it)."""
-
-    def make() -> Callable[[dict[str, Any]], Awaitable[None]]:
-        async def send(message: dict[str, Any]) -> None:
-            return None
-
-        return send
-
-    return [make() for _ in range(count)]
+    return [functools.partial(_no_op_send) for _ in range(count)]
 
 
 class Meter:

@@ -162,17 +162,16 @@ async def _hub(history: bool = False) -> Any:
     from fastws.broadcast import Broadcast
 
     hub = _HUBS.get(history)
-    if hub is None:  # (no History import without history: an older fastws serves this app too, for a before/after)
-        hub = _HUBS[history] = Broadcast(history=_history(1000)) if history else Broadcast()
+    if hub is None:
+        options: dict[str, Any] = {}
+        if history:  # (imported only then: an older fastws, without History, serves the other apps for a before/after)
+            from fastws.broadcast import History
+
+            options["history"] = History(size=1000)
+        hub = _HUBS[history] = Broadcast(**options)
     if not hub.connected:
         await hub.connect()
     return hub
-
-
-def _history(size: int) -> Any:
-    from fastws.broadcast import History
-
-    return History(size=size)
 
 
 async def _broadcast(scope: dict[str, Any], receive: Any, send: Any, history: bool) -> None:

@@ -7,7 +7,8 @@ the module. Tests that stop or change a server start their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -17,21 +18,20 @@ from tests.helpers.redis_server import shared_redis_url
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
+    yield from _served(shared_redis_url)
+
+
+@pytest.fixture(scope="module")
+def cluster_url() -> Iterator[str]:
+    yield from _served(shared_cluster_url)
+
+
+def _served(shared: Callable[[], tuple[str, Any]]) -> Iterator[str]:
+    """The URL ``shared`` gives; the server it started (if any) is stopped after."""
     pytest.importorskip("redis")
-    url, server = shared_redis_url()
+    url, server = shared()
     try:
         yield url
     finally:
         if server is not None:
             server.stop()
-
-
-@pytest.fixture(scope="module")
-def cluster_url() -> Iterator[str]:
-    pytest.importorskip("redis")
-    url, cluster = shared_cluster_url()
-    try:
-        yield url
-    finally:
-        if cluster is not None:
-            cluster.stop()

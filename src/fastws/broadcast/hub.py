@@ -122,7 +122,8 @@ class Broadcast:
         self._connecting: asyncio.Future[None] | None = None
         self.history = history
         self._tails: dict[str, Ring] = {}  # what this hub saw lately of each subscribed channel that keeps history
-        self._reads = Reads(self.backend)  # the backend's history reads, shared by resuming subscribers
+        # the backend's history reads, shared by resuming subscribers (memory://: none, the tails are the history)
+        self._reads = Reads(self.backend) if self._remote else None
         # fastws.metrics: what stats() reports besides what the channels and the Delivery hold
         self._published = 0
         self._delivered = 0
@@ -403,8 +404,8 @@ class Broadcast:
         tail = self._tails.get(channel)
         if history is not None and tail is None:  # from the first subscriber on: every message seen
             tail = self._tails[channel] = Ring(history) if self._memory is None else self._memory.ring(channel, history)
-        elif history is not None and tail is not None and (tail.size, tail.ttl) != (history.size, history.ttl):
-            tail.keep(history)  # the channel's policy changed: serve no more than history keeps
+        elif history is not None and tail is not None:
+            tail.keep(history)  # the channel's policy may have changed: serve no more than history keeps
         target.channels.add(channel)
         members = self._channels.setdefault(channel, {})
         resuming = None if since is None or tail is None else Resuming(target, members, tail)
@@ -413,7 +414,7 @@ class Broadcast:
             if self._remote:
                 await self.backend.subscribe(channel)  # returns once the backend delivers this channel here
             if resuming is not None and since is not None and history is not None:
-                await resume(channel, resuming, since, on_gap, history, self._reads if self._remote else None)
+                await resume(channel, resuming, since, on_gap, history, self._reads)
         except BaseException:
             self._leave(channel, target)
             raise
