@@ -24,6 +24,11 @@ uvicorn's ``timeout_graceful_shutdown``), so that clients reconnect across
 the window; an upgrade not yet answered gets 503. Every close, by either
 side, is bounded by ``ws_close_timeout``, after which the transport is
 aborted.
+
+Keepalive pings go out ``ws_ping_interval`` after the last one was answered,
+at most 1/``KEEPALIVE_TICKS`` of the interval late: one loop timer (a
+``TimerWheel``) serves every connection's pings, so an idle connection
+holds no timer of its own.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import os
 import random
 import socket
 import struct
+import sys
 from collections import deque
 from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import unquote
@@ -56,6 +62,7 @@ from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
 from .settings import Settings
+from .timer_wheel import TimerWheel, wheel
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
 from .wire.rfc6455 import CloseCode
@@ -130,15 +137,33 @@ SERVER_CLOSING = State.SERVER_CLOSING
 PEER_GONE = State.PEER_GONE
 CLOSED = State.CLOSED
 
+#: keepalive pings are due in ticks of ws_ping_interval / KEEPALIVE_TICKS (at most 3 % late)
+KEEPALIVE_TICKS = 32
+
 #: the app is past its close, or will never have one: what the peer still sends is dropped
 _PAST_CLOSE = frozenset({REFUSED, CLOSING, SERVER_CLOSING, PEER_GONE, CLOSED})
+
+
+_server_addresses: dict[tuple[str, int | None], tuple[str, int | None]] = {}
+
+
+def _shared_server(address: tuple[str, int | None] | None) -> tuple[str, int | None] | None:
+    """``address``, or the equal tuple an earlier connection holds: a listening socket has one address."""
+    if address is None:
+        return None
+    found = _server_addresses.get(address)
+    if found is None:
+        if len(_server_addresses) >= 64:  # bounded, whatever sockets the server listens on
+            return address
+        found = _server_addresses[address] = address
+    return found
 
 
 class WebSocketProtocol(asyncio.Protocol):
     """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
-        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_key", "_owed_pong",
+        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_keepalive", "_key", "_owed_pong",
         "_queue", "_queued_bytes", "_read_paused", "_request", "_waiter", "_write_timer", "app",
         "app_state", "client",
         "config", "conn", "connections", "default_headers", "fanout", "last_ping_rtt",
@@ -173,6 +198,10 @@ class WebSocketProtocol(asyncio.Protocol):
         self.max_queue_bytes = self.settings.ws_max_queue_bytes
         self.ping_interval = config.ws_ping_interval
         self.ping_timeout = config.ws_ping_timeout
+        #: one loop timer for every connection's keepalive pings, not one each (they add up when idle)
+        self._keepalive: TimerWheel | None = (
+            wheel(self.loop, self.ping_interval / KEEPALIVE_TICKS) if self.ping_interval else None
+        )
 
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self.scheme: Literal["ws", "wss"] = "ws"
@@ -190,7 +219,9 @@ class WebSocketProtocol(asyncio.Protocol):
         #: while ``RESPONDING``: the app's denial response so far (status, headers, body parts)
         self._denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
 
-        self._queue: deque[dict[str, Any]] = deque()  # events for the app's receive()
+        #: events for the app's receive(), while it is not waiting; none held when empty (an idle
+        #: connection's empty deque would be ~700 bytes)
+        self._queue: deque[dict[str, Any]] | tuple[()] = ()
         self._queued_bytes = 0  # of the messages in _queue
         self._waiter: asyncio.Future[dict[str, Any]] | None = None
         self._read_paused = False
@@ -198,7 +229,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._close_timer: asyncio.TimerHandle | None = None  # aborts a close that takes too long
         self._write_timer: asyncio.TimerHandle | None = None  # ws_write_timeout, while writing is paused
         self._owed_pong: bytes | None = None  # the latest ping's payload, while writing is paused
-        self.ping_timer: asyncio.TimerHandle | None = None
+        self.ping_timer: int | None = None  # the keepalive wheel's tick of the next ping
         self.pong_timer: asyncio.TimerHandle | None = None
         self.pending_ping_payload: bytes | None = None
         self.ping_sent_at = 0.0  # loop time of the last keepalive ping
@@ -212,8 +243,10 @@ class WebSocketProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
         self.connections.add(self)  # type: ignore[arg-type]
-        self.server = get_local_addr(self.transport)
-        self.client = get_remote_addr(self.transport)
+        self.server = _shared_server(get_local_addr(self.transport))
+        client = get_remote_addr(self.transport)
+        # many clients share a host (all of them, behind a proxy): one copy of its string
+        self.client = (sys.intern(client[0]), client[1]) if client is not None else None
         self.scheme = "wss" if is_ssl(self.transport) else "ws"
         if self.logger.level <= TRACE_LOG_LEVEL:
             self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection made", self._prefix())
@@ -445,7 +478,10 @@ class WebSocketProtocol(asyncio.Protocol):
             if not waiter.done():
                 waiter.set_result(event)
                 return False
-        self._queue.append(event)
+        queue = self._queue
+        if not queue:
+            queue = self._queue = deque()
+        queue.append(event)
         return True
 
     def _disconnect(self, code: int, reason: str | None = None, side: Side = "server") -> None:
@@ -534,6 +570,8 @@ class WebSocketProtocol(asyncio.Protocol):
         queue = self._queue
         if queue:
             event = queue.popleft()
+            if not queue:
+                self._queue = ()
             if event["type"] is _RECEIVE:
                 body = event.get("bytes")
                 self._queued_bytes -= len(event["text"] if body is None else body)
@@ -734,17 +772,18 @@ class WebSocketProtocol(asyncio.Protocol):
     # ------------------------------------------------------- keepalive
 
     def _start_keepalive(self) -> None:
-        if self.ping_interval:
-            delay = max(0.0, self.ping_interval - self.last_ping_rtt)
-            self.ping_timer = self.loop.call_later(delay, self._ping)
+        if self._keepalive is not None and self.ping_interval:
+            self.ping_timer = self._keepalive.add(self.ping_interval - self.last_ping_rtt, self)
 
     def _stop_keepalive(self) -> None:
-        for timer in (self.ping_timer, self.pong_timer):
-            if timer is not None:
-                timer.cancel()
+        if self.ping_timer is not None and self._keepalive is not None:
+            self._keepalive.discard(self.ping_timer, self)
+        if self.pong_timer is not None:
+            self.pong_timer.cancel()
         self.ping_timer = self.pong_timer = None
 
-    def _ping(self) -> None:
+    def on_due(self) -> None:
+        """The keepalive wheel: time for a ping (``ws_ping_interval`` after the last one's answer)."""
         self.ping_timer = None
         if self.state is not OPEN or self.transport.is_closing():
             return

@@ -279,6 +279,37 @@ def test_a_flooding_peer_is_paused_at_max_queue() -> None:
     assert state["paused"] is True and 8 <= state["queued"] < 200, state
 
 
+def test_idle_connections_hold_no_timer_of_their_own() -> None:
+    """Keepalive pings for every connection run on one loop timer: an idle connection holds none."""
+
+    async def main() -> tuple[int, int]:
+        loop = asyncio.get_running_loop()
+        made: list[asyncio.TimerHandle] = []
+        call_at = loop.call_at  # asyncio's call_later goes through it
+
+        def recording_call_at(when: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+            handle = call_at(when, callback, *args, **kwargs)
+            if getattr(callback, "__module__", "").startswith("fastws"):
+                made.append(handle)
+            return handle
+
+        loop.call_at = recording_call_at  # type: ignore[method-assign]
+        async with serving(echo, ws_ping_interval=20, ws_ping_timeout=20) as url:
+            writers = []
+            for _ in range(20):
+                _reader, writer, head = await raw_upgrade(url)
+                assert head.startswith(b"HTTP/1.1 101 ")
+                writers.append(writer)
+            await asyncio.sleep(0.1)
+            pending = [h for h in made if not h.cancelled() and h.when() > loop.time()]
+            for writer in writers:
+                writer.close()
+            return len(writers), len(pending)
+
+    connections, timers = run(main())
+    assert connections == 20 and timers == 1, timers
+
+
 def test_keepalive_closes_a_peer_that_never_answers() -> None:
     async def main() -> None:
         async with serving(echo, ws_ping_interval=0.1, ws_ping_timeout=0.2) as url:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fastws.wire import handshake
 from fastws.wire.handshake import (
     HandshakeError,
     accept_response,
@@ -138,3 +139,29 @@ def test_responses_refuse_header_injection() -> None:
     assert http_response(401, [(b"Content-Type", b"text/html")], b"no").endswith(
         b"Content-Type: text/html\r\ncontent-length: 2\r\nconnection: close\r\n\r\nno"
     )
+
+
+def test_repeated_header_lines_are_parsed_once_and_shared() -> None:
+    """An idle server holds one copy of the lines every client sends alike, none of a key or a cookie."""
+    first = parse_request(request(Cookie=b"session=1", Origin=b"https://app.example"))
+    second = parse_request(request(Cookie=b"session=1", Origin=b"https://app.example"))
+    assert first is not None and second is not None
+    assert first.headers == second.headers  # equal, as parsed
+    pairs = {one[0]: (one, other) for one, other in zip(first.headers, second.headers, strict=True)}
+    for name in (b"host", b"upgrade", b"connection", b"sec-websocket-version", b"origin"):
+        one, other = pairs[name]
+        assert one is other, name
+    for name in (b"sec-websocket-key", b"cookie"):  # per connection, or a secret: never kept
+        one, other = pairs[name]
+        assert one is not other, name
+
+
+def test_the_shared_lines_are_bounded() -> None:
+    """A client sending ever new values (a new Origin each time) cannot grow what is kept."""
+    for n in range(handshake.MAX_SHARED_LINES + 50):
+        parse_request(request(Origin=b"https://%d.example" % n))
+    long = parse_request(request(Origin=b"https://" + b"x" * handshake.MAX_SHARED_LINE))
+    again = parse_request(request(Origin=b"https://" + b"x" * handshake.MAX_SHARED_LINE))
+    assert long is not None and again is not None
+    assert len(handshake._shared_lines) <= handshake.MAX_SHARED_LINES
+    assert long.headers[-1] is not again.headers[-1]  # too long to keep

@@ -36,6 +36,20 @@ __all__ = [
 MAX_HEAD_SIZE = 16 * 1024  # bytes of request line and headers (Node's and h11's default)
 MAX_HEADERS = 100  # header lines (Python's http.client and Apache's LimitRequestFields)
 
+#: Header lines that repeat from one connection to the next (the same Host, Upgrade,
+#: Origin, User-Agent...) are parsed once and their ``(name, value)`` pair is shared by
+#: every request that sends the same line: tens of thousands of idle connections then
+#: hold one copy, not one each. Only these names, never a key, a cookie or a credential;
+#: at most ``MAX_SHARED_LINES`` lines of at most ``MAX_SHARED_LINE`` bytes are kept.
+SHARED_NAMES = frozenset({
+    b"host", b"upgrade", b"connection", b"origin", b"user-agent", b"pragma", b"cache-control",
+    b"accept-encoding", b"accept-language", b"sec-websocket-version", b"sec-websocket-extensions",
+    b"sec-websocket-protocol", b"x-forwarded-proto",
+})  # fmt: skip
+MAX_SHARED_LINES = 512
+MAX_SHARED_LINE = 256
+_shared_lines: dict[bytes, tuple[bytes, bytes]] = {}
+
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")  # an HTTP token (a header name)
 _NOT_IN_VALUE = re.compile(rb"[\r\n\0]")
 # What a request line or a field may hold (RFC 9110 5.5, RFC 9112 3): HTAB, SP, visible
@@ -128,11 +142,17 @@ def parse_head(data: bytes, end: int) -> Request:
     if version != b"HTTP/1.1":
         raise HandshakeError(400, "WebSocket needs HTTP/1.1")
     headers = []
+    shared = _shared_lines
     for line in lines[1:]:
-        name, colon, value = line.partition(b":")
-        if not colon or not _TOKEN.match(name):  # a folded line starts with SP or HTAB: not a token
-            raise HandshakeError(400, "malformed header line")
-        headers.append((name.lower(), value.strip(b" \t")))
+        pair = shared.get(line)
+        if pair is None:
+            name, colon, value = line.partition(b":")
+            if not colon or not _TOKEN.match(name):  # a folded line starts with SP or HTAB: not a token
+                raise HandshakeError(400, "malformed header line")
+            pair = (name.lower(), value.strip(b" \t"))
+            if pair[0] in SHARED_NAMES and len(line) <= MAX_SHARED_LINE and len(shared) < MAX_SHARED_LINES:
+                shared[line] = pair
+        headers.append(pair)
     return Request(method.decode("ascii"), target, headers)
 
 

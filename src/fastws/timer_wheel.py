@@ -1,0 +1,100 @@
+"""Many deadlines on one loop timer: the keepalive pings of every connection.
+
+A loop timer per connection (``loop.call_later``) costs about 550 bytes on
+uvloop (the handle, its libuv timer and the callback) for as long as the
+connection lives, and tens of thousands of idle connections each hold one. A
+``TimerWheel`` rounds each deadline up to the next tick of ``resolution``
+seconds and keeps, per tick, the set of owners due then: an owner costs one
+set entry, and one loop timer serves them all. A deadline is never early,
+and at most ``resolution`` seconds late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import weakref
+from typing import Protocol
+
+
+class Due(Protocol):
+    """What a ``TimerWheel`` calls when an owner's deadline has come."""
+
+    def on_due(self) -> None: ...
+
+
+class TimerWheel:
+    """Deadlines rounded up to ticks of ``resolution`` seconds, on one timer of ``loop``."""
+
+    __slots__ = ("__weakref__", "_armed", "_loop", "_resolution", "_ticks", "_timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, resolution: float) -> None:
+        if not resolution > 0:
+            raise ValueError(f"resolution must be > 0, got {resolution!r}")
+        self._loop = loop
+        self._resolution = resolution
+        self._ticks: dict[int, set[Due]] = {}  # tick -> the owners due at it
+        self._timer: asyncio.TimerHandle | None = None
+        self._armed: int | None = None  # the tick the timer is set for
+
+    def __len__(self) -> int:
+        """The owners waiting."""
+        return sum(len(owners) for owners in self._ticks.values())
+
+    def add(self, delay: float, owner: Due) -> int:
+        """Call ``owner.on_due()`` once, ``delay`` seconds from now (rounded up to a tick); return the tick."""
+        tick = math.ceil((self._loop.time() + max(0.0, delay)) / self._resolution)
+        owners = self._ticks.get(tick)
+        if owners is None:
+            owners = self._ticks[tick] = set()
+        owners.add(owner)
+        if self._armed is None or tick < self._armed:
+            self._arm(tick)
+        return tick
+
+    def discard(self, tick: int, owner: Due) -> None:
+        """Forget ``owner``'s deadline at ``tick`` (returned by ``add``), if it is still waiting."""
+        owners = self._ticks.get(tick)
+        if owners is not None:
+            owners.discard(owner)
+            if not owners:
+                del self._ticks[tick]  # the timer, if set for it, finds nothing and moves on
+
+    def _arm(self, tick: int) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._armed = tick
+        self._timer = self._loop.call_at(tick * self._resolution, self._fire)
+
+    def _fire(self) -> None:
+        # The timer may run a little before its time (uvloop rounds to milliseconds):
+        # the tick it was set for is due whatever the clock says.
+        armed = self._armed if self._armed is not None else 0
+        last = max(armed, math.floor(self._loop.time() / self._resolution))
+        self._timer = self._armed = None
+        due = sorted(tick for tick in self._ticks if tick <= last)
+        batches = [self._ticks.pop(tick) for tick in due]
+        if self._ticks:
+            self._arm(min(self._ticks))
+        for owners in batches:
+            for owner in owners:
+                try:
+                    owner.on_due()  # may add again: to a later tick, armed by add()
+                except Exception as exc:  # noqa: BLE001  # one owner's failure must not cost the others their deadlines
+                    self._loop.call_exception_handler(
+                        {"message": "TimerWheel: an owner failed", "exception": exc, "owner": owner}
+                    )
+
+
+_WHEELS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, TimerWheel]] = weakref.WeakKeyDictionary()
+
+
+def wheel(loop: asyncio.AbstractEventLoop, resolution: float) -> TimerWheel:
+    """The ``TimerWheel`` of ``loop`` with ``resolution``: one per loop and resolution, made at the first call."""
+    wheels = _WHEELS.get(loop)
+    if wheels is None:
+        wheels = _WHEELS[loop] = {}
+    found = wheels.get(resolution)
+    if found is None:
+        found = wheels[resolution] = TimerWheel(loop, resolution)
+    return found

@@ -1,0 +1,95 @@
+"""``TimerWheel``: many deadlines on one loop timer, never early, at most one tick late."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from fastws.timer_wheel import TimerWheel, wheel
+
+TICK = 0.02
+
+
+class Owner:
+    def __init__(self, loop: asyncio.AbstractEventLoop, log: list[tuple[str, float]], name: str) -> None:
+        self.loop, self.log, self.name = loop, log, name
+
+    def on_due(self) -> None:
+        self.log.append((self.name, self.loop.time()))
+
+
+def test_each_owner_is_called_once_at_its_deadline_rounded_up_to_a_tick() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        timers = TimerWheel(loop, TICK)
+        log: list[tuple[str, float]] = []
+        start = loop.time()
+        for name, delay in (("c", 0.15), ("a", 0.05), ("b", 0.1), ("a2", 0.05)):
+            timers.add(delay, Owner(loop, log, name))
+        assert len(timers) == 4
+        await asyncio.sleep(0.3)
+        assert [name for name, _ in log][2:] == ["b", "c"] and {name for name, _ in log[:2]} == {"a", "a2"}
+        wanted = {"a": 0.05, "a2": 0.05, "b": 0.1, "c": 0.15}
+        for name, when in log:
+            late = when - start - wanted[name]
+            assert -0.002 <= late <= TICK + 0.05, (name, late)  # never early (uvloop's ms rounding aside)
+        assert len(timers) == 0
+
+    asyncio.run(main())
+
+
+def test_a_discarded_deadline_is_not_called_and_the_others_are() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        timers = TimerWheel(loop, TICK)
+        log: list[tuple[str, float]] = []
+        gone, kept = Owner(loop, log, "gone"), Owner(loop, log, "kept")
+        tick = timers.add(0.05, gone)
+        timers.add(0.05, kept)
+        timers.discard(tick, gone)
+        timers.discard(tick, gone)  # twice is harmless
+        await asyncio.sleep(0.15)
+        assert [name for name, _ in log] == ["kept"]
+
+    asyncio.run(main())
+
+
+def test_an_owner_may_add_itself_again_and_one_failure_spares_the_rest() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        errors: list[dict[str, Any]] = []
+        loop.set_exception_handler(lambda _loop, context: errors.append(context))
+        timers = TimerWheel(loop, TICK)
+        calls: list[str] = []
+
+        class Again:
+            def on_due(self) -> None:
+                calls.append("again")
+                if calls.count("again") < 3:
+                    timers.add(0.0, self)  # due at once: on the next run, not in this one
+
+        class Fails:
+            def on_due(self) -> None:
+                calls.append("fails")
+                raise RuntimeError("boom")
+
+        timers.add(0.02, Fails())
+        timers.add(0.02, Again())
+        await asyncio.sleep(0.2)
+        assert calls.count("again") == 3 and calls.count("fails") == 1
+        assert [type(context["exception"]) for context in errors] == [RuntimeError]
+
+    asyncio.run(main())
+
+
+def test_one_wheel_per_loop_and_resolution() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        assert wheel(loop, 0.5) is wheel(loop, 0.5)
+        assert wheel(loop, 0.5) is not wheel(loop, 0.25)
+        with pytest.raises(ValueError, match="resolution"):
+            TimerWheel(loop, 0)
+
+    asyncio.run(main())
