@@ -51,9 +51,7 @@ from uvicorn.logging import TRACE_LOG_LEVEL
 from uvicorn.protocols.utils import (
     ClientDisconnected,
     get_client_addr,
-    get_local_addr,
     get_path_with_query_string,
-    get_remote_addr,
     is_ssl,
 )
 from uvicorn.server import ServerState
@@ -147,16 +145,31 @@ _PAST_CLOSE = frozenset({REFUSED, CLOSING, SERVER_CLOSING, PEER_GONE, CLOSED})
 _server_addresses: dict[tuple[str, int | None], tuple[str, int | None]] = {}
 
 
-def _shared_server(address: tuple[str, int | None] | None) -> tuple[str, int | None] | None:
-    """``address``, or the equal tuple an earlier connection holds: a listening socket has one address."""
-    if address is None:
-        return None
-    found = _server_addresses.get(address)
-    if found is None:
-        if len(_server_addresses) >= 64:  # bounded, whatever sockets the server listens on
-            return address
-        found = _server_addresses[address] = address
-    return found
+def _addresses(transport: asyncio.BaseTransport) -> tuple[tuple[str, int | None] | None, tuple[str, int] | None]:
+    """The scope's ``server`` and ``client``: what uvicorn's ``get_local_addr`` and ``get_remote_addr`` give.
+
+    Read from ``sockname`` and ``peername``, not from the ``socket``: uvloop keeps the
+    socket object it makes for that (~350 bytes) as long as the connection lives. The
+    server's address is one tuple for all its connections (a listening socket has one),
+    and a client host's string one copy for all its connections (all of them, behind a proxy).
+    """
+    local = transport.get_extra_info("sockname")
+    if isinstance(local, tuple):
+        server: tuple[str, int | None] | None = (str(local[0]), int(local[1]))
+    elif isinstance(local, str):
+        server = (local, None)  # a Unix socket's path
+    else:
+        server = None
+    if server is not None:
+        shared = _server_addresses.get(server)
+        if shared is None:
+            if len(_server_addresses) >= 64:  # bounded: servers come and go (tests), a server has few
+                _server_addresses.clear()
+            shared = _server_addresses[server] = server
+        server = shared
+    peer = transport.get_extra_info("peername")
+    client = (sys.intern(str(peer[0])), int(peer[1])) if isinstance(peer, tuple) else None
+    return server, client
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -243,10 +256,7 @@ class WebSocketProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
         self.connections.add(self)  # type: ignore[arg-type]
-        self.server = _shared_server(get_local_addr(self.transport))
-        client = get_remote_addr(self.transport)
-        # many clients share a host (all of them, behind a proxy): one copy of its string
-        self.client = (sys.intern(client[0]), client[1]) if client is not None else None
+        self.server, self.client = _addresses(self.transport)
         self.scheme = "wss" if is_ssl(self.transport) else "ws"
         if self.logger.level <= TRACE_LOG_LEVEL:
             self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection made", self._prefix())

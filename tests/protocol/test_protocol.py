@@ -11,14 +11,17 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import socket
 import struct
 from typing import Any
 
 import pytest
-from uvicorn.protocols.utils import ClientDisconnected
+import uvloop
+from uvicorn.protocols.utils import ClientDisconnected, get_local_addr, get_remote_addr
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from fastws import protocol
 from fastws.protocol import State
 from tests.helpers.serving import TIMEOUT, Recorded, echo, raw_upgrade, run, serving
 
@@ -80,6 +83,55 @@ def test_scope_subprotocols_and_accept_headers() -> None:
     assert seen["scheme"] == "ws" and seen["server"][0] == "127.0.0.1" and seen["client"][0] == "127.0.0.1"
     assert (b"host", seen["headers"][0][1]) in seen["headers"] and seen["asgi"]["spec_version"] == "2.4"
     assert "websocket.http.response" in seen["extensions"]
+
+
+@pytest.mark.parametrize("loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"])
+@pytest.mark.parametrize("family", ["ipv4", "ipv6", "unix"])
+def test_the_scope_addresses_are_what_uvicorn_gives(loop_factory: Any, family: str, tmp_path: Any) -> None:
+    """``server`` and ``client`` as uvicorn's ``get_local_addr``/``get_remote_addr`` make them, read without
+    the socket object uvloop would keep; the server's tuple is one for all its connections."""
+    if family == "ipv6" and not socket.has_ipv6:
+        pytest.skip("no IPv6")
+
+    async def main() -> list[tuple[Any, ...]]:
+        loop = asyncio.get_running_loop()
+        made: list[asyncio.Transport] = []
+
+        class Keep(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                made.append(transport)  # type: ignore[arg-type]
+
+        if family == "unix":
+            path = str(tmp_path / "s")
+            server = await loop.create_unix_server(Keep, path)
+            clients = [await loop.create_unix_connection(asyncio.Protocol, path) for _ in range(2)]
+        else:
+            host = "127.0.0.1" if family == "ipv4" else "::1"
+            try:
+                server = await loop.create_server(Keep, host, 0)
+            except OSError:
+                pytest.skip(f"cannot listen on {host}")
+            port = server.sockets[0].getsockname()[1]
+            clients = [await loop.create_connection(asyncio.Protocol, host, port) for _ in range(2)]
+        async with asyncio.timeout(TIMEOUT):
+            while len(made) < 2:
+                await asyncio.sleep(0.01)
+        ours = [protocol._addresses(transport) for transport in made]
+        theirs = [(get_local_addr(transport), get_remote_addr(transport)) for transport in made]
+        assert ours[0][0] is ours[1][0] or ours[0][0] is None
+        for transport in [*made, *(client for client, _ in clients)]:
+            transport.close()
+        server.close()
+        await server.wait_closed()
+        await asyncio.sleep(0.01)  # the closes complete
+        return [*ours, *theirs]
+
+    loop = loop_factory()
+    try:
+        first, second, *uvicorns = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert [first, second] == uvicorns
 
 
 # --------------------------------------------------------- closing codes
