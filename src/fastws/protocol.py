@@ -797,6 +797,8 @@ class WebSocketProtocol(asyncio.Protocol):
         self.ping_timer = None
         if self.state is not OPEN or self.transport.is_closing():
             return
+        if self.conn.deflate is not None:  # an idle spell: free the compressor (most of deflate's memory)
+            self.conn.deflate.release_idle()
         self.pending_ping_payload = os.urandom(4)
         self.ping_sent_at = self.loop.time()
         self._write(self.conn.send_ping(self.pending_ping_payload))

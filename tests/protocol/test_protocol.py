@@ -362,6 +362,27 @@ def test_idle_connections_hold_no_timer_of_their_own() -> None:
     assert connections == 20 and timers == 1, timers
 
 
+def test_an_idle_connection_frees_its_compressor_at_a_keepalive_ping() -> None:
+    """permessage-deflate's compressor (most of its memory) goes after a ping interval with nothing sent."""
+
+    async def main() -> list[bool]:
+        Recorded.instances = []
+        held: list[bool] = []
+        async with serving(echo, ws_ping_interval=0.1, ws_ping_timeout=1, ws_per_message_deflate=True) as url:
+            async with connect(url, compression="deflate") as ws:
+                protocol = Recorded.instances[-1]
+                assert protocol.conn.deflate is not None
+                for _ in range(2):
+                    await ws.send("hello " * 50)
+                    assert await ws.recv() == "hello " * 50
+                    held.append(protocol.conn.deflate.holds_compressor)
+                    await asyncio.sleep(0.35)  # more than two ping intervals, nothing sent
+                    held.append(protocol.conn.deflate.holds_compressor)
+        return held
+
+    assert run(main()) == [True, False, True, False]
+
+
 def test_keepalive_closes_a_peer_that_never_answers() -> None:
     async def main() -> None:
         async with serving(echo, ws_ping_interval=0.1, ws_ping_timeout=0.2) as url:

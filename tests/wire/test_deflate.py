@@ -6,8 +6,10 @@ tail stripped), independently of ``fastws.wire.deflate``.
 
 from __future__ import annotations
 
+import tracemalloc
 import zlib
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -151,3 +153,70 @@ def test_twins_agree_with_deflate(stream: bytes, cut: int) -> None:
         events = connection.receive_data(stream[:cut]) + connection.receive_data(stream[cut:])
         results.append((events, connection.data_to_send(), connection.state))
     assert all(result == results[0] for result in results[1:]), results
+
+
+def _heap_after(make: Any) -> int:
+    """Bytes still allocated (zlib's state included: it allocates through Python's raw allocator) by ``make()``."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = make()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    del kept
+    return after - before
+
+
+def test_an_idle_compressor_is_freed_and_the_peer_still_reads_every_message() -> None:
+    extension = PerMessageDeflate()
+    peer = zlib.decompressobj(-12)  # the client's, kept across messages (context takeover)
+    message = b'{"type": "price", "symbol": "ABC", "bid": 101.25, "ask": 101.3}'
+    assert inflate(peer, extension.encode(message)) == message
+    assert extension.holds_compressor
+    assert extension.release_idle() is False  # it compressed since the last call: kept
+    assert extension.holds_compressor and len(extension.encode(message)) < len(message) // 3  # the context helps
+    assert extension.release_idle() is False
+    assert extension.release_idle() is True  # nothing since: freed
+    assert not extension.holds_compressor and extension.release_idle() is False
+    for _ in range(3):  # a new window after the idle spell; the peer's old one does not matter
+        assert inflate(peer, extension.encode(message)) == message
+
+
+def test_a_used_then_idle_extension_holds_only_its_decompressor() -> None:
+    def used_then_idle() -> PerMessageDeflate:
+        extension = PerMessageDeflate()
+        extension.decode(compress(client_compressor(12), b"hello " * 100), None)
+        extension.encode(b"hello " * 100)
+        extension.release_idle()
+        extension.release_idle()
+        return extension
+
+    def only_decompressed() -> PerMessageDeflate:
+        extension = PerMessageDeflate()
+        extension.decode(compress(client_compressor(12), b"hello " * 100), None)
+        return extension
+
+    def used() -> PerMessageDeflate:
+        extension = PerMessageDeflate()
+        extension.decode(compress(client_compressor(12), b"hello " * 100), None)
+        extension.encode(b"hello " * 100)
+        return extension
+
+    idle, decompressing, busy = _heap_after(used_then_idle), _heap_after(only_decompressed), _heap_after(used)
+    assert idle <= decompressing + 512 and busy > idle + 16 * 1024, (idle, decompressing, busy)
+
+
+@pytest.mark.parametrize("side", ["server", "client"])
+def test_without_context_takeover_no_context_outlives_its_message(side: str) -> None:
+    def after_one_message() -> PerMessageDeflate:
+        extension = PerMessageDeflate(
+            server_no_context_takeover=side == "server", client_no_context_takeover=side == "client"
+        )
+        if side == "server":
+            extension.encode(b"hello " * 100)
+        else:
+            extension.decode(compress(client_compressor(12), b"hello " * 100), None)
+        return extension
+
+    assert _heap_after(after_one_message) < 1024

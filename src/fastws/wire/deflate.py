@@ -10,7 +10,13 @@ Memory is what deflate costs a server with many connections: zlib's 15/8
 defaults hold about 320 KiB per connection, so the defaults here are a
 12-bit window and memLevel 5 (about 70 KiB, ~10% less compression), and
 the compressor and the decompressor are created on first use, so an idle
-connection holds neither.
+connection holds neither. Without context takeover neither outlives its
+message. With it, the compressor (most of that memory) is freed by
+``release_idle`` once it has compressed nothing for a while: with context
+takeover a sender "MAY take over the LZ77 sliding window used to build the
+last compressed message" (RFC 7692 7.2.1), it need not, so the next message
+after an idle spell starts a new window, and the peer reads it as before. The decompressor must stay: the peer's
+messages may refer back to its earlier ones.
 """
 
 from __future__ import annotations
@@ -48,15 +54,39 @@ class PerMessageDeflate:
         self.mem_level = mem_level
         self._compressor: Any = None
         self._decompressor: Any = None
+        self._compressed = False  # since the last release_idle()
 
     def encode(self, data: bytes) -> bytes:
         """A message's payload, compressed (RFC 7692 7.2.1)."""
-        if self._compressor is None or self.server_no_context_takeover:
-            self._compressor = zlib.compressobj(
+        compressor = self._compressor
+        if compressor is None:
+            compressor = zlib.compressobj(
                 zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -self.server_window_bits, self.mem_level
             )
-        out: bytes = self._compressor.compress(data) + self._compressor.flush(zlib.Z_SYNC_FLUSH)
+            if not self.server_no_context_takeover:  # else a new context per message: keep none
+                self._compressor = compressor
+        self._compressed = True
+        out: bytes = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
         return out[:-4] if out.endswith(_TAIL) else out
+
+    def release_idle(self) -> bool:
+        """Free the compressor if it has compressed nothing since the last call; True if freed.
+
+        Called at each keepalive ping by ``fastws.protocol``: an idle connection
+        then holds only its decompressor. The next message starts a new context
+        (a little less compression for that one message).
+        """
+        if self._compressed:
+            self._compressed = False
+            return False
+        held = self._compressor is not None
+        self._compressor = None
+        return held
+
+    @property
+    def holds_compressor(self) -> bool:
+        """Whether a compressor (its window and hash tables: most of deflate's memory) is held now."""
+        return self._compressor is not None
 
     def decode(self, data: bytes, max_size: int | None) -> bytes:
         """A compressed message's payload, inflated (RFC 7692 7.2.2).
@@ -64,11 +94,14 @@ class PerMessageDeflate:
         Raises ``MessageTooBig`` past ``max_size`` inflated bytes and
         ``zlib.error`` for data that is not deflate.
         """
-        if self._decompressor is None or self.client_no_context_takeover:
-            self._decompressor = zlib.decompressobj(-self.client_window_bits)
+        decompressor = self._decompressor
+        if decompressor is None:
+            decompressor = zlib.decompressobj(-self.client_window_bits)
+            if not self.client_no_context_takeover:  # else a new context per message: keep none
+                self._decompressor = decompressor
         limit = 0 if max_size is None else max_size + 1
-        out: bytes = self._decompressor.decompress(data + _TAIL, limit)
-        if max_size is not None and (len(out) > max_size or self._decompressor.unconsumed_tail):
+        out: bytes = decompressor.decompress(data + _TAIL, limit)
+        if max_size is not None and (len(out) > max_size or decompressor.unconsumed_tail):
             raise MessageTooBig(f"message over {max_size} bytes")
         return out
 
