@@ -5,9 +5,12 @@ uvloop: the upgrade request, then echoes of 32-byte text messages, then the
 peer's close. It prints the CPU time (``process_time``) per echo and per
 connection (handshake + one echo + close) for fastws' protocol (raw ASGI,
 ``fastws.WebSocket`` on its direct path and with the direct path off) and
-uvicorn's default (``websockets-sansio``). The kernel, uvicorn's HTTP
-protocol and the client are left out: this isolates what the WebSocket
-layer itself costs, to complement ``bench.load``'s end-to-end figures.
+uvicorn's default (``websockets-sansio``), and the CPU time per delivery of
+a ``fastws.Broadcast`` fan-out to 1,000 subscribers (``bench.load``'s
+``broadcast_app``; each transport's ``write`` is a C call that keeps the
+frame). The kernel, uvicorn's HTTP protocol and the client are left out:
+this isolates what the WebSocket layer itself costs, to complement
+``bench.load``'s end-to-end figures.
 
     python -m bench.inproc              # 20,000 echoes, 3,000 connections per row
     python -m bench.inproc --n 50       # a quick check that it runs
@@ -27,7 +30,7 @@ from uvicorn.server import ServerState
 
 from fastws.protocol import WebSocketProtocol
 
-from .load.apps import fastws_app, plain
+from .load.apps import FANOUT_PATH, broadcast_app, fastws_app, plain
 
 REQUEST = (
     b"GET / HTTP/1.1\r\nhost: 127.0.0.1:8000\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
@@ -35,6 +38,8 @@ REQUEST = (
 )
 ECHO = bytes((0x81, 0x80 | 32)) + b"\0\0\0\0" + b"x" * 32  # a masked 32-byte text frame (zero mask)
 CLOSE = b"\x88\x80\0\0\0\0"
+JOIN = bytes((0x81, 0x80 | 4)) + b"\0\0\0\0" + b"join"
+MEMBERS = 1000
 
 
 class NoDirectPath(WebSocketProtocol):
@@ -90,11 +95,13 @@ def _config(app: Any, cls: type) -> uvicorn.Config:
     return config
 
 
-async def _open(config: uvicorn.Config, cls: type, state: ServerState) -> tuple[Any, FakeTransport]:
+async def _open(
+    config: uvicorn.Config, cls: type, state: ServerState, request: bytes = REQUEST
+) -> tuple[Any, FakeTransport]:
     protocol = cls(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
     transport = FakeTransport()
     protocol.connection_made(transport)
-    await _until_written(transport, protocol, REQUEST)  # the 101
+    await _until_written(transport, protocol, request)  # the 101
     return protocol, transport
 
 
@@ -124,6 +131,32 @@ async def per_connection(app: Any, cls: type, n: int) -> float:
     return (time.process_time() - began) / n * 1e6
 
 
+async def per_delivery(n: int) -> float:
+    """CPU µs per delivery of a ``fastws.Broadcast`` publish to ``MEMBERS`` subscribers."""
+    from .load.apps import _hub
+
+    config, state = _config(broadcast_app, WebSocketProtocol), ServerState()
+    request = REQUEST.replace(b"GET / ", b"GET " + FANOUT_PATH.encode() + b" ")
+    written: list[bytes] = []
+    opened = []
+    for _ in range(MEMBERS):
+        protocol, transport = await _open(config, WebSocketProtocol, state, request)
+        await _until_written(transport, protocol, JOIN)  # "joined"
+        transport.write = written.append  # type: ignore[method-assign]  # a C call, as uvloop's write is
+        opened.append((protocol, transport))
+    hub = await _hub()
+    rounds = max(1, n // MEMBERS)
+    began = time.process_time()
+    for _ in range(rounds):
+        await hub.publish("room", "x" * 32)
+        written.clear()
+    spent = time.process_time() - began
+    for protocol, _ in opened:
+        protocol.connection_lost(None)
+    await asyncio.sleep(0)
+    return spent / (rounds * MEMBERS) * 1e6
+
+
 ROWS = [
     ("fastws protocol, raw ASGI", plain, WebSocketProtocol),
     ("fastws protocol, fastws.WebSocket", fastws_app, WebSocketProtocol),
@@ -150,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for name, echo, connection in uvloop.run(asyncio.wait_for(run(args.n), 600)):
         print(f"{name:52s} {echo:7.2f} µs CPU per echo   {connection:7.1f} µs CPU per connection")
+    delivery = uvloop.run(asyncio.wait_for(per_delivery(args.n * 10), 600))
+    print(f"{'fastws.Broadcast fan-out to 1,000, fastws protocol':52s} {delivery:7.3f} µs CPU per delivery")
     return 0
 
 

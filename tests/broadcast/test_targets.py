@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import tracemalloc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -327,3 +328,27 @@ def test_ten_thousand_subscribe_and_close_cycles_leave_nothing_behind(kind: str)
             assert not [o for o in gc.get_objects() if type(o) is WebSocketProtocol]  # none kept alive
 
     run(main())
+
+
+def test_a_subscriber_that_keeps_up_holds_no_backlog() -> None:
+    """The backlog exists while messages wait, and goes when they have gone out: ~620 bytes a subscriber."""
+    from fastws.broadcast.message import Message
+    from fastws.broadcast.targets import Delivery, QueueTarget
+
+    delivery = Delivery(1 << 20, "drop-newest", 1.0, ended=lambda target: None, spawn=asyncio.ensure_future)
+
+    async def main() -> tuple[int, int]:
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            targets = [QueueTarget(delivery) for _ in range(200)]
+            idle = (tracemalloc.get_traced_memory()[0] - before) // len(targets)
+        finally:
+            tracemalloc.stop()
+        target = targets[0]
+        target.deliver(Message.of("waits"))
+        assert target.backlog and (await target.next()) is not None
+        return idle, len(targets)
+
+    per_target, _ = run(main())
+    assert per_target < 512, per_target
