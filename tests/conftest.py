@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fastws import _headers, _json, _url, _websocket_base
+from fastws import _headers, _json, _url, _websocket_base, sockets
 from fastws.wire import codec as _codec
 
 
@@ -56,6 +56,7 @@ URL_TWINS = _params(_url.COMPILED, _url.PURE)
 HEADERS_TWINS = _params(_headers.COMPILED, _headers.PURE)
 WEBSOCKET_TWINS = _params(_websocket_base.COMPILED, _websocket_base.PURE)
 CODEC_TWINS = _params(_codec.COMPILED, _codec.PURE)
+SOCKETS_TWINS = _params(sockets.COMPILED, sockets.PURE)
 
 
 @pytest.fixture(params=JSON_TWINS)
@@ -79,6 +80,12 @@ def headers_twin(request: pytest.FixtureRequest) -> ModuleType:
 @pytest.fixture(params=WEBSOCKET_TWINS)
 def websocket_twin(request: pytest.FixtureRequest) -> ModuleType:
     """Each ``WebSocketBase`` twin in turn: ``fastws._websocket_base_c`` then ``_websocket_base_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=SOCKETS_TWINS)
+def sockets_twin(request: pytest.FixtureRequest) -> ModuleType:
+    """Each ``send_now`` twin in turn: ``fastws._sockets_c`` then ``fastws._sockets_py``."""
     return request.param  # type: ignore[no-any-return]
 
 

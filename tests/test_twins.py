@@ -9,11 +9,11 @@ import sys
 import pytest
 
 import fastws
-from fastws import _headers, _json, _url, _websocket_base
+from fastws import _headers, _json, _url, _websocket_base, sockets
 from fastws.websockets import WebSocket
 from fastws.wire import codec
 
-SELECTORS = [_headers, _json, _url, _websocket_base, codec]
+SELECTORS = [_headers, _json, _url, _websocket_base, codec, sockets]
 
 
 def _has_speedups_with(env_value: str | None) -> str:
@@ -81,6 +81,7 @@ def test_twins_export_the_same_names() -> None:
             "is_valid_close_code",
             "unmask",
         ],
+        "fastws.sockets": ["send_now"],
     }
     for selector in SELECTORS:
         assert selector.PURE.__all__ == selector.__all__

@@ -94,7 +94,11 @@ class BroadcastConnection(Protocol):
 
     @property
     def transport(self) -> asyncio.WriteTransport:
-        """Where framed messages are written."""
+        """The connection's transport."""
+        ...
+
+    def write_frame(self, frame: bytes) -> None:
+        """Write a framed message (to the socket at once if the transport holds nothing, else through it)."""
         ...
 
     def is_open(self) -> bool:

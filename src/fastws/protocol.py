@@ -60,6 +60,7 @@ from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
 from .settings import Settings
+from .sockets import send_now
 from .timer_wheel import TimerWheel, wheel
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
@@ -176,7 +177,8 @@ class WebSocketProtocol(asyncio.Protocol):
     """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
-        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_keepalive", "_key", "_owed_pong",
+        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_keepalive", "_key",
+        "_owed_pong",
         "_queue", "_queued_bytes", "_read_paused", "_request", "_waiter", "_write_timer", "app",
         "app_state", "client",
         "config", "conn", "connections", "default_headers", "fanout", "last_ping_rtt",
@@ -217,6 +219,10 @@ class WebSocketProtocol(asyncio.Protocol):
         )
 
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        #: the socket's descriptor, for messages written past the loop's write path (``write_frame``):
+        #: None until the first message (an idle connection never asks uvloop for its socket object,
+        #: which it would keep), -1 where it cannot be used (TLS, no socket)
+        self._fd: int | None = None
         self.scheme: Literal["ws", "wss"] = "ws"
         self.server: tuple[str, int | None] | None = None
         self.client: tuple[str, int] | None = None
@@ -263,6 +269,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state = CLOSED
+        self._fd = -1  # the descriptor is closed, and its number may be given to another connection
         self.connections.discard(self)
         self._stop_keepalive()
         for timer in (self._close_timer, self._write_timer):
@@ -621,11 +628,11 @@ class WebSocketProtocol(asyncio.Protocol):
             if kind == "websocket.send":
                 data = message.get("bytes")
                 if data is not None:
-                    self.transport.write(self.conn.send_bytes(data))
+                    self.write_frame(self.conn.send_bytes(data))
                 else:
                     text = message.get("text")
                     if text is not None:
-                        self.transport.write(self.conn.send_text(text))
+                        self.write_frame(self.conn.send_text(text))
             elif kind == "websocket.close":
                 self._send_close(message.get("code", CloseCode.NORMAL_CLOSURE), message.get("reason") or "", CLOSING)
             else:
@@ -661,6 +668,36 @@ class WebSocketProtocol(asyncio.Protocol):
         """The transport's buffer is over its high-water mark: writes should wait for ``resume_writing``."""
         return self._drained is not None
 
+    def write_frame(self, frame: bytes) -> None:
+        """Write a framed message: straight to the socket while the transport holds nothing, else through it.
+
+        Straight to the socket skips uvloop's write path (as picows does); the
+        transport's buffer being empty keeps the bytes in order, and what the
+        socket does not take at once, or an error, goes to the transport as
+        before. Never once the transport is closing: its descriptor may be gone.
+        """
+        transport = self.transport
+        fd = self._fd
+        if fd is None:
+            fd = self._fd = self._socket_fd()
+        if fd >= 0 and not transport.get_write_buffer_size() and not transport.is_closing():
+            sent = send_now(fd, frame)
+            if sent == len(frame):
+                return
+            if sent:
+                frame = frame[sent:]
+        transport.write(frame)
+
+    def _socket_fd(self) -> int:
+        """The descriptor ``write_frame`` may send on, or -1: TLS (the transport encrypts), or no socket."""
+        if self.scheme != "ws":
+            return -1
+        sock = self.transport.get_extra_info("socket")
+        try:
+            return int(sock.fileno()) if sock is not None else -1
+        except (AttributeError, OSError, ValueError):
+            return -1
+
     def write_text(self, text: str) -> bool:
         """``fastws.WebSocket``'s direct path: frame and write a text message now.
 
@@ -668,14 +705,14 @@ class WebSocketProtocol(asyncio.Protocol):
         then the caller goes through ``send``, which waits or raises.
         """
         if self._drained is None and self.is_open():
-            self.transport.write(self.conn.send_text(text))
+            self.write_frame(self.conn.send_text(text))
             return True
         return False
 
     def write_bytes(self, data: bytes) -> bool:
         """``write_text`` for a binary message."""
         if self._drained is None and self.is_open():
-            self.transport.write(self.conn.send_bytes(data))
+            self.write_frame(self.conn.send_bytes(data))
             return True
         return False
 

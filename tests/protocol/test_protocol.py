@@ -383,6 +383,58 @@ def test_an_idle_connection_frees_its_compressor_at_a_keepalive_ping() -> None:
     assert run(main()) == [True, False, True, False]
 
 
+def test_messages_go_straight_to_the_socket_while_the_transport_holds_nothing() -> None:
+    """Past the loop's write path, as picows does: the transport writes only the handshake here."""
+
+    async def main() -> tuple[list[str], int]:
+        Recorded.instances = []
+        through_transport: list[bytes] = []
+        async with serving(echo) as url:
+            async with connect(url, compression=None) as ws:
+                protocol = Recorded.instances[-1]
+                write = protocol.transport.write
+
+                def recording_write(data: Any) -> None:
+                    if bytes(data[:1]) in (b"\x81", b"\x82"):  # a data frame (the Close echo may go this way)
+                        through_transport.append(bytes(data))
+                    write(data)
+
+                protocol.transport.write = recording_write  # type: ignore[method-assign]
+                echoed = []
+                for n in range(20):
+                    await ws.send(f"message {n}")
+                    echoed.append(await ws.recv())
+        return echoed, len(through_transport)
+
+    echoed, through_transport = run(main())
+    assert echoed == [f"message {n}" for n in range(20)]
+    assert through_transport == 0
+
+
+def test_messages_keep_their_order_when_the_socket_takes_only_part() -> None:
+    """Big messages to a peer that reads late: some go partly to the socket, the rest through the transport."""
+    count, size = 40, 256 * 1024
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        for n in range(count):
+            await send({"type": "websocket.send", "bytes": n.to_bytes(4, "big") * (size // 4)})
+            await send({"type": "websocket.send", "text": f"after {n}"})
+        await receive()
+
+    async def main() -> list[Any]:
+        async with serving(app) as url:
+            async with connect(url, compression=None, max_size=None) as ws:
+                await asyncio.sleep(0.3)  # the server's writes outrun the socket meanwhile
+                return [await ws.recv() for _ in range(2 * count)]
+
+    got = run(main())
+    for n in range(count):
+        assert got[2 * n] == n.to_bytes(4, "big") * (size // 4), n
+        assert got[2 * n + 1] == f"after {n}"
+
+
 def test_keepalive_closes_a_peer_that_never_answers() -> None:
     async def main() -> None:
         async with serving(echo, ws_ping_interval=0.1, ws_ping_timeout=0.2) as url:

@@ -184,7 +184,7 @@ class DirectTarget(Target):
         if self.backlog or connection.writing_paused():  # the transport is full: wait for it
             self._queue(message)
         else:
-            connection.transport.write(self._frame(message))
+            connection.write_frame(self._frame(message))
 
     def writable(self) -> None:
         """The protocol's transport resumed writing: send the backlog while it takes it."""
@@ -195,7 +195,7 @@ class DirectTarget(Target):
                 return
             message = backlog.popleft()
             self.queued -= message.size
-            connection.transport.write(self._frame(message))
+            connection.write_frame(self._frame(message))
         if not self.backlog:
             self.backlog = ()  # the wait is over
 

@@ -1,0 +1,25 @@
+"""The live twin of ``send_now``: write to a socket now, skipping the event loop's write path.
+
+The compiled ``fastws._sockets_c`` unless the rule of ``fastws._twins`` says
+pure (``FASTWS_NO_EXTENSIONS`` set, or not built); else the pure
+``fastws._sockets_py``, which is also what type checkers read. ``COMPILED``
+is the compiled twin when it is live, ``PURE`` the pure one: tests run both.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from . import _sockets_py
+from ._twins import load_compiled
+
+__all__ = ["send_now"]
+
+PURE: ModuleType = _sockets_py
+COMPILED: ModuleType | None = load_compiled("fastws._sockets_c")
+
+if TYPE_CHECKING or COMPILED is None:
+    from ._sockets_py import send_now
+else:
+    from ._sockets_c import send_now

@@ -1,0 +1,67 @@
+"""``send_now``: one non-blocking write to a socket, never an exception for a socket that cannot take it."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from types import ModuleType
+
+import pytest
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    ours, peer = socket.socketpair()
+    ours.setblocking(False)
+    try:
+        yield ours, peer
+    finally:
+        ours.close()
+        peer.close()
+
+
+def test_what_the_socket_takes_is_written_at_once(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    ours, peer = pair
+    frame = b"\x81\x05hello"
+    assert sockets_twin.send_now(ours.fileno(), frame) == len(frame)
+    assert peer.recv(100) == frame
+
+
+def test_a_full_socket_takes_part_then_nothing_and_never_blocks(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    ours, peer = pair
+    chunk = b"x" * 65536
+    written = [sockets_twin.send_now(ours.fileno(), chunk) for _ in range(200)]  # far more than the buffers hold
+    assert written[-1] == 0 and 0 < sum(written) < 200 * len(chunk)
+    received = 0
+    peer.setblocking(False)
+    while True:
+        try:
+            more = peer.recv(1 << 20)
+        except BlockingIOError:
+            break
+        received += len(more)
+    assert received == sum(written)  # every byte it said it wrote, and no other
+
+
+def test_a_closed_peer_or_descriptor_gives_0_not_an_error(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    ours, peer = pair
+    peer.close()
+    results = [sockets_twin.send_now(ours.fileno(), b"late") for _ in range(3)]  # the reset shows on a later write
+    assert results[-1] == 0  # EPIPE, with no SIGPIPE
+    fd = os.dup(ours.fileno())
+    os.close(fd)
+    assert sockets_twin.send_now(fd, b"x") == 0  # EBADF
+    assert sockets_twin.send_now(-1, b"x") == 0
+
+
+@pytest.mark.parametrize("data", [None, bytearray(b"x"), memoryview(b"x"), "x"])
+def test_only_bytes_are_sent(sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket], data: object) -> None:
+    with pytest.raises(TypeError):
+        sockets_twin.send_now(pair[0].fileno(), data)
