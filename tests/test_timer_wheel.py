@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from fastws.timer_wheel import TimerWheel, wheel
+from fastws.timer_wheel import TimerWheel
 
 TICK = 0.02
 
@@ -84,12 +84,36 @@ def test_an_owner_may_add_itself_again_and_one_failure_spares_the_rest() -> None
     asyncio.run(main())
 
 
-def test_one_wheel_per_loop_and_resolution() -> None:
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        assert wheel(loop, 0.5) is wheel(loop, 0.5)
-        assert wheel(loop, 0.5) is not wheel(loop, 0.25)
+def test_a_resolution_must_be_positive() -> None:
+    loop = asyncio.new_event_loop()
+    try:
         with pytest.raises(ValueError, match="resolution"):
             TimerWheel(loop, 0)
+    finally:
+        loop.close()
 
-    asyncio.run(main())
+
+def test_an_interrupt_leaves_the_rest_of_the_tick_due() -> None:
+    loop = asyncio.new_event_loop()
+    timers = TimerWheel(loop, TICK)
+    called: list[str] = []
+
+    class Interrupts:
+        def on_due(self) -> None:
+            called.append("interrupts")
+            raise KeyboardInterrupt
+
+    class Counts:
+        def on_due(self) -> None:
+            called.append("counts")
+
+    for owner in (Counts(), Interrupts(), Counts(), Counts()):
+        timers.add(0.01, owner)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(asyncio.sleep(0.1))
+        assert called.count("counts") + len(timers) == 3  # each other owner called, or still due
+        loop.run_until_complete(asyncio.sleep(0.1))
+        assert called.count("counts") == 3 and len(timers) == 0
+    finally:
+        loop.close()

@@ -41,7 +41,7 @@ import os
 import random
 import socket
 import struct
-import sys
+import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import unquote
@@ -61,7 +61,7 @@ from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
 from .settings import Settings
 from .sockets import send_now
-from .timer_wheel import TimerWheel, wheel
+from .timer_wheel import TimerWheel
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
 from .wire.rfc6455 import CloseCode
@@ -143,7 +143,26 @@ KEEPALIVE_TICKS = 32
 _PAST_CLOSE = frozenset({REFUSED, CLOSING, SERVER_CLOSING, PEER_GONE, CLOSED})
 
 
+#: each server's keepalive wheel, by its ``ServerState``: it goes with the server (held by the
+#: loop instead, it would keep the loop its connections refer to, for ever)
+_keepalive_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.WeakKeyDictionary()
+
+
+def _keepalive_wheel(server_state: ServerState, loop: asyncio.AbstractEventLoop, interval: float) -> TimerWheel:
+    """The one ``TimerWheel`` of a server's connections' keepalive pings, made at the first."""
+    found = _keepalive_wheels.get(server_state)
+    if found is None:
+        found = _keepalive_wheels[server_state] = TimerWheel(loop, interval / KEEPALIVE_TICKS)
+    return found
+
+
 _server_addresses: dict[tuple[str, int | None], tuple[str, int | None]] = {}
+_client_hosts: dict[str, str] = {}
+#: the transports whose write() only buffers what the socket has not taken, so that a frame may
+#: go to the socket itself while they hold nothing (``write_frame``); any other goes through write()
+_DIRECT_TRANSPORTS = frozenset({
+    "uvloop.loop.TCPTransport", "uvloop.loop.UnixTransport", "asyncio.selector_events._SelectorSocketTransport",
+})  # fmt: skip
 
 
 def _addresses(transport: asyncio.BaseTransport) -> tuple[tuple[str, int | None] | None, tuple[str, int] | None]:
@@ -169,8 +188,15 @@ def _addresses(transport: asyncio.BaseTransport) -> tuple[tuple[str, int | None]
             shared = _server_addresses[server] = server
         server = shared
     peer = transport.get_extra_info("peername")
-    client = (sys.intern(str(peer[0])), int(peer[1])) if isinstance(peer, tuple) else None
-    return server, client
+    if not isinstance(peer, tuple):
+        return server, None
+    host = str(peer[0])
+    shared_host = _client_hosts.get(host)
+    if shared_host is None:
+        if len(_client_hosts) >= 4096:  # bounded (sys.intern is not: CPython 3.12.0-3.12.5 never free them)
+            _client_hosts.clear()
+        shared_host = _client_hosts[host] = host
+    return server, (shared_host, int(peer[1]))
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -215,7 +241,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.ping_timeout = config.ws_ping_timeout
         #: one loop timer for every connection's keepalive pings, not one each (they add up when idle)
         self._keepalive: TimerWheel | None = (
-            wheel(self.loop, self.ping_interval / KEEPALIVE_TICKS) if self.ping_interval else None
+            _keepalive_wheel(server_state, self.loop, self.ping_interval) if self.ping_interval else None
         )
 
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
@@ -689,13 +715,19 @@ class WebSocketProtocol(asyncio.Protocol):
         transport.write(frame)
 
     def _socket_fd(self) -> int:
-        """The descriptor ``write_frame`` may send on, or -1: TLS (the transport encrypts), or no socket."""
-        if self.scheme != "ws":
+        """The descriptor ``write_frame`` may send on, or -1: TLS (the transport encrypts), not a POSIX
+        socket, or a transport not known to keep its buffer only for what the socket has not taken."""
+        kind = type(self.transport)
+        if (
+            self.scheme != "ws"
+            or os.name != "posix"
+            or f"{kind.__module__}.{kind.__qualname__}" not in _DIRECT_TRANSPORTS
+        ):
             return -1
         sock = self.transport.get_extra_info("socket")
         try:
             return int(sock.fileno()) if sock is not None else -1
-        except (AttributeError, OSError, ValueError):
+        except (AttributeError, OSError, TypeError, ValueError):
             return -1
 
     def write_text(self, text: str) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import weakref
 from typing import Protocol
 
 
@@ -59,6 +58,11 @@ class TimerWheel:
             owners.discard(owner)
             if not owners:
                 del self._ticks[tick]  # the timer, if set for it, finds nothing and moves on
+                if not self._ticks and self._timer is not None:
+                    # nothing waits: no timer either (it would hold the wheel, and through it
+                    # the loop, in the loop's own schedule: a cycle only the cyclic GC frees)
+                    self._timer.cancel()
+                    self._timer = self._armed = None
 
     def _arm(self, tick: int) -> None:
         if self._timer is not None:
@@ -76,25 +80,13 @@ class TimerWheel:
         batches = [self._ticks.pop(tick) for tick in due]
         if self._ticks:
             self._arm(min(self._ticks))
-        for owners in batches:
-            for owner in owners:
-                try:
-                    owner.on_due()  # may add again: to a later tick, armed by add()
-                except Exception as exc:  # noqa: BLE001  # one owner's failure must not cost the others their deadlines
-                    self._loop.call_exception_handler(
-                        {"message": "TimerWheel: an owner failed", "exception": exc, "owner": owner}
-                    )
-
-
-_WHEELS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, TimerWheel]] = weakref.WeakKeyDictionary()
-
-
-def wheel(loop: asyncio.AbstractEventLoop, resolution: float) -> TimerWheel:
-    """The ``TimerWheel`` of ``loop`` with ``resolution``: one per loop and resolution, made at the first call."""
-    wheels = _WHEELS.get(loop)
-    if wheels is None:
-        wheels = _WHEELS[loop] = {}
-    found = wheels.get(resolution)
-    if found is None:
-        found = wheels[resolution] = TimerWheel(loop, resolution)
-    return found
+        waiting = [owner for owners in batches for owner in owners]
+        for n, owner in enumerate(waiting):
+            try:
+                owner.on_due()  # may add again: to a later tick, armed by add()
+            except Exception as exc:  # noqa: BLE001  # one owner's failure must not cost the others their deadlines
+                self._loop.call_exception_handler({"message": "TimerWheel: an owner failed", "exception": exc})
+            except BaseException:  # KeyboardInterrupt, SystemExit: the rest stay due, for a loop that goes on
+                for rest in waiting[n + 1 :]:
+                    self.add(0.0, rest)
+                raise

@@ -280,3 +280,24 @@ def test_soak_connect_send_drop_cycles_leave_rss_flat() -> None:
     print(f"soak: {cycles} cycles, RSS MiB at each fifth: {[sample >> 20 for sample in samples]}")  # for -s
     grown = samples[-1] - samples[1]  # after the first round: the allocator's pools are warm
     assert grown < 48 << 20, [s >> 20 for s in samples]  # each cycle offers 4 MiB
+
+
+def test_a_servers_keepalive_wheel_goes_with_the_server() -> None:
+    """One loop timer serves a server's keepalive pings: it, and its loop, go with the server (not kept for ever)."""
+    wheels: list[weakref.ref[Any]] = []
+    loops: list[weakref.ref[Any]] = []
+
+    async def main() -> None:
+        async with serving(echo, ws=Tracked, ws_ping_interval=20) as url:
+            async with connect(url, compression=None) as ws:
+                await ws.send("hello")
+                assert await ws.recv() == "hello"
+                protocol = next(ref() for ref in Tracked.refs if ref() is not None)
+                wheels.append(weakref.ref(protocol._keepalive))
+                loops.append(weakref.ref(asyncio.get_running_loop()))
+                del protocol
+        assert await all_freed()
+
+    run(main())
+    gc.collect()  # uvicorn's server state, by which the wheel is kept, is freed by the cyclic GC
+    assert wheels[0]() is None and loops[0]() is None

@@ -143,15 +143,16 @@ def test_responses_refuse_header_injection() -> None:
 
 def test_repeated_header_lines_are_parsed_once_and_shared() -> None:
     """An idle server holds one copy of the lines every client sends alike, none of a key or a cookie."""
-    first = parse_request(request(Cookie=b"session=1", Origin=b"https://app.example"))
-    second = parse_request(request(Cookie=b"session=1", Origin=b"https://app.example"))
+    token = b"base64url.bearer.authorization.k8s.io.c2VjcmV0"  # browsers carry tokens in subprotocols
+    first = parse_request(request(Cookie=b"session=1", Origin=b"https://app.example", Sec_WebSocket_Protocol=token))
+    second = parse_request(request(Cookie=b"session=1", Origin=b"https://app.example", Sec_WebSocket_Protocol=token))
     assert first is not None and second is not None
     assert first.headers == second.headers  # equal, as parsed
     pairs = {one[0]: (one, other) for one, other in zip(first.headers, second.headers, strict=True)}
     for name in (b"host", b"upgrade", b"connection", b"sec-websocket-version", b"origin"):
         one, other = pairs[name]
         assert one is other, name
-    for name in (b"sec-websocket-key", b"cookie"):  # per connection, or a secret: never kept
+    for name in (b"sec-websocket-key", b"cookie", b"sec-websocket-protocol"):  # per connection, or secret: not kept
         one, other = pairs[name]
         assert one is not other, name
 
@@ -165,3 +166,6 @@ def test_the_shared_lines_are_bounded() -> None:
     assert long is not None and again is not None
     assert len(handshake._shared_lines) <= handshake.MAX_SHARED_LINES
     assert long.headers[-1] is not again.headers[-1]  # too long to keep
+    one, other = (parse_request(request(Origin=b"https://late.example")) for _ in range(2))
+    assert one is not None and other is not None
+    assert one.headers[-1] is other.headers[-1]  # a full cache starts again: what comes later is still shared

@@ -39,12 +39,14 @@ MAX_HEADERS = 100  # header lines (Python's http.client and Apache's LimitReques
 #: Header lines that repeat from one connection to the next (the same Host, Upgrade,
 #: Origin, User-Agent...) are parsed once and their ``(name, value)`` pair is shared by
 #: every request that sends the same line: tens of thousands of idle connections then
-#: hold one copy, not one each. Only these names, never a key, a cookie or a credential;
-#: at most ``MAX_SHARED_LINES`` lines of at most ``MAX_SHARED_LINE`` bytes are kept.
+#: hold one copy, not one each. Only these names, never a key, a cookie or a credential
+#: (nor Sec-WebSocket-Protocol: browsers, which cannot set Authorization, carry tokens
+#: in it); at most ``MAX_SHARED_LINES`` lines of at most ``MAX_SHARED_LINE`` bytes are
+#: kept, and when full they are forgotten and the lines seen next are kept.
 SHARED_NAMES = frozenset({
     b"host", b"upgrade", b"connection", b"origin", b"user-agent", b"pragma", b"cache-control",
     b"accept-encoding", b"accept-language", b"sec-websocket-version", b"sec-websocket-extensions",
-    b"sec-websocket-protocol", b"x-forwarded-proto",
+    b"x-forwarded-proto",
 })  # fmt: skip
 MAX_SHARED_LINES = 512
 MAX_SHARED_LINE = 256
@@ -150,7 +152,9 @@ def parse_head(data: bytes, end: int) -> Request:
             if not colon or not _TOKEN.match(name):  # a folded line starts with SP or HTAB: not a token
                 raise HandshakeError(400, "malformed header line")
             pair = (name.lower(), value.strip(b" \t"))
-            if pair[0] in SHARED_NAMES and len(line) <= MAX_SHARED_LINE and len(shared) < MAX_SHARED_LINES:
+            if pair[0] in SHARED_NAMES and len(line) <= MAX_SHARED_LINE:
+                if len(shared) >= MAX_SHARED_LINES:  # a client sending ever new values: start again
+                    shared.clear()
                 shared[line] = pair
         headers.append(pair)
     return Request(method.decode("ascii"), target, headers)
