@@ -30,15 +30,22 @@ from uvicorn.server import ServerState
 
 from fastws.protocol import WebSocketProtocol
 
-from .load.apps import FANOUT_PATH, broadcast_app, fastws_app, plain
+from .load.apps import FANOUT_PATH, broadcast_app, broadcast_hub, fastws_app, plain
 
 REQUEST = (
     b"GET / HTTP/1.1\r\nhost: 127.0.0.1:8000\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
     b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\nuser-agent: bench\r\n\r\n"
 )
-ECHO = bytes((0x81, 0x80 | 32)) + b"\0\0\0\0" + b"x" * 32  # a masked 32-byte text frame (zero mask)
+
+
+def _masked_text(payload: bytes) -> bytes:
+    """A client's text frame of a short ``payload`` (a zero mask: the payload goes as it is)."""
+    return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload
+
+
+ECHO = _masked_text(b"x" * 32)
 CLOSE = b"\x88\x80\0\0\0\0"
-JOIN = bytes((0x81, 0x80 | 4)) + b"\0\0\0\0" + b"join"
+JOIN = _masked_text(b"join")
 MEMBERS = 1000
 
 
@@ -133,8 +140,6 @@ async def per_connection(app: Any, cls: type, n: int) -> float:
 
 async def per_delivery(n: int) -> float:
     """CPU µs per delivery of a ``fastws.Broadcast`` publish to ``MEMBERS`` subscribers."""
-    from .load.apps import _hub
-
     config, state = _config(broadcast_app, WebSocketProtocol), ServerState()
     request = REQUEST.replace(b"GET / ", b"GET " + FANOUT_PATH.encode() + b" ")
     written: list[bytes] = []
@@ -144,7 +149,7 @@ async def per_delivery(n: int) -> float:
         await _until_written(transport, protocol, JOIN)  # "joined"
         transport.write = written.append  # type: ignore[method-assign]  # a C call, as uvloop's write is
         opened.append((protocol, transport))
-    hub = await _hub()
+    hub = await broadcast_hub()
     rounds = max(1, n // MEMBERS)
     began = time.process_time()
     for _ in range(rounds):

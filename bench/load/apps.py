@@ -153,7 +153,7 @@ starlette_app = _starlette()
 _HUBS: dict[bool, Any] = {}
 
 
-async def _hub(history: bool = False) -> Any:
+async def broadcast_hub(history: bool = False) -> Any:
     """The process's ``fastws.Broadcast`` (``FASTWS_BROADCAST``, else memory://), connected on first use.
 
     With ``history``, every channel keeps its last 1,000 messages. The
@@ -181,7 +181,7 @@ async def _broadcast(scope: dict[str, Any], receive: Any, send: Any, history: bo
         return await _lifespan(receive, send)
     if scope["type"] != "websocket" or scope["path"] != FANOUT_PATH:
         return await fastws_app(scope, receive, send)
-    hub = await _hub(history)
+    hub = await broadcast_hub(history)
     websocket = WebSocket(scope, receive, send)
     await websocket.accept()
     await _member(websocket, hub)
@@ -230,7 +230,7 @@ def _starlette_broadcast() -> Any:
 
     async def member(websocket: WebSocket) -> None:
         await websocket.accept()
-        await _member(websocket, await _hub())
+        await _member(websocket, await broadcast_hub())
 
     return Starlette(
         routes=[WebSocketRoute("/", websocket_app(echo)), WebSocketRoute(FANOUT_PATH, websocket_app(member))]

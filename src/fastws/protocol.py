@@ -43,7 +43,7 @@ import socket
 import struct
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import unquote
 
 from uvicorn.config import Config
@@ -156,8 +156,24 @@ def _keepalive_wheel(server_state: ServerState, loop: asyncio.AbstractEventLoop,
     return found
 
 
-_server_addresses: dict[tuple[str, int | None], tuple[str, int | None]] = {}
-_client_hosts: dict[str, str] = {}
+_T = TypeVar("_T")
+#: one copy of each server address (a listening socket has one) and client host (behind a proxy,
+#: every client has the same) for all the connections that hold it; each bounded, started again
+#: when full (sys.intern is not bounded, and CPython 3.12.0-3.12.5 never free what it holds)
+_server_addresses: dict[Any, Any] = {}
+_client_hosts: dict[Any, Any] = {}
+
+
+def _shared_copy(copies: dict[Any, Any], value: _T, limit: int) -> _T:
+    """``value``, or the equal one an earlier connection holds (kept in ``copies``, at most ``limit``)."""
+    found = copies.get(value)
+    if found is None:
+        if len(copies) >= limit:
+            copies.clear()
+        found = copies[value] = value
+    return found
+
+
 #: the transports whose write() only buffers what the socket has not taken, so that a frame may
 #: go to the socket itself while they hold nothing (``write_frame``); any other goes through write()
 _DIRECT_TRANSPORTS = frozenset({
@@ -181,22 +197,11 @@ def _addresses(transport: asyncio.BaseTransport) -> tuple[tuple[str, int | None]
     else:
         server = None
     if server is not None:
-        shared = _server_addresses.get(server)
-        if shared is None:
-            if len(_server_addresses) >= 64:  # bounded: servers come and go (tests), a server has few
-                _server_addresses.clear()
-            shared = _server_addresses[server] = server
-        server = shared
+        server = _shared_copy(_server_addresses, server, 64)
     peer = transport.get_extra_info("peername")
     if not isinstance(peer, tuple):
         return server, None
-    host = str(peer[0])
-    shared_host = _client_hosts.get(host)
-    if shared_host is None:
-        if len(_client_hosts) >= 4096:  # bounded (sys.intern is not: CPython 3.12.0-3.12.5 never free them)
-            _client_hosts.clear()
-        shared_host = _client_hosts[host] = host
-    return server, (shared_host, int(peer[1]))
+    return server, (_shared_copy(_client_hosts, str(peer[0]), 4096), int(peer[1]))
 
 
 class WebSocketProtocol(asyncio.Protocol):
