@@ -22,6 +22,8 @@ EXTENSIONS = [
     ("fastws.wire._frame_rules_c", "src/fastws/wire/_frame_rules.py"),
     ("fastws.wire._codec_c", "src/fastws/wire/_codec_c.pyx"),
 ]
+# C headers a module includes: a change to one rebuilds it (the sdist ships them: MANIFEST.in)
+DEPENDS = {"fastws.wire._codec_c": ["src/fastws/wire/_unmask.h"]}
 NO_EXTENSIONS = bool(os.environ.get("FASTWS_NO_EXTENSIONS"))
 
 
@@ -63,7 +65,10 @@ def _extensions() -> list:
     # 32-byte boundary, so their speed does not hinge on the code the compiler places before them
     # (without it, the codec's unmasking loop ran up to 40% slower or faster from build to build).
     flags = ["-O3", "-g0", "-falign-loops=32"] if os.name != "nt" else []
-    modules = [Extension(name, [source], extra_compile_args=flags) for name, source in EXTENSIONS]
+    modules = [
+        Extension(name, [source], depends=DEPENDS.get(name, []), extra_compile_args=flags)
+        for name, source in EXTENSIONS
+    ]
     try:
         return cythonize(
             modules,

@@ -41,8 +41,9 @@ def _client_frame(payload: bytes, first: int = 0x81) -> bytes:
 
 
 def _fastws(twin: Any) -> tuple[Any, Any]:
-    def parse(frame: bytes) -> Any:
-        return twin.Connection(max_size=None).receive_data(frame)[0]
+    def parse(*reads: bytes) -> Any:
+        connection = twin.Connection(max_size=None)
+        return next(event for data in reads for event in connection.receive_data(data))
 
     def build(text: str) -> bytes:
         return bytes(twin.Connection().send_text(text))
@@ -54,9 +55,10 @@ def _websockets() -> tuple[Any, Any]:
     from websockets.frames import Frame
     from websockets.protocol import Protocol, Side, State
 
-    def parse(frame: bytes) -> Any:
+    def parse(*reads: bytes) -> Any:
         protocol = Protocol(Side.SERVER, state=State.OPEN, max_size=None)
-        protocol.receive_data(frame)
+        for data in reads:
+            protocol.receive_data(data)
         event = protocol.events_received()[0]
         assert isinstance(event, Frame)
         return bytes(event.data).decode()
@@ -73,9 +75,10 @@ def _wsproto() -> tuple[Any, Any]:
     from wsproto.connection import Connection, ConnectionType
     from wsproto.events import TextMessage
 
-    def parse(frame: bytes) -> Any:
+    def parse(*reads: bytes) -> Any:
         connection = Connection(ConnectionType.SERVER)
-        connection.receive_data(frame)
+        for data in reads:
+            connection.receive_data(data)
         event = next(connection.events())
         assert isinstance(event, TextMessage)
         return event.data
@@ -104,6 +107,18 @@ def test_frame_parse(benchmark: Any, implementation: str, size: str) -> None:
     frame = _client_frame(text.encode())
     assert parse(frame) == text
     benchmark(parse, frame)
+
+
+@pytest.mark.parametrize("implementation", list(CODECS))
+def test_frame_parse_in_reads(benchmark: Any, implementation: str) -> None:
+    """A 256 KiB text frame that arrives in four reads of 64 KiB, as a socket gives it."""
+    benchmark.group = "frame parse 256KiB in 64KiB reads"
+    parse, _ = CODECS[implementation]()
+    text = _text(SIZES["256KiB"])
+    frame = _client_frame(text.encode())
+    reads = [frame[at : at + 65536] for at in range(0, len(frame), 65536)]
+    assert parse(*reads) == text
+    benchmark(parse, *reads)
 
 
 _SMALL = _text(32).encode()

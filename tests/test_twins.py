@@ -73,6 +73,7 @@ def test_twins_export_the_same_names() -> None:
             "CLOSING",
             "DEFAULT_MAX_SIZE",
             "OPEN",
+            "UNMASK_IMPLEMENTATIONS",
             "Connection",
             "build_frame",
             "close_payload",

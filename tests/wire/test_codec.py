@@ -23,11 +23,55 @@ def test_messages_of_every_length_in_any_chunking(codec: ModuleType, size: int, 
     if chunk == 1 and size > 70_000:
         pytest.skip("one byte at a time is covered by the smaller sizes")
     text = ("é€😀abc" * (size // 10 + 1))[:size]
+    ascii_text = ("abcdefg" * (size // 7 + 1))[:size]
     binary = bytes(range(256)) * (size // 256 + 1)
-    data = client_frame(1, text.encode()) + client_frame(2, binary[:size])
+    data = client_frame(1, text.encode()) + client_frame(1, ascii_text.encode()) + client_frame(2, binary[:size])
     events = feed(codec.Connection(max_size=None), data, chunk)
-    assert events == [text, binary[:size]]
-    assert type(events[0]) is str and type(events[1]) is bytes
+    assert events == [text, ascii_text, binary[:size]]
+    assert [type(event) for event in events] == [str, str, bytes]
+    assert events[1].isascii()
+
+
+# Around the widths the compiled twin unmasks at once (8, 16, 32, 64 bytes), and in a long run
+INVALID_AT = [0, 1, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 127, 4095, 70_000, 99_999]
+
+
+@pytest.mark.parametrize("at", INVALID_AT)
+@pytest.mark.parametrize("chunk", [0, 1000, 65536])
+def test_an_invalid_byte_anywhere_in_long_ascii_text_fails_it(codec: ModuleType, at: int, chunk: int) -> None:
+    payload = bytearray(b"a" * 100_000)
+    payload[at] = 0xFF  # never in UTF-8
+    events = feed(codec.Connection(max_size=None), client_frame(1, bytes(payload)), chunk)
+    assert events == [Fail(1007, "invalid UTF-8 in a text message")]
+
+
+@pytest.mark.parametrize("at", INVALID_AT[:-2])
+def test_a_sequence_cut_by_reads_with_ascii_between_fails(codec: ModuleType, at: int) -> None:
+    """A read of ASCII bytes only, inside a sequence an earlier read began, is checked all the same."""
+    euro = "€".encode()
+    payload = b"a" * at + euro[:2] + b"a" + euro[2:] + b"a" * (70_000 - at)
+    data = client_frame(1, payload)
+    cut = len(data) - len(payload) + at + 2  # the first read ends inside the euro sign, the second is b"a"
+    connection = codec.Connection(max_size=None)
+    events = connection.receive_data(data[:cut]) + connection.receive_data(data[cut : cut + 1])
+    assert events + connection.receive_data(data[cut + 1 :]) == [Fail(1007, "invalid UTF-8 in a text message")]
+
+
+def test_a_long_message_is_not_reserved_ahead_of_what_arrived(codec: ModuleType) -> None:
+    """A header may claim megabytes: what is held grows with what was sent, not with the claim."""
+    import tracemalloc
+
+    claimed = 64 * 1024 * 1024
+    head = client_frame(2, b"x" * 1024, length="64")[:14]
+    head = head[:2] + struct.pack("!Q", claimed) + head[10:]  # a 64 MiB binary frame, 1 KiB of it sent
+    connection = codec.Connection(max_size=None)
+    tracemalloc.start()
+    try:
+        assert connection.receive_data(head + b"\0" * 4096) == []
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 1024 * 1024
 
 
 def test_fragments_with_control_frames_between(codec: ModuleType) -> None:
@@ -212,9 +256,12 @@ def test_what_cannot_be_sent(codec: ModuleType) -> None:
 
 
 @pytest.mark.parametrize("offset", [0, 1, 2, 3])
-@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 63, 1000])
+@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 95, 96, 97, 1000])
 def test_unmask_is_xor_with_the_rotating_mask(codec: ModuleType, offset: int, size: int) -> None:
     data = bytes((i * 7 + 3) & 0xFF for i in range(size))
-    assert codec.unmask(data, MASK, offset) == xor(data, MASK, offset)
+    for implementation in (None, *codec.UNMASK_IMPLEMENTATIONS):  # each one this CPU can run
+        assert codec.unmask(data, MASK, offset, implementation) == xor(data, MASK, offset)
     with pytest.raises(ValueError):
         codec.unmask(data, b"abc")
+    with pytest.raises(ValueError, match="no unmasking implementation"):
+        codec.unmask(data, MASK, offset, "neon-on-a-toaster")

@@ -12,6 +12,7 @@ __all__ = [
     "CLOSING",
     "DEFAULT_MAX_SIZE",
     "OPEN",
+    "UNMASK_IMPLEMENTATIONS",
     "Connection",
     "build_frame",
     "close_payload",
@@ -27,9 +28,10 @@ OPEN: int
 CLOSING: int
 CLOSED: int
 DEFAULT_MAX_SIZE: int
+UNMASK_IMPLEMENTATIONS: tuple[str, ...]
 
 def is_valid_close_code(code: int) -> bool: ...
-def unmask(data: _Buffer, mask: _Buffer, offset: int = 0) -> bytes: ...
+def unmask(data: _Buffer, mask: _Buffer, offset: int = 0, implementation: str | None = None) -> bytes: ...
 def build_frame(opcode: int, payload: _Buffer, fin: bool = True, rsv1: bool = False) -> bytes: ...
 def close_payload(code: int | None = ..., reason: str = "") -> bytes: ...
 def counts() -> Counts: ...

@@ -3,9 +3,10 @@
 
 The same ``Connection`` (bytes in, events out; events in, bytes out) and the
 same helpers, read side by side with the pure twin. What differs is how:
-payloads are unmasked eight bytes at a time straight into the message
-object, text is validated by a UTF-8 state machine with an ASCII fast path,
-and frames are built in one allocation.
+payloads are unmasked with SIMD (``_unmask.h``) straight into the message
+object, even across reads, and checked for ASCII in the same pass; only text
+that is not ASCII goes through a UTF-8 state machine; frames are built in
+one allocation.
 
 The protocol's numbers are named in ``rfc6455.py``; the frame rules, and
 every reason a frame fails the connection, are written once for both twins
@@ -15,7 +16,12 @@ accepts the common data frame. Each check below names the section of RFC
 6455 it enforces, in the same order as in the pure twin.
 """
 
-from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
+from cpython.bytearray cimport (
+    PyByteArray_AS_STRING,
+    PyByteArray_FromStringAndSize,
+    PyByteArray_GET_SIZE,
+    PyByteArray_Resize,
+)
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint32_t, uint64_t
@@ -37,11 +43,20 @@ cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
     bint PyUnicode_CheckExact(object o)
 
+cdef extern from "_unmask.h":
+    ctypedef uint64_t (*fastws_unmask_fn)(unsigned char* out, const unsigned char* data, size_t n,
+                                          uint64_t key64) noexcept nogil
+    uint64_t fastws_key64(const unsigned char* mask, int offset) noexcept nogil
+    fastws_unmask_fn fastws_unmask_named(const char* name) noexcept nogil
+    uint64_t fastws_unmask(unsigned char* out, const unsigned char* data, size_t n,
+                           const unsigned char* mask, int offset) noexcept nogil
+
 __all__ = [
     "CLOSED",
     "CLOSING",
     "DEFAULT_MAX_SIZE",
     "OPEN",
+    "UNMASK_IMPLEMENTATIONS",
     "Connection",
     "build_frame",
     "close_payload",
@@ -93,6 +108,13 @@ cdef enum:
     _HEADER = 0  # reading a frame header
     _PAYLOAD = 1  # reading a data frame's payload
 
+# A one-frame message that has not all arrived is read straight into its str or bytes, made at its full
+# length once its header is in, if that length is at most RESERVE_ALWAYS or RESERVE_AHEAD times what of
+# it has arrived (what a client can make the server reserve for bytes it has not sent); else, and for
+# fragmented messages, into a growing buffer.
+cdef Py_ssize_t RESERVE_ALWAYS = 64 * 1024
+cdef Py_ssize_t RESERVE_AHEAD = 8
+
 
 # ----------------------------------------------------------------- counting
 
@@ -133,36 +155,37 @@ def count_sent(bint text, Py_ssize_t messages, Py_ssize_t size):
 
 # ------------------------------------------------------------------ masking
 
-cdef inline void _unmask_into(unsigned char* out, const unsigned char* data, Py_ssize_t n,
+# The loop itself is C (_unmask.h): AVX2 or SSE2 on x86-64, chosen once for the CPU, else portable
+UNMASK_IMPLEMENTATIONS = tuple(name for name in ("avx2", "sse2", "portable") if fastws_unmask_named(name.encode()))
+
+
+cdef inline bint _unmask_into(unsigned char* out, const unsigned char* data, Py_ssize_t n,
                               const unsigned char* mask, int offset) noexcept nogil:
-    """``out[:n] = data[:n]`` XOR ``mask`` from mask byte ``offset``, eight bytes at a time."""
-    cdef unsigned char key[8]
-    cdef uint64_t word, key64
-    cdef Py_ssize_t i = 0
-    cdef int k
-    for k in range(8):
-        key[k] = mask[(offset + k) & 3]
-    memcpy(&key64, key, 8)
-    while i + 8 <= n:
-        memcpy(&word, data + i, 8)
-        word ^= key64
-        memcpy(out + i, &word, 8)
-        i += 8
-    while i < n:
-        out[i] = data[i] ^ key[i & 7]
-        i += 1
+    """``out[:n] = data[:n]`` XOR ``mask`` from mask byte ``offset``; True if a byte written is not ASCII."""
+    return fastws_unmask(out, data, <size_t>n, mask, offset) != 0
 
 
-def unmask(data, mask, int offset=0):
-    """``data`` XOR the 4-byte ``mask``, starting at mask byte ``offset`` (RFC 6455 5.3)."""
-    cdef bytes source = bytes(data)
-    cdef bytes key = bytes(mask)
+def unmask(data, mask, int offset=0, implementation=None):
+    """``data`` XOR the 4-byte ``mask``, starting at mask byte ``offset`` (RFC 6455 5.3).
+
+    ``implementation`` names one of ``UNMASK_IMPLEMENTATIONS`` (None: the
+    one this CPU gets), so the tests can run each.
+    """
+    cdef bytes source = data if PyBytes_CheckExact(data) else bytes(data)
+    cdef bytes key = mask if PyBytes_CheckExact(mask) else bytes(mask)
+    cdef fastws_unmask_fn run
     if PyBytes_GET_SIZE(key) != 4:
         raise ValueError("a mask is 4 bytes")
+    if implementation is None:
+        run = fastws_unmask_named(NULL)
+    elif implementation in UNMASK_IMPLEMENTATIONS:
+        run = fastws_unmask_named((<str>implementation).encode())
+    else:
+        raise ValueError(f"no unmasking implementation {implementation!r} here: {UNMASK_IMPLEMENTATIONS}")
     cdef Py_ssize_t n = PyBytes_GET_SIZE(source)
     cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
-    _unmask_into(<unsigned char*>PyBytes_AS_STRING(out), <const unsigned char*>PyBytes_AS_STRING(source), n,
-                 <const unsigned char*>PyBytes_AS_STRING(key), offset & 3)
+    run(<unsigned char*>PyBytes_AS_STRING(out), <const unsigned char*>PyBytes_AS_STRING(source), <size_t>n,
+        fastws_key64(<const unsigned char*>PyBytes_AS_STRING(key), offset & 3))
     return out
 
 
@@ -217,19 +240,6 @@ cdef inline bint _utf8_feed(_Utf8* s, const unsigned char* p, Py_ssize_t n) noex
             s.hi = 0xBF
         i += 1
     return True
-
-
-cdef inline bint _all_ascii(const unsigned char* p, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i = 0
-    cdef uint64_t word, seen = 0
-    while i + 8 <= n:
-        memcpy(&word, p + i, 8)
-        seen |= word
-        i += 8
-    while i < n:
-        seen |= p[i]
-        i += 1
-    return not (seen & 0x8080808080808080ULL)
 
 
 # ------------------------------------------------------------------ frames
@@ -295,8 +305,8 @@ cdef class Connection:
     cdef Py_ssize_t _limit  # receive_data's limit, or -1 for none
     cdef Py_ssize_t _produced  # bytes of the messages this receive_data returns
     cdef Py_ssize_t _max  # max_size, or -1 for no bound
-    cdef bytearray _buffer
-    cdef list _outgoing
+    cdef bytearray _buffer  # bytes received and not parsed yet (None while there are none)
+    cdef list _outgoing  # frames to send (None while there are none)
     cdef int _stage
     # the frame being read
     cdef bint _fin
@@ -308,7 +318,9 @@ cdef class Connection:
     cdef bint _text
     cdef bint _compressed
     cdef Py_ssize_t _size
-    cdef bytearray _message
+    cdef object _message  # the message object itself when _direct, else a bytearray (None until needed)
+    cdef bint _direct  # a one-frame message unmasked straight into its str or bytes: filled to _size - _remaining
+    cdef bint _ascii  # every byte of the text message so far is ASCII
     cdef _Utf8 _utf8
 
     def __init__(self, max_size=DEFAULT_MAX_SIZE, deflate=None):
@@ -317,10 +329,7 @@ cdef class Connection:
         self._max = -1 if max_size is None else max_size
         self.state = _OPEN
         self.close_sent = False
-        self._buffer = bytearray()
-        self._outgoing = []
         self._stage = _HEADER
-        self._message = bytearray()
 
     # ----------------------------------------------------------- bytes in
 
@@ -347,22 +356,25 @@ cdef class Connection:
         if not PyBytes_CheckExact(data):
             data = bytes(data)
         n = PyBytes_GET_SIZE(data)
-        if PyByteArray_GET_SIZE(self._buffer) == 0:
+        if self._buffer is None:
             used = self._parse(<const unsigned char*>PyBytes_AS_STRING(data), n, events)
             if used < n and self.state != _CLOSED:
-                self._buffer += (<bytes>data)[used:]
+                self._buffer = PyByteArray_FromStringAndSize(PyBytes_AS_STRING(data) + used, n - used)
         else:
             self._buffer += data
             n = PyByteArray_GET_SIZE(self._buffer)
             used = self._parse(<const unsigned char*>PyByteArray_AS_STRING(self._buffer), n, events)
-            del self._buffer[:used]
+            if used == n:
+                self._buffer = None
+            else:
+                del self._buffer[:used]
         if self.state == _CLOSED:
-            self._buffer = bytearray()
+            self._buffer = None
         return events
 
     cdef Py_ssize_t _parse(self, const unsigned char* buf, Py_ssize_t end, list events) except -1:
         """Read frames from ``buf[:end]``; return how many bytes were used."""
-        cdef Py_ssize_t pos = 0, header, length, take
+        cdef Py_ssize_t pos = 0, header, length, take, here
         cdef unsigned char first, second, opcode, kind
         cdef bint fin
         cdef const unsigned char* payload
@@ -424,17 +436,24 @@ cdef class Connection:
                     self._compressed = first & RSV1_BIT
                     self._size = 0
                     self._utf8.need = 0
+                    self._ascii = True
                 # RFC 6455 10.4: an endpoint limits the size of the messages it takes (1009: 7.4.1)
                 if self._max >= 0 and self._size + length > self._max:
                     return self._fail(events, CloseCode.MESSAGE_TOO_BIG, OVER_MAX_SIZE.format(self.max_size))
-                if fin and opcode != OP_CONTINUATION and not self._compressed and end - pos - header >= length:
-                    # The common case: a whole message in one frame, all here.
-                    pos += header
-                    if not self._whole_message(events, buf + pos, length):
-                        return pos
-                    pos += length
-                    self._in_message = False
-                    continue
+                if fin and opcode != OP_CONTINUATION and not self._compressed:
+                    here = end - pos - header
+                    if here >= length:
+                        # The common case: a whole message in one frame, all here.
+                        pos += header
+                        if not self._whole_message(events, buf + pos, length):
+                            return pos
+                        pos += length
+                        self._in_message = False
+                        continue
+                    if length <= RESERVE_ALWAYS or length <= RESERVE_AHEAD * here:
+                        self._message = (PyUnicode_New(length, 127) if self._text  # ASCII until shown otherwise
+                                         else PyBytes_FromStringAndSize(NULL, length))
+                        self._direct = True
                 self._size += length
                 self._fin = fin
                 self._mask_offset = 0
@@ -456,19 +475,30 @@ cdef class Connection:
                 if self._compressed:
                     if not self._inflated(events):
                         return pos
-                elif self._text:
-                    if self._utf8.need:
-                        return self._invalid_utf8(events)
-                    events.append(PyUnicode_DecodeUTF8(PyByteArray_AS_STRING(self._message),
-                                                       PyByteArray_GET_SIZE(self._message), NULL))
+                elif self._text and self._utf8.need:
+                    return self._invalid_utf8(events)
                 else:
-                    events.append(PyBytes_FromStringAndSize(PyByteArray_AS_STRING(self._message),
-                                                            PyByteArray_GET_SIZE(self._message)))
+                    events.append(self._finished())
                 self._produced += self._size  # the message's size (inflated, if it was compressed)
                 _count(TEXT_RECEIVED if self._text else BINARY_RECEIVED, self._size)
-                self._message = bytearray()
+                self._message = None
+                self._direct = False
                 self._in_message = False
         return pos
+
+    cdef object _finished(self):
+        """The uncompressed message just read, as the app gets it (its UTF-8 already validated)."""
+        cdef const char* data
+        cdef Py_ssize_t n
+        if self._direct:
+            if not self._text or self._ascii:
+                return self._message  # unmasked in place, nothing to convert
+            data, n = <const char*>PyUnicode_DATA(self._message), self._size
+        elif self._message is None:  # frames with empty payloads only
+            data, n = "", 0
+        else:
+            data, n = PyByteArray_AS_STRING(self._message), PyByteArray_GET_SIZE(self._message)
+        return PyUnicode_DecodeUTF8(data, n, NULL) if self._text else PyBytes_FromStringAndSize(data, n)
 
     cdef bint _whole_message(self, list events, const unsigned char* payload, Py_ssize_t n) except -1:
         """Unmask a one-frame message straight into its ``str`` or ``bytes``."""
@@ -476,9 +506,8 @@ cdef class Connection:
         self._produced += n
         if self._text:
             message = PyUnicode_New(n, 127)  # ASCII until shown otherwise
-            _unmask_into(<unsigned char*>PyUnicode_DATA(message), payload, n, self._mask, 0)
             # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1)
-            if not _all_ascii(<const unsigned char*>PyUnicode_DATA(message), n):
+            if _unmask_into(<unsigned char*>PyUnicode_DATA(message), payload, n, self._mask, 0):
                 if not _utf8_feed(&self._utf8, <const unsigned char*>PyUnicode_DATA(message), n) or self._utf8.need:
                     self._invalid_utf8(events)
                     return False
@@ -492,20 +521,31 @@ cdef class Connection:
 
     cdef bint _append(self, list events, const unsigned char* data, Py_ssize_t n) except -1:
         """Unmask part of a data frame onto the message; validate text as it comes."""
-        cdef Py_ssize_t had = PyByteArray_GET_SIZE(self._message)
+        cdef Py_ssize_t had
         cdef unsigned char* out
-        PyByteArray_Resize(self._message, had + n)
-        out = <unsigned char*>PyByteArray_AS_STRING(self._message) + had
-        _unmask_into(out, data, n, self._mask, self._mask_offset)
-        # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1)
-        if self._text and not self._compressed and not _utf8_feed(&self._utf8, out, n):
-            self._invalid_utf8(events)
-            return False
+        if self._direct:
+            out = <unsigned char*>(PyUnicode_DATA(self._message) if self._text
+                                   else PyBytes_AS_STRING(self._message)) + self._size - self._remaining
+        else:
+            if self._message is None:
+                self._message = bytearray()
+            had = PyByteArray_GET_SIZE(self._message)
+            PyByteArray_Resize(self._message, had + n)
+            out = <unsigned char*>PyByteArray_AS_STRING(self._message) + had
+        # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1).
+        # ASCII bytes with no sequence open are valid: only the rest goes through the validator.
+        if _unmask_into(out, data, n, self._mask, self._mask_offset) or self._utf8.need:
+            if self._text and not self._compressed:
+                self._ascii = False
+                if not _utf8_feed(&self._utf8, out, n):
+                    self._invalid_utf8(events)
+                    return False
         return True
 
     cdef bint _inflated(self, list events) except -1:
         """Inflate the compressed message just read and report it; False if that failed the connection."""
-        result = inflate(self.deflate, bytes(self._message), self.max_size, self._text)
+        result = inflate(self.deflate, b"" if self._message is None else bytes(self._message), self.max_size,
+                         self._text)
         if type(result) is Fail:
             self._fail(events, result.code, result.reason)
             return False
@@ -521,7 +561,7 @@ cdef class Connection:
         if opcode == OP_PING:
             _counts[PINGS_RECEIVED] += 1
             if not self.close_sent:
-                self._outgoing.append(_control_frame(OP_PONG, payload))
+                self._queue(_control_frame(OP_PONG, payload))
                 _counts[PONGS_SENT] += 1
             events.append(Ping(payload))
             return True
@@ -536,7 +576,7 @@ cdef class Connection:
             self._fail(events, event.code, event.reason)
             return False
         if not self.close_sent:
-            self._outgoing.append(_control_frame(OP_CLOSE, payload[:2]))  # echo the code (RFC 6455 5.5.1)
+            self._queue(_control_frame(OP_CLOSE, payload[:2]))  # echo the code (RFC 6455 5.5.1)
             self.close_sent = True
             _counts[CLOSES_SENT] += 1
         self._closed()
@@ -546,7 +586,7 @@ cdef class Connection:
     cdef Py_ssize_t _fail(self, list events, int code, str reason) except -1:
         """Fail the connection (RFC 6455 7.1.7): queue our Close, read no more."""
         if not self.close_sent:
-            self._outgoing.append(_control_frame(OP_CLOSE, close_payload(code, reason)))
+            self._queue(_control_frame(OP_CLOSE, close_payload(code, reason)))
             self.close_sent = True
             _counts[CLOSES_SENT] += 1
         self._closed()
@@ -559,16 +599,23 @@ cdef class Connection:
 
     cdef void _closed(self) noexcept:
         self.state = _CLOSED
-        self._message = bytearray()
+        self._message = None
+        self._direct = False
+
+    cdef int _queue(self, bytes frame) except -1:
+        if self._outgoing is None:
+            self._outgoing = []
+        self._outgoing.append(frame)
+        return 0
 
     # ----------------------------------------------------------- bytes out
 
     def data_to_send(self):
         """The queued replies (pongs, the Close echo or failure), once."""
-        if not self._outgoing:
+        if self._outgoing is None:
             return b""
         data = b"".join(self._outgoing)
-        self._outgoing.clear()
+        self._outgoing = None
         return data
 
     cdef int _check_can_send(self) except -1:

@@ -72,6 +72,7 @@ __all__ = [
     "CLOSING",
     "DEFAULT_MAX_SIZE",
     "OPEN",
+    "UNMASK_IMPLEMENTATIONS",
     "Connection",
     "build_frame",
     "close_payload",
@@ -120,11 +121,21 @@ def count_sent(text: bool, messages: int, size: int) -> None:
     _counts[slot + 1] += messages * size
 
 
-def unmask(data: _Buffer, mask: _Buffer, offset: int = 0) -> bytes:
-    """``data`` XOR the 4-byte ``mask``, starting at mask byte ``offset`` (RFC 6455 5.3)."""
+# One implementation here: Python's big integers (the compiled twin has its SIMD ones)
+UNMASK_IMPLEMENTATIONS = ("python",)
+
+
+def unmask(data: _Buffer, mask: _Buffer, offset: int = 0, implementation: str | None = None) -> bytes:
+    """``data`` XOR the 4-byte ``mask``, starting at mask byte ``offset`` (RFC 6455 5.3).
+
+    ``implementation`` names one of ``UNMASK_IMPLEMENTATIONS`` (None: the
+    one this CPU gets), so the tests can run each.
+    """
     data, mask, offset = bytes(data), bytes(mask), offset & 3
     if len(mask) != 4:
         raise ValueError("a mask is 4 bytes")
+    if implementation is not None and implementation not in UNMASK_IMPLEMENTATIONS:
+        raise ValueError(f"no unmasking implementation {implementation!r} here: {UNMASK_IMPLEMENTATIONS}")
     n = len(data)
     if n == 0:
         return b""
