@@ -65,3 +65,52 @@ def test_a_closed_peer_or_descriptor_gives_0_not_an_error(
 def test_only_bytes_are_sent(sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket], data: object) -> None:
     with pytest.raises(TypeError):
         sockets_twin.send_now(pair[0].fileno(), data)
+
+
+@pytest.mark.parametrize("payload", [b"\x00\xffbinary", "ascii text", b"", ""])
+def test_a_header_and_its_payload_go_in_one_write(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket], payload: bytes | str
+) -> None:
+    ours, peer = pair
+    header = b"\x81\x0a"
+    expected = header + (payload.encode() if isinstance(payload, str) else payload)
+    assert sockets_twin.send_parts(ours.fileno(), header, payload) == len(expected)
+    assert peer.recv(100) == expected
+
+
+def test_parts_to_a_full_socket_take_part_then_nothing(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    ours, peer = pair
+    header, payload = b"\x82\x7f" + (65536).to_bytes(8, "big"), "y" * 65536
+    written = [sockets_twin.send_parts(ours.fileno(), header, payload) for _ in range(200)]
+    assert written[-1] == 0 and 0 < sum(written) < 200 * (len(header) + len(payload))
+    peer.setblocking(False)
+    received = b""
+    while True:
+        try:
+            more = peer.recv(1 << 20)
+        except BlockingIOError:
+            break
+        received += more
+    whole = header + payload.encode()
+    assert received == (whole * 200)[: len(received)] and len(received) == sum(written)
+    assert sockets_twin.send_parts(-1, header, payload) == 0  # EBADF
+
+
+@pytest.mark.parametrize(
+    ("header", "payload", "error"),
+    [
+        (b"\x81\x02", "é", ValueError),  # a str is sent as its own bytes: ASCII only
+        (b"\x81\x01", bytearray(b"x"), TypeError),
+        (b"\x81\x01", memoryview(b"x"), TypeError),
+        (bytearray(b"\x81\x01"), b"x", TypeError),
+        (None, b"x", TypeError),
+        (b"\x81\x01", None, TypeError),
+    ],
+)
+def test_parts_are_bytes_or_ascii_text(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket], header: object, payload: object, error: type
+) -> None:
+    with pytest.raises(error):
+        sockets_twin.send_parts(pair[0].fileno(), header, payload)

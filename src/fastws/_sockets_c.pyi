@@ -1,5 +1,6 @@
 """Type stubs for the compiled twin ``fastws._sockets_c`` (the pure twin ``fastws._sockets_py`` is the source of truth)."""
 
-__all__ = ["send_now"]
+__all__ = ["send_now", "send_parts"]
 
 def send_now(fd: int, data: bytes) -> int: ...
+def send_parts(fd: int, header: bytes, payload: bytes | str) -> int: ...

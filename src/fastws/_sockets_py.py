@@ -2,7 +2,9 @@
 
 ``send_now(fd, data)`` writes what the socket takes at once, without
 blocking, and returns how many bytes that was (0 when it takes nothing or
-fails). The protocol calls it only while the transport's write buffer is
+fails); ``send_parts(fd, header, payload)`` does the same for a frame's
+header and a large payload kept apart, so the payload is not copied into a
+frame first (one ``writev``, ``sendmsg`` in the compiled twin). The protocol calls it only while the transport's write buffer is
 empty, so bytes keep their order; what is left goes to the transport, which
 also reports any error. It skips the event loop's write path (about 0.3 µs
 a message on uvloop), as picows does.
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["send_now"]
+__all__ = ["send_now", "send_parts"]
 
 
 def send_now(fd: int, data: bytes) -> int:
@@ -22,4 +24,20 @@ def send_now(fd: int, data: bytes) -> int:
     try:
         return os.write(fd, data)  # SIGPIPE is ignored by Python: a closed peer is an OSError
     except OSError:  # would block, interrupted or broken: the transport writes it and sees the error itself
+        return 0
+
+
+def send_parts(fd: int, header: bytes, payload: bytes | str) -> int:
+    """``send_now`` of ``header`` then ``payload`` (bytes, or an ASCII ``str``: its bytes are its UTF-8) at once."""
+    if type(header) is not bytes:
+        raise TypeError(f"header must be bytes, not {type(header).__name__}")
+    if type(payload) is str:
+        if not payload.isascii():
+            raise ValueError("a str payload must be ASCII")
+        payload = payload.encode("ascii")  # the compiled twin sends the str's own bytes: no copy
+    elif type(payload) is not bytes:
+        raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
+    try:
+        return os.writev(fd, (header, payload))
+    except OSError:
         return 0

@@ -60,7 +60,7 @@ from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
 from .settings import Settings
-from .sockets import send_now
+from .sockets import send_now, send_parts
 from .timer_wheel import TimerWheel
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
@@ -138,6 +138,9 @@ CLOSED = State.CLOSED
 
 #: keepalive pings are due in ticks of ws_ping_interval / KEEPALIVE_TICKS (at most 3 % late)
 KEEPALIVE_TICKS = 32
+#: From this size (bytes, or ASCII characters) a message goes out as its header then itself
+#: (``write_parts``), not copied into a frame first.
+LARGE_MESSAGE = 64 * 1024
 
 #: the app is past its close, or will never have one: what the peer still sends is dropped
 _PAST_CLOSE = frozenset({REFUSED, CLOSING, SERVER_CLOSING, PEER_GONE, CLOSED})
@@ -659,11 +662,11 @@ class WebSocketProtocol(asyncio.Protocol):
             if kind == "websocket.send":
                 data = message.get("bytes")
                 if data is not None:
-                    self.write_frame(self.conn.send_bytes(data))
+                    self._write_bytes(data)
                 else:
                     text = message.get("text")
                     if text is not None:
-                        self.write_frame(self.conn.send_text(text))
+                        self._write_text(text)
             elif kind == "websocket.close":
                 self._send_close(message.get("code", CloseCode.NORMAL_CLOSURE), message.get("reason") or "", CLOSING)
             else:
@@ -707,17 +710,49 @@ class WebSocketProtocol(asyncio.Protocol):
         socket does not take at once, or an error, goes to the transport as
         before. Never once the transport is closing: its descriptor may be gone.
         """
-        transport = self.transport
-        fd = self._fd
-        if fd is None:
-            fd = self._fd = self._socket_fd()
-        if fd >= 0 and not transport.get_write_buffer_size() and not transport.is_closing():
+        fd = self._writable_fd()
+        if fd >= 0:
             sent = send_now(fd, frame)
             if sent == len(frame):
                 return
             if sent:
                 frame = frame[sent:]
-        transport.write(frame)
+        self.transport.write(frame)
+
+    def write_parts(self, header: bytes, payload: bytes | str) -> None:
+        """``write_frame`` of a frame's ``header`` then its ``payload`` (bytes, or ASCII text), never joined."""
+        fd = self._writable_fd()
+        sent = send_parts(fd, header, payload) if fd >= 0 else 0
+        size = len(header)
+        if sent == size + len(payload):
+            return
+        if sent < size:
+            self.transport.write(header[sent:])
+            sent = size
+        body = payload.encode("ascii") if isinstance(payload, str) else payload
+        self.transport.write(memoryview(body)[sent - size :] if sent > size else body)
+
+    def _writable_fd(self) -> int:
+        """The socket's descriptor while it may be written past the transport (its buffer empty), else -1."""
+        fd = self._fd
+        if fd is None:
+            fd = self._fd = self._socket_fd()
+        transport = self.transport
+        return fd if fd >= 0 and not transport.get_write_buffer_size() and not transport.is_closing() else -1
+
+    def _write_text(self, text: str) -> None:
+        conn = self.conn
+        if len(text) >= LARGE_MESSAGE and type(text) is str and text.isascii() and conn.deflate is None:
+            self.write_parts(conn.send_header(True, len(text)), text)
+        else:
+            self.write_frame(conn.send_text(text))
+
+    def _write_bytes(self, data: bytes) -> None:
+        conn = self.conn
+        if len(data) >= LARGE_MESSAGE and type(data) is bytes and conn.deflate is None:
+            self.write_parts(conn.send_header(False, len(data)), data)
+        else:
+            self.write_frame(conn.send_bytes(data))
 
     def _socket_fd(self) -> int:
         """The descriptor ``write_frame`` may send on, or -1: TLS (the transport encrypts), not a POSIX
@@ -742,14 +777,14 @@ class WebSocketProtocol(asyncio.Protocol):
         then the caller goes through ``send``, which waits or raises.
         """
         if self._drained is None and self.is_open():
-            self.write_frame(self.conn.send_text(text))
+            self._write_text(text)
             return True
         return False
 
     def write_bytes(self, data: bytes) -> bool:
         """``write_text`` for a binary message."""
         if self._drained is None and self.is_open():
-            self.write_frame(self.conn.send_bytes(data))
+            self._write_bytes(data)
             return True
         return False
 

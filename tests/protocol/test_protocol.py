@@ -412,7 +412,8 @@ def test_messages_go_straight_to_the_socket_while_the_transport_holds_nothing() 
     assert through_transport == 0
 
 
-def test_messages_keep_their_order_when_the_socket_takes_only_part() -> None:
+@pytest.mark.parametrize("loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"])
+def test_messages_keep_their_order_when_the_socket_takes_only_part(loop_factory: Any) -> None:
     """Big messages to a peer that reads late: some go partly to the socket, the rest through the transport."""
     count, size = 40, 256 * 1024
 
@@ -422,18 +423,24 @@ def test_messages_keep_their_order_when_the_socket_takes_only_part() -> None:
         for n in range(count):
             await send({"type": "websocket.send", "bytes": n.to_bytes(4, "big") * (size // 4)})
             await send({"type": "websocket.send", "text": f"after {n}"})
+            await send({"type": "websocket.send", "text": f"{n:08d}" * (size // 16)})  # large ASCII: header + str
         await receive()
 
     async def main() -> list[Any]:
         async with serving(app) as url:
             async with connect(url, compression=None, max_size=None) as ws:
                 await asyncio.sleep(0.3)  # the server's writes outrun the socket meanwhile
-                return [await ws.recv() for _ in range(2 * count)]
+                return [await ws.recv() for _ in range(3 * count)]
 
-    got = run(main())
+    loop = loop_factory()
+    try:
+        got = loop.run_until_complete(asyncio.wait_for(main(), 30))
+    finally:
+        loop.close()
     for n in range(count):
-        assert got[2 * n] == n.to_bytes(4, "big") * (size // 4), n
-        assert got[2 * n + 1] == f"after {n}"
+        assert got[3 * n] == n.to_bytes(4, "big") * (size // 4), n
+        assert got[3 * n + 1] == f"after {n}"
+        assert got[3 * n + 2] == f"{n:08d}" * (size // 16), n
 
 
 def test_keepalive_closes_a_peer_that_never_answers() -> None:

@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 
+from fastws.wire.deflate import PerMessageDeflate
 from fastws.wire.events import Close, Fail, Ping, Pong, ProtocolStateError
 from tests.helpers.frames import MASK, client_frame, feed, server_frame, xor
 
@@ -236,6 +237,27 @@ def test_frames_we_send(codec: ModuleType, size: int) -> None:
     assert server_frame(connection.send_ping(b"k")) == (0x89, 1, b"k")
     assert server_frame(connection.send_pong(b"")) == (0x8A, 0, b"")
     assert server_frame(codec.build_frame(2, b"ab", fin=False, rsv1=True)) == (0x42, 2, b"ab")
+    # the header alone, the payload written after it as it is: the same bytes as the whole frame
+    assert connection.send_header(True, size) + text.encode() == connection.send_text(text)
+    assert connection.send_header(False, size) + bytes(size) == connection.send_bytes(bytes(size))
+
+
+def test_a_header_alone_is_counted_and_follows_the_rules(codec: ModuleType) -> None:
+    before = codec.counts()
+    connection = codec.Connection()
+    connection.send_header(True, 70_000)
+    connection.send_header(False, 5)
+    after = codec.counts()
+    assert (after.text_sent - before.text_sent, after.text_bytes_sent - before.text_bytes_sent) == (1, 70_000)
+    assert (after.binary_sent - before.binary_sent, after.binary_bytes_sent - before.binary_bytes_sent) == (1, 5)
+    with pytest.raises(ValueError):
+        connection.send_header(True, -1)
+    connection.send_close()
+    with pytest.raises(ProtocolStateError):
+        connection.send_header(True, 1)
+    compressed = codec.Connection(deflate=PerMessageDeflate())
+    with pytest.raises(ProtocolStateError, match="deflate"):
+        compressed.send_header(False, 1)
 
 
 def test_what_cannot_be_sent(codec: ModuleType) -> None:

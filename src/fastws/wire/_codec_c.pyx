@@ -652,6 +652,24 @@ cdef class Connection:
             return _frame(FIN_BIT | RSV1_BIT | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
         return _frame(FIN_BIT | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
 
+    def send_header(self, bint text, Py_ssize_t size):
+        """The header of a one-frame text or binary message of ``size`` payload bytes, uncompressed.
+
+        The caller writes the payload right after it, as it is (text as
+        UTF-8): a large message goes out without being copied into a frame.
+        Counted as sent. Not with permessage-deflate: that payload is compressed.
+        """
+        self._check_can_send()
+        if self.deflate is not None:
+            raise ProtocolStateError("permessage-deflate compresses the payload: use send_text or send_bytes")
+        if size < 0:
+            raise ValueError("a payload size is 0 or more")
+        _count(TEXT_SENT if text else BINARY_SENT, size)
+        cdef Py_ssize_t h = _header_size(size)
+        cdef bytes out = PyBytes_FromStringAndSize(NULL, h)
+        _write_header(<unsigned char*>PyBytes_AS_STRING(out), FIN_BIT | (OP_TEXT if text else OP_BINARY), size)
+        return out
+
     def send_ping(self, payload=b""):
         """A ping frame (at most 125 bytes of payload)."""
         self._check_can_send()

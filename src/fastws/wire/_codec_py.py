@@ -147,13 +147,17 @@ def build_frame(opcode: int, payload: _Buffer, fin: bool = True, rsv1: bool = Fa
     """A server frame: never masked (RFC 6455 5.1), length in 7, 16 or 64 bits."""
     if not 0 <= opcode <= OPCODE_BITS:
         raise ValueError(f"opcode {opcode} is not 0-15")
-    n = len(payload)
     first = (FIN_BIT if fin else 0) | (RSV1_BIT if rsv1 else 0) | opcode
+    return _header(first, len(payload)) + payload
+
+
+def _header(first: int, n: int) -> bytes:
+    """A server frame's header for ``n`` payload bytes: never masked (RFC 6455 5.1), length in 7, 16 or 64 bits."""
     if n <= MAX_LENGTH_7:
-        return bytes((first, n)) + payload
+        return bytes((first, n))
     if n <= MAX_LENGTH_16:
-        return struct.pack("!BBH", first, LENGTH_16, n) + payload
-    return struct.pack("!BBQ", first, LENGTH_64, n) + payload
+        return struct.pack("!BBH", first, LENGTH_16, n)
+    return struct.pack("!BBQ", first, LENGTH_64, n)
 
 
 class Connection:
@@ -398,6 +402,23 @@ class Connection:
         if self.deflate is not None:
             return build_frame(OP_BINARY, self.deflate.encode(payload), rsv1=True)
         return build_frame(OP_BINARY, payload)
+
+    def send_header(self, text: bool, size: int) -> bytes:
+        """The header of a one-frame text or binary message of ``size`` payload bytes, uncompressed.
+
+        The caller writes the payload right after it, as it is (text as
+        UTF-8): a large message goes out without being copied into a frame.
+        Counted as sent. Not with permessage-deflate: that payload is compressed.
+        """
+        self._check_can_send()
+        if self.deflate is not None:
+            raise ProtocolStateError("permessage-deflate compresses the payload: use send_text or send_bytes")
+        if size < 0:
+            raise ValueError("a payload size is 0 or more")
+        slot = TEXT_SENT if text else BINARY_SENT
+        _counts[slot] += 1
+        _counts[slot + 1] += size
+        return _header(FIN_BIT | (OP_TEXT if text else OP_BINARY), size)
 
     def send_ping(self, payload: _Buffer = b"") -> bytes:
         """A ping frame (at most 125 bytes of payload)."""
