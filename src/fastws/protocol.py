@@ -495,9 +495,7 @@ class WebSocketProtocol(asyncio.Protocol):
             # cycle that keeps a closed connection (and its buffers) alive until a cyclic collection
             self.scope["extensions"][CONNECTION_EXTENSION] = type(self)
         self._push({"type": "websocket.connect"})
-        task = self.loop.create_task(self._run_asgi())
-        task.add_done_callback(self.tasks.discard)
-        self.tasks.add(task)
+        self.tasks.add(self.loop.create_task(self._run_asgi()))  # _run_asgi takes it out: no done-callback kept
         if rest:
             self.loop.call_soon(self.data_received, rest)  # frames sent before our 101: after it
 
@@ -616,8 +614,12 @@ class WebSocketProtocol(asyncio.Protocol):
         COUNTERS.limit("close_timeout")
         self._abort()
 
-    async def receive(self) -> dict[str, Any]:
-        """The ASGI ``receive``: the next event for the app."""
+    def receive(self) -> asyncio.Future[dict[str, Any]]:
+        """The ASGI ``receive``: the next event for the app.
+
+        A future, not a coroutine: an app waiting on an idle connection holds
+        no coroutine frame of ours (248 bytes a connection).
+        """
         queue = self._queue
         if queue:
             event = queue.popleft()
@@ -632,11 +634,14 @@ class WebSocketProtocol(asyncio.Protocol):
                 and self._queued_bytes <= self.max_queue_bytes // 2
             ):
                 self._resume_reading()
-            return event
-        if self.state is CLOSED:
-            return {"type": _DISCONNECT, "code": self._disconnect_code}
-        self._waiter = self.loop.create_future()
-        return await self._waiter
+        elif self.state is CLOSED:
+            event = {"type": _DISCONNECT, "code": self._disconnect_code}
+        else:
+            waiter = self._waiter = self.loop.create_future()
+            return waiter
+        ready: asyncio.Future[dict[str, Any]] = self.loop.create_future()
+        ready.set_result(event)
+        return ready
 
     def _resume_reading(self) -> None:
         self._read_paused = False
@@ -710,14 +715,17 @@ class WebSocketProtocol(asyncio.Protocol):
         socket does not take at once, or an error, goes to the transport as
         before. Never once the transport is closing: its descriptor may be gone.
         """
-        fd = self._writable_fd()
-        if fd >= 0:
-            sent = send_now(fd, frame)
+        transport = self.transport
+        fd = self._fd
+        if fd is None:
+            fd = self._fd = self._socket_fd()
+        if fd >= 0 and not transport.get_write_buffer_size() and not transport.is_closing():  # fan-out's hot path:
+            sent = send_now(fd, frame)  # inline, not _writable_fd (a call per delivery)
             if sent == len(frame):
                 return
             if sent:
                 frame = frame[sent:]
-        self.transport.write(frame)
+        transport.write(frame)
 
     def write_parts(self, header: bytes, payload: bytes | str) -> None:
         """``write_frame`` of a frame's ``header`` then its ``payload`` (bytes, or ASCII text), never joined."""
@@ -862,22 +870,25 @@ class WebSocketProtocol(asyncio.Protocol):
 
     async def _run_asgi(self) -> None:
         try:
-            result = await self.app(self.scope, self.receive, self.send)
-        except ClientDisconnected:
-            pass
-        except BaseException:
-            self.logger.exception("Exception in ASGI application\n")
-            self._refuse(500, "Internal Server Error")
-        else:
-            if self.state is CONNECTING:
-                self.logger.error("ASGI callable returned without completing handshake.")
+            try:
+                result = await self.app(self.scope, self.receive, self.send)
+            except ClientDisconnected:
+                pass
+            except BaseException:
+                self.logger.exception("Exception in ASGI application\n")
                 self._refuse(500, "Internal Server Error")
-            elif result is not None:
-                self.logger.error("ASGI callable should return None, but returned '%s'.", result)
-        if self.state is RESPONDING:
-            self._finish_denial()  # started, then the app ended or failed: send what it gave
-        if self._close_timer is None:
-            self._close_transport()
+            else:
+                if self.state is CONNECTING:
+                    self.logger.error("ASGI callable returned without completing handshake.")
+                    self._refuse(500, "Internal Server Error")
+                elif result is not None:
+                    self.logger.error("ASGI callable should return None, but returned '%s'.", result)
+            if self.state is RESPONDING:
+                self._finish_denial()  # started, then the app ended or failed: send what it gave
+            if self._close_timer is None:
+                self._close_transport()
+        finally:
+            self.tasks.discard(asyncio.current_task())
 
     def _access(self, outcome: str) -> None:
         if not self.logger.isEnabledFor(logging.INFO):

@@ -621,3 +621,62 @@ def test_a_starlette_app_runs_unchanged() -> None:
                     assert ws.close_code == 4005 and ws.subprotocol == "v1"
 
     run(main())
+
+
+# ------------------------------------------------------- receive, waiting
+
+
+def test_an_app_waiting_in_receive_holds_no_coroutine_of_ours() -> None:
+    """``receive`` is a future: 20 idle connections keep no coroutine frame of the protocol but their tasks'."""
+    import gc
+    import types
+
+    waiting = asyncio.Event()
+    count = 0
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        nonlocal count
+        await receive()
+        await send({"type": "websocket.accept"})
+        count += 1
+        if count == 20:
+            waiting.set()
+        await receive()
+
+    async def main() -> list[str]:
+        async with serving(app) as url:
+            clients = [await connect(url, compression=None) for _ in range(20)]
+            await asyncio.wait_for(waiting.wait(), TIMEOUT)
+            await asyncio.sleep(0.05)  # every app is in its second receive
+            ours = [
+                obj.cr_code.co_name
+                for obj in gc.get_objects()
+                if type(obj) is types.CoroutineType and obj.cr_code.co_filename == protocol.__file__
+            ]
+            for client in clients:
+                await client.close()
+            return ours
+
+    assert run(main()) == ["_run_asgi"] * 20
+
+
+def test_a_receive_given_up_on_loses_no_message() -> None:
+    """An app that stops waiting (a timeout cancels the receive) gets the next message from its next receive."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(receive(), 0.05)
+        await send({"type": "websocket.send", "text": "timed out"})
+        message = await receive()
+        await send({"type": "websocket.send", "text": message["text"]})
+
+    async def main() -> list[Any]:
+        async with serving(app) as url:
+            async with connect(url, compression=None) as ws:
+                first = await ws.recv()
+                await ws.send("after")
+                return [first, await ws.recv()]
+
+    assert run(main()) == ["timed out", "after"]
