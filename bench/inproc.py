@@ -8,8 +8,9 @@ connection (handshake + one echo + close) for fastws' protocol (raw ASGI,
 uvicorn's default (``websockets-sansio``), and the CPU time per delivery of
 a ``fastws.Broadcast`` fan-out to 1,000 subscribers (``bench.load``'s
 ``broadcast_app``; each transport's ``write`` is a C call that keeps the
-frame). The kernel, uvicorn's HTTP protocol and the client are left out:
-this isolates what the WebSocket layer itself costs, to complement
+frame) and of the raw ASGI app's fan-out (an ASGI ``send`` per member).
+The kernel, uvicorn's HTTP protocol and the client are left out: this
+isolates what the WebSocket layer itself costs, to complement
 ``bench.load``'s end-to-end figures.
 
     python -m bench.inproc              # 20,000 echoes, 3,000 connections per row
@@ -138,17 +139,24 @@ async def per_connection(app: Any, cls: type, n: int) -> float:
     return (time.process_time() - began) / n * 1e6
 
 
-async def per_delivery(n: int) -> float:
-    """CPU µs per delivery of a ``fastws.Broadcast`` publish to ``MEMBERS`` subscribers."""
-    config, state = _config(broadcast_app, WebSocketProtocol), ServerState()
+async def _room(app: Any) -> tuple[list[Any], list[bytes]]:
+    """``MEMBERS`` connections joined to ``app``'s fan-out room; their writes go to one list (a C call, as
+    uvloop's write is)."""
+    config, state = _config(app, WebSocketProtocol), ServerState()
     request = REQUEST.replace(b"GET / ", b"GET " + FANOUT_PATH.encode() + b" ")
     written: list[bytes] = []
     opened = []
     for _ in range(MEMBERS):
         protocol, transport = await _open(config, WebSocketProtocol, state, request)
         await _until_written(transport, protocol, JOIN)  # "joined"
-        transport.write = written.append  # type: ignore[method-assign]  # a C call, as uvloop's write is
-        opened.append((protocol, transport))
+        transport.write = written.append  # type: ignore[method-assign]
+        opened.append(protocol)
+    return opened, written
+
+
+async def per_delivery(n: int) -> float:
+    """CPU µs per delivery of a ``fastws.Broadcast`` publish to ``MEMBERS`` subscribers."""
+    opened, written = await _room(broadcast_app)
     hub = await broadcast_hub()
     rounds = max(1, n // MEMBERS)
     began = time.process_time()
@@ -156,7 +164,25 @@ async def per_delivery(n: int) -> float:
         await hub.publish("room", "x" * 32)
         written.clear()
     spent = time.process_time() - began
-    for protocol, _ in opened:
+    for protocol in opened:
+        protocol.connection_lost(None)
+    await asyncio.sleep(0)
+    return spent / (rounds * MEMBERS) * 1e6
+
+
+async def per_asgi_delivery(n: int) -> float:
+    """CPU µs per delivery of the raw ASGI app's fan-out (an ASGI ``send`` per member) to ``MEMBERS``."""
+    opened, written = await _room(plain)
+    publish = _masked_text(b"pub " + b"x" * 32)
+    rounds = max(1, n // MEMBERS)
+    began = time.process_time()
+    for _ in range(rounds):
+        opened[0].data_received(publish)
+        while len(written) < MEMBERS:  # the publisher's app sends to every member in one step
+            await asyncio.sleep(0)
+        written.clear()
+    spent = time.process_time() - began
+    for protocol in opened:
         protocol.connection_lost(None)
     await asyncio.sleep(0)
     return spent / (rounds * MEMBERS) * 1e6
@@ -190,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:52s} {echo:7.2f} µs CPU per echo   {connection:7.1f} µs CPU per connection")
     delivery = uvloop.run(asyncio.wait_for(per_delivery(args.n * 10), 600))
     print(f"{'fastws.Broadcast fan-out to 1,000, fastws protocol':52s} {delivery:7.3f} µs CPU per delivery")
+    delivery = uvloop.run(asyncio.wait_for(per_asgi_delivery(args.n * 10), 600))
+    print(f"{'raw ASGI fan-out to 1,000, fastws protocol':52s} {delivery:7.3f} µs CPU per delivery")
     return 0
 
 
