@@ -671,7 +671,10 @@ class WebSocketProtocol(asyncio.Protocol):
                 else:
                     text = message.get("text")
                     if text is not None:
-                        self._write_text(text)
+                        if len(text) < LARGE_MESSAGE:  # the common case, without a call more
+                            self.write_frame(self.conn.send_text(text))
+                        else:
+                            self._write_text(text)
             elif kind == "websocket.close":
                 self._send_close(message.get("code", CloseCode.NORMAL_CLOSURE), message.get("reason") or "", CLOSING)
             else:
@@ -726,6 +729,17 @@ class WebSocketProtocol(asyncio.Protocol):
             if sent:
                 frame = frame[sent:]
         transport.write(frame)
+
+    def deliver_frame(self, frame: bytes) -> bool:
+        """``write_frame`` if the connection is open and writing is not paused, else nothing: False.
+
+        A fan-out's common case in one call per delivery (``is_open``,
+        ``writing_paused`` and ``write_frame`` are three).
+        """
+        if self.state is not OPEN or self._drained is not None:
+            return False
+        self.write_frame(frame)
+        return True
 
     def write_parts(self, header: bytes, payload: bytes | str) -> None:
         """``write_frame`` of a frame's ``header`` then its ``payload`` (bytes, or ASCII text), never joined."""
@@ -784,8 +798,11 @@ class WebSocketProtocol(asyncio.Protocol):
         False (nothing written) unless the connection is open and writable:
         then the caller goes through ``send``, which waits or raises.
         """
-        if self._drained is None and self.is_open():
-            self._write_text(text)
+        if self._drained is None and self.state is OPEN:
+            if len(text) < LARGE_MESSAGE:  # the common case, without a call more
+                self.write_frame(self.conn.send_text(text))
+            else:
+                self._write_text(text)
             return True
         return False
 

@@ -152,11 +152,12 @@ class DirectTarget(Target):
     connection and its target hold no cycle.
     """
 
-    __slots__ = ("connection",)
+    __slots__ = ("connection", "uncompressed")
 
     def __init__(self, delivery: Delivery, connection: BroadcastConnection) -> None:
         super().__init__(delivery)
         self.connection = connection
+        self.uncompressed = connection.conn.deflate is None  # negotiated once, at the handshake
         connection.fanout = self
 
     def _frame(self, message: Message) -> bytes:
@@ -174,6 +175,10 @@ class DirectTarget(Target):
         return frame
 
     def deliver(self, message: Message) -> None:
+        # the common case, in one call to the connection: the frame every uncompressed connection shares
+        if self.uncompressed and not self.backlog and not self.gone and self.connection.deliver_frame(message.frame()):
+            count_sent(not message.binary, 1, len(message.payload))
+            return
         if self.gone:
             return
         connection = self.connection
