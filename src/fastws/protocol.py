@@ -59,6 +59,7 @@ from uvicorn.server import ServerState
 from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
+from .proxy_headers import app_for
 from .settings import Settings
 from .sockets import send_now, send_parts
 from .timer_wheel import TimerWheel
@@ -494,6 +495,8 @@ class WebSocketProtocol(asyncio.Protocol):
             # the class, not self: the protocol holds its scope, so self here would be a reference
             # cycle that keeps a closed connection (and its buffers) alive until a cyclic collection
             self.scope["extensions"][CONNECTION_EXTENSION] = type(self)
+        # uvicorn's proxy-headers middleware does its work now, not from the await chain of the whole connection
+        self.app = app_for(self.app, self.scope, self.receive, self.send)
         self._push({"type": "websocket.connect"})
         self.tasks.add(self.loop.create_task(self._run_asgi()))  # _run_asgi takes it out: no done-callback kept
         if rest:

@@ -1,0 +1,66 @@
+"""uvicorn's proxy-headers middleware, applied when a connection opens, not kept in its await chain.
+
+uvicorn wraps the app in ``ProxyHeadersMiddleware`` unless ``--no-proxy-headers``
+is given: for a trusted client it takes ``client`` and ``scheme`` from the
+``X-Forwarded-For`` and ``X-Forwarded-Proto`` headers, then awaits the app.
+Kept as it is, its coroutine sits between the task and the app for the
+connection's whole life (240 bytes, and one more frame each time the app
+resumes). ``app_for`` runs the middleware's own code once, on a copy of the
+scope, with an inner app that is already done; the scope takes what it
+changed, and the connection runs the app the middleware wraps. Should a
+later uvicorn's middleware wait on anything before calling the app, the
+copy is dropped and the middleware is run as it is.
+"""
+
+from __future__ import annotations
+
+import copy
+import weakref
+from collections.abc import Generator
+from typing import Any
+
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+__all__ = ["app_for"]
+
+App = Any  # an ASGI 3 app: uvicorn's own types of it do not take the dict scope the protocol builds
+
+
+class _Done:
+    """An awaitable already done (``await`` gives None at once)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return iter(())  # type: ignore[return-value]
+
+
+_DONE = _Done()
+
+
+def _finished(scope: dict[str, Any], receive: Any, send: Any) -> _Done:
+    return _DONE
+
+
+# A copy of each middleware whose app is _finished: it does the middleware's work on a scope, and no more
+_shadows: weakref.WeakKeyDictionary[ProxyHeadersMiddleware, ProxyHeadersMiddleware] = weakref.WeakKeyDictionary()
+
+
+def app_for(app: App, scope: dict[str, Any], receive: Any, send: Any) -> App:
+    """The app to run for a connection whose ``scope`` is made: ``app``, or, if it is uvicorn's
+    ``ProxyHeadersMiddleware``, the app it wraps, with the middleware's changes made to ``scope`` now."""
+    if type(app) is not ProxyHeadersMiddleware:
+        return app
+    shadow = _shadows.get(app)
+    if shadow is None:
+        shadow = _shadows[app] = copy.copy(app)
+        shadow.app = _finished  # type: ignore[assignment]
+    trial = dict(scope)
+    step = shadow(trial, receive, send)  # type: ignore[arg-type]
+    try:
+        step.send(None)
+    except StopIteration:
+        scope.update(trial)
+        return app.app
+    step.close()  # it waited on something: run the middleware itself, on the scope as it was
+    return app
