@@ -4,9 +4,10 @@
 blocking, and returns how many bytes that was (0 when it takes nothing or
 fails); ``send_parts(fd, header, payload)`` does the same for a frame's
 header and a large payload kept apart, so the payload is not copied into a
-frame first (one ``writev``, ``sendmsg`` in the compiled twin). The protocol calls it only while the transport's write buffer is
-empty, so bytes keep their order; what is left goes to the transport, which
-also reports any error. It skips the event loop's write path (about 0.3 µs
+frame first (one ``writev``, ``sendmsg`` in the compiled twin). The protocol
+calls them only while the transport's write buffer is empty, so bytes keep
+their order; what is left goes to the transport, which also reports any
+error. It skips the event loop's write path (about 0.3 µs
 a message on uvloop), as picows does.
 """
 

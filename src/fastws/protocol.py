@@ -677,7 +677,7 @@ class WebSocketProtocol(asyncio.Protocol):
                         if len(text) < LARGE_MESSAGE:  # the common case, without a call more
                             self.write_frame(self.conn.send_text(text))
                         else:
-                            self._write_text(text)
+                            self._write_long_text(text)
             elif kind == "websocket.close":
                 self._send_close(message.get("code", CloseCode.NORMAL_CLOSURE), message.get("reason") or "", CLOSING)
             else:
@@ -765,9 +765,10 @@ class WebSocketProtocol(asyncio.Protocol):
         transport = self.transport
         return fd if fd >= 0 and not transport.get_write_buffer_size() and not transport.is_closing() else -1
 
-    def _write_text(self, text: str) -> None:
+    def _write_long_text(self, text: str) -> None:
+        """A text of ``LARGE_MESSAGE`` characters or more: header and text apart when it is ASCII, uncompressed."""
         conn = self.conn
-        if len(text) >= LARGE_MESSAGE and type(text) is str and text.isascii() and conn.deflate is None:
+        if type(text) is str and text.isascii() and conn.deflate is None:
             self.write_parts(conn.send_header(True, len(text)), text)
         else:
             self.write_frame(conn.send_text(text))
@@ -805,13 +806,13 @@ class WebSocketProtocol(asyncio.Protocol):
             if len(text) < LARGE_MESSAGE:  # the common case, without a call more
                 self.write_frame(self.conn.send_text(text))
             else:
-                self._write_text(text)
+                self._write_long_text(text)
             return True
         return False
 
     def write_bytes(self, data: bytes) -> bool:
         """``write_text`` for a binary message."""
-        if self._drained is None and self.is_open():
+        if self._drained is None and self.state is OPEN:
             self._write_bytes(data)
             return True
         return False

@@ -24,8 +24,8 @@ from cpython.bytearray cimport (
 )
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.stdint cimport uint32_t, uint64_t
-from libc.string cimport memcpy, memmove
+from libc.stdint cimport uint64_t
+from libc.string cimport memcpy
 
 from ._frame_rules_c cimport header_error, inflate, length_error, read_close
 

@@ -96,31 +96,32 @@ __attribute__((target("avx2"))) static uint64_t fastws_unmask_avx2(unsigned char
 
 static fastws_unmask_fn fastws_unmask_best = NULL;
 
-static fastws_unmask_fn fastws_unmask_choose(void)
+/* The one this CPU gets, asked once. */
+static inline fastws_unmask_fn fastws_unmask_chosen(void)
 {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") ? fastws_unmask_avx2 : fastws_unmask_sse2;
+    if (fastws_unmask_best == NULL) {
+        __builtin_cpu_init();
+        fastws_unmask_best = __builtin_cpu_supports("avx2") ? fastws_unmask_avx2 : fastws_unmask_sse2;
+    }
+    return fastws_unmask_best;
+}
+#else
+static inline fastws_unmask_fn fastws_unmask_chosen(void)
+{
+    return fastws_unmask_portable;
 }
 #endif
 
 /* The implementations this build has, by name (``name`` NULL: the one the CPU gets); NULL if none. */
 static fastws_unmask_fn fastws_unmask_named(const char *name)
 {
+    if (name == NULL)
+        return fastws_unmask_chosen();
 #ifdef FASTWS_UNMASK_X86
-    if (name == NULL) {
-        if (fastws_unmask_best == NULL)
-            fastws_unmask_best = fastws_unmask_choose();
-        return fastws_unmask_best;
-    }
-    if (strcmp(name, "avx2") == 0) {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") ? fastws_unmask_avx2 : NULL;
-    }
+    if (strcmp(name, "avx2") == 0)
+        return fastws_unmask_chosen() == fastws_unmask_avx2 ? fastws_unmask_avx2 : NULL;
     if (strcmp(name, "sse2") == 0)
         return fastws_unmask_sse2;
-#else
-    if (name == NULL)
-        return fastws_unmask_portable;
 #endif
     if (strcmp(name, "portable") == 0)
         return fastws_unmask_portable;
@@ -134,13 +135,7 @@ static inline uint64_t fastws_unmask(unsigned char *out, const unsigned char *da
     uint64_t key64 = fastws_key64(mask, offset);
     if (n < 16)
         return fastws_unmask_tail(out, data, n, key64);
-#ifdef FASTWS_UNMASK_X86
-    if (fastws_unmask_best == NULL)
-        fastws_unmask_best = fastws_unmask_choose();
-    return fastws_unmask_best(out, data, n, key64);
-#else
-    return fastws_unmask_portable(out, data, n, key64);
-#endif
+    return fastws_unmask_chosen()(out, data, n, key64);
 }
 
 #endif
