@@ -160,6 +160,21 @@ def _keepalive_wheel(server_state: ServerState, loop: asyncio.AbstractEventLoop,
     return found
 
 
+#: each server's wheel for permessage-deflate's idle checks (``ws_deflate_idle``), by its ``Config``
+#: (a connection keeps that, not the ``ServerState``), made at the first connection that negotiates it
+_deflate_wheels: weakref.WeakKeyDictionary[Config, TimerWheel] = weakref.WeakKeyDictionary()
+
+
+def _deflate_wheel(config: Config, loop: asyncio.AbstractEventLoop, idle: float) -> TimerWheel | None:
+    """The one ``TimerWheel`` of a server's permessage-deflate idle checks (None for ``idle`` 0: none needed)."""
+    if not idle:
+        return None
+    found = _deflate_wheels.get(config)
+    if found is None:
+        found = _deflate_wheels[config] = TimerWheel(loop, idle / 4)  # freed idle to ~2x idle after use
+    return found
+
+
 _T = TypeVar("_T")
 #: one copy of each server address (a listening socket has one) and client host (behind a proxy,
 #: every client has the same) for all the connections that hold it; each bounded, started again
@@ -317,6 +332,8 @@ class WebSocketProtocol(asyncio.Protocol):
             self._drained.set_result(None)  # a send waiting for a drain that never comes
         if self.fanout is not None:
             self.fanout.lost()
+        if self.conn.deflate is not None:
+            self.conn.deflate.close()  # its idle check, if due, goes now, not a second later
         if self.logger.level <= TRACE_LOG_LEVEL:
             self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection lost", self._prefix())
 
@@ -468,6 +485,8 @@ class WebSocketProtocol(asyncio.Protocol):
             )
             if negotiated is not None:
                 self.conn.deflate, self._extensions = negotiated
+                idle = self.settings.ws_deflate_idle
+                self.conn.deflate.release_when_idle(_deflate_wheel(self.config, self.loop, idle), idle)
         raw_path, _, query_string = request.target.partition(b"?")
         subprotocols = [  # case-sensitive tokens, in the client's order
             token.strip()
@@ -938,8 +957,6 @@ class WebSocketProtocol(asyncio.Protocol):
         self.ping_timer = None
         if self.state is not OPEN or self.transport.is_closing():
             return
-        if self.conn.deflate is not None:  # an idle spell: free the compressor (most of deflate's memory)
-            self.conn.deflate.release_idle()
         self.pending_ping_payload = os.urandom(4)
         self.ping_sent_at = self.loop.time()
         self._write(self.conn.send_ping(self.pending_ping_payload))

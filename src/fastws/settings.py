@@ -73,6 +73,12 @@ class Settings:
         "permessage-deflate's zlib memLevel, 1 to 9 (memory per compressing connection against speed and ratio; "
         "zlib's own default is 8)",
     )
+    ws_deflate_idle: float = _setting(
+        deflate.DEFAULT_IDLE,
+        "seconds a connection's permessage-deflate compressor or decompressor may go unused before it is freed "
+        "(idle to 2x idle); its last window of history stays, so the ratio holds (the next message primes a new "
+        "one: a few microseconds); 0: after every message",
+    )
     ws_drain_window: float = _setting(
         0.0,
         "seconds over which a shutdown closes the open WebSocket connections with 1012, each at a random "
@@ -90,7 +96,7 @@ class Settings:
         for name in ("http_max_head_size", "http_max_headers", "ws_max_queue_bytes"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, not {getattr(self, name)!r}")
-        for name in ("http_head_timeout", "ws_close_timeout", "ws_write_timeout", "ws_drain_window"):
+        for name in ("http_head_timeout", "ws_close_timeout", "ws_write_timeout", "ws_deflate_idle", "ws_drain_window"):
             if not isinstance(getattr(self, name), (int, float)) or not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be a number of seconds >= 0, not {getattr(self, name)!r}")
         if not isinstance(self.ws_drain_reason, str) or len(self.ws_drain_reason.encode("utf-8")) > MAX_CLOSE_REASON:

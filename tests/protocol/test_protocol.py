@@ -363,25 +363,36 @@ def test_idle_connections_hold_no_timer_of_their_own() -> None:
     assert connections == 20 and timers == 1, timers
 
 
-def test_an_idle_connection_frees_its_compressor_at_a_keepalive_ping() -> None:
-    """permessage-deflate's compressor (most of its memory) goes after a ping interval with nothing sent."""
+def test_an_idle_connection_frees_its_compressor_and_decompressor_after_ws_deflate_idle() -> None:
+    """permessage-deflate's zlib objects (most of its memory) go after an idle spell; both sides still read all.
 
-    async def main() -> list[bool]:
+    The client (websockets) keeps its contexts across messages: each message
+    repeats the one before, so the peer's references reach back into it.
+    """
+    original = Recorded.settings
+    Recorded.settings = dataclasses.replace(original, ws_deflate_idle=0.1)
+
+    async def main() -> list[tuple[bool, bool]]:
         Recorded.instances = []
-        held: list[bool] = []
-        async with serving(echo, ws_ping_interval=0.1, ws_ping_timeout=1, ws_per_message_deflate=True) as url:
+        held: list[tuple[bool, bool]] = []
+        async with serving(echo, ws_ping_interval=None, ws_per_message_deflate=True) as url:
             async with connect(url, compression="deflate") as ws:
                 protocol = Recorded.instances[-1]
-                assert protocol.conn.deflate is not None
-                for _ in range(2):
-                    await ws.send("hello " * 50)
-                    assert await ws.recv() == "hello " * 50
-                    held.append(protocol.conn.deflate.holds_compressor)
-                    await asyncio.sleep(0.35)  # more than two ping intervals, nothing sent
-                    held.append(protocol.conn.deflate.holds_compressor)
+                extension = protocol.conn.deflate
+                assert extension is not None and not extension.server_no_context_takeover
+                for n in range(3):
+                    message = f"price {n} " * 40
+                    await ws.send(message)
+                    assert await ws.recv() == message
+                    held.append((extension.holds_compressor, extension.holds_decompressor))
+                    await asyncio.sleep(0.35)  # more than twice ws_deflate_idle, nothing sent
+                    held.append((extension.holds_compressor, extension.holds_decompressor))
         return held
 
-    assert run(main()) == [True, False, True, False]
+    try:
+        assert run(main()) == [(True, True), (False, False)] * 3
+    finally:
+        Recorded.settings = original
 
 
 def test_messages_go_straight_to_the_socket_while_the_transport_holds_nothing() -> None:

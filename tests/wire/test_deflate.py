@@ -179,32 +179,129 @@ def test_an_idle_compressor_is_freed_and_the_peer_still_reads_every_message() ->
     assert extension.release_idle() is False
     assert extension.release_idle() is True  # nothing since: freed
     assert not extension.holds_compressor and extension.release_idle() is False
-    for _ in range(3):  # a new window after the idle spell; the peer's old one does not matter
+    for _ in range(3):  # a new compressor after the idle spell, primed with what the peer's window holds
         assert inflate(peer, extension.encode(message)) == message
 
 
-def test_a_used_then_idle_extension_holds_only_its_decompressor() -> None:
+def test_a_used_then_idle_extension_holds_only_its_histories() -> None:
+    """Idle, it keeps what the peer's windows hold (here 600 bytes each way), not ~45 KiB of zlib state."""
+
     def used_then_idle() -> PerMessageDeflate:
-        extension = PerMessageDeflate()
+        extension = PerMessageDeflate(client_window_bits=12)
         extension.decode(compress(client_compressor(12), b"hello " * 100), None)
         extension.encode(b"hello " * 100)
         extension.release_idle()
         extension.release_idle()
-        return extension
-
-    def only_decompressed() -> PerMessageDeflate:
-        extension = PerMessageDeflate()
-        extension.decode(compress(client_compressor(12), b"hello " * 100), None)
         return extension
 
     def used() -> PerMessageDeflate:
-        extension = PerMessageDeflate()
+        extension = PerMessageDeflate(client_window_bits=12)
         extension.decode(compress(client_compressor(12), b"hello " * 100), None)
         extension.encode(b"hello " * 100)
         return extension
 
-    idle, decompressing, busy = _heap_after(used_then_idle), _heap_after(only_decompressed), _heap_after(used)
-    assert idle <= decompressing + 512 and busy > idle + 16 * 1024, (idle, decompressing, busy)
+    idle, busy = _heap_after(used_then_idle), _heap_after(used)
+    assert not used_then_idle().holds_decompressor and not used_then_idle().holds_compressor
+    assert idle < 2 * 600 + 1024 and busy > idle + 30 * 1024, (idle, busy)
+
+
+def test_a_freed_decompressor_still_reads_references_to_earlier_messages() -> None:
+    """The peer keeps its context: its second message is mostly a reference into its first (RFC 7692 7.2.2)."""
+    extension = PerMessageDeflate(client_window_bits=12)
+    peer = client_compressor(12)
+    first = b'{"type": "order", "symbol": "ABCDEF", "side": "buy", "qty": 100, "price": 101.25}'
+    assert extension.decode(compress(peer, first), None) == first
+    extension.release_idle()
+    assert extension.release_idle() and not extension.holds_decompressor
+    again = compress(peer, first)
+    assert len(again) < len(first) // 4  # it refers back: only the history can resolve it
+    assert extension.decode(again, None) == first
+    assert extension.decode(compress(peer, first[::-1] + first), None) == first[::-1] + first
+
+
+def test_a_freed_compressor_is_primed_with_its_history_the_ratio_holds() -> None:
+    """After an idle spell the next message compresses as if the compressor had been kept."""
+    kept, freed = PerMessageDeflate(), PerMessageDeflate()
+    peer = zlib.decompressobj(-12)  # the client's, across messages
+    messages = [f'{{"tick": {n}, "symbol": "ABCDEF", "bid": 101.25, "ask": 101.5}}'.encode() for n in range(5)]
+    for message in messages:
+        expected = kept.encode(message)
+        freed.release_idle()
+        freed.release_idle()
+        assert not freed.holds_compressor
+        payload = freed.encode(message)
+        assert inflate(peer, payload) == message
+        assert len(payload) <= len(expected) + 2, (len(payload), len(expected))
+    assert len(expected) < len(messages[-1]) // 2  # the history did help
+
+
+def test_with_idle_zero_no_zlib_object_outlives_its_message_yet_both_sides_read_all() -> None:
+    extension = PerMessageDeflate(client_window_bits=12)
+    extension.release_when_idle(None, 0)
+    ours, theirs = zlib.decompressobj(-12), client_compressor(12)
+    message = b"the same line again and again, " * 4
+    for _ in range(4):
+        assert inflate(ours, extension.encode(message)) == message
+        assert extension.decode(compress(theirs, message), None) == message
+        assert not extension.holds_compressor and not extension.holds_decompressor
+
+
+class FakeScheduler:
+    def __init__(self) -> None:
+        self.due: dict[int, Any] = {}
+        self.next = 0
+
+    def add(self, delay: float, owner: Any) -> int:
+        self.next += 1
+        self.due[self.next] = (delay, owner)
+        return self.next
+
+    def discard(self, tick: int, owner: Any) -> None:
+        self.due.pop(tick, None)
+
+    def fire(self) -> None:
+        due, self.due = self.due, {}
+        for _, owner in due.values():
+            owner.on_due()
+
+
+def test_the_scheduler_checks_while_a_zlib_object_is_held_and_close_cancels() -> None:
+    scheduler = FakeScheduler()
+    extension = PerMessageDeflate()
+    extension.release_when_idle(scheduler, 2.5)
+    assert scheduler.due == {}  # nothing held: nothing to check
+    extension.encode(b"a message")
+    assert list(scheduler.due.values()) == [(2.5, extension)]
+    extension.encode(b"another")  # one check at a time
+    scheduler.fire()  # used since it was made: kept, checked again
+    assert extension.holds_compressor and len(scheduler.due) == 1
+    scheduler.fire()  # unused since: freed, no more checks
+    assert not extension.holds_compressor and scheduler.due == {}
+    extension.encode(b"a message")
+    assert len(scheduler.due) == 1
+    extension.close()
+    assert scheduler.due == {} and not extension.holds_compressor
+
+
+@pytest.mark.parametrize("idle", [-1.0, 1.0])
+def test_an_idle_time_needs_a_scheduler_and_no_negative(idle: float) -> None:
+    with pytest.raises(ValueError, match="idle must be >= 0 seconds"):
+        PerMessageDeflate().release_when_idle(None, idle)
+
+
+@pytest.mark.parametrize(("sizes", "limit"), [([10] * 200, 4096), ([3000, 3000, 3000], 4096), ([10, 9000, 5], 4096)])
+def test_a_history_keeps_the_last_window_and_few_objects(sizes: list[int], limit: int) -> None:
+    extension = PerMessageDeflate(client_window_bits=12)
+    peer = client_compressor(12)
+    stream = b""
+    for n, size in enumerate(sizes):
+        message = bytes((n * 7 + i) % 251 for i in range(size))
+        assert extension.decode(compress(peer, message), None) == message
+        stream += message
+        history = extension._received
+        assert history is not None and len(history.parts) <= 17 and history.size == sum(map(len, history.parts))
+        assert b"".join(history.parts).endswith(stream[-limit:]) and history.size < limit + max(sizes)
+    assert history.tail() == stream[-limit:]
 
 
 @pytest.mark.parametrize("side", ["server", "client"])

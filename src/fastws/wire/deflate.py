@@ -8,35 +8,104 @@ compression bomb fails with ``MessageTooBig``, never with memory).
 
 Memory is what deflate costs a server with many connections: zlib's 15/8
 defaults hold about 320 KiB per connection, so the defaults here are a
-12-bit window and memLevel 5 (about 70 KiB, ~10% less compression), and
-the compressor and the decompressor are created on first use, so an idle
-connection holds neither. Without context takeover neither outlives its
-message. With it, the compressor (most of that memory) is freed by
-``release_idle`` once it has compressed nothing for a while: with context
-takeover a sender "MAY take over the LZ77 sliding window used to build the
-last compressed message" (RFC 7692 7.2.1), it need not, so the next message
-after an idle spell starts a new window, and the peer reads it as before. The decompressor must stay: the peer's
-messages may refer back to its earlier ones.
+12-bit window and memLevel 5 (a compressor of about 38 KiB, ~10% less
+compression), and the compressor and the decompressor are made on first
+use, so an idle connection holds neither. Without context takeover neither
+outlives its message. With it, each side keeps only its *history*, the last
+window of what passed (at most 2**bits bytes), and ``release_idle`` frees
+the zlib objects themselves once they have gone unused for a while
+(``release_when_idle``: a ``Scheduler`` calls back). The next message makes
+a new one primed with that history as its preset dictionary, which holds
+exactly what the peer's own window holds: the compressor may refer back to
+it as before (RFC 7692 7.2.1: a sender "MAY take over the LZ77 sliding
+window used to build the last compressed message"), and the peer's
+references into its earlier messages (7.2.2) resolve as before. Nothing
+changes on the wire; an idle connection that has used deflate holds a few
+KiB instead of ~45.
 """
 
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["DEFAULT_MEM_LEVEL", "DEFAULT_WINDOW_BITS", "MessageTooBig", "PerMessageDeflate", "negotiate"]
+__all__ = [
+    "DEFAULT_IDLE",
+    "DEFAULT_MEM_LEVEL",
+    "DEFAULT_WINDOW_BITS",
+    "MessageTooBig",
+    "PerMessageDeflate",
+    "Scheduler",
+    "negotiate",
+]
 
 DEFAULT_WINDOW_BITS = 12
 DEFAULT_MEM_LEVEL = 5
+#: seconds a compressor or decompressor may go unused before it is freed (``release_when_idle``)
+DEFAULT_IDLE = 1.0
 _TAIL = b"\x00\x00\xff\xff"  # what RFC 7692 7.2.1 strips from each compressed message
+_MAX_PARTS = 16  # messages a history holds by reference before it joins them into one
 
 
 class MessageTooBig(Exception):
     """An inflated message is over the size limit."""
 
 
+class Scheduler(Protocol):
+    """One-shot callbacks ``delay`` seconds ahead (``fastws.timer_wheel.TimerWheel`` is one)."""
+
+    def add(self, delay: float, owner: Any) -> int:
+        """Call ``owner.on_due()`` once, ``delay`` seconds from now; return a token for ``discard``."""
+        ...
+
+    def discard(self, tick: int, owner: Any) -> None:
+        """Forget ``owner``'s callback ``tick``, if it is still waiting."""
+        ...
+
+
+class _History:
+    """The last ``limit`` bytes of a stream of messages: the messages themselves, joined only now and then."""
+
+    __slots__ = ("limit", "parts", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, data: bytes) -> None:
+        limit = self.limit
+        if len(data) >= limit:
+            self.parts = [data[-limit:]]
+            self.size = limit
+            return
+        parts = self.parts
+        parts.append(data)
+        self.size += len(data)
+        while self.size - len(parts[0]) >= limit:  # the oldest is no longer needed
+            self.size -= len(parts.pop(0))
+        if len(parts) > _MAX_PARTS:  # many small messages: one object, not one each
+            self.tail()
+
+    def tail(self) -> bytes:
+        """The last ``limit`` bytes (fewer if fewer have passed), as one object from now on."""
+        parts = self.parts
+        if len(parts) != 1:
+            joined = b"".join(parts)[-self.limit :]
+            self.parts = [joined] if joined else []
+            self.size = len(joined)
+            return joined
+        return parts[0]
+
+
 class PerMessageDeflate:
     """The negotiated parameters, and the compressor and decompressor they need."""
+
+    __slots__ = (
+        "_compressed", "_compressor", "_decompressed", "_decompressor", "_idle", "_received", "_scheduler",
+        "_sent", "_tick", "client_no_context_takeover", "client_window_bits", "mem_level",
+        "server_no_context_takeover", "server_window_bits",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -55,38 +124,88 @@ class PerMessageDeflate:
         self._compressor: Any = None
         self._decompressor: Any = None
         self._compressed = False  # since the last release_idle()
+        self._decompressed = False
+        #: what the peer's windows hold: what we sent, what it sent (None without context takeover)
+        self._sent = None if server_no_context_takeover else _History(1 << server_window_bits)
+        self._received = None if client_no_context_takeover else _History(1 << client_window_bits)
+        self._idle: float | None = None  # None: kept until release_idle(); 0: freed after each message
+        self._scheduler: Scheduler | None = None
+        self._tick: int | None = None  # the scheduler's token while a check is due
+
+    def release_when_idle(self, scheduler: Scheduler | None, idle: float) -> None:
+        """Free the compressor and decompressor once unused for ``idle`` to ``2 * idle`` seconds (0: at once).
+
+        ``scheduler`` calls ``on_due`` back; ``close`` cancels it. Without
+        this, they are kept until ``release_idle`` is called.
+        """
+        if idle < 0 or (idle and scheduler is None):
+            raise ValueError("idle must be >= 0 seconds, and a scheduler is needed unless it is 0")
+        self._idle, self._scheduler = idle, scheduler
+
+    def on_due(self) -> None:
+        """The scheduler's callback: free what went unused since the last check; check again if any is left."""
+        self._tick = None
+        self.release_idle()
+        if self._compressor is not None or self._decompressor is not None:
+            self._check_later()
+
+    def _check_later(self) -> None:
+        if self._tick is None and self._scheduler is not None and self._idle:
+            self._compressed = self._decompressed = False  # the idle spell is counted from now
+            self._tick = self._scheduler.add(self._idle, self)
+
+    def close(self) -> None:
+        """The connection is over: cancel the check, drop the zlib objects and the histories."""
+        if self._tick is not None and self._scheduler is not None:
+            self._scheduler.discard(self._tick, self)
+        self._tick = self._scheduler = None
+        self._compressor = self._decompressor = self._sent = self._received = None
 
     def encode(self, data: bytes) -> bytes:
         """A message's payload, compressed (RFC 7692 7.2.1)."""
         compressor = self._compressor
-        if compressor is None:
-            compressor = zlib.compressobj(
-                zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -self.server_window_bits, self.mem_level
-            )
-            if not self.server_no_context_takeover:  # else a new context per message: keep none
-                self._compressor = compressor
+        sent = self._sent
         self._compressed = True
+        if compressor is None:
+            args = (zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -self.server_window_bits, self.mem_level)
+            history = sent.tail() if sent is not None else b""
+            compressor = zlib.compressobj(*args, zdict=history) if history else zlib.compressobj(*args)
+            if sent is not None and self._idle != 0:  # else a new one (primed) per message: keep none
+                self._compressor = compressor
+                self._check_later()
         out: bytes = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        if sent is not None:
+            sent.add(data)
         return out[:-4] if out.endswith(_TAIL) else out
 
     def release_idle(self) -> bool:
-        """Free the compressor if it has compressed nothing since the last call; True if freed.
+        """Free the compressor and the decompressor if unused since the last call; True if either was freed.
 
-        Called at each keepalive ping by ``fastws.protocol``: an idle connection
-        then holds only its decompressor. The next message starts a new context
-        (a little less compression for that one message).
+        Their histories stay: the next message primes a new one with them,
+        and the peer reads it as before.
         """
+        freed = False
         if self._compressed:
             self._compressed = False
-            return False
-        held = self._compressor is not None
-        self._compressor = None
-        return held
+        elif self._compressor is not None:
+            self._compressor = None
+            freed = True
+        if self._decompressed:
+            self._decompressed = False
+        elif self._decompressor is not None:
+            self._decompressor = None
+            freed = True
+        return freed
 
     @property
     def holds_compressor(self) -> bool:
         """Whether a compressor (its window and hash tables: most of deflate's memory) is held now."""
         return self._compressor is not None
+
+    @property
+    def holds_decompressor(self) -> bool:
+        """Whether a decompressor (its state and window) is held now."""
+        return self._decompressor is not None
 
     def decode(self, data: bytes, max_size: int | None) -> bytes:
         """A compressed message's payload, inflated (RFC 7692 7.2.2).
@@ -95,14 +214,21 @@ class PerMessageDeflate:
         ``zlib.error`` for data that is not deflate.
         """
         decompressor = self._decompressor
+        received = self._received
+        self._decompressed = True
         if decompressor is None:
-            decompressor = zlib.decompressobj(-self.client_window_bits)
-            if not self.client_no_context_takeover:  # else a new context per message: keep none
+            history = received.tail() if received is not None else b""
+            wbits = -self.client_window_bits
+            decompressor = zlib.decompressobj(wbits, zdict=history) if history else zlib.decompressobj(wbits)
+            if received is not None and self._idle != 0:  # else a new one (primed) per message: keep none
                 self._decompressor = decompressor
+                self._check_later()
         limit = 0 if max_size is None else max_size + 1
         out: bytes = decompressor.decompress(data + _TAIL, limit)
         if max_size is not None and (len(out) > max_size or decompressor.unconsumed_tail):
             raise MessageTooBig(f"message over {max_size} bytes")
+        if received is not None:
+            received.add(out)
         return out
 
 
