@@ -75,9 +75,10 @@ class Settings:
     )
     ws_deflate_idle: float = _setting(
         deflate.DEFAULT_IDLE,
-        "seconds a connection's permessage-deflate compressor or decompressor may go unused before it is freed "
-        "(idle to 2x idle); its last window of history stays, so the ratio holds (the next message primes a new "
-        "one: a few microseconds); 0: after every message",
+        "permessage-deflate keeps a connection's compressor (or decompressor) only while it is used at least "
+        "every this many seconds, and frees it once unused for that to twice that; a side used less often "
+        "makes a new one per message, primed with its last window (a few microseconds, the same ratio); "
+        "0: never kept",
     )
     ws_drain_window: float = _setting(
         0.0,

@@ -363,14 +363,15 @@ def test_idle_connections_hold_no_timer_of_their_own() -> None:
     assert connections == 20 and timers == 1, timers
 
 
-def test_an_idle_connection_frees_its_compressor_and_decompressor_after_ws_deflate_idle() -> None:
-    """permessage-deflate's zlib objects (most of its memory) go after an idle spell; both sides still read all.
+def test_deflate_keeps_zlib_objects_only_while_a_connection_is_busy() -> None:
+    """permessage-deflate's zlib objects (most of its memory): none after a lone message; kept while messages
+    follow each other within ws_deflate_idle, freed once idle; both sides still read every message.
 
     The client (websockets) keeps its contexts across messages: each message
-    repeats the one before, so the peer's references reach back into it.
+    repeats much of the one before, so the peer's references reach back into it.
     """
     original = Recorded.settings
-    Recorded.settings = dataclasses.replace(original, ws_deflate_idle=0.1)
+    Recorded.settings = dataclasses.replace(original, ws_deflate_idle=0.2)
 
     async def main() -> list[tuple[bool, bool]]:
         Recorded.instances = []
@@ -380,17 +381,18 @@ def test_an_idle_connection_frees_its_compressor_and_decompressor_after_ws_defla
                 protocol = Recorded.instances[-1]
                 extension = protocol.conn.deflate
                 assert extension is not None and not extension.server_no_context_takeover
-                for n in range(3):
-                    message = f"price {n} " * 40
-                    await ws.send(message)
-                    assert await ws.recv() == message
+                for n in range(2):
+                    for burst in range(1 + 2 * n):  # a lone message, then three in a row
+                        message = f"price {n} {burst} " * 40
+                        await ws.send(message)
+                        assert await ws.recv() == message
                     held.append((extension.holds_compressor, extension.holds_decompressor))
-                    await asyncio.sleep(0.35)  # more than twice ws_deflate_idle, nothing sent
+                    await asyncio.sleep(0.7)  # more than twice ws_deflate_idle, nothing sent
                     held.append((extension.holds_compressor, extension.holds_decompressor))
         return held
 
     try:
-        assert run(main()) == [(True, True), (False, False)] * 3
+        assert run(main()) == [(False, False), (False, False), (True, True), (False, False)]
     finally:
         Recorded.settings = original
 

@@ -265,20 +265,29 @@ class FakeScheduler:
             owner.on_due()
 
 
-def test_the_scheduler_checks_while_a_zlib_object_is_held_and_close_cancels() -> None:
+def test_a_zlib_object_is_kept_only_while_used_again_within_the_idle_time() -> None:
+    """A side used once in an idle spell keeps nothing; used again within it, it keeps its compressor until idle."""
     scheduler = FakeScheduler()
     extension = PerMessageDeflate()
     extension.release_when_idle(scheduler, 2.5)
-    assert scheduler.due == {}  # nothing held: nothing to check
-    extension.encode(b"a message")
-    assert list(scheduler.due.values()) == [(2.5, extension)]
-    extension.encode(b"another")  # one check at a time
-    scheduler.fire()  # used since it was made: kept, checked again
+    peer = zlib.decompressobj(-12)
+    assert scheduler.due == {}
+    assert inflate(peer, extension.encode(b"a message")) == b"a message"
+    assert not extension.holds_compressor and list(scheduler.due.values()) == [(2.5, extension)]
+    assert inflate(peer, extension.encode(b"another message")) == b"another message"  # within the spell: kept
+    assert extension.holds_compressor and len(scheduler.due) == 1  # one check at a time
+    assert inflate(peer, extension.encode(b"a third")) == b"a third"
+    scheduler.fire()  # used since the last check: kept, checked again
     assert extension.holds_compressor and len(scheduler.due) == 1
-    scheduler.fire()  # unused since: freed, no more checks
+    scheduler.fire()  # unused since: freed, and no more checks
     assert not extension.holds_compressor and scheduler.due == {}
-    extension.encode(b"a message")
-    assert len(scheduler.due) == 1
+    assert inflate(peer, extension.encode(b"a message")) == b"a message"  # once in a spell again: not kept
+    assert not extension.holds_compressor and len(scheduler.due) == 1
+    scheduler.fire()
+    assert scheduler.due == {}
+    extension.encode(b"x")
+    extension.encode(b"y")
+    assert extension.holds_compressor and len(scheduler.due) == 1
     extension.close()
     assert scheduler.due == {} and not extension.holds_compressor
 
@@ -299,8 +308,8 @@ def test_a_history_keeps_the_last_window_and_few_objects(sizes: list[int], limit
         assert extension.decode(compress(peer, message), None) == message
         stream += message
         history = extension._received
-        assert history is not None and len(history.parts) <= 17 and history.size == sum(map(len, history.parts))
-        assert b"".join(history.parts).endswith(stream[-limit:]) and history.size < limit + max(sizes)
+        assert history is not None and len(history.parts) <= 33 and history.size == sum(map(len, history.parts))
+        assert b"".join(history.parts).endswith(stream[-limit:]) and history.size < 2 * limit + max(sizes)
     assert history.tail() == stream[-limit:]
 
 

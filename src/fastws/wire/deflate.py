@@ -11,11 +11,12 @@ defaults hold about 320 KiB per connection, so the defaults here are a
 12-bit window and memLevel 5 (a compressor of about 38 KiB, ~10% less
 compression), and the compressor and the decompressor are made on first
 use, so an idle connection holds neither. Without context takeover neither
-outlives its message. With it, each side keeps only its *history*, the last
-window of what passed (at most 2**bits bytes), and ``release_idle`` frees
-the zlib objects themselves once they have gone unused for a while
-(``release_when_idle``: a ``Scheduler`` calls back). The next message makes
-a new one primed with that history as its preset dictionary, which holds
+outlives its message. With it, each side keeps its *history*, the last
+window of what passed (at most 2**bits bytes), and the zlib object itself
+only while that side is busy (``release_when_idle``: used again within an
+idle time; freed once unused for that long, a ``Scheduler`` calling back).
+Otherwise each message makes a new one primed with the history as its
+preset dictionary (a few microseconds), which holds
 exactly what the peer's own window holds: the compressor may refer back to
 it as before (RFC 7692 7.2.1: a sender "MAY take over the LZ77 sliding
 window used to build the last compressed message"), and the peer's
@@ -44,7 +45,7 @@ DEFAULT_MEM_LEVEL = 5
 #: seconds a compressor or decompressor may go unused before it is freed (``release_when_idle``)
 DEFAULT_IDLE = 1.0
 _TAIL = b"\x00\x00\xff\xff"  # what RFC 7692 7.2.1 strips from each compressed message
-_MAX_PARTS = 16  # messages a history holds by reference before it joins them into one
+_MAX_PARTS = 32  # messages a history holds by reference before it joins them into one
 
 
 class MessageTooBig(Exception):
@@ -64,38 +65,41 @@ class Scheduler(Protocol):
 
 
 class _History:
-    """The last ``limit`` bytes of a stream of messages: the messages themselves, joined only now and then."""
+    """The last ``limit`` bytes of a stream of messages: the messages themselves, joined only now and then.
 
-    __slots__ = ("limit", "parts", "size")
+    Joined once they reach two windows or ``_MAX_PARTS`` messages: what is
+    held stays under two windows and a message, and each byte is copied
+    about twice at most.
+    """
+
+    __slots__ = ("limit", "parts", "size", "twice")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
+        self.twice = 2 * limit
         self.parts: list[bytes] = []
         self.size = 0
 
     def add(self, data: bytes) -> None:
-        limit = self.limit
-        if len(data) >= limit:
-            self.parts = [data[-limit:]]
-            self.size = limit
-            return
-        parts = self.parts
-        parts.append(data)
+        """Append a message."""
+        self.parts.append(data)
         self.size += len(data)
-        while self.size - len(parts[0]) >= limit:  # the oldest is no longer needed
-            self.size -= len(parts.pop(0))
-        if len(parts) > _MAX_PARTS:  # many small messages: one object, not one each
+        if self.size >= self.twice or len(self.parts) > _MAX_PARTS:
             self.tail()
 
     def tail(self) -> bytes:
         """The last ``limit`` bytes (fewer if fewer have passed), as one object from now on."""
-        parts = self.parts
-        if len(parts) != 1:
-            joined = b"".join(parts)[-self.limit :]
-            self.parts = [joined] if joined else []
-            self.size = len(joined)
-            return joined
-        return parts[0]
+        parts, limit = self.parts, self.limit
+        if len(parts) == 1 and len(parts[0]) <= limit:
+            return parts[0]
+        need, first = 0, len(parts)
+        while first and need < limit:  # only the newest parts that cover the window are joined
+            first -= 1
+            need += len(parts[first])
+        joined = b"".join(parts[first:])[-limit:]
+        self.parts = [joined] if joined else []
+        self.size = len(joined)
+        return joined
 
 
 class PerMessageDeflate:
@@ -133,8 +137,12 @@ class PerMessageDeflate:
         self._tick: int | None = None  # the scheduler's token while a check is due
 
     def release_when_idle(self, scheduler: Scheduler | None, idle: float) -> None:
-        """Free the compressor and decompressor once unused for ``idle`` to ``2 * idle`` seconds (0: at once).
+        """Keep a compressor or decompressor only while it is used at least every ``idle`` seconds (0: never).
 
+        One used again within ``idle`` seconds is kept, and freed once it goes
+        unused for ``idle`` to ``2 * idle`` seconds; a side that is used less
+        often makes a new one (primed with its history) per message instead:
+        a few microseconds then, rather than ~38 KiB held in between.
         ``scheduler`` calls ``on_due`` back; ``close`` cancels it. Without
         this, they are kept until ``release_idle`` is called.
         """
@@ -149,9 +157,16 @@ class PerMessageDeflate:
         if self._compressor is not None or self._decompressor is not None:
             self._check_later()
 
+    def _keeps(self, used_lately: bool) -> bool:
+        """Whether a zlib object just made is kept: always by hand, while used lately with an idle time."""
+        idle = self._idle
+        if idle is None:
+            return True
+        self._check_later()
+        return used_lately and idle > 0
+
     def _check_later(self) -> None:
         if self._tick is None and self._scheduler is not None and self._idle:
-            self._compressed = self._decompressed = False  # the idle spell is counted from now
             self._tick = self._scheduler.add(self._idle, self)
 
     def close(self) -> None:
@@ -165,14 +180,13 @@ class PerMessageDeflate:
         """A message's payload, compressed (RFC 7692 7.2.1)."""
         compressor = self._compressor
         sent = self._sent
-        self._compressed = True
         if compressor is None:
             args = (zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -self.server_window_bits, self.mem_level)
             history = sent.tail() if sent is not None else b""
             compressor = zlib.compressobj(*args, zdict=history) if history else zlib.compressobj(*args)
-            if sent is not None and self._idle != 0:  # else a new one (primed) per message: keep none
+            if sent is not None and self._keeps(self._compressed):  # else a new one per message: keep none
                 self._compressor = compressor
-                self._check_later()
+        self._compressed = True
         out: bytes = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
         if sent is not None:
             sent.add(data)
@@ -215,14 +229,13 @@ class PerMessageDeflate:
         """
         decompressor = self._decompressor
         received = self._received
-        self._decompressed = True
         if decompressor is None:
             history = received.tail() if received is not None else b""
             wbits = -self.client_window_bits
             decompressor = zlib.decompressobj(wbits, zdict=history) if history else zlib.decompressobj(wbits)
-            if received is not None and self._idle != 0:  # else a new one (primed) per message: keep none
+            if received is not None and self._keeps(self._decompressed):  # else a new one per message: keep none
                 self._decompressor = decompressor
-                self._check_later()
+        self._decompressed = True
         limit = 0 if max_size is None else max_size + 1
         out: bytes = decompressor.decompress(data + _TAIL, limit)
         if max_size is not None and (len(out) > max_size or decompressor.unconsumed_tail):
