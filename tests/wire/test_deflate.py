@@ -6,13 +6,14 @@ tail stripped), independently of ``fastws.wire.deflate``.
 
 from __future__ import annotations
 
+import random
 import tracemalloc
 import zlib
 from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fastws.wire.deflate import PerMessageDeflate, negotiate
@@ -326,3 +327,41 @@ def test_without_context_takeover_no_context_outlives_its_message(side: str) -> 
         return extension
 
     assert _heap_after(after_one_message) < 1024
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    blocks=st.lists(
+        st.builds(lambda seed, size: random.Random(seed).randbytes(size), st.integers(), st.integers(100, 2000)),
+        min_size=1,
+        max_size=4,
+    ),
+    messages=st.lists(
+        st.tuples(st.lists(st.integers(0, 3), max_size=5), st.booleans()),
+        min_size=1,
+        max_size=25,
+    ),
+    bits=st.sampled_from([9, 12, 15]),
+)
+@example(  # a reference 3,000 bytes back, into a message from before the decompressor was freed
+    blocks=[random.Random(1).randbytes(1500), random.Random(2).randbytes(1500)],
+    messages=[([0], False), ([1], False), ([0], True)],
+    bits=12,
+)
+def test_freed_and_primed_at_any_point_both_sides_read_every_message(
+    blocks: list[bytes], messages: list[tuple[list[int], bool]], bits: int
+) -> None:
+    """Context takeover both ways; the zlib objects freed (or not) before any message: nothing is lost.
+
+    Messages are made of a few random blocks, so later ones refer back into
+    earlier ones from every distance up to the window.
+    """
+    extension = PerMessageDeflate(server_window_bits=bits, client_window_bits=bits)
+    ours, theirs = zlib.decompressobj(-bits), client_compressor(bits)
+    for picks, free_first in messages:
+        message = b"".join(blocks[i % len(blocks)] for i in picks)
+        if free_first:
+            extension.release_idle()
+            extension.release_idle()
+        assert inflate(ours, extension.encode(message)) == message
+        assert extension.decode(compress(theirs, message), None) == message
