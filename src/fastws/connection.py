@@ -20,7 +20,7 @@ needs uvicorn: the protocol is never imported, only described.
 from __future__ import annotations
 
 import sys
-from types import CodeType
+from types import CodeType, FunctionType
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -139,10 +139,10 @@ def connection_of(scope: object, send: object) -> Connection | None:
     """
     extensions = scope.get("extensions") if isinstance(scope, dict) else None
     connection_class = extensions.get(CONNECTION_EXTENSION) if isinstance(extensions, dict) else None
+    if connection_class is None:
+        return None  # another server: nothing to look for behind send (half a microsecond a WebSocket)
     owner = getattr(unwrapped(send), "__self__", None)
-    if connection_class is not None and type(owner) is connection_class:
-        return owner
-    return None
+    return owner if type(owner) is connection_class else None
 
 
 def connection_behind(send: object) -> BroadcastConnection | None:
@@ -182,6 +182,8 @@ def unwrapped(send: object) -> object:
 
 def _starlette_inner(send: object) -> object | None:
     """The ``send`` Starlette's exception wrapper ``send`` passes messages to, if it is that wrapper."""
+    if type(send) is not FunctionType:
+        return None  # a bound method (a protocol's own send) or another callable: not that wrapper
     code = getattr(send, "__code__", None)
     sender = _starlette_sender or _find_starlette_sender()
     if code is None or code is not sender or sender is None:
