@@ -203,10 +203,9 @@ _DIRECT_TRANSPORTS = frozenset({
 def _addresses(transport: asyncio.BaseTransport) -> tuple[tuple[str, int | None] | None, tuple[str, int] | None]:
     """The scope's ``server`` and ``client``: what uvicorn's ``get_local_addr`` and ``get_remote_addr`` give.
 
-    Read from ``sockname`` and ``peername``, not from the ``socket``: uvloop keeps the
-    socket object it makes for that (~350 bytes) as long as the connection lives. The
-    server's address is one tuple for all its connections (a listening socket has one),
-    and a client host's string one copy for all its connections (all of them, behind a proxy).
+    Read from ``sockname`` and ``peername``, as uvicorn does. The server's address is one
+    tuple for all its connections (a listening socket has one), and a client host's string
+    one copy for all its connections (all of them, behind a proxy).
     """
     local = transport.get_extra_info("sockname")
     if isinstance(local, tuple):
