@@ -170,7 +170,7 @@ def _deflate_wheel(config: Config, loop: asyncio.AbstractEventLoop, idle: float)
     if not idle:
         return None
     found = _deflate_wheels.get(config)
-    if found is None:
+    if found is None or found.loop is not loop:  # a Config may serve again on a new loop
         found = _deflate_wheels[config] = TimerWheel(loop, idle / 4)  # freed idle to ~2x idle after use
     return found
 

@@ -36,6 +36,11 @@ class TimerWheel:
         self._timer: asyncio.TimerHandle | None = None
         self._armed: int | None = None  # the tick the timer is set for
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The loop whose timer the wheel runs on."""
+        return self._loop
+
     def __len__(self) -> int:
         """The owners waiting."""
         return sum(len(owners) for owners in self._ticks.values())

@@ -16,6 +16,7 @@ import struct
 from typing import Any
 
 import pytest
+import uvicorn
 import uvloop
 from uvicorn.protocols.utils import ClientDisconnected, get_local_addr, get_remote_addr
 from websockets.asyncio.client import connect
@@ -395,6 +396,34 @@ def test_deflate_keeps_zlib_objects_only_while_a_connection_is_busy() -> None:
         assert run(main()) == [(False, False), (False, False), (True, True), (False, False)]
     finally:
         Recorded.settings = original
+
+
+def test_a_config_served_again_on_a_new_loop_keeps_deflate_working() -> None:
+    """The deflate idle checks run on the serving loop, not on one a previous serve of the same Config closed."""
+    config = uvicorn.Config(
+        echo, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws=Recorded,
+        ws_per_message_deflate=True, ws_ping_interval=None,
+    )  # fmt: skip
+
+    async def serve_once() -> list[str]:
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                await asyncio.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            async with connect(f"ws://127.0.0.1:{port}", compression="deflate") as ws:
+                replies = []
+                for text in ("first " * 20, "second " * 20):
+                    await ws.send(text)
+                    replies.append(await ws.recv())
+                return replies
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(task, 3 * TIMEOUT)
+
+    for _ in range(2):  # each run() is a fresh loop, closed at its end
+        assert run(serve_once()) == ["first " * 20, "second " * 20]
 
 
 def test_messages_go_straight_to_the_socket_while_the_transport_holds_nothing() -> None:

@@ -12,17 +12,17 @@ defaults hold about 320 KiB per connection, so the defaults here are a
 compression), and the compressor and the decompressor are made on first
 use, so an idle connection holds neither. Without context takeover neither
 outlives its message. With it, each side keeps its *history*, the last
-window of what passed (at most 2**bits bytes), and the zlib object itself
-only while that side is busy (``release_when_idle``: used again within an
-idle time; freed once unused for that long, a ``Scheduler`` calling back).
-Otherwise each message makes a new one primed with the history as its
-preset dictionary (a few microseconds), which holds
-exactly what the peer's own window holds: the compressor may refer back to
-it as before (RFC 7692 7.2.1: a sender "MAY take over the LZ77 sliding
-window used to build the last compressed message"), and the peer's
-references into its earlier messages (7.2.2) resolve as before. Nothing
-changes on the wire; an idle connection that has used deflate holds a few
-KiB instead of ~45.
+window of what passed (at most 2**bits bytes), and its zlib object only
+while that side is busy (``release_when_idle``: used again within an idle
+time; freed once unused for that long, a ``Scheduler`` calling back).
+Otherwise each message makes a new zlib object primed with the history as
+its preset dictionary (a few microseconds). The history is exactly what
+the peer's own window holds: the compressor may refer back into it as
+before (RFC 7692 7.2.1: a sender "MAY take over the LZ77 sliding window
+used to build the last compressed message"), and the peer's references
+into its earlier messages (7.2.2) resolve as before. Nothing changes on
+the wire; an idle connection that has used deflate holds a few KiB
+instead of ~45.
 """
 
 from __future__ import annotations
@@ -158,7 +158,8 @@ class PerMessageDeflate:
             self._check_later()
 
     def _keeps(self, used_lately: bool) -> bool:
-        """Whether a zlib object just made is kept: always by hand, while used lately with an idle time."""
+        """Whether a zlib object just made is kept (and a check is due): always without an idle time
+        (``release_idle`` by hand), else if its side was used since the last check, never with 0."""
         idle = self._idle
         if idle is None:
             return True
