@@ -184,9 +184,8 @@ def _starlette_inner(send: object) -> object | None:
     """The ``send`` Starlette's exception wrapper ``send`` passes messages to, if it is that wrapper."""
     if type(send) is not FunctionType:
         return None  # a bound method (a protocol's own send) or another callable: not that wrapper
-    code = getattr(send, "__code__", None)
     sender = _starlette_sender or _find_starlette_sender()
-    if code is None or code is not sender or sender is None:
+    if sender is None or send.__code__ is not sender:
         return None
     closure = getattr(send, "__closure__", None) or ()
     inner: object = closure[sender.co_freevars.index("send")].cell_contents

@@ -147,31 +147,22 @@ LARGE_MESSAGE = 64 * 1024
 _PAST_CLOSE = frozenset({REFUSED, CLOSING, SERVER_CLOSING, PEER_GONE, CLOSED})
 
 
-#: each server's keepalive wheel, by its ``ServerState``: it goes with the server (held by the
-#: loop instead, it would keep the loop its connections refer to, for ever)
+#: each server's timer wheels, by the object its connections know it by: the keepalive pings' by its
+#: ``ServerState``, permessage-deflate's idle checks (``ws_deflate_idle``) by its ``Config`` (a
+#: connection keeps that, not the ``ServerState``); they go with the server (held by the loop
+#: instead, they would keep the loop their connections refer to, for ever)
 _keepalive_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.WeakKeyDictionary()
-
-
-def _keepalive_wheel(server_state: ServerState, loop: asyncio.AbstractEventLoop, interval: float) -> TimerWheel:
-    """The one ``TimerWheel`` of a server's connections' keepalive pings, made at the first."""
-    found = _keepalive_wheels.get(server_state)
-    if found is None:
-        found = _keepalive_wheels[server_state] = TimerWheel(loop, interval / KEEPALIVE_TICKS)
-    return found
-
-
-#: each server's wheel for permessage-deflate's idle checks (``ws_deflate_idle``), by its ``Config``
-#: (a connection keeps that, not the ``ServerState``), made at the first connection that negotiates it
 _deflate_wheels: weakref.WeakKeyDictionary[Config, TimerWheel] = weakref.WeakKeyDictionary()
 
 
-def _deflate_wheel(config: Config, loop: asyncio.AbstractEventLoop, idle: float) -> TimerWheel | None:
-    """The one ``TimerWheel`` of a server's permessage-deflate idle checks (None for ``idle`` 0: none needed)."""
-    if not idle:
-        return None
-    found = _deflate_wheels.get(config)
-    if found is None or found.loop is not loop:  # a Config may serve again on a new loop
-        found = _deflate_wheels[config] = TimerWheel(loop, idle / 4)  # freed idle to ~2x idle after use
+def _wheel(
+    wheels: weakref.WeakKeyDictionary[Any, TimerWheel], server: object, loop: asyncio.AbstractEventLoop, tick: float
+) -> TimerWheel:
+    """The one ``TimerWheel`` in ``wheels`` of ``server``'s connections, made at the first (again on a new
+    loop: a ``Config`` may serve again)."""
+    found = wheels.get(server)
+    if found is None or found.loop is not loop:
+        found = wheels[server] = TimerWheel(loop, tick)
     return found
 
 
@@ -264,13 +255,14 @@ class WebSocketProtocol(asyncio.Protocol):
         self.ping_timeout = config.ws_ping_timeout
         #: one loop timer for every connection's keepalive pings, not one each (they add up when idle)
         self._keepalive: TimerWheel | None = (
-            _keepalive_wheel(server_state, self.loop, self.ping_interval) if self.ping_interval else None
+            _wheel(_keepalive_wheels, server_state, self.loop, self.ping_interval / KEEPALIVE_TICKS)
+            if self.ping_interval
+            else None
         )
 
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         #: the socket's descriptor, for messages written past the loop's write path (``write_frame``):
-        #: None until the first message (an idle connection never asks uvloop for its socket object,
-        #: which it would keep), -1 where it cannot be used (TLS, no socket)
+        #: None until the first message, -1 where it cannot be used (TLS, no socket)
         self._fd: int | None = None
         self.scheme: Literal["ws", "wss"] = "ws"
         self.server: tuple[str, int | None] | None = None
@@ -484,8 +476,9 @@ class WebSocketProtocol(asyncio.Protocol):
             )
             if negotiated is not None:
                 self.conn.deflate, self._extensions = negotiated
-                idle = self.settings.ws_deflate_idle
-                self.conn.deflate.release_when_idle(_deflate_wheel(self.config, self.loop, idle), idle)
+                idle = self.settings.ws_deflate_idle  # checked every idle / 4: freed idle to ~2x idle after use
+                wheel = _wheel(_deflate_wheels, self.config, self.loop, idle / 4) if idle else None
+                self.conn.deflate.release_when_idle(wheel, idle)
         raw_path, _, query_string = request.target.partition(b"?")
         subprotocols = [  # case-sensitive tokens, in the client's order
             token.strip()
