@@ -301,3 +301,19 @@ def test_a_servers_keepalive_wheel_goes_with_the_server() -> None:
     run(main())
     gc.collect()  # uvicorn's server state, by which the wheel is kept, is freed by the cyclic GC
     assert wheels[0]() is None and loops[0]() is None
+
+
+def test_a_closed_deflate_connection_is_freed_and_leaves_no_idle_check() -> None:
+    """Its zlib objects kept (a burst of messages), then closed: freed at once, nothing left in the deflate wheel."""
+
+    async def main() -> tuple[int, int]:
+        async with serving(echo, ws=Tracked, ws_per_message_deflate=True, ws_ping_interval=None) as url:
+            async with connect(url, compression="deflate") as ws:
+                for n in range(3):
+                    await ws.send(f"tick {n} " * 30)
+                    assert await ws.recv() == f"tick {n} " * 30
+            freed = await all_freed()
+            waiting = sum(len(wheel) for wheel in fastws.protocol._deflate_wheels.values())
+            return freed, waiting
+
+    assert run(main()) == (1, 0)
