@@ -21,6 +21,7 @@ EXTENSIONS = [
     # the frame rules: one source, typed by _frame_rules_c.pxd; _codec_c cimports it
     ("fastws.wire._frame_rules_c", "src/fastws/wire/_frame_rules.py"),
     ("fastws.wire._codec_c", "src/fastws/wire/_codec_c.pyx"),
+    ("fastws.wire._handshake_c", "src/fastws/wire/_handshake_c.pyx"),
 ]
 # C headers a module includes: a change to one rebuilds it (the sdist ships them: MANIFEST.in)
 DEPENDS = {"fastws.wire._codec_c": ["src/fastws/wire/_unmask.h"]}

@@ -2,7 +2,8 @@
 """Differential fuzzer: fastws' compiled twins vs their pure twins.
 
 The twin pairs ``fastws._json_c``/``_json_py``, ``_url_c``/``_url_py``,
-``_headers_c``/``_headers_py`` and ``_websocket_base_c``/``_websocket_base_py``;
+``_headers_c``/``_headers_py``, ``_websocket_base_c``/``_websocket_base_py``
+and ``fastws.wire._handshake_c``/``_handshake_py``;
 each side is gathered into one namespace (``COMPILED``, ``PURE``) so a target
 calls ``m.parse_query``, ``m.Headers``, ``m.WebSocketBase`` alike.
 
@@ -66,6 +67,7 @@ if atheris is not None:
             _websocket_base_c,
             _websocket_base_py,
         )
+        from fastws.wire import _handshake_c, _handshake_py
     import json
     import urllib.parse
 
@@ -93,6 +95,7 @@ else:
         _websocket_base_c,
         _websocket_base_py,
     )
+    from fastws.wire import _handshake_c, _handshake_py
 
 
 def _side(*modules: ModuleType) -> Any:
@@ -100,9 +103,9 @@ def _side(*modules: ModuleType) -> Any:
     return SimpleNamespace(**{name: getattr(m, name) for m in modules for name in m.__all__})
 
 
-COMPILED = _side(_headers_c, _json_c, _url_c, _websocket_base_c)
-PURE = _side(_headers_py, _json_py, _url_py, _websocket_base_py)
-for _module in (_headers_c, _json_c, _url_c, _websocket_base_c):
+COMPILED = _side(_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c)
+PURE = _side(_headers_py, _json_py, _url_py, _websocket_base_py, _handshake_py)
+for _module in (_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c):
     assert _module.__file__ is not None and _module.__file__.endswith(".so"), _module.__file__
 
 
@@ -741,6 +744,84 @@ def t_float(src: Src) -> None:
     same("json_dumps(float)", d, lambda m: m.json_dumps([d, {d: -d}]))
 
 
+# fmt: off
+REQUEST_LINES = [
+    b"GET / HTTP/1.1", b"POST / HTTP/1.1", b"GET / HTTP/1.0", b"GET /", b"G(T / HTTP/1.1", b"GET  / HTTP/1.1",
+    b"GET / HTTP/1.1 ", b" GET / HTTP/1.1", b"", b"GET /a\x7fb HTTP/1.1", b"get / HTTP/1.1", b"GET / http/1.1",
+]
+GOOD_HEAD = [b"Host: example.com", b"Upgrade: websocket", b"Connection: keep-alive, Upgrade",
+             b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", b"Sec-WebSocket-Version: 13"]
+HEAD_LINES = [
+    b"host:x", b"Host: a", b"upgrade: WebSocket, h2c", b"Upgrade: h2c", b"Upgrade: websockets", b"Connection: Upgrade",
+    b"connection: keep-alive, upgrade", b"Connection: keep-alive", b"Connection: ,, upgrade ,",
+    b"Connection:\tUPGRADE\x0b", b"Connection: up grade", b"Sec-WebSocket-Version: 8", b"sec-websocket-version:13 ",
+    b"Sec-WebSocket-Version: 13, 8", b"Sec-WebSocket-Key: c2hvcnQ=", b"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAB==",
+    b"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA", b"Sec-WebSocket-Key:", b"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAA-==",
+    b"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAA=", b"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==AAAA",
+    b"Sec-WebSocket-Key:  AAAAAAAAAAAAAAAAAAAA//== ", b"Origin: https://app.example",
+    b"Sec-WebSocket-Protocol: chat, superchat", b"User-Agent: caf\xe9 \tok",
+    b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits", b" folded", b"no colon here",
+    b"Ho st: x", b"X:", b":x", b"X-A: \t a \t", b"X-A: a\rb", b"X-A: a\nb", b"X-A: a\x00b", b"x-a: a\x01b",
+    b"X-A: UPGRADE", b"x-a: websocket ,Upgrade", b"X-A: \x0cupgrade\x0c",
+]
+HEAD_SEPARATORS = [b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\n", b"\r", b"\r\n\r\n", b""]
+HEADER_VALUES = [b"1", b"", b"a b", b"a\r\nb", b"a\x00", b"\xff", b"x" * 300]
+HEADER_NAMES = [b"x-a", b"Date", b"", b"bad name", b"a:b", b"\xe9", b"~!#"]
+# fmt: on
+
+
+def _handshake_outcome(call: Callable[[], Any]) -> Any:
+    """What ``call`` gives, a ``HandshakeError`` as its status, reason and headers."""
+    try:
+        return call()
+    except PURE.HandshakeError as error:  # (both twins raise http1's one class)
+        return ("HandshakeError", error.status, error.reason, error.headers)
+
+
+def _request_view(request: Any) -> Any:
+    if request is None:
+        return None
+    names = [b"host", b"upgrade", b"connection", b"sec-websocket-key", b"x-a", b"origin"]
+    return (
+        request.method, request.target, request.headers, [request.values(n) for n in names],
+        [request.tokens(n) for n in names], [request.has_token(n, t) for n in names for t in (b"upgrade", b"websocket")],
+        request.is_websocket_upgrade(),
+    )  # fmt: skip
+
+
+def t_handshake(src: Src) -> None:
+    lines = [b"GET /chat?x=1 HTTP/1.1" if src.chance(180) else src.pick(REQUEST_LINES)]
+    lines += [line for line in GOOD_HEAD if src.chance(235)]
+    for _ in range(src.below(5)):
+        extra = src.pick(HEAD_LINES) if src.chance(220) else src.raw_bytes(12)
+        lines.insert(1 + src.below(len(lines)), extra)
+    data = b"".join(line + (src.pick(HEAD_SEPARATORS) if src.chance(20) else b"\r\n") for line in lines)
+    data += src.pick([b"\r\n", b"\r\n", b"\r\n", b"", b"\r", b"\r\n\r\nrest", b"\n"])
+    if src.chance(20) and data:
+        cut = src.below(len(data) + 1)
+        data = data[:cut] + src.raw_bytes(4) + data[cut + src.below(3) :]
+    limits = (src.pick([16 * 1024, 8, 64, 200]), src.pick([100, 0, 1, 3]))
+    same("check_head", data, lambda m: _handshake_outcome(lambda: m.check_head(data, *limits)))
+    same("parse_request", data, lambda m: _handshake_outcome(lambda: _request_view(m.parse_request(data, *limits))))
+    end = src.pick([len(data), len(data) - 4, data.find(b"\r\n\r\n"), -3, len(data) + 5, 0, src.below(len(data) + 1)])
+    same(f"parse_head(end={end})", data, lambda m: _handshake_outcome(lambda: _request_view(m.parse_head(data, end))))
+
+    def checked(m: Any) -> Any:
+        request = m.parse_request(data)
+        return None if request is None else m.check_request(request)
+
+    same("check_request", data, lambda m: _handshake_outcome(lambda: checked(m)))
+    key = src.pick([b"dGhlIHNhbXBsZSBub25jZQ==", src.raw_bytes(30), "str key", BytesSub(b"k")])
+    subprotocol = src.pick([None, "", "chat", "caf\xe9", "a\r\nb", "\u20ac", StrSub("x"), b"bytes"])
+    extensions = src.pick([None, b"", b"permessage-deflate", "str", b"a\r\nb"])
+    headers: Any = [(src.pick(HEADER_NAMES), src.pick(HEADER_VALUES)) for _ in range(src.below(4))]
+    if src.chance(40):
+        headers = src.pick([tuple(headers), [list(pair) for pair in headers], [(b"x", "str")], [(b"a", b"b", b"c")],
+                            [(BytesSub(b"x"), b"1")], [(bytearray(b"x"), b"1")], None])  # fmt: skip
+    same("accept_response", (key, subprotocol, headers, extensions),
+         lambda m: m.accept_response(key, subprotocol, headers, extensions))  # fmt: skip
+
+
 TARGETS: dict[str, Callable[[Src], None]] = {
     "parse_query": t_query,
     "parse_host_header": t_host,
@@ -750,6 +831,7 @@ TARGETS: dict[str, Callable[[Src], None]] = {
     "json_dumps": t_json_dumps,
     "json_loads": t_json_loads,
     "float_repr": t_float,
+    "handshake": t_handshake,
 }
 ORDER = list(TARGETS.values())
 

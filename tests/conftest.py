@@ -1,7 +1,7 @@
 """Shared fixtures: both twins of each compiled module, and a switch for the compiled ones.
 
 One fixture per twin pair (``json_twin``, ``url_twin``, ``headers_twin``,
-``websocket_twin``, ``codec``), each yielding the compiled twin (skipped when
+``websocket_twin``, ``codec``, ``handshake``), each yielding the compiled twin (skipped when
 not live) then the pure one, straight from the pair's selector. Every test
 run on a compiled twin is marked ``compiled`` (the fixtures' compiled param,
 and the few compiled-only tests by hand): ``-m "not compiled"`` or
@@ -19,6 +19,7 @@ import pytest
 
 from fastws import _headers, _json, _url, _websocket_base, sockets
 from fastws.wire import codec as _codec
+from fastws.wire import handshake as _handshake
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,6 +57,7 @@ URL_TWINS = _params(_url.COMPILED, _url.PURE)
 HEADERS_TWINS = _params(_headers.COMPILED, _headers.PURE)
 WEBSOCKET_TWINS = _params(_websocket_base.COMPILED, _websocket_base.PURE)
 CODEC_TWINS = _params(_codec.COMPILED, _codec.PURE)
+HANDSHAKE_TWINS = _params(_handshake.COMPILED, _handshake.PURE)
 SOCKETS_TWINS = _params(sockets.COMPILED, sockets.PURE)
 
 
@@ -80,6 +82,12 @@ def headers_twin(request: pytest.FixtureRequest) -> ModuleType:
 @pytest.fixture(params=WEBSOCKET_TWINS)
 def websocket_twin(request: pytest.FixtureRequest) -> ModuleType:
     """Each ``WebSocketBase`` twin in turn: ``fastws._websocket_base_c`` then ``_websocket_base_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=HANDSHAKE_TWINS)
+def handshake(request: pytest.FixtureRequest) -> ModuleType:
+    """Each opening-handshake twin in turn: ``fastws.wire._handshake_c`` then ``_handshake_py``."""
     return request.param  # type: ignore[no-any-return]
 
 

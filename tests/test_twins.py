@@ -11,9 +11,9 @@ import pytest
 import fastws
 from fastws import _headers, _json, _url, _websocket_base, sockets
 from fastws.websockets import WebSocket
-from fastws.wire import codec
+from fastws.wire import codec, handshake
 
-SELECTORS = [_headers, _json, _url, _websocket_base, codec, sockets]
+SELECTORS = [_headers, _json, _url, _websocket_base, codec, handshake, sockets]
 
 
 def _has_speedups_with(env_value: str | None) -> str:
@@ -81,6 +81,24 @@ def test_twins_export_the_same_names() -> None:
             "counts",
             "is_valid_close_code",
             "unmask",
+        ],
+        "fastws.wire.handshake": [
+            "GUID",
+            "MAX_HEADERS",
+            "MAX_HEAD_SIZE",
+            "MAX_SHARED_LINE",
+            "MAX_SHARED_LINES",
+            "SHARED_LINES",
+            "SHARED_NAMES",
+            "HandshakeError",
+            "Request",
+            "accept_key",
+            "accept_response",
+            "check_head",
+            "check_request",
+            "http_response",
+            "parse_head",
+            "parse_request",
         ],
         "fastws.sockets": ["send_now", "send_parts"],
     }

@@ -21,6 +21,7 @@ from .websockets import (
     websocket_app,
 )
 from .wire import codec as _codec
+from .wire import handshake as _handshake
 from .wire.rfc6455 import CloseCode
 
 if TYPE_CHECKING:
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0.dev0"
 
-HAS_SPEEDUPS: bool = all(twin.COMPILED is not None for twin in (_headers, _json, _url, _websocket_base, _codec))
+HAS_SPEEDUPS: bool = all(
+    twin.COMPILED is not None for twin in (_headers, _json, _url, _websocket_base, _codec, _handshake)
+)
 """Every compiled twin is live (each selector's choice, by the rule of ``fastws._twins``)."""
 
 _LAZY = {"Broadcast", "BroadcastError"}  # fastws.broadcast: imported on first use

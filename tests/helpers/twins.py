@@ -1,7 +1,7 @@
 """The twins importable in this run, and what comparing them needs.
 
 The fixtures yielding each twin in turn (``json_twin``, ``url_twin``,
-``headers_twin``, ``websocket_twin``, ``codec``) are in ``tests/conftest.py``;
+``headers_twin``, ``websocket_twin``, ``codec``, ``handshake``) are in ``tests/conftest.py``;
 hypothesis tests, which cannot take function-scoped fixtures, loop over
 ``live_*()`` instead.
 """
@@ -15,6 +15,7 @@ from typing import Any
 from fastws import _headers, _json, _url, _websocket_base
 from fastws.websockets import WebSocket, WebSocketMethods
 from fastws.wire import codec as _codec
+from fastws.wire import handshake as _handshake
 
 
 def live(selector: ModuleType) -> list[ModuleType]:
@@ -45,6 +46,11 @@ def live_websocket_twins() -> list[ModuleType]:
 def live_codecs() -> list[ModuleType]:
     """The codec twins importable in this run (for hypothesis tests)."""
     return live(_codec)
+
+
+def live_handshakes() -> list[ModuleType]:
+    """The opening-handshake twins importable in this run (for hypothesis tests)."""
+    return live(_handshake)
 
 
 def websocket_class(twin: ModuleType) -> type[WebSocket]:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import pytest
 
-from fastws.wire import handshake
-from fastws.wire.handshake import (
-    HandshakeError,
-    accept_response,
-    check_head,
-    check_request,
-    http_response,
-    parse_request,
-)
+from fastws.wire import http1
+from fastws.wire.http1 import HandshakeError, http_response
 
 KEY = b"dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455's example key
 GOOD = {
@@ -36,20 +31,20 @@ def request(first: bytes = b"GET /chat?x=1 HTTP/1.1", **changes: bytes | None) -
     return first + b"\r\n" + b"".join(k + b": " + v + b"\r\n" for k, v in headers.items()) + b"\r\n"
 
 
-def test_a_good_request_and_the_rfc_accept_key() -> None:
-    parsed = parse_request(request())
+def test_a_good_request_and_the_rfc_accept_key(handshake: ModuleType) -> None:
+    parsed = handshake.parse_request(request())
     assert parsed is not None and parsed.method == "GET" and parsed.target == b"/chat?x=1"
     assert (b"host", b"example.com") in parsed.headers  # names lowercased, values as sent
-    assert check_request(parsed) == KEY
-    response = accept_response(KEY, "chat", [(b"x-extra", b"1")], b"permessage-deflate")
+    assert handshake.check_request(parsed) == KEY
+    response = handshake.accept_response(KEY, "chat", [(b"x-extra", b"1")], b"permessage-deflate")
     assert response.startswith(b"HTTP/1.1 101 Switching Protocols\r\n") and response.endswith(b"\r\n\r\n")
     assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in response  # RFC 6455 1.3
     assert b"Sec-WebSocket-Protocol: chat\r\n" in response and b"x-extra: 1\r\n" in response
     assert b"Sec-WebSocket-Extensions: permessage-deflate\r\n" in response
 
 
-def test_an_incomplete_head_waits() -> None:
-    assert parse_request(request()[:-2]) is None
+def test_an_incomplete_head_waits(handshake: ModuleType) -> None:
+    assert handshake.parse_request(request()[:-2]) is None
 
 
 @pytest.mark.parametrize(
@@ -63,25 +58,27 @@ def test_an_incomplete_head_waits() -> None:
         (b"GET / HTTP/1.1\r\nX: " + b"y" * 20_000, 431),
     ],
 )
-def test_a_head_that_cannot_become_valid_is_refused_before_it_ends(partial: bytes, status: int) -> None:
+def test_a_head_that_cannot_become_valid_is_refused_before_it_ends(
+    handshake: ModuleType, partial: bytes, status: int
+) -> None:
     with pytest.raises(HandshakeError) as caught:
-        check_head(partial)
+        handshake.check_head(partial)
     assert caught.value.status == status
 
 
 @pytest.mark.parametrize("cut", range(1, len(request())))
-def test_every_prefix_of_a_good_head_waits(cut: int) -> None:
-    assert check_head(request()[:cut]) == -1  # a CR whose LF has not come yet included
+def test_every_prefix_of_a_good_head_waits(handshake: ModuleType, cut: int) -> None:
+    assert handshake.check_head(request()[:cut]) == -1  # a CR whose LF has not come yet included
 
 
-def test_the_limits_are_settings() -> None:
+def test_the_limits_are_settings(handshake: ModuleType) -> None:
     big = request(X_Big=b"x" * 30_000)
     with pytest.raises(HandshakeError):
-        parse_request(big)
-    assert parse_request(big, max_size=64 * 1024) is not None
+        handshake.parse_request(big)
+    assert handshake.parse_request(big, max_size=64 * 1024) is not None
     many = request().replace(b"\r\n\r\n", b"\r\n" + b"X-N: 1\r\n" * 200 + b"\r\n")
-    assert parse_request(many, max_headers=300) is not None
-    assert parse_request(request(X_Obs=b"caf\xe9 \tok")) is not None  # obs-text, SP and HTAB are field bytes
+    assert handshake.parse_request(many, max_headers=300) is not None
+    assert handshake.parse_request(request(X_Obs=b"caf\xe9 \tok")) is not None  # obs-text, SP and HTAB are field bytes
 
 
 @pytest.mark.parametrize(
@@ -119,11 +116,11 @@ def test_the_limits_are_settings() -> None:
         (request().replace(b"\r\n\r\n", b"\r\n" + (b"X-B: " + b"y" * 1000 + b"\r\n") * 1000 + b"\r\n"), 431),
     ],
 )
-def test_bad_requests_are_refused_with_their_status(data: bytes, status: int) -> None:
+def test_bad_requests_are_refused_with_their_status(handshake: ModuleType, data: bytes, status: int) -> None:
     with pytest.raises(HandshakeError) as caught:
-        parsed = parse_request(data)
+        parsed = handshake.parse_request(data)
         assert parsed is not None
-        check_request(parsed)
+        handshake.check_request(parsed)
     assert caught.value.status == status
     response = caught.value.response([(b"server", b"uvicorn")])
     assert response.startswith(b"HTTP/1.1 %d " % status) and b"\r\nconnection: close\r\n" in response
@@ -131,9 +128,9 @@ def test_bad_requests_are_refused_with_their_status(data: bytes, status: int) ->
         assert b"Sec-WebSocket-Version: 13\r\n" in response
 
 
-def test_responses_refuse_header_injection() -> None:
+def test_responses_refuse_header_injection(handshake: ModuleType) -> None:
     with pytest.raises(ValueError):
-        accept_response(KEY, None, [(b"x-bad", b"a\r\nSet-Cookie: evil")])
+        handshake.accept_response(KEY, None, [(b"x-bad", b"a\r\nSet-Cookie: evil")])
     with pytest.raises(ValueError):
         http_response(403, [(b"bad name", b"x")], b"")
     assert http_response(401, [(b"Content-Type", b"text/html")], b"no").endswith(
@@ -141,11 +138,15 @@ def test_responses_refuse_header_injection() -> None:
     )
 
 
-def test_repeated_header_lines_are_parsed_once_and_shared() -> None:
+def test_repeated_header_lines_are_parsed_once_and_shared(handshake: ModuleType) -> None:
     """An idle server holds one copy of the lines every client sends alike, none of a key or a cookie."""
     token = b"base64url.bearer.authorization.k8s.io.c2VjcmV0"  # browsers carry tokens in subprotocols
-    first = parse_request(request(Cookie=b"session=1", Origin=b"https://app.example", Sec_WebSocket_Protocol=token))
-    second = parse_request(request(Cookie=b"session=1", Origin=b"https://app.example", Sec_WebSocket_Protocol=token))
+    first = handshake.parse_request(
+        request(Cookie=b"session=1", Origin=b"https://app.example", Sec_WebSocket_Protocol=token)
+    )
+    second = handshake.parse_request(
+        request(Cookie=b"session=1", Origin=b"https://app.example", Sec_WebSocket_Protocol=token)
+    )
     assert first is not None and second is not None
     assert first.headers == second.headers  # equal, as parsed
     pairs = {one[0]: (one, other) for one, other in zip(first.headers, second.headers, strict=True)}
@@ -157,15 +158,15 @@ def test_repeated_header_lines_are_parsed_once_and_shared() -> None:
         assert one is not other, name
 
 
-def test_the_shared_lines_are_bounded() -> None:
+def test_the_shared_lines_are_bounded(handshake: ModuleType) -> None:
     """A client sending ever new values (a new Origin each time) cannot grow what is kept."""
-    for n in range(handshake.MAX_SHARED_LINES + 50):
-        parse_request(request(Origin=b"https://%d.example" % n))
-    long = parse_request(request(Origin=b"https://" + b"x" * handshake.MAX_SHARED_LINE))
-    again = parse_request(request(Origin=b"https://" + b"x" * handshake.MAX_SHARED_LINE))
+    for n in range(http1.MAX_SHARED_LINES + 50):
+        handshake.parse_request(request(Origin=b"https://%d.example" % n))
+    long = handshake.parse_request(request(Origin=b"https://" + b"x" * http1.MAX_SHARED_LINE))
+    again = handshake.parse_request(request(Origin=b"https://" + b"x" * http1.MAX_SHARED_LINE))
     assert long is not None and again is not None
-    assert len(handshake._shared_lines) <= handshake.MAX_SHARED_LINES
+    assert len(handshake.SHARED_LINES) <= http1.MAX_SHARED_LINES
     assert long.headers[-1] is not again.headers[-1]  # too long to keep
-    one, other = (parse_request(request(Origin=b"https://late.example")) for _ in range(2))
+    one, other = (handshake.parse_request(request(Origin=b"https://late.example")) for _ in range(2))
     assert one is not None and other is not None
     assert one.headers[-1] is other.headers[-1]  # a full cache starts again: what comes later is still shared
