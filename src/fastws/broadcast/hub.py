@@ -273,7 +273,12 @@ class Broadcast:
 
         Returns its position on a channel that keeps history, else None.
         """
-        return await self._publish(channel, Message.of(message))
+        published = Message.of(message)
+        history = self._admit(channel, published)
+        if history is None and not self._remote:  # memory:// without history: delivered now, nothing to wait for
+            self._deliver(channel, published)
+            return None
+        return await self._publish(channel, published, history)
 
     async def publish_json(
         self, channel: str, data: Any, mode: str = "text", *, position_key: str | None = None
@@ -285,16 +290,29 @@ class Broadcast:
         under that key, e.g. ``{"pos": "17.3f9a0c2e.5d1c09aa", ...}``: what a
         client keeps to resume from.
         """
-        return await self._publish(channel, Message.json(data, mode, position_key))
+        published = Message.json(data, mode, position_key)
+        history = self._admit(channel, published)
+        if history is None and not self._remote:  # as in publish: no coroutine more per message
+            self._deliver(channel, published)
+            return None
+        return await self._publish(channel, published, history)
 
-    async def _publish(self, channel: str, message: Message) -> Position | None:
-        self._check_connected()
-        if message.size > self.max_message_size:
+    def _admit(self, channel: str, message: Message) -> History | None:
+        """Check ``message`` before it goes out and count it; ``channel``'s history, if it keeps one."""
+        if not self._connected:
+            self._check_connected()  # raises
+        if len(message.payload) > self.max_message_size:
             raise MessageTooLarge(f"a {message.size}-byte message is over max_message_size ({self.max_message_size})")
-        history = self._history_of(channel)
+        history = self.history
+        if history is not None:
+            history = self._history_of(channel)
         if history is None and message.stamp is not None:
             raise InvalidHistory(f"a position_key on {channel!r}, a channel that keeps no history")
         self._published += 1
+        return history
+
+    async def _publish(self, channel: str, message: Message, history: History | None) -> Position | None:
+        """The rest of a publish ``_admit`` let through: kept in ``history``, or delivered here and sent on."""
         if history is not None:
             try:  # the backend delivers it here too, in position order
                 return await self.backend.publish_kept(channel, message, history)
