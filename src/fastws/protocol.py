@@ -468,11 +468,10 @@ class WebSocketProtocol(asyncio.Protocol):
         except handshake.HandshakeError as error:
             self._reject(error, "origin_refused" if error.status == 403 else "unavailable")
             return
-        if self.config.ws_per_message_deflate:
+        offers = request.values(b"sec-websocket-extensions")
+        if offers and self.config.ws_per_message_deflate:
             negotiated = deflate.negotiate(
-                request.values(b"sec-websocket-extensions"),
-                window_bits=self.settings.ws_deflate_window_bits,
-                mem_level=self.settings.ws_deflate_mem_level,
+                offers, window_bits=self.settings.ws_deflate_window_bits, mem_level=self.settings.ws_deflate_mem_level
             )
             if negotiated is not None:
                 self.conn.deflate, self._extensions = negotiated
@@ -480,12 +479,12 @@ class WebSocketProtocol(asyncio.Protocol):
                 wheel = _wheel(_deflate_wheels, self.config, self.loop, idle / 4) if idle else None
                 self.conn.deflate.release_when_idle(wheel, idle)
         raw_path, _, query_string = request.target.partition(b"?")
-        subprotocols = [  # case-sensitive tokens, in the client's order
-            token.strip()
-            for value in request.values(b"sec-websocket-protocol")
-            for token in value.decode("latin-1").split(",")
-            if token.strip()
-        ]
+        protocols = request.values(b"sec-websocket-protocol")
+        subprotocols = (
+            [token.strip() for value in protocols for token in value.decode("latin-1").split(",") if token.strip()]
+            if protocols  # case-sensitive tokens, in the client's order
+            else []
+        )
         self.scope = {
             "type": "websocket",
             "asgi": {"version": self.config.asgi_version, "spec_version": "2.4"},
