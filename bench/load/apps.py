@@ -16,6 +16,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from fastws import WebSocket as FastWebSocket
+from fastws import WebSocketDisconnect as FastWebSocketDisconnect
+from fastws import websocket_app
+
 
 async def _lifespan(receive: Any, send: Any) -> None:
     while True:
@@ -94,13 +98,11 @@ _FASTWS_ROOM: set[Any] = set()
 
 async def fastws_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """The echo (and fan-out room) with ``fastws.WebSocket``."""
-    from fastws import WebSocket, WebSocketDisconnect
-
     if scope["type"] == "lifespan":
         return await _lifespan(receive, send)
     if scope["type"] != "websocket":
         return None
-    websocket = WebSocket(scope, receive, send)
+    websocket = FastWebSocket(scope, receive, send)
     await websocket.accept()
     if scope["path"] == FANOUT_PATH:
         return await room_member(websocket, _FASTWS_ROOM)
@@ -113,7 +115,7 @@ async def fastws_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 await websocket.send_text(message["text"])
             else:
                 await websocket.send_bytes(message["bytes"])
-    except WebSocketDisconnect:
+    except FastWebSocketDisconnect:
         return None
 
 
@@ -175,22 +177,18 @@ async def broadcast_hub(history: bool = False) -> Any:
 
 
 async def _broadcast(scope: dict[str, Any], receive: Any, send: Any, history: bool) -> None:
-    from fastws import WebSocket
-
     if scope["type"] == "lifespan":
         return await _lifespan(receive, send)
     if scope["type"] != "websocket" or scope["path"] != FANOUT_PATH:
         return await fastws_app(scope, receive, send)
     hub = await broadcast_hub(history)
-    websocket = WebSocket(scope, receive, send)
+    websocket = FastWebSocket(scope, receive, send)
     await websocket.accept()
     await _member(websocket, hub)
 
 
 async def _member(websocket: Any, hub: Any) -> None:
     """A room member of the fan-out and chat scenarios: ``join`` subscribes, ``pub <text>`` publishes."""
-    from fastws import WebSocketDisconnect
-
     try:
         while True:
             text = await websocket.receive_text()
@@ -199,7 +197,7 @@ async def _member(websocket: Any, hub: Any) -> None:
                 await websocket.send_text("joined")
             elif text.startswith("pub "):
                 await hub.publish("room", text[4:])
-    except WebSocketDisconnect:
+    except FastWebSocketDisconnect:
         return None
 
 
@@ -218,17 +216,15 @@ def _starlette_broadcast() -> Any:
     from starlette.applications import Starlette
     from starlette.routing import WebSocketRoute
 
-    from fastws import WebSocket, WebSocketDisconnect, websocket_app
-
-    async def echo(websocket: WebSocket) -> None:
+    async def echo(websocket: FastWebSocket) -> None:
         await websocket.accept()
         try:
             async for text in websocket.iter_text():
                 await websocket.send_text(text)
-        except WebSocketDisconnect:
+        except FastWebSocketDisconnect:
             return
 
-    async def member(websocket: WebSocket) -> None:
+    async def member(websocket: FastWebSocket) -> None:
         await websocket.accept()
         await _member(websocket, await broadcast_hub())
 

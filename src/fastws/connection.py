@@ -141,6 +141,9 @@ def connection_of(scope: object, send: object) -> Connection | None:
     connection_class = extensions.get(CONNECTION_EXTENSION) if isinstance(extensions, dict) else None
     if connection_class is None:
         return None  # another server: nothing to look for behind send (half a microsecond a WebSocket)
+    owner = getattr(send, "__self__", None)
+    if type(owner) is connection_class:
+        return owner  # the protocol's own send, as a raw ASGI app or fastws' route is given it
     owner = getattr(unwrapped(send), "__self__", None)
     return owner if type(owner) is connection_class else None
 
