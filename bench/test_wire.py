@@ -1,7 +1,8 @@
 """Wire-level microbenchmarks: fastws' codec (compiled, pure) against websockets' and wsproto's.
 
 Groups: parsing a masked client frame into a message, building a server
-frame from a message, and unmasking, at 32 B, 4 KiB and 256 KiB; and, for
+frame from a message, and unmasking, at 32 B, 4 KiB and 256 KiB; an
+opening handshake (a browser-like upgrade request in, the 101 out); and, for
 fastws' twins, parsing other frames: binary, a fragmented message, a ping, a
 stream of 100 messages, a large binary one (``test_frame_parse_kinds``). uvicorn's
 default wire layer is websockets' sans-I/O ``Protocol``; its ``--ws
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from fastws.wire import codec as fastws_codec
+from fastws.wire import handshake as fastws_handshake
 from fastws.wire.events import Ping
 
 SIZES = {"32B": 32, "4KiB": 4096, "256KiB": 262144}
@@ -194,3 +196,51 @@ def test_unmask(benchmark: Any, implementation: str, size: str) -> None:
     unmask = MASKERS[implementation]
     assert unmask(data, MASK) == bytes(b ^ MASK[i % 4] for i, b in enumerate(data))
     benchmark(unmask, data, MASK)
+
+
+UPGRADE = (
+    b"GET /chat?room=1 HTTP/1.1\r\nHost: example.com:8000\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n"
+    b"Upgrade: websocket\r\nConnection: Upgrade\r\nOrigin: https://example.com\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAccept-Language: en\r\n\r\n"
+)
+ACCEPT = b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"  # RFC 6455 1.3's example
+
+
+def _fastws_upgrade(twin: Any) -> Any:
+    def upgrade(data: bytes) -> bytes:  # what fastws' HTTP front and protocol call, in order
+        end = twin.check_head(data)
+        request = twin.parse_head(data, end)
+        key = twin.check_request(request)
+        return bytes(twin.accept_response(key, None, [(b"date", b"Sat, 05 Dec 2026 02:00:00 GMT")]))
+
+    return upgrade
+
+
+def _websockets_upgrade() -> Any:
+    from websockets.server import ServerProtocol
+
+    def upgrade(data: bytes) -> bytes:  # uvicorn's default ws layer (it also parses the head with httptools first)
+        protocol = ServerProtocol()
+        protocol.receive_data(data)
+        request = protocol.events_received()[0]
+        protocol.send_response(protocol.accept(request))
+        return b"".join(protocol.data_to_send())
+
+    return upgrade
+
+
+UPGRADERS: dict[str, Any] = {}
+if fastws_handshake.COMPILED is not None:
+    UPGRADERS["fastws-compiled"] = lambda: _fastws_upgrade(fastws_handshake.COMPILED)
+UPGRADERS["fastws-pure"] = lambda: _fastws_upgrade(fastws_handshake.PURE)
+UPGRADERS["websockets"] = _websockets_upgrade
+
+
+@pytest.mark.parametrize("implementation", list(UPGRADERS))
+def test_handshake(benchmark: Any, implementation: str) -> None:
+    """An upgrade request checked and parsed, validated, and its 101 built."""
+    benchmark.group = "handshake"
+    upgrade = UPGRADERS[implementation]()
+    response = upgrade(UPGRADE)
+    assert response.startswith(b"HTTP/1.1 101 Switching Protocols\r\n") and ACCEPT in response
+    benchmark(upgrade, UPGRADE)
