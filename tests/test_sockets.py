@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 @pytest.fixture
@@ -114,3 +116,63 @@ def test_parts_are_bytes_or_ascii_text(
 ) -> None:
     with pytest.raises(error):
         sockets_twin.send_parts(pair[0].fileno(), header, payload)
+
+
+def test_ascii_view_lends_the_bytes_of_an_ascii_text_from_an_offset(sockets_twin: ModuleType) -> None:
+    text = "".join(chr(32 + n % 95) for n in range(70_000))
+    for start in (0, 1, 65_536, len(text)):
+        view = sockets_twin.ascii_view(text, start)
+        assert type(view) is memoryview and view.readonly
+        assert view.tobytes() == text.encode("ascii")[start:]
+    with pytest.raises(TypeError):
+        memoryview(view).cast("B")[0:1] = b"x"  # read-only
+
+
+@pytest.mark.compiled
+def test_ascii_view_keeps_its_text_alive() -> None:
+    """The compiled view is over the ``str`` itself: it must hold it."""
+    from fastws import sockets
+
+    if sockets.COMPILED is None:
+        pytest.skip("compiled twin not live")
+    view = sockets.COMPILED.ascii_view("".join(["abc"] * 50_000), 3)  # no other reference to the text
+    del sockets
+    assert view.tobytes() == b"abc" * 49_999
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "error"),
+    [
+        (b"bytes", 0, TypeError),
+        (bytearray(b"x"), 0, TypeError),
+        ("caf\u00e9", 0, ValueError),  # not ASCII: its bytes are not its characters
+        ("abc", -1, ValueError),
+        ("abc", 4, ValueError),
+        (None, 0, TypeError),
+    ],
+)
+def test_ascii_view_takes_ascii_text_and_an_offset_inside_it(
+    sockets_twin: ModuleType, text: object, start: int, error: type
+) -> None:
+    with pytest.raises(error):
+        sockets_twin.ascii_view(text, start)
+
+
+@given(st.text(st.characters(max_codepoint=127), max_size=300), st.data())
+def test_ascii_view_twins_agree(text: str, data: st.DataObject) -> None:
+    from fastws import sockets
+
+    start = data.draw(st.integers(0, len(text)))
+    views = [twin.ascii_view(text, start).tobytes() for twin in (sockets.COMPILED, sockets.PURE) if twin is not None]
+    assert views == [text.encode("ascii")[start:]] * len(views)
+
+
+@pytest.mark.compiled
+def test_a_view_made_without_ascii_view_lends_nothing() -> None:
+    """The compiled view's class is reachable from Python: made bare, it raises, it does not read freed memory."""
+    from fastws import sockets
+
+    if sockets.COMPILED is None:
+        pytest.skip("compiled twin not live")
+    with pytest.raises(BufferError):
+        memoryview(sockets.COMPILED._AsciiBytes())

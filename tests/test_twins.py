@@ -100,7 +100,7 @@ def test_twins_export_the_same_names() -> None:
             "parse_head",
             "parse_request",
         ],
-        "fastws.sockets": ["send_now", "send_parts"],
+        "fastws.sockets": ["ascii_view", "send_now", "send_parts"],
     }
     for selector in SELECTORS:
         assert selector.PURE.__all__ == selector.__all__

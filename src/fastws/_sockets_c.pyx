@@ -2,9 +2,12 @@
 """Writing to a connected socket now, when its transport holds nothing: the compiled twin of ``_sockets_py.py``.
 
 One ``send(2)`` (``sendmsg(2)`` for two parts) with ``MSG_NOSIGNAL``, no
-Python object made; an ASCII ``str`` is sent from its own bytes. See the pure twin.
+Python object made; an ASCII ``str`` is sent from its own bytes, and
+``ascii_view`` lends them to the transport (a buffer over the ``str``,
+which it keeps alive; a ``str`` never changes). See the pure twin.
 """
 
+from cpython.buffer cimport PyBuffer_FillInfo
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
 from libc.string cimport memset
 
@@ -27,7 +30,7 @@ cdef extern from "<sys/socket.h>" nogil:
     ssize_t sendmsg(int sockfd, const msghdr* msg, int flags)
     int MSG_NOSIGNAL
 
-__all__ = ["send_now", "send_parts"]
+__all__ = ["ascii_view", "send_now", "send_parts"]
 
 
 def send_now(int fd, bytes data not None):
@@ -57,3 +60,36 @@ def send_parts(int fd, bytes header not None, payload):
     message.msg_iovlen = 2
     cdef ssize_t sent = sendmsg(fd, &message, MSG_NOSIGNAL)
     return sent if sent > 0 else 0
+
+
+cdef class _AsciiBytes:
+    """The bytes of an ASCII ``str`` from an offset on, as a read-only buffer (it holds the ``str``)."""
+
+    cdef object text
+    cdef Py_ssize_t start
+
+    def __getbuffer__(self, Py_buffer* buffer, int flags):
+        if not PyUnicode_CheckExact(self.text):  # made without ascii_view: nothing to lend
+            raise BufferError("no text")
+        PyBuffer_FillInfo(
+            buffer, self, <char*>PyUnicode_DATA(self.text) + self.start,
+            PyUnicode_GET_LENGTH(self.text) - self.start, 1, flags,
+        )
+
+    def __releasebuffer__(self, Py_buffer* buffer):
+        pass
+
+
+def ascii_view(text, Py_ssize_t start=0):
+    """The bytes of the ASCII ``text`` from ``start`` on, read-only (the compiled twin makes no copy)."""
+    cdef _AsciiBytes view
+    if not PyUnicode_CheckExact(text):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    if not PyUnicode_IS_ASCII(text):
+        raise ValueError("a str payload must be ASCII")
+    if not 0 <= start <= PyUnicode_GET_LENGTH(text):
+        raise ValueError(f"start {start} is outside the text (0 to {PyUnicode_GET_LENGTH(text)})")
+    view = _AsciiBytes.__new__(_AsciiBytes)
+    view.text = text
+    view.start = start
+    return memoryview(view)

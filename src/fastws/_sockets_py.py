@@ -4,7 +4,10 @@
 blocking, and returns how many bytes that was (0 when it takes nothing or
 fails); ``send_parts(fd, header, payload)`` does the same for a frame's
 header and a large payload kept apart, so the payload is not copied into a
-frame first (one ``writev``, ``sendmsg`` in the compiled twin). The protocol
+frame first (one ``writev``, ``sendmsg`` in the compiled twin); what the
+socket did not take of an ASCII ``str`` goes to the transport as
+``ascii_view(text, start)``, a read-only buffer of its bytes from ``start``
+(over the ``str`` itself in the compiled twin: no copy). The protocol
 calls them only while the transport's write buffer is empty, so bytes keep
 their order; what is left goes to the transport, which also reports any
 error. It skips the event loop's write path (about 0.3 µs
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["send_now", "send_parts"]
+__all__ = ["ascii_view", "send_now", "send_parts"]
 
 
 def send_now(fd: int, data: bytes) -> int:
@@ -42,3 +45,14 @@ def send_parts(fd: int, header: bytes, payload: bytes | str) -> int:
         return os.writev(fd, (header, payload))
     except OSError:
         return 0
+
+
+def ascii_view(text: str, start: int = 0) -> memoryview:
+    """The bytes of the ASCII ``text`` from ``start`` on, read-only (the compiled twin makes no copy)."""
+    if type(text) is not str:
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    if not text.isascii():
+        raise ValueError("a str payload must be ASCII")
+    if not 0 <= start <= len(text):
+        raise ValueError(f"start {start} is outside the text (0 to {len(text)})")
+    return memoryview(text.encode("ascii")).toreadonly()[start:]

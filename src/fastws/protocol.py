@@ -61,7 +61,7 @@ from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
 from .proxy_headers import app_for
 from .settings import Settings
-from .sockets import send_now, send_parts
+from .sockets import ascii_view, send_now, send_parts
 from .timer_wheel import TimerWheel
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
@@ -774,8 +774,10 @@ class WebSocketProtocol(asyncio.Protocol):
         if sent < size:
             self.transport.write(header[sent:])
             sent = size
-        body = payload.encode("ascii") if isinstance(payload, str) else payload
-        self.transport.write(memoryview(body)[sent - size :] if sent > size else body)
+        if isinstance(payload, str):  # the rest of the text's own bytes, lent to the transport: no copy
+            self.transport.write(ascii_view(payload, sent - size))
+        else:
+            self.transport.write(memoryview(payload)[sent - size :] if sent > size else payload)
 
     def _writable_fd(self) -> int:
         """The socket's descriptor while it may be written past the transport (its buffer empty), else -1."""

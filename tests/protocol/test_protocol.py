@@ -485,6 +485,39 @@ def test_messages_keep_their_order_when_the_socket_takes_only_part(loop_factory:
         assert got[3 * n + 2] == f"{n:08d}" * (size // 16), n
 
 
+def test_a_long_text_the_socket_does_not_take_is_lent_to_the_transport_not_copied() -> None:
+    """What of a large ASCII text goes through the transport is a view of the ``str``'s own bytes (compiled twin)."""
+    from uvicorn.server import ServerState
+
+    from fastws import sockets
+
+    written: list[Any] = []
+
+    class Holding(asyncio.Transport):  # it holds bytes already: nothing may go to the socket before them
+        def write(self, data: Any) -> None:
+            written.append(data)
+
+        def get_write_buffer_size(self) -> int:
+            return 1
+
+        def is_closing(self) -> bool:
+            return False
+
+    async def main() -> None:
+        config = uvicorn.Config(echo, ws=protocol.WebSocketProtocol, lifespan="off")
+        connection = protocol.WebSocketProtocol(config, ServerState(), {}, _loop=asyncio.get_running_loop())
+        connection.transport = Holding()
+        text = "0123456789abcdef" * 8192  # 128 KiB
+        connection.write_parts(b"\x81\x7f" + len(text).to_bytes(8, "big"), text)
+        header, body = written
+        assert header == b"\x81\x7f" + len(text).to_bytes(8, "big")
+        assert type(body) is memoryview and body.readonly and body.tobytes() == text.encode()
+        if sockets.COMPILED is not None:
+            assert not isinstance(body.obj, (bytes, bytearray))  # over the str itself: no 128 KiB copy
+
+    run(main())
+
+
 def test_keepalive_closes_a_peer_that_never_answers() -> None:
     async def main() -> None:
         async with serving(echo, ws_ping_interval=0.1, ws_ping_timeout=0.2) as url:
