@@ -141,9 +141,6 @@ def connection_of(scope: object, send: object) -> Connection | None:
     connection_class = extensions.get(CONNECTION_EXTENSION) if isinstance(extensions, dict) else None
     if connection_class is None:
         return None  # another server: nothing to look for behind send (half a microsecond a WebSocket)
-    owner = getattr(send, "__self__", None)
-    if type(owner) is connection_class:
-        return owner  # the protocol's own send, as a raw ASGI app or fastws' route is given it
     owner = getattr(unwrapped(send), "__self__", None)
     return owner if type(owner) is connection_class else None
 
@@ -176,6 +173,8 @@ def unwrapped(send: object) -> object:
     ``send`` is called, as it expects.
     """
     for _ in range(MAX_WRAPPERS):
+        if type(send) is not FunctionType:
+            return send  # a bound method (a protocol's own send) or another callable: not that wrapper
         inner = _starlette_inner(send)
         if inner is None:
             return send
@@ -183,10 +182,8 @@ def unwrapped(send: object) -> object:
     return send
 
 
-def _starlette_inner(send: object) -> object | None:
+def _starlette_inner(send: FunctionType) -> object | None:
     """The ``send`` Starlette's exception wrapper ``send`` passes messages to, if it is that wrapper."""
-    if type(send) is not FunctionType:
-        return None  # a bound method (a protocol's own send) or another callable: not that wrapper
     sender = _starlette_sender or _find_starlette_sender()
     if sender is None or send.__code__ is not sender:
         return None

@@ -751,17 +751,7 @@ class WebSocketProtocol(asyncio.Protocol):
         """
         if self.state is not OPEN or self._drained is not None:
             return False
-        transport = self.transport  # write_frame's body, inline: a call less per delivery
-        fd = self._fd
-        if fd is None:
-            fd = self._fd = self._socket_fd()
-        if fd >= 0 and not transport.get_write_buffer_size() and not transport.is_closing():
-            sent = send_now(fd, frame)
-            if sent == len(frame):
-                return True
-            if sent:
-                frame = frame[sent:]
-        transport.write(frame)
+        self.write_frame(frame)
         return True
 
     def write_parts(self, header: bytes, payload: bytes | str) -> None:

@@ -31,7 +31,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -273,12 +273,8 @@ class Broadcast:
 
         Returns its position on a channel that keeps history, else None.
         """
-        published = Message.of(message)
-        history = self._admit(channel, published)
-        if history is None and not self._remote:  # memory:// without history: delivered now, nothing to wait for
-            self._deliver(channel, published)
-            return None
-        return await self._publish(channel, published, history)
+        rest = self._publish(channel, Message.of(message))
+        return None if rest is None else await rest
 
     async def publish_json(
         self, channel: str, data: Any, mode: str = "text", *, position_key: str | None = None
@@ -290,42 +286,38 @@ class Broadcast:
         under that key, e.g. ``{"pos": "17.3f9a0c2e.5d1c09aa", ...}``: what a
         client keeps to resume from.
         """
-        published = Message.json(data, mode, position_key)
-        history = self._admit(channel, published)
-        if history is None and not self._remote:  # as in publish: no coroutine more per message
-            self._deliver(channel, published)
-            return None
-        return await self._publish(channel, published, history)
+        rest = self._publish(channel, Message.json(data, mode, position_key))
+        return None if rest is None else await rest
 
-    def _admit(self, channel: str, message: Message) -> History | None:
-        """Check ``message`` before it goes out and count it; ``channel``'s history, if it keeps one."""
-        if not self._connected:
-            self._check_connected()  # raises
-        if len(message.payload) > self.max_message_size:
+    def _publish(self, channel: str, message: Message) -> Coroutine[Any, Any, Position | None] | None:
+        """Check and count ``message``, then deliver it here at once (``memory://`` without history: None, no
+        coroutine per message) or return what is left to await: the backend's part."""
+        self._check_connected()
+        if message.size > self.max_message_size:
             raise MessageTooLarge(f"a {message.size}-byte message is over max_message_size ({self.max_message_size})")
-        history = self.history
-        if history is not None:
-            history = self._history_of(channel)
+        history = self._history_of(channel)
         if history is None and message.stamp is not None:
             raise InvalidHistory(f"a position_key on {channel!r}, a channel that keeps no history")
         self._published += 1
-        return history
+        if history is None and not self._remote:
+            self._deliver(channel, message)
+            return None
+        return self._send_on(channel, message, history)
 
-    async def _publish(self, channel: str, message: Message, history: History | None) -> Position | None:
-        """The rest of a publish ``_admit`` let through: kept in ``history``, or delivered here and sent on."""
+    async def _send_on(self, channel: str, message: Message, history: History | None) -> Position | None:
+        """The backend's part of a publish: keep it in ``history``, or deliver it here and send it on."""
         if history is not None:
             try:  # the backend delivers it here too, in position order
                 return await self.backend.publish_kept(channel, message, history)
             except Exception:
                 self._publish_errors += 1
                 raise
-        self._deliver(channel, message)
-        if self._remote:
-            try:
-                await self.backend.publish(channel, message)
-            except Exception:
-                self._publish_errors += 1
-                raise
+        self._deliver(channel, message)  # a remote backend (memory:// without history was delivered already)
+        try:
+            await self.backend.publish(channel, message)
+        except Exception:
+            self._publish_errors += 1
+            raise
         return None
 
     def _history_of(self, channel: str) -> History | None:

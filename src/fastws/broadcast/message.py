@@ -30,7 +30,7 @@ __all__ = ["Message"]
 class Message:
     """One message for every subscriber of a channel: text or binary, encoded once."""
 
-    __slots__ = ("_asgi", "_deflated", "_text", "binary", "framed", "payload", "position", "stamp")
+    __slots__ = ("_asgi", "_deflated", "_frame", "_text", "binary", "payload", "position", "stamp")
 
     def __init__(self, payload: bytes, binary: bool, text: str | None = None, position: Position | None = None) -> None:
         self.payload = payload  # UTF-8 for a text message
@@ -38,8 +38,7 @@ class Message:
         self.position = position
         self.stamp: tuple[bytes, bytes] | None = None  # (head, tail): the payload is head + token + tail
         self._text = text
-        #: the uncompressed frame once ``frame()`` has made it (a fan-out reads it without a call)
-        self.framed: bytes | None = None
+        self._frame: bytes | None = None
         self._asgi: dict[str, Any] | None = None
         self._deflated: dict[tuple[int, int], bytes] | None = None
 
@@ -98,9 +97,9 @@ class Message:
 
     def frame(self) -> bytes:
         """The uncompressed frame, the same bytes for every connection."""
-        if self.framed is None:
-            self.framed = build_frame(Opcode.BINARY if self.binary else Opcode.TEXT, self.payload)
-        return self.framed
+        if self._frame is None:
+            self._frame = build_frame(Opcode.BINARY if self.binary else Opcode.TEXT, self.payload)
+        return self._frame
 
     def asgi(self) -> dict[str, Any]:
         """The ASGI ``websocket.send`` event (shared: ASGI servers do not change it)."""

@@ -176,11 +176,9 @@ class DirectTarget(Target):
 
     def deliver(self, message: Message) -> None:
         # the common case, in one call to the connection: the frame every uncompressed connection shares
-        if self.uncompressed and not self.backlog and not self.gone:
-            frame = message.framed
-            if self.connection.deliver_frame(message.frame() if frame is None else frame):
-                count_sent(not message.binary, 1, len(message.payload))
-                return
+        if self.uncompressed and not self.backlog and not self.gone and self.connection.deliver_frame(message.frame()):
+            count_sent(not message.binary, 1, len(message.payload))
+            return
         if self.gone:
             return
         connection = self.connection

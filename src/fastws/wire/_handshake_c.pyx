@@ -24,11 +24,13 @@ import hashlib
 
 from . import _handshake_py
 from .http1 import (
+    FIELD_BYTES,
     MAX_HEAD_SIZE,
     MAX_HEADERS,
     MAX_SHARED_LINE,
     MAX_SHARED_LINES,
     SHARED_NAMES,
+    TOKEN_BYTES,
     HandshakeError,
     http_response,
 )
@@ -64,21 +66,20 @@ cdef bytes _guid = GUID
 _sha1 = hashlib.sha1
 _b2a_base64 = binascii.b2a_base64
 
-# What a request line or a field may hold (RFC 9110 5.5, RFC 9112 3): HTAB, SP, visible
-# ASCII and obs-text. CR and LF only as the CRLF that ends a line; no other control, no DEL.
+# http1's FIELD_BYTES and TOKEN_BYTES as lookup tables, and the base64 alphabet (without padding)
 cdef unsigned char _FIELD[256]
-cdef unsigned char _TOKEN[256]  # an HTTP token (a method, a header name)
-cdef unsigned char _BASE64[256]  # the base64 alphabet, without padding
+cdef unsigned char _TOKEN[256]
+cdef unsigned char _BASE64[256]
 
 
 cdef void _tables():
     cdef int c
-    for c in range(256):
-        _FIELD[c] = c == 0x09 or 0x20 <= c < 0x7F or c >= 0x80
-        _TOKEN[c] = (b"0"[0] <= c <= b"9"[0]) or (b"A"[0] <= c <= b"Z"[0]) or (b"a"[0] <= c <= b"z"[0])
-        _BASE64[c] = _TOKEN[c] or c == b"+"[0] or c == b"/"[0]
-    for c in b"!#$%&'*+-.^_`|~":
+    for c in FIELD_BYTES:
+        _FIELD[c] = 1
+    for c in TOKEN_BYTES:
         _TOKEN[c] = 1
+    for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/":
+        _BASE64[c] = 1
 
 
 _tables()

@@ -16,6 +16,7 @@ import binascii
 import hashlib
 
 from .http1 import (
+    FIELD_BYTES,
     MAX_HEAD_SIZE,
     MAX_HEADERS,
     MAX_SHARED_LINE,
@@ -24,6 +25,7 @@ from .http1 import (
     HandshakeError,
     check_header,
     http_response,
+    is_token,
     response_head,
 )
 from .rfc6455 import GUID, VERSION
@@ -49,11 +51,6 @@ __all__ = [
 
 #: each header line parsed so far whose name is in ``SHARED_NAMES``, and its ``(name, value)`` pair
 SHARED_LINES: dict[bytes, tuple[bytes, bytes]] = {}
-
-# What a request line or a field may hold (RFC 9110 5.5, RFC 9112 3): HTAB, SP, visible
-# ASCII and obs-text. CR and LF only as the CRLF that ends a line; no other control, no DEL.
-_FIELD_BYTES = bytes([0x09, *range(0x20, 0x7F), *range(0x80, 0x100)])
-_TOKEN_BYTES = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 class Request:
@@ -101,7 +98,7 @@ def check_head(data: bytes, max_size: int = MAX_HEAD_SIZE, max_headers: int = MA
     line_ends = head.count(b"\r\n")
     if line_ends > max_headers + 1:
         raise HandshakeError(431, "too many header lines")
-    stray = len(head.translate(None, _FIELD_BYTES)) - 2 * line_ends  # what is not a field byte or a CRLF
+    stray = len(head.translate(None, FIELD_BYTES)) - 2 * line_ends  # what is not a field byte or a CRLF
     if stray and not (stray == 1 and end < 0 and head.endswith(b"\r")):  # a CR whose LF is on its way
         raise HandshakeError(400, "control character or bare CR/LF in the request head")
     return end
@@ -118,10 +115,6 @@ def parse_request(data: bytes, max_size: int = MAX_HEAD_SIZE, max_headers: int =
     return None if end < 0 else parse_head(data, end)
 
 
-def _is_token(text: bytes) -> bool:
-    return bool(text) and not text.translate(None, _TOKEN_BYTES)
-
-
 def parse_head(data: bytes, end: int) -> Request:
     """The request whose head, already passed by ``check_head``, ends at ``end``.
 
@@ -129,7 +122,7 @@ def parse_head(data: bytes, end: int) -> Request:
     """
     lines = data[:end].split(b"\r\n")
     parts = lines[0].split(b" ")
-    if len(parts) != 3 or not _is_token(parts[0]) or not parts[1]:
+    if len(parts) != 3 or not is_token(parts[0]) or not parts[1]:
         raise HandshakeError(400, "malformed request line")
     method, target, version = parts
     if version != b"HTTP/1.1":
@@ -140,7 +133,7 @@ def parse_head(data: bytes, end: int) -> Request:
         pair = shared.get(line)
         if pair is None:
             name, colon, value = line.partition(b":")
-            if not colon or not _is_token(name):  # a folded line starts with SP or HTAB: not a token
+            if not colon or not is_token(name):  # a folded line starts with SP or HTAB: not a token
                 raise HandshakeError(400, "malformed header line")
             pair = (name.lower(), value.strip(b" \t"))
             if pair[0] in SHARED_NAMES and len(line) <= MAX_SHARED_LINE:

@@ -12,14 +12,17 @@ import re
 from http import HTTPStatus
 
 __all__ = [
+    "FIELD_BYTES",
     "MAX_HEADERS",
     "MAX_HEAD_SIZE",
     "MAX_SHARED_LINE",
     "MAX_SHARED_LINES",
     "SHARED_NAMES",
+    "TOKEN_BYTES",
     "HandshakeError",
     "check_header",
     "http_response",
+    "is_token",
     "response_head",
 ]
 
@@ -41,8 +44,17 @@ SHARED_NAMES = frozenset({
 MAX_SHARED_LINES = 512
 MAX_SHARED_LINE = 256
 
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")  # an HTTP token (a header name)
+#: the bytes of an HTTP token (RFC 9110 5.6.2: a method, a header name)
+TOKEN_BYTES = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+#: what a request line or a field may hold (RFC 9110 5.5, RFC 9112 3): HTAB, SP, visible ASCII and
+#: obs-text; CR and LF only as the CRLF that ends a line, no other control, no DEL
+FIELD_BYTES = bytes([0x09, *range(0x20, 0x7F), *range(0x80, 0x100)])
 _NOT_IN_VALUE = re.compile(rb"[\r\n\0]")
+
+
+def is_token(text: bytes) -> bool:
+    """Whether ``text`` is an HTTP token: one byte or more, each of ``TOKEN_BYTES``."""
+    return bool(text) and not text.translate(None, TOKEN_BYTES)
 
 
 class HandshakeError(Exception):
@@ -61,7 +73,7 @@ class HandshakeError(Exception):
 
 def check_header(name: bytes, value: bytes) -> None:
     """Raise ``ValueError`` for a header that would break a response: a name not a token, CR, LF or NUL in a value."""
-    if not _TOKEN.match(name):
+    if not is_token(name):
         raise ValueError(f"invalid header name {name!r}")
     if _NOT_IN_VALUE.search(value):
         raise ValueError(f"invalid header value {value!r}")
