@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fastws import _headers, _json, _url, _websocket_base, sockets
+from fastws import _headers, _json, _protocol_core, _url, _websocket_base, sockets
 from fastws.wire import codec as _codec
 from fastws.wire import handshake as _handshake
 
@@ -59,6 +59,7 @@ WEBSOCKET_TWINS = _params(_websocket_base.COMPILED, _websocket_base.PURE)
 CODEC_TWINS = _params(_codec.COMPILED, _codec.PURE)
 HANDSHAKE_TWINS = _params(_handshake.COMPILED, _handshake.PURE)
 SOCKETS_TWINS = _params(sockets.COMPILED, sockets.PURE)
+PROTOCOL_CORE_TWINS = _params(_protocol_core.COMPILED, _protocol_core.PURE)
 
 
 @pytest.fixture(params=JSON_TWINS)
@@ -94,6 +95,12 @@ def handshake(request: pytest.FixtureRequest) -> ModuleType:
 @pytest.fixture(params=SOCKETS_TWINS)
 def sockets_twin(request: pytest.FixtureRequest) -> ModuleType:
     """Each ``send_now`` twin in turn: ``fastws._sockets_c`` then ``fastws._sockets_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=PROTOCOL_CORE_TWINS)
+def protocol_core(request: pytest.FixtureRequest) -> ModuleType:
+    """Each ``ProtocolCore`` twin in turn: ``fastws._protocol_core_c`` then ``_protocol_core_py``."""
     return request.param  # type: ignore[no-any-return]
 
 

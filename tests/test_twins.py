@@ -9,11 +9,11 @@ import sys
 import pytest
 
 import fastws
-from fastws import _headers, _json, _url, _websocket_base, sockets
+from fastws import _headers, _json, _protocol_core, _url, _websocket_base, sockets
 from fastws.websockets import WebSocket
 from fastws.wire import codec, handshake
 
-SELECTORS = [_headers, _json, _url, _websocket_base, codec, handshake, sockets]
+SELECTORS = [_headers, _json, _url, _websocket_base, _protocol_core, codec, handshake, sockets]
 
 
 def _has_speedups_with(env_value: str | None) -> str:
@@ -68,6 +68,7 @@ def test_twins_export_the_same_names() -> None:
         "fastws._json": ["json_dumps", "json_dumps_bytes", "json_loads"],
         "fastws._url": ["URL", "QueryParams", "parse_host_header", "parse_query"],
         "fastws._websocket_base": ["WebSocketBase"],
+        "fastws._protocol_core": ["LARGE_MESSAGE", "NO_FD", "ProtocolCore"],
         "fastws.wire.codec": [
             "CLOSED",
             "CLOSING",

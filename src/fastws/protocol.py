@@ -35,15 +35,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import os
 import random
 import socket
 import struct
 import weakref
-from collections import deque
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote
 
 from uvicorn.config import Config
@@ -56,12 +54,13 @@ from uvicorn.protocols.utils import (
 )
 from uvicorn.server import ServerState
 
+from ._protocol_core import LARGE_MESSAGE, NO_FD, ProtocolCore
+from ._protocol_state import PAST_CLOSE, State
 from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
 from .proxy_headers import app_for
 from .settings import Settings
-from .sockets import ascii_view, send_now, send_parts
 from .timer_wheel import TimerWheel
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
@@ -71,60 +70,8 @@ __all__ = ["State", "WebSocketProtocol"]
 
 _logger = logging.getLogger("uvicorn.error")
 
-_RECEIVE = "websocket.receive"
 _DISCONNECT = "websocket.disconnect"
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops unsent data
-
-
-class State(enum.Enum):
-    """Where a connection is in its life: ``WebSocketProtocol.state``, changed only by the protocol.
-
-    ::
-
-        CONNECTING -- accept --------------> OPEN -- the app's Close --> CLOSING
-                                             OPEN -- the server's Close --> SERVER_CLOSING
-        CONNECTING -- response.start ------> RESPONDING -- its body ends --> REFUSED
-        CONNECTING -- an HTTP error answer -> REFUSED
-        OPEN, CLOSING, SERVER_CLOSING -- the peer's Close, a broken rule, a timeout --> PEER_GONE
-        any state -- the TCP connection is lost --> CLOSED
-
-    A peer that closes, breaks a rule or stops reading before the app
-    has accepted (``CONNECTING``, ``RESPONDING``, ``REFUSED``) also makes
-    it ``PEER_GONE``.
-
-    The codec (``fastws.wire.codec.Connection``) keeps its own state of the
-    frames: its ``OPEN``/``CLOSING``/``CLOSED`` and ``close_sent`` say which
-    Close frames went out and came in. The two agree this way: the protocol
-    is ``OPEN`` only while the codec is ``OPEN``; ``CLOSING`` and
-    ``SERVER_CLOSING`` are the codec's ``CLOSING`` (our Close written, the
-    peer's awaited: they differ only in who closed, the app or the server);
-    ``PEER_GONE`` follows the codec's ``CLOSED`` (the peer's Close read or
-    a rule broken, our answering Close written) in the same
-    ``data_received``, or a timeout that ends the connection with no more
-    frames (the codec may then still be ``OPEN``: nothing more is written).
-    Before ``OPEN`` the codec only parses frames the peer sent ahead of our
-    answer (a Close among them makes the protocol ``PEER_GONE``).
-    """
-
-    #: the upgrade request is being read, or the app has not answered it yet
-    CONNECTING = enum.auto()
-    #: the app is sending an HTTP response instead (``websocket.http.response.start``, then its body)
-    RESPONDING = enum.auto()
-    #: an HTTP error or the app's response answered the upgrade: no frames go out, TCP is closing
-    REFUSED = enum.auto()
-    #: accepted, and neither side has closed: messages flow both ways
-    OPEN = enum.auto()
-    #: the app's Close went out: the peer's is awaited, within ``ws_close_timeout``; the app's sends are errors
-    CLOSING = enum.auto()
-    #: the server's Close went out (shutdown's 1012, ``close_now``): the peer's is awaited, as in ``CLOSING``;
-    #: the app was told (``websocket.disconnect``) and did not close, so, as uvicorn has it, its close is a
-    #: no-op and its sends raise ``ClientDisconnected``
-    SERVER_CLOSING = enum.auto()
-    #: the peer closed, broke a rule or stopped answering: our last frame is written, TCP is closing;
-    #: the app's close is a no-op and its sends raise ``ClientDisconnected``
-    PEER_GONE = enum.auto()
-    #: the TCP connection is gone (``connection_lost``)
-    CLOSED = enum.auto()
 
 
 # the states as module names, as websockets has them: a global is read faster than an enum's member
@@ -139,12 +86,6 @@ CLOSED = State.CLOSED
 
 #: keepalive pings are due in ticks of ws_ping_interval / KEEPALIVE_TICKS (at most 3 % late)
 KEEPALIVE_TICKS = 32
-#: From this size (bytes, or ASCII characters) a message goes out as its header then itself
-#: (``write_parts``), not copied into a frame first.
-LARGE_MESSAGE = 64 * 1024
-
-#: the app is past its close, or will never have one: what the peer still sends is dropped
-_PAST_CLOSE = frozenset({REFUSED, CLOSING, SERVER_CLOSING, PEER_GONE, CLOSED})
 
 
 #: each server's timer wheels, by the object its connections know it by: the keepalive pings' by its
@@ -184,13 +125,6 @@ def _shared_copy(copies: dict[Any, Any], value: _T, limit: int) -> _T:
     return found
 
 
-#: the transports whose write() only buffers what the socket has not taken, so that a frame may
-#: go to the socket itself while they hold nothing (``write_frame``); any other goes through write()
-_DIRECT_TRANSPORTS = frozenset({
-    "uvloop.loop.TCPTransport", "uvloop.loop.UnixTransport", "asyncio.selector_events._SelectorSocketTransport",
-})  # fmt: skip
-
-
 def _addresses(transport: asyncio.BaseTransport) -> tuple[tuple[str, int | None] | None, tuple[str, int] | None]:
     """The scope's ``server`` and ``client``: what uvicorn's ``get_local_addr`` and ``get_remote_addr`` give.
 
@@ -213,17 +147,14 @@ def _addresses(transport: asyncio.BaseTransport) -> tuple[tuple[str, int | None]
     return server, (_shared_copy(_client_hosts, str(peer[0]), 4096), int(peer[1]))
 
 
-class WebSocketProtocol(asyncio.Protocol):
+class WebSocketProtocol(ProtocolCore, asyncio.Protocol):
     """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
-    __slots__ = (  # tens of thousands live at once: no per-instance dict
-        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_keepalive", "_key",
-        "_owed_pong",
-        "_queue", "_queued_bytes", "_read_paused", "_request", "_waiter", "_write_timer", "app",
-        "app_state", "client",
-        "config", "conn", "connections", "default_headers", "fanout", "last_ping_rtt",
-        "logger", "loop", "max_queue", "max_queue_bytes", "pending_ping_payload", "ping_interval", "ping_sent_at",
-        "ping_timeout", "ping_timer", "pong_timer", "root_path", "scheme", "scope", "server", "state", "tasks", "transport",
+    __slots__ = (  # tens of thousands live at once: no per-instance dict (the hot fields are ProtocolCore's)
+        "_close_timer", "_denial", "_extensions", "_keepalive", "_key", "_owed_pong", "_request", "_write_timer",
+        "app", "app_state", "client", "config", "connections", "default_headers", "fanout", "last_ping_rtt",
+        "logger", "pending_ping_payload", "ping_interval", "ping_sent_at", "ping_timeout", "ping_timer",
+        "pong_timer", "root_path", "server", "tasks",
     )  # fmt: skip
 
     #: limits, deadlines, deflate's memory and the Origin policy (``FASTWS_*`` environment variables);
@@ -239,9 +170,14 @@ class WebSocketProtocol(asyncio.Protocol):
     ) -> None:
         if not config.loaded:
             config.load()
+        super().__init__(
+            _loop or asyncio.get_event_loop(),
+            codec.Connection(max_size=config.ws_max_size),
+            max(1, config.ws_max_queue),
+            self.settings.ws_max_queue_bytes,
+        )
         self.config = config
         self.app = config.loaded_app
-        self.loop = _loop or asyncio.get_event_loop()
         metrics_worker.start(self.loop, self.settings.metrics_interval)  # fastws run --metrics: at the first
         self.logger = _logger
         self.root_path = config.root_path
@@ -249,8 +185,6 @@ class WebSocketProtocol(asyncio.Protocol):
         self.connections = server_state.connections
         self.tasks = server_state.tasks
         self.default_headers = server_state.default_headers
-        self.max_queue = max(1, config.ws_max_queue)
-        self.max_queue_bytes = self.settings.ws_max_queue_bytes
         self.ping_interval = config.ws_ping_interval
         self.ping_timeout = config.ws_ping_timeout
         #: one loop timer for every connection's keepalive pings, not one each (they add up when idle)
@@ -260,32 +194,14 @@ class WebSocketProtocol(asyncio.Protocol):
             else None
         )
 
-        self.transport: asyncio.Transport = None  # type: ignore[assignment]
-        #: the socket's descriptor, for messages written past the loop's write path (``write_frame``):
-        #: None until the first message, -1 where it cannot be used (TLS, no socket)
-        self._fd: int | None = None
-        self.scheme: Literal["ws", "wss"] = "ws"
         self.server: tuple[str, int | None] | None = None
         self.client: tuple[str, int] | None = None
-        self.scope: dict[str, Any] = {}
-
-        self.conn = codec.Connection(max_size=config.ws_max_size)
         self._request = b""  # the upgrade request, until it is whole
         self._key = b""
         self._extensions: bytes | None = None  # the negotiated Sec-WebSocket-Extensions
-        #: the connection's lifecycle (see ``State``); each transition is made in one place
-        self.state = CONNECTING
-        self._disconnect_code: int | None = None  # told to the app, once
         #: while ``RESPONDING``: the app's denial response so far (status, headers, body parts)
         self._denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
 
-        #: events for the app's receive(), while it is not waiting; none held when empty (an idle
-        #: connection's empty deque would be ~700 bytes)
-        self._queue: deque[dict[str, Any]] | tuple[()] = ()
-        self._queued_bytes = 0  # of the messages in _queue
-        self._waiter: asyncio.Future[dict[str, Any]] | None = None
-        self._read_paused = False
-        self._drained: asyncio.Future[None] | None = None  # set while writing is paused
         self._close_timer: asyncio.TimerHandle | None = None  # aborts a close that takes too long
         self._write_timer: asyncio.TimerHandle | None = None  # ws_write_timeout, while writing is paused
         self._owed_pong: bytes | None = None  # the latest ping's payload, while writing is paused
@@ -310,7 +226,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state = CLOSED
-        self._fd = -1  # the descriptor is closed, and its number may be given to another connection
+        self._fd = NO_FD  # the descriptor is closed, and its number may be given to another connection
         self.connections.discard(self)
         self._stop_keepalive()
         for timer in (self._close_timer, self._write_timer):
@@ -353,36 +269,6 @@ class WebSocketProtocol(asyncio.Protocol):
             drained.set_result(None)
         if self.fanout is not None:
             self.fanout.writable()
-
-    def data_received(self, data: bytes) -> None:
-        if not self.scope:
-            if self.state is CONNECTING:
-                self._upgrade_request(data)
-            return  # after a refused upgrade nothing more is read
-        conn = self.conn
-        # the codec stops at a message boundary once the budget is spent: a flood of
-        # compressed messages is inflated no further than what the app may have waiting
-        for event in conn.receive_data(data, self.max_queue_bytes - self._queued_bytes):
-            kind = type(event)
-            if kind is str:
-                self._message({"type": _RECEIVE, "text": event}, len(event))  # type: ignore[arg-type]
-            elif kind is bytes:
-                self._message({"type": _RECEIVE, "bytes": event}, len(event))  # type: ignore[arg-type]
-            elif kind is Ping:
-                self._ping_received(cast(Ping, event))
-            elif kind is Pong:
-                self._pong(cast(Pong, event))
-            elif kind is Close:
-                self._peer_closed(cast(Close, event))
-            elif kind is Fail:
-                self._failed(cast(Fail, event))
-        if conn.stopped and not self._read_paused:  # the budget ran out, but the app took the messages
-            self.loop.call_soon(self._parse_kept)
-
-    def _parse_kept(self) -> None:
-        """Parse what the codec kept back at the budget, unless reading paused again or the connection is gone."""
-        if self.conn.stopped and not self._read_paused and self.state is not CLOSED:
-            self.data_received(b"")
 
     def _ping_received(self, event: Ping) -> None:
         if self._drained is None:
@@ -532,20 +418,6 @@ class WebSocketProtocol(asyncio.Protocol):
 
     # ------------------------------------------------------- messages in
 
-    def _push(self, event: dict[str, Any]) -> bool:
-        """Give ``event`` to the app's waiting ``receive``, else queue it; True if queued."""
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(event)
-                return False
-        queue = self._queue
-        if not queue:
-            queue = self._queue = deque()
-        queue.append(event)
-        return True
-
     def _disconnect(self, code: int, reason: str | None = None, side: Side = "server") -> None:
         """Tell the app the connection is over, once; count how it ended, if it was open."""
         if self._disconnect_code is not None:
@@ -557,18 +429,6 @@ class WebSocketProtocol(asyncio.Protocol):
         if reason is not None:
             event["reason"] = reason
         self._push(event)
-
-    def _message(self, event: dict[str, Any], size: int) -> None:
-        state = self.state
-        if state is not OPEN and state in _PAST_CLOSE:  # OPEN first: an Enum's hash is a Python call
-            return  # the app is past its close: drop, keep reading for the peer's Close
-        if self._push(event):
-            self._queued_bytes += size
-            if not self._read_paused and (
-                len(self._queue) >= self.max_queue or self._queued_bytes >= self.max_queue_bytes
-            ):
-                self._read_paused = True
-                self.transport.pause_reading()
 
     def _peer_closed(self, event: Close) -> None:
         self._end(self.conn.data_to_send(), event.code, event.reason, "client")  # our echo, unless we closed first
@@ -585,14 +445,14 @@ class WebSocketProtocol(asyncio.Protocol):
         reason = "write timeout"
         self.logger.info("%sWebSocket %s: the peer reads nothing", self._prefix(), reason)
         COUNTERS.limit("write_timeout")
-        if self.state not in _PAST_CLOSE:
+        if self.state not in PAST_CLOSE:
             self._disconnect(CloseCode.TRY_AGAIN_LATER, reason)  # as for a subscriber too slow
         self.state = PEER_GONE
         self._abort()  # a Close frame would wait behind what the peer does not read
 
     def _end(self, last: bytes, code: int, reason: str, side: Side) -> None:
         """The peer closed, broke a rule or went silent: write ``last``, tell the app, close TCP."""
-        told = self.state in _PAST_CLOSE  # the app had its disconnect with our close
+        told = self.state in PAST_CLOSE  # the app had its disconnect with our close
         self.state = PEER_GONE
         self._write(last)
         if not told:
@@ -626,47 +486,6 @@ class WebSocketProtocol(asyncio.Protocol):
         self._close_timer = None
         COUNTERS.limit("close_timeout")
         self._abort()
-
-    def receive(self) -> asyncio.Future[dict[str, Any]]:
-        """The ASGI ``receive``: the next event for the app.
-
-        A future, not a coroutine: an app waiting on an idle connection holds
-        no coroutine frame of ours (248 bytes a connection).
-        """
-        queue = self._queue
-        if queue:
-            event = queue.popleft()
-            if not queue:
-                self._queue = ()
-            if event["type"] is _RECEIVE:
-                body = event.get("bytes")
-                self._queued_bytes -= len(event["text"] if body is None else body)
-            if (
-                self._read_paused
-                and len(queue) <= self.max_queue // 2
-                and self._queued_bytes <= self.max_queue_bytes // 2
-            ):
-                self._resume_reading()
-        elif self.state is CLOSED:
-            event = {"type": _DISCONNECT, "code": self._disconnect_code}
-        else:
-            waiter = self._waiter = self.loop.create_future()
-            return waiter
-        ready: asyncio.Future[dict[str, Any]] = self.loop.create_future()
-        ready.set_result(event)
-        return ready
-
-    def _resume_reading(self) -> None:
-        self._read_paused = False
-        self.transport.resume_reading()
-        if self.conn.stopped:  # what the codec kept back: parse it now
-            self.loop.call_soon(self._parse_kept)
-
-    # ------------------------------------------------------ messages out
-
-    def _write(self, data: bytes) -> None:
-        if data and not self.transport.is_closing():
-            self.transport.write(data)
 
     async def send(self, message: dict[str, Any]) -> None:
         """The ASGI ``send``."""
@@ -702,132 +521,6 @@ class WebSocketProtocol(asyncio.Protocol):
             self._denial_body(message, kind)
         else:  # REFUSED or CLOSING
             raise RuntimeError(f"Unexpected ASGI message '{kind}', after sending 'websocket.close'.")
-
-    def is_open(self) -> bool:
-        """Accepted, and neither side has closed: messages may still go out."""
-        return self.state is OPEN
-
-    def is_connecting(self) -> bool:
-        """The app has not answered the upgrade yet: the connection may still open."""
-        return self.state is CONNECTING
-
-    def queued_bytes(self) -> int:
-        """Bytes of received messages waiting for the app's ``receive`` (``fastws.metrics``)."""
-        return self._queued_bytes
-
-    def write_buffer_size(self) -> int:
-        """Bytes written and not yet taken by the kernel (``fastws.metrics``)."""
-        return self.transport.get_write_buffer_size() if self.transport is not None else 0
-
-    def writing_paused(self) -> bool:
-        """The transport's buffer is over its high-water mark: writes should wait for ``resume_writing``."""
-        return self._drained is not None
-
-    def write_frame(self, frame: bytes) -> None:
-        """Write a framed message: straight to the socket while the transport holds nothing, else through it.
-
-        Straight to the socket skips uvloop's write path (as picows does); the
-        transport's buffer being empty keeps the bytes in order, and what the
-        socket does not take at once, or an error, goes to the transport as
-        before. Never once the transport is closing: its descriptor may be gone.
-        """
-        transport = self.transport
-        fd = self._fd
-        if fd is None:
-            fd = self._fd = self._socket_fd()
-        if fd >= 0 and not transport.get_write_buffer_size() and not transport.is_closing():  # fan-out's hot path:
-            sent = send_now(fd, frame)  # inline, not _writable_fd (a call per delivery)
-            if sent == len(frame):
-                return
-            if sent:
-                frame = frame[sent:]
-        transport.write(frame)
-
-    def deliver_frame(self, frame: bytes) -> bool:
-        """``write_frame`` if the connection is open and writing is not paused, else nothing: False.
-
-        A fan-out's common case in one call per delivery (``is_open``,
-        ``writing_paused`` and ``write_frame`` are three).
-        """
-        if self.state is not OPEN or self._drained is not None:
-            return False
-        self.write_frame(frame)
-        return True
-
-    def write_parts(self, header: bytes, payload: bytes | str) -> None:
-        """``write_frame`` of a frame's ``header`` then its ``payload`` (bytes, or ASCII text), never joined."""
-        fd = self._writable_fd()
-        sent = send_parts(fd, header, payload) if fd >= 0 else 0
-        size = len(header)
-        if sent == size + len(payload):
-            return
-        if sent < size:
-            self.transport.write(header[sent:])
-            sent = size
-        if isinstance(payload, str):  # the rest of the text's own bytes, lent to the transport: no copy
-            self.transport.write(ascii_view(payload, sent - size))
-        else:
-            self.transport.write(memoryview(payload)[sent - size :] if sent > size else payload)
-
-    def _writable_fd(self) -> int:
-        """The socket's descriptor while it may be written past the transport (its buffer empty), else -1."""
-        fd = self._fd
-        if fd is None:
-            fd = self._fd = self._socket_fd()
-        transport = self.transport
-        return fd if fd >= 0 and not transport.get_write_buffer_size() and not transport.is_closing() else -1
-
-    def _write_long_text(self, text: str) -> None:
-        """A text of ``LARGE_MESSAGE`` characters or more: header and text apart when it is ASCII, uncompressed."""
-        conn = self.conn
-        if type(text) is str and text.isascii() and conn.deflate is None:
-            self.write_parts(conn.send_header(True, len(text)), text)
-        else:
-            self.write_frame(conn.send_text(text))
-
-    def _write_bytes(self, data: bytes) -> None:
-        conn = self.conn
-        if len(data) >= LARGE_MESSAGE and type(data) is bytes and conn.deflate is None:
-            self.write_parts(conn.send_header(False, len(data)), data)
-        else:
-            self.write_frame(conn.send_bytes(data))
-
-    def _socket_fd(self) -> int:
-        """The descriptor ``write_frame`` may send on, or -1: TLS (the transport encrypts), not a POSIX
-        socket, or a transport not known to keep its buffer only for what the socket has not taken."""
-        kind = type(self.transport)
-        if (
-            self.scheme != "ws"
-            or os.name != "posix"
-            or f"{kind.__module__}.{kind.__qualname__}" not in _DIRECT_TRANSPORTS
-        ):
-            return -1
-        sock = self.transport.get_extra_info("socket")
-        try:
-            return int(sock.fileno()) if sock is not None else -1
-        except (AttributeError, OSError, TypeError, ValueError):
-            return -1
-
-    def write_text(self, text: str) -> bool:
-        """``fastws.WebSocket``'s direct path: frame and write a text message now.
-
-        False (nothing written) unless the connection is open and writable:
-        then the caller goes through ``send``, which waits or raises.
-        """
-        if self._drained is None and self.state is OPEN:
-            if len(text) < LARGE_MESSAGE:  # the common case, without a call more
-                self.write_frame(self.conn.send_text(text))
-            else:
-                self._write_long_text(text)
-            return True
-        return False
-
-    def write_bytes(self, data: bytes) -> bool:
-        """``write_text`` for a binary message."""
-        if self._drained is None and self.state is OPEN:
-            self._write_bytes(data)
-            return True
-        return False
 
     def close_now(self, code: int, reason: str = "") -> None:
         """Start the closing handshake from the server's side, not through the app.
