@@ -9,7 +9,7 @@
 
 from typing import TYPE_CHECKING, Any
 
-from . import _headers, _json, _protocol_core, _url, _websocket_base
+from . import _headers, _json, _url, _websocket_base
 from .datastructures import URL, Address, Headers, MutableHeaders, QueryParams, State
 from .endpoints import WebSocketEndpoint
 from .websockets import (
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0.dev0"
 
 HAS_SPEEDUPS: bool = all(
-    twin.COMPILED is not None for twin in (_headers, _json, _url, _websocket_base, _protocol_core, _codec, _handshake)
+    twin.COMPILED is not None for twin in (_headers, _json, _url, _websocket_base, _codec, _handshake)
 )
 """Every compiled twin is live (each selector's choice, by the rule of ``fastws._twins``)."""
 

@@ -1,4 +1,4 @@
-"""The live twin of ``ProtocolCore``, the hot half of ``fastws.protocol.WebSocketProtocol``.
+"""The live twin of ``ProtocolCore``, the body of ``fastws.protocol.WebSocketProtocol``.
 
 The compiled ``fastws._protocol_core_c`` unless the rule of ``fastws._twins`` says
 pure (``FASTWS_NO_EXTENSIONS`` set, or not built); else the pure
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from . import _protocol_core_py
 from ._twins import load_compiled
 
-__all__ = ["LARGE_MESSAGE", "NO_FD", "ProtocolCore"]
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "ProtocolCore"]
 
 PURE: ModuleType = _protocol_core_py
 COMPILED: ModuleType | None = load_compiled("fastws._protocol_core_c")
 
 if TYPE_CHECKING or COMPILED is None:
-    from ._protocol_core_py import LARGE_MESSAGE, NO_FD, ProtocolCore
+    from ._protocol_core_py import KEEPALIVE_TICKS, LARGE_MESSAGE, NO_FD, ProtocolCore
 else:
-    from ._protocol_core_c import LARGE_MESSAGE, NO_FD, ProtocolCore
+    from ._protocol_core_c import KEEPALIVE_TICKS, LARGE_MESSAGE, NO_FD, ProtocolCore

@@ -4,52 +4,112 @@
 There is no ``_protocol_core_c.pyx``: setup.py compiles the pure twin's
 source as ``fastws._protocol_core_c`` and Cython reads this file beside it
 (aiohttp's way). It makes ``ProtocolCore`` a ``cdef class`` whose fields are
-C fields (``public``: ``fastws.protocol.WebSocketProtocol``, its Python
-subclass, reads and sets them too), the calls inside the core C calls, and
-the module's constants C globals.
+C fields (``public``: Python code, such as a subclass, a test or the
+fan-out, reads and sets them too), the calls between its methods C calls,
+and the module's constants C globals.
 
-``cdef`` methods are called only inside the core; ``cpdef`` ones by the
-cold half too (a subclass may not override either: the core would not see it).
+A ``cdef`` method is called only inside the class, at C level: a subclass
+cannot override it (the class would not see the override). Those a
+subclass, uvicorn, the loop or another module calls are ``def`` methods in
+the source, left as they are.
 """
 
 cimport cython
 
+cdef object _logger
 cdef object _RECEIVE
 cdef object _DISCONNECT
-cdef object _CONNECTING
-cdef object _OPEN
-cdef object _CLOSED
+cdef object CONNECTING
+cdef object RESPONDING
+cdef object REFUSED
+cdef object OPEN
+cdef object CLOSING
+cdef object SERVER_CLOSING
+cdef object PEER_GONE
+cdef object CLOSED
 cdef int _FD_UNKNOWN
 cdef frozenset _DIRECT_TRANSPORTS
 
 
 cdef class ProtocolCore:
+    # the connection, its codec and its app
+    cdef public object config
+    cdef public object app
     cdef public object loop
+    cdef public object logger
+    cdef public object root_path
+    cdef public object app_state
+    cdef public object connections
+    cdef public object tasks
+    cdef public object default_headers
     cdef public object transport
     cdef public object conn
     cdef public dict scope
     cdef public object state
     cdef public object scheme
+    cdef public object server
+    cdef public object client
+    cdef public object fanout
+    # the handshake
+    cdef public object _request
+    cdef public object _key
+    cdef public object _extensions
+    cdef public object _denial
+    # messages in, and the bounds on them
     cdef public Py_ssize_t max_queue
     cdef public Py_ssize_t max_queue_bytes
-    cdef public int _fd
     cdef public object _disconnect_code
     cdef public object _queue
     cdef public Py_ssize_t _queued_bytes
     cdef public object _waiter
     cdef public bint _read_paused
+    # messages out
+    cdef public int _fd
     cdef public object _drained
+    cdef public object _owed_pong
+    cdef public object _close_timer
+    cdef public object _write_timer
+    # keepalive
+    cdef public object _keepalive
+    cdef public object ping_interval
+    cdef public object ping_timeout
+    cdef public object ping_timer
+    cdef public object pong_timer
+    cdef public object pending_ping_payload
+    cdef public double ping_sent_at
+    cdef public double last_ping_rtt
 
-    cpdef bint _push(self, dict event) except -1
+    cdef _ping_received(self, event)
+    cdef _upgrade_request(self, data)
+    cdef _reject(self, error, outcome=*)
+    cdef _check_admission(self, request)
+    cdef _refuse(self, status, reason, outcome=*)
+    cdef bint _push(self, dict event) except -1
+    cdef _disconnect(self, code, reason=*, side=*)
     cdef _message(self, dict event, Py_ssize_t size)
-    cpdef _resume_reading(self)
-    cpdef _write(self, data)
+    cdef _peer_closed(self, event)
+    cdef _failed(self, event)
+    cdef _end(self, last, code, reason, side)
+    cdef _abort(self)
+    cdef _close_transport(self)
+    cdef _resume_reading(self)
+    cdef _write(self, data)
+    cdef _send_other(self, message)
     @cython.locals(fd=int, sent=Py_ssize_t)
     cpdef write_frame(self, frame)
     @cython.locals(fd=int, sent=Py_ssize_t, size=Py_ssize_t)
     cpdef write_parts(self, header, payload)
     @cython.locals(fd=int)
     cdef int _writable_fd(self) except -3
-    cpdef _write_long_text(self, text)
-    cpdef _write_bytes(self, data)
+    cdef _write_long_text(self, text)
+    cdef _write_bytes(self, data)
     cdef int _socket_fd(self) except -3
+    cdef _send_close(self, code, reason, state)
+    cdef _before_accept(self, message, kind)
+    cdef _denial_body(self, message, kind)
+    cdef _finish_denial(self)
+    cdef _access(self, outcome)
+    cdef _prefix(self)
+    cdef _start_keepalive(self)
+    cdef _stop_keepalive(self)
+    cdef _pong(self, event)

@@ -4,70 +4,137 @@ It is built from the pure twin's source, ``_protocol_core_py.py``, which is
 also the source of truth for types (type checkers read it, through the
 selector); this stub gives the compiled module the same names and
 signatures, and ``python -m mypy.stubtest fastws._protocol_core_c`` checks it
-against the built module. The ``cdef`` methods (``_message``,
-``_writable_fd``, ``_socket_fd``) are C-only: not in the stub.
+against the built module. The methods ``_protocol_core_c.pxd`` declares
+``cdef`` are C-only: not in the stub.
 """
 
 import asyncio
 from collections import deque
 from typing import Any, Literal
 
-from .wire import codec
-from .wire.events import Close, Fail, Ping, Pong
+from uvicorn.config import Config
+from uvicorn.server import ServerState
 
-__all__ = ["LARGE_MESSAGE", "NO_FD", "ProtocolCore"]
+from ._protocol_state import State
+from .connection import Fanout
+from .settings import Settings
+from .timer_wheel import TimerWheel
+from .wire import codec, handshake
 
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "ProtocolCore"]
+
+KEEPALIVE_TICKS: int
 LARGE_MESSAGE: int
 NO_FD: int
 
 class ProtocolCore:
     # a cdef class; it has the source's __slots__ too (one source: _protocol_core_py.py)
     __slots__ = (
+        "_close_timer",
+        "_denial",
         "_disconnect_code",
         "_drained",
+        "_extensions",
         "_fd",
+        "_keepalive",
+        "_key",
+        "_owed_pong",
         "_queue",
         "_queued_bytes",
         "_read_paused",
+        "_request",
         "_waiter",
+        "_write_timer",
+        "app",
+        "app_state",
+        "client",
+        "config",
         "conn",
+        "connections",
+        "default_headers",
+        "fanout",
+        "last_ping_rtt",
+        "logger",
         "loop",
         "max_queue",
         "max_queue_bytes",
+        "pending_ping_payload",
+        "ping_interval",
+        "ping_sent_at",
+        "ping_timeout",
+        "ping_timer",
+        "pong_timer",
+        "root_path",
         "scheme",
         "scope",
+        "server",
         "state",
+        "tasks",
         "transport",
     )
+    settings: Settings
+    config: Config
+    app: Any
     loop: asyncio.AbstractEventLoop
+    logger: Any
+    root_path: str
+    app_state: dict[str, Any]
+    connections: set[Any]
+    tasks: set[asyncio.Task[None]]
+    default_headers: list[tuple[bytes, bytes]]
     transport: asyncio.Transport
     conn: codec.Connection
     scope: dict[str, Any]
-    state: Any
+    state: State
     scheme: Literal["ws", "wss"]
+    server: tuple[str, int | None] | None
+    client: tuple[str, int] | None
+    fanout: Fanout | None
+    _request: bytes
+    _key: bytes
+    _extensions: bytes | None
+    _denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None
     max_queue: int
     max_queue_bytes: int
-    _fd: int
     _disconnect_code: int | None
     _queue: deque[dict[str, Any]] | tuple[()]
     _queued_bytes: int
     _waiter: asyncio.Future[dict[str, Any]] | None
     _read_paused: bool
+    _fd: int
     _drained: asyncio.Future[None] | None
+    _owed_pong: bytes | None
+    _close_timer: asyncio.TimerHandle | None
+    _write_timer: asyncio.TimerHandle | None
+    _keepalive: TimerWheel | None
+    ping_interval: float | None
+    ping_timeout: float | None
+    ping_timer: int | None
+    pong_timer: asyncio.TimerHandle | None
+    pending_ping_payload: bytes | None
+    ping_sent_at: float
+    last_ping_rtt: float
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, conn: codec.Connection, max_queue: int, max_queue_bytes: int
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None: ...
-    def _upgrade_request(self, data: bytes) -> None: ...
-    def _ping_received(self, event: Ping) -> None: ...
-    def _pong(self, event: Pong) -> None: ...
-    def _peer_closed(self, event: Close) -> None: ...
-    def _failed(self, event: Fail) -> None: ...
+    def connection_made(self, transport: asyncio.BaseTransport) -> None: ...
+    def connection_lost(self, exc: Exception | None) -> None: ...
+    def eof_received(self) -> None: ...
+    def pause_writing(self) -> None: ...
+    def resume_writing(self) -> None: ...
     def data_received(self, data: bytes) -> None: ...
     def _parse_kept(self) -> None: ...
-    def _push(self, event: dict[str, Any]) -> bool: ...
+    def shutdown(self) -> None: ...
+    def _drain(self) -> None: ...
+    def upgrade(self, request: handshake.Request, rest: bytes = b"") -> None: ...
+    def _write_timed_out(self) -> None: ...
+    def _close_timed_out(self) -> None: ...
     def receive(self) -> asyncio.Future[dict[str, Any]]: ...
-    def _resume_reading(self) -> None: ...
-    def _write(self, data: bytes) -> None: ...
+    async def send(self, message: dict[str, Any]) -> None: ...
     def is_open(self) -> bool: ...
     def is_connecting(self) -> bool: ...
     def queued_bytes(self) -> int: ...
@@ -76,7 +143,9 @@ class ProtocolCore:
     def write_frame(self, frame: bytes) -> None: ...
     def deliver_frame(self, frame: bytes) -> bool: ...
     def write_parts(self, header: bytes, payload: bytes | str) -> None: ...
-    def _write_long_text(self, text: str) -> None: ...
-    def _write_bytes(self, data: bytes) -> None: ...
     def write_text(self, text: str) -> bool: ...
     def write_bytes(self, data: bytes) -> bool: ...
+    def close_now(self, code: int, reason: str = "") -> None: ...
+    async def _run_asgi(self) -> None: ...
+    def on_due(self) -> None: ...
+    def _ping_timed_out(self) -> None: ...

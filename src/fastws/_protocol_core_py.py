@@ -1,46 +1,73 @@
 # cython: annotation_typing=False
-"""``ProtocolCore``, the hot half of ``fastws.protocol.WebSocketProtocol``: one source, two builds.
+"""``ProtocolCore``, the body of ``fastws.protocol.WebSocketProtocol``: one source, two builds.
 
-What runs per message and per delivery: frames in (``data_received``), the
-app's ``receive``, the flow control between them (``ws_max_queue``,
-``ws_max_queue_bytes``), and messages out (``write_frame``, the fan-out's
-``deliver_frame``, ``fastws.WebSocket``'s ``write_text``/``write_bytes``).
-The handshake, the close, the denial response, keepalive, drain and the
-ASGI ``send`` are the cold half, plain Python, in ``fastws.protocol``.
+Everything a WebSocket connection on uvicorn does, from the upgrade request
+to the close (``fastws.protocol`` says what, and what it honours);
+``WebSocketProtocol`` is this class as uvicorn loads it (an
+``asyncio.Protocol``, which users may subclass to change ``settings``).
 
 This file is the pure twin, and also the source of the compiled one: the
 build compiles it with Cython as ``fastws._protocol_core_c``, typed by
 ``_protocol_core_c.pxd`` (aiohttp's way), so the twins cannot drift. The
-``.pxd`` makes ``ProtocolCore`` a ``cdef class`` whose hot fields are C
-fields and whose internal calls are C calls. Annotations are for type
-checkers only (``annotation_typing=False``).
-
-The core calls back into the cold half for what is rare: the upgrade
-request (``_upgrade_request``) and control frames (``_ping_received``,
-``_pong``, ``_peer_closed``, ``_failed``); ``WebSocketProtocol`` defines them.
+``.pxd`` makes ``ProtocolCore`` a ``cdef class``: its fields are C fields,
+the calls between its methods C calls, the states C globals. Annotations
+are for type checkers only (``annotation_typing=False``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
+import random
+import socket
+import struct
+import weakref
 from collections import deque
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+from urllib.parse import unquote
+
+from uvicorn.config import Config
+from uvicorn.logging import TRACE_LOG_LEVEL
+from uvicorn.protocols.utils import (
+    ClientDisconnected,
+    get_client_addr,
+    get_path_with_query_string,
+    is_ssl,
+)
+from uvicorn.server import ServerState
 
 from ._protocol_state import PAST_CLOSE, State
+from .connection import CONNECTION_EXTENSION, Fanout
+from .metrics import worker as metrics_worker
+from .metrics.counters import COUNTERS, Outcome, Side
+from .proxy_headers import app_for
+from .settings import Settings
 from .sockets import ascii_view, send_now, send_parts
-from .wire import codec
+from .timer_wheel import TimerWheel
+from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
+from .wire.rfc6455 import CloseCode
 
-__all__ = ["LARGE_MESSAGE", "NO_FD", "ProtocolCore"]
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "ProtocolCore"]
+
+_logger = logging.getLogger("uvicorn.error")
 
 _RECEIVE = "websocket.receive"
 _DISCONNECT = "websocket.disconnect"
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops unsent data
+
 
 # the states as module names, as websockets has them: a global is read faster than an enum's member
-_CONNECTING = State.CONNECTING
-_OPEN = State.OPEN
-_CLOSED = State.CLOSED
+CONNECTING = State.CONNECTING
+RESPONDING = State.RESPONDING
+REFUSED = State.REFUSED
+OPEN = State.OPEN
+CLOSING = State.CLOSING
+SERVER_CLOSING = State.SERVER_CLOSING
+PEER_GONE = State.PEER_GONE
+CLOSED = State.CLOSED
 
 #: From this size (bytes, or ASCII characters) a message goes out as its header then itself
 #: (``write_parts``), not copied into a frame first.
@@ -56,30 +83,125 @@ _DIRECT_TRANSPORTS = frozenset({
     "uvloop.loop.TCPTransport", "uvloop.loop.UnixTransport", "asyncio.selector_events._SelectorSocketTransport",
 })  # fmt: skip
 
+#: keepalive pings are due in ticks of ws_ping_interval / KEEPALIVE_TICKS (at most 3 % late)
+KEEPALIVE_TICKS = 32
+
+
+#: each server's timer wheels, by the object its connections know it by: the keepalive pings' by its
+#: ``ServerState``, permessage-deflate's idle checks (``ws_deflate_idle``) by its ``Config`` (a
+#: connection keeps that, not the ``ServerState``); they go with the server (held by the loop
+#: instead, they would keep the loop their connections refer to, for ever)
+_keepalive_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.WeakKeyDictionary()
+_deflate_wheels: weakref.WeakKeyDictionary[Config, TimerWheel] = weakref.WeakKeyDictionary()
+
+
+def _wheel(
+    wheels: weakref.WeakKeyDictionary[Any, TimerWheel], server: object, loop: asyncio.AbstractEventLoop, tick: float
+) -> TimerWheel:
+    """The one ``TimerWheel`` in ``wheels`` of ``server``'s connections, made at the first (again on a new
+    loop: a ``Config`` may serve again)."""
+    found = wheels.get(server)
+    if found is None or found.loop is not loop:
+        found = wheels[server] = TimerWheel(loop, tick)
+    return found
+
+
+_T = TypeVar("_T")
+#: one copy of each server address (a listening socket has one) and client host (behind a proxy,
+#: every client has the same) for all the connections that hold it; each bounded, started again
+#: when full (sys.intern is not bounded, and CPython 3.12.0-3.12.5 never free what it holds)
+_server_addresses: dict[Any, Any] = {}
+_client_hosts: dict[Any, Any] = {}
+
+
+def _shared_copy(copies: dict[Any, Any], value: _T, limit: int) -> _T:
+    """``value``, or the equal one an earlier connection holds (kept in ``copies``, at most ``limit``)."""
+    found = copies.get(value)
+    if found is None:
+        if len(copies) >= limit:
+            copies.clear()
+        found = copies[value] = value
+    return found
+
+
+def _addresses(transport: asyncio.BaseTransport) -> tuple[tuple[str, int | None] | None, tuple[str, int] | None]:
+    """The scope's ``server`` and ``client``: what uvicorn's ``get_local_addr`` and ``get_remote_addr`` give.
+
+    Read from ``sockname`` and ``peername``, as uvicorn does. The server's address is one
+    tuple for all its connections (a listening socket has one), and a client host's string
+    one copy for all its connections (all of them, behind a proxy).
+    """
+    local = transport.get_extra_info("sockname")
+    if isinstance(local, tuple):
+        server: tuple[str, int | None] | None = (str(local[0]), int(local[1]))
+    elif isinstance(local, str):
+        server = (local, None)  # a Unix socket's path
+    else:
+        server = None
+    if server is not None:
+        server = _shared_copy(_server_addresses, server, 64)
+    peer = transport.get_extra_info("peername")
+    if not isinstance(peer, tuple):
+        return server, None
+    return server, (_shared_copy(_client_hosts, str(peer[0]), 4096), int(peer[1]))
+
 
 class ProtocolCore:
-    """The per-message half of a WebSocket connection on uvicorn: frames in, events to the app, frames out."""
+    """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
-        "_disconnect_code", "_drained", "_fd", "_queue", "_queued_bytes", "_read_paused", "_waiter",
-        "conn", "loop", "max_queue", "max_queue_bytes", "scheme", "scope", "state", "transport",
+        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_keepalive", "_key",
+        "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request", "_waiter", "_write_timer", "app",
+        "app_state", "client", "config", "conn", "connections", "default_headers", "fanout", "last_ping_rtt",
+        "logger", "loop", "max_queue", "max_queue_bytes", "pending_ping_payload", "ping_interval", "ping_sent_at",
+        "ping_timeout", "ping_timer", "pong_timer", "root_path", "scheme", "scope", "server", "state", "tasks",
+        "transport",
     )  # fmt: skip
 
+    #: limits, deadlines, deflate's memory and the Origin policy: the defaults here, the ``FASTWS_*``
+    #: environment variables in ``WebSocketProtocol``
+    settings = Settings()
+
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, conn: codec.Connection, max_queue: int, max_queue_bytes: int
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        self.loop = loop
-        self.conn = conn
-        self.max_queue = max_queue
-        self.max_queue_bytes = max_queue_bytes
+        if not config.loaded:
+            config.load()
+        self.config = config
+        self.app = config.loaded_app
+        self.loop = _loop or asyncio.get_event_loop()
+        metrics_worker.start(self.loop, self.settings.metrics_interval)  # fastws run --metrics: at the first
+        self.logger = _logger
+        self.root_path = config.root_path
+        self.app_state = app_state
+        self.connections = server_state.connections
+        self.tasks = server_state.tasks
+        self.default_headers = server_state.default_headers
+        self.max_queue = max(1, config.ws_max_queue)
+        self.max_queue_bytes = self.settings.ws_max_queue_bytes
+        self.ping_interval = config.ws_ping_interval
+        self.ping_timeout = config.ws_ping_timeout
+        #: one loop timer for every connection's keepalive pings, not one each (they add up when idle)
+        self._keepalive: TimerWheel | None = (
+            _wheel(_keepalive_wheels, server_state, self.loop, self.ping_interval / KEEPALIVE_TICKS)
+            if self.ping_interval
+            else None
+        )
+
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         #: the socket's descriptor, for messages written past the loop's write path (``write_frame``):
         #: looked up at the first message, ``NO_FD`` where it cannot be used (TLS, no socket)
         self._fd = _FD_UNKNOWN
         self.scheme: Literal["ws", "wss"] = "ws"
         self.scope: dict[str, Any] = {}
+
+        self.conn = codec.Connection(max_size=config.ws_max_size)
         #: the connection's lifecycle (see ``State``); each transition is made in one place
-        self.state = _CONNECTING
+        self.state = CONNECTING
         self._disconnect_code: int | None = None  # told to the app, once
         #: events for the app's receive(), while it is not waiting; none held when empty (an idle
         #: connection's empty deque would be ~700 bytes)
@@ -88,30 +210,85 @@ class ProtocolCore:
         self._waiter: asyncio.Future[dict[str, Any]] | None = None
         self._read_paused = False
         self._drained: asyncio.Future[None] | None = None  # set while writing is paused
+        self.server: tuple[str, int | None] | None = None
+        self.client: tuple[str, int] | None = None
+        self._request = b""  # the upgrade request, until it is whole
+        self._key = b""
+        self._extensions: bytes | None = None  # the negotiated Sec-WebSocket-Extensions
+        #: while ``RESPONDING``: the app's denial response so far (status, headers, body parts)
+        self._denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
 
-    # ------------------------------------------------- the cold half's part
+        self._close_timer: asyncio.TimerHandle | None = None  # aborts a close that takes too long
+        self._write_timer: asyncio.TimerHandle | None = None  # ws_write_timeout, while writing is paused
+        self._owed_pong: bytes | None = None  # the latest ping's payload, while writing is paused
+        self.ping_timer: int | None = None  # the keepalive wheel's tick of the next ping
+        self.pong_timer: asyncio.TimerHandle | None = None
+        self.pending_ping_payload: bytes | None = None
+        self.ping_sent_at = 0.0  # loop time of the last keepalive ping
+        self.last_ping_rtt = 0.0
+        #: the ``fastws.Broadcast`` delivery state of this connection, if subscribed:
+        #: told when writing may resume (``writable()``) and when the connection is gone (``lost()``)
+        self.fanout: Fanout | None = None
 
-    def _upgrade_request(self, data: bytes) -> None:
-        """The upgrade request's bytes, until it is whole (``WebSocketProtocol``)."""
-        raise NotImplementedError
+    # --------------------------------------------------- asyncio.Protocol
 
-    def _ping_received(self, event: Ping) -> None:
-        raise NotImplementedError
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.connections.add(self)  # type: ignore[arg-type]
+        self.server, self.client = _addresses(self.transport)
+        self.scheme = "wss" if is_ssl(self.transport) else "ws"
+        if self.logger.level <= TRACE_LOG_LEVEL:
+            self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection made", self._prefix())
 
-    def _pong(self, event: Pong) -> None:
-        raise NotImplementedError
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state = CLOSED
+        self._fd = NO_FD  # the descriptor is closed, and its number may be given to another connection
+        self.connections.discard(self)
+        self._stop_keepalive()
+        for timer in (self._close_timer, self._write_timer):
+            if timer is not None:
+                timer.cancel()
+        self._close_timer = self._write_timer = None
+        self._disconnect(CloseCode.ABNORMAL_CLOSURE, None, "client")  # unless the app was told already
+        COUNTERS.lost(self, self.loop.time())
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)  # a send waiting for a drain that never comes
+        if self.fanout is not None:
+            self.fanout.lost()
+        if self.conn.deflate is not None:
+            self.conn.deflate.close()  # its idle check, if due, goes now, not a second later
+        if self.logger.level <= TRACE_LOG_LEVEL:
+            self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection lost", self._prefix())
 
-    def _peer_closed(self, event: Close) -> None:
-        raise NotImplementedError
+    def eof_received(self) -> None:
+        pass
 
-    def _failed(self, event: Fail) -> None:
-        raise NotImplementedError
+    def pause_writing(self) -> None:
+        if self._drained is None:
+            self._drained = self.loop.create_future()
+            COUNTERS.pause(self, self.loop.time())
+            timeout = self.settings.ws_write_timeout
+            if timeout and self._write_timer is None:
+                self._write_timer = self.loop.call_later(timeout, self._write_timed_out)
 
-    # ------------------------------------------------------- messages in
+    def resume_writing(self) -> None:
+        drained, self._drained = self._drained, None
+        COUNTERS.resume(self, self.loop.time())
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        if self._owed_pong is not None:
+            payload, self._owed_pong = self._owed_pong, None
+            if self.is_open():
+                self.transport.write(self.conn.send_pong(payload))
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+        if self.fanout is not None:
+            self.fanout.writable()
 
     def data_received(self, data: bytes) -> None:
         if not self.scope:
-            if self.state is _CONNECTING:
+            if self.state is CONNECTING:
                 self._upgrade_request(data)
             return  # after a refused upgrade nothing more is read
         conn = self.conn
@@ -136,8 +313,156 @@ class ProtocolCore:
 
     def _parse_kept(self) -> None:
         """Parse what the codec kept back at the budget, unless reading paused again or the connection is gone."""
-        if self.conn.stopped and not self._read_paused and self.state is not _CLOSED:
+        if self.conn.stopped and not self._read_paused and self.state is not CLOSED:
             self.data_received(b"")
+
+    def _ping_received(self, event: Ping) -> None:
+        if self._drained is None:
+            self._write(self.conn.data_to_send())  # the pong
+        elif not self.conn.close_sent:
+            # The peer does not read what we write: answer only its latest ping, once it
+            # does (RFC 6455 5.5.3), so a ping flood cannot queue pongs without bound.
+            self.conn.data_to_send()  # pongs only, as no Close went out
+            self._owed_pong = event.payload
+        else:
+            self._write(self.conn.data_to_send())  # with our Close: written, bounded
+
+    def shutdown(self) -> None:
+        """uvicorn's graceful shutdown: close an open connection with 1012, now or within the drain window."""
+        state = self.state
+        if state is OPEN:
+            window = self.settings.ws_drain_window
+            deadline = self.config.timeout_graceful_shutdown
+            if deadline is not None:  # each close starts in time for its handshake to end before uvicorn's deadline
+                window = min(window, max(0.0, deadline - self.settings.ws_close_timeout))
+            if window > 0 and not self.transport.is_closing():
+                # A random moment, so that the clients of a draining worker do not all reconnect at
+                # once: the handle is not kept, as _drain does nothing once the connection has closed.
+                self.loop.call_later(random.uniform(0, window), self._drain)
+            else:
+                self._drain()
+            return
+        self._stop_keepalive()
+        if state is CONNECTING and not self.transport.is_closing():
+            self._refuse(503, "Service Unavailable", "unavailable")  # going away: try another server
+        self._close_transport()  # RESPONDING: the response is written only whole, so what the app gave is dropped
+
+    def _drain(self) -> None:
+        """Start the closing handshake with 1012 ("service restart"), unless the connection has closed."""
+        if self.state is not OPEN:
+            return
+        self._stop_keepalive()
+        if self.transport.is_closing():
+            self._disconnect(CloseCode.SERVICE_RESTART)
+            self.state = SERVER_CLOSING
+            return
+        reason = self.settings.ws_drain_reason
+        self._disconnect(CloseCode.SERVICE_RESTART, reason or None)  # no "reason" key unless one is set, as uvicorn
+        self._send_close(CloseCode.SERVICE_RESTART, reason, SERVER_CLOSING)
+
+    # ---------------------------------------------------------- handshake
+
+    def _upgrade_request(self, data: bytes) -> None:
+        self._request += data
+        settings = self.settings
+        try:
+            request = handshake.parse_request(self._request, settings.http_max_head_size, settings.http_max_headers)
+        except handshake.HandshakeError as error:
+            self._reject(error)
+            return
+        if request is not None:  # else wait for the rest of the head
+            rest = self._request[self._request.index(b"\r\n\r\n") + 4 :]
+            self._request = b""
+            self.upgrade(request, rest)
+
+    def _reject(self, error: handshake.HandshakeError, outcome: Outcome = "invalid") -> None:
+        self.logger.warning("Invalid WebSocket upgrade request: %s", error.reason)
+        COUNTERS.handshake(outcome, error.status)
+        self.state = REFUSED
+        self._write(error.response(self.default_headers))
+        self._close_transport()
+
+    def upgrade(self, request: handshake.Request, rest: bytes = b"") -> None:
+        """Take over from a parsed upgrade request: check it, then start the app.
+
+        ``rest`` is what the peer sent after the request's head (frames it
+        did not wait to send). The HTTP side calls this after
+        ``connection_made`` when it has parsed the request already
+        (``fastws.http.HttpProtocol``); ``data_received`` calls it otherwise.
+        """
+        try:
+            self._key = handshake.check_request(request)
+        except handshake.HandshakeError as error:
+            self._reject(error)
+            return
+        try:
+            self._check_admission(request)
+        except handshake.HandshakeError as error:
+            self._reject(error, "origin_refused" if error.status == 403 else "unavailable")
+            return
+        offers = request.values(b"sec-websocket-extensions")
+        if offers and self.config.ws_per_message_deflate:
+            negotiated = deflate.negotiate(
+                offers, window_bits=self.settings.ws_deflate_window_bits, mem_level=self.settings.ws_deflate_mem_level
+            )
+            if negotiated is not None:
+                self.conn.deflate, self._extensions = negotiated
+                idle = self.settings.ws_deflate_idle  # checked every idle / 4: freed idle to ~2x idle after use
+                wheel = _wheel(_deflate_wheels, self.config, self.loop, idle / 4) if idle else None
+                self.conn.deflate.release_when_idle(wheel, idle)
+        raw_path, _, query_string = request.target.partition(b"?")
+        protocols = request.values(b"sec-websocket-protocol")
+        subprotocols = (
+            [token.strip() for value in protocols for token in value.decode("latin-1").split(",") if token.strip()]
+            if protocols  # case-sensitive tokens, in the client's order
+            else []
+        )
+        self.scope = {
+            "type": "websocket",
+            "asgi": {"version": self.config.asgi_version, "spec_version": "2.4"},
+            "http_version": "1.1",
+            "scheme": self.scheme,
+            "server": self.server,
+            "client": self.client,
+            "root_path": self.root_path,
+            "path": self.root_path + unquote(raw_path.decode("latin-1")),
+            "raw_path": self.root_path.encode("ascii") + raw_path,
+            "query_string": query_string,
+            "headers": request.headers,
+            "subprotocols": subprotocols,
+            "state": self.app_state.copy(),
+            "extensions": {"websocket.http.response": {}},
+        }
+        if type(self).send is ProtocolCore.send:  # fastws.WebSocket may write through us directly
+            # the class, not self: the protocol holds its scope, so self here would be a reference
+            # cycle that keeps a closed connection (and its buffers) alive until a cyclic collection
+            self.scope["extensions"][CONNECTION_EXTENSION] = type(self)
+        # uvicorn's proxy-headers middleware does its work now, not from the await chain of the whole connection
+        self.app = app_for(self.app, self.scope, self.receive, self.send)
+        self._push({"type": "websocket.connect"})
+        self.tasks.add(self.loop.create_task(self._run_asgi()))  # _run_asgi takes it out: no done-callback kept
+        if rest:
+            self.loop.call_soon(self.data_received, rest)  # frames sent before our 101: after it
+
+    def _check_admission(self, request: handshake.Request) -> None:
+        """Raise ``HandshakeError`` for a request this server will not take: 403 for an
+        ``Origin`` outside the policy, 503 over uvicorn's ``limit_concurrency`` (its rule)."""
+        policy = self.settings.origin_policy
+        if policy is not None and not policy.allows(request.values(b"origin")):
+            raise handshake.HandshakeError(403, "origin not allowed")
+        limit = self.config.limit_concurrency
+        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+            raise handshake.HandshakeError(503, "Service Unavailable")
+
+    def _refuse(self, status: int, reason: str, outcome: Outcome = "failed") -> None:
+        """Answer the upgrade with an HTTP error (before any 101)."""
+        if self.state is not CONNECTING:
+            return
+        COUNTERS.handshake(outcome, status)
+        self.state = REFUSED
+        self._write(handshake.http_response(status, list(self.default_headers), reason.encode()))
+
+    # -------------------------------------------------------- messages in
 
     def _push(self, event: dict[str, Any]) -> bool:
         """Give ``event`` to the app's waiting ``receive``, else queue it; True if queued."""
@@ -153,9 +478,21 @@ class ProtocolCore:
         queue.append(event)
         return True
 
+    def _disconnect(self, code: int, reason: str | None = None, side: Side = "server") -> None:
+        """Tell the app the connection is over, once; count how it ended, if it was open."""
+        if self._disconnect_code is not None:
+            return
+        self._disconnect_code = code  # receive() repeats it once the connection is gone
+        if self in COUNTERS.live:
+            COUNTERS.closed(code, side)
+        event: dict[str, Any] = {"type": _DISCONNECT, "code": code}
+        if reason is not None:
+            event["reason"] = reason
+        self._push(event)
+
     def _message(self, event: dict[str, Any], size: int) -> None:
         state = self.state
-        if state is not _OPEN and state in PAST_CLOSE:  # OPEN first: an Enum's hash is a Python call
+        if state is not OPEN and state in PAST_CLOSE:  # OPEN first: an Enum's hash is a Python call
             return  # the app is past its close: drop, keep reading for the peer's Close
         if self._push(event):
             self._queued_bytes += size
@@ -164,6 +501,63 @@ class ProtocolCore:
             ):
                 self._read_paused = True
                 self.transport.pause_reading()
+
+    def _peer_closed(self, event: Close) -> None:
+        self._end(self.conn.data_to_send(), event.code, event.reason, "client")  # our echo, unless we closed first
+
+    def _failed(self, event: Fail) -> None:
+        self.logger.info("%sWebSocket failed: %s (%d)", self._prefix(), event.reason, event.code)
+        if event.code == CloseCode.MESSAGE_TOO_BIG:
+            COUNTERS.limit("message_size")
+        self._end(self.conn.data_to_send(), event.code, event.reason, "server")  # our Close with the failure's code
+
+    def _write_timed_out(self) -> None:
+        """``ws_write_timeout``: the peer read nothing for that long while writes waited: drop it."""
+        self._write_timer = None
+        reason = "write timeout"
+        self.logger.info("%sWebSocket %s: the peer reads nothing", self._prefix(), reason)
+        COUNTERS.limit("write_timeout")
+        if self.state not in PAST_CLOSE:
+            self._disconnect(CloseCode.TRY_AGAIN_LATER, reason)  # as for a subscriber too slow
+        self.state = PEER_GONE
+        self._abort()  # a Close frame would wait behind what the peer does not read
+
+    def _end(self, last: bytes, code: int, reason: str, side: Side) -> None:
+        """The peer closed, broke a rule or went silent: write ``last``, tell the app, close TCP."""
+        told = self.state in PAST_CLOSE  # the app had its disconnect with our close
+        self.state = PEER_GONE
+        self._write(last)
+        if not told:
+            self._disconnect(code, reason, side)
+        self._close_transport()  # the server closes TCP first (RFC 6455 7.1.1)
+
+    def _abort(self) -> None:
+        """Drop the connection now, with a reset: the kernel keeps none of the unsent bytes.
+
+        A plain close would leave them in the kernel for as long as it retries
+        sending them to a peer that does not read (minutes, by default).
+        """
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+        self.transport.abort()
+
+    def _close_transport(self) -> None:
+        """Close TCP once what was written has gone out, but within ``ws_close_timeout``.
+
+        A peer that does not read would otherwise keep the socket and the
+        unsent bytes for as long as it stays.
+        """
+        self.transport.close()
+        if self._close_timer is None and self.transport.get_write_buffer_size():
+            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._close_timed_out)
+
+    def _close_timed_out(self) -> None:
+        """``ws_close_timeout``: the closing handshake, or the flush before it, took too long: drop the peer."""
+        self._close_timer = None
+        COUNTERS.limit("close_timeout")
+        self._abort()
 
     def receive(self) -> asyncio.Future[dict[str, Any]]:
         """The ASGI ``receive``: the next event for the app.
@@ -185,7 +579,7 @@ class ProtocolCore:
                 and self._queued_bytes <= self.max_queue_bytes // 2
             ):
                 self._resume_reading()
-        elif self.state is _CLOSED:
+        elif self.state is CLOSED:
             event = {"type": _DISCONNECT, "code": self._disconnect_code}
         else:
             waiter = self._waiter = self.loop.create_future()
@@ -200,19 +594,60 @@ class ProtocolCore:
         if self.conn.stopped:  # what the codec kept back: parse it now
             self.loop.call_soon(self._parse_kept)
 
-    # ------------------------------------------------------ messages out
+    # ------------------------------------------------------- messages out
 
     def _write(self, data: bytes) -> None:
         if data and not self.transport.is_closing():
             self.transport.write(data)
 
+    async def send(self, message: dict[str, Any]) -> None:
+        """The ASGI ``send``: a message on an open connection here, anything else in the cold half."""
+        if self._drained is not None:
+            await asyncio.shield(self._drained)
+        if self.state is OPEN and message["type"] == "websocket.send":
+            data = message.get("bytes")
+            if data is not None:
+                self._write_bytes(data)
+            else:
+                text = message.get("text")
+                if text is not None:
+                    if len(text) < LARGE_MESSAGE:  # the common case, without a call more
+                        self.write_frame(self.conn.send_text(text))
+                    else:
+                        self._write_long_text(text)
+        else:
+            self._send_other(message)
+
+    def _send_other(self, message: dict[str, Any]) -> None:
+        """The ASGI ``send`` of all but a message on an open connection (``ProtocolCore.send``):
+        accept, close, the denial response, and the errors."""
+        state = self.state
+        if state is CLOSED:
+            raise ClientDisconnected()
+        kind = message["type"]
+        if state is OPEN:
+            if kind == "websocket.close":
+                self._send_close(message.get("code", CloseCode.NORMAL_CLOSURE), message.get("reason") or "", CLOSING)
+            else:
+                raise RuntimeError(f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'.")
+        elif state is PEER_GONE or state is SERVER_CLOSING:
+            if kind == "websocket.close":
+                return  # the connection is already closing, and the app was told
+            raise ClientDisconnected()
+        elif state is CONNECTING:
+            self._before_accept(message, kind)
+        elif state is RESPONDING:
+            self._denial_body(message, kind)
+        else:  # REFUSED or CLOSING
+            raise RuntimeError(f"Unexpected ASGI message '{kind}', after sending 'websocket.close'.")
+
     def is_open(self) -> bool:
         """Accepted, and neither side has closed: messages may still go out."""
-        return self.state is _OPEN
+        return self.state is OPEN
 
     def is_connecting(self) -> bool:
         """The app has not answered the upgrade yet: the connection may still open."""
-        return self.state is _CONNECTING
+        return self.state is CONNECTING
 
     def queued_bytes(self) -> int:
         """Bytes of received messages waiting for the app's ``receive`` (``fastws.metrics``)."""
@@ -252,7 +687,7 @@ class ProtocolCore:
         A fan-out's common case in one call per delivery (``is_open``,
         ``writing_paused`` and ``write_frame`` are three).
         """
-        if self.state is not _OPEN or self._drained is not None:
+        if self.state is not OPEN or self._drained is not None:
             return False
         self.write_frame(frame)
         return True
@@ -317,7 +752,7 @@ class ProtocolCore:
         False (nothing written) unless the connection is open and writable:
         then the caller goes through ``send``, which waits or raises.
         """
-        if self._drained is None and self.state is _OPEN:
+        if self._drained is None and self.state is OPEN:
             if len(text) < LARGE_MESSAGE:  # the common case, without a call more
                 self.write_frame(self.conn.send_text(text))
             else:
@@ -327,7 +762,159 @@ class ProtocolCore:
 
     def write_bytes(self, data: bytes) -> bool:
         """``write_text`` for a binary message."""
-        if self._drained is None and self.state is _OPEN:
+        if self._drained is None and self.state is OPEN:
             self._write_bytes(data)
             return True
         return False
+
+    def close_now(self, code: int, reason: str = "") -> None:
+        """Start the closing handshake from the server's side, not through the app.
+
+        The app's ``receive`` gets the ``websocket.disconnect`` with ``code``;
+        a peer that does not answer within ``ws_close_timeout`` is dropped.
+        ``fastws.Broadcast`` uses it on a subscriber that fell too far behind.
+        """
+        if self.is_open():
+            self._send_close(code, reason, SERVER_CLOSING)
+
+    def _send_close(self, code: int, reason: str, state: State) -> None:
+        frame = self.conn.send_close(code, reason)
+        self._disconnect(code, reason)
+        self.state = state
+        self._write(frame)
+        if self._read_paused:
+            self._resume_reading()  # to read the peer's Close
+        # a peer that does not answer in time is dropped, with whatever it left unread
+        if self._close_timer is None:
+            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._close_timed_out)
+
+    def _before_accept(self, message: dict[str, Any], kind: str) -> None:
+        if kind == "websocket.accept":
+            headers = [(name.lower(), value) for name, value in [*self.default_headers, *message.get("headers", [])]]
+            response = handshake.accept_response(self._key, message.get("subprotocol"), headers, self._extensions)
+            self._access("[accepted]")
+            if not self.transport.is_closing():
+                COUNTERS.opened(self, self._extensions is not None)
+                self.state = OPEN
+                self._write(response)
+                self._start_keepalive()
+        elif kind == "websocket.close":
+            self._access("403")
+            self._disconnect(CloseCode.ABNORMAL_CLOSURE)
+            self._refuse(403, "", "denied")
+            self._close_transport()
+        elif kind == "websocket.http.response.start":
+            status = message["status"]
+            if not 100 <= status < 600:
+                raise RuntimeError(f"Invalid HTTP status code '{status:d}' in response.")
+            self._access(str(status))
+            self.state = RESPONDING
+            self._denial = (status, list(message.get("headers", [])), [])
+        else:
+            raise RuntimeError(
+                "Expected ASGI message 'websocket.accept', 'websocket.close' "
+                f"or 'websocket.http.response.start' but got '{kind}'."
+            )
+
+    def _denial_body(self, message: dict[str, Any], kind: str) -> None:
+        if kind != "websocket.http.response.body":
+            raise RuntimeError(f"Expected ASGI message 'websocket.http.response.body' but got '{kind}'.")
+        assert self._denial is not None
+        self._denial[2].append(message.get("body", b""))
+        if not message.get("more_body", False):
+            self._finish_denial()
+
+    def _finish_denial(self) -> None:
+        """Write the app's denial response with the body it gave so far."""
+        assert self._denial is not None
+        status, headers, body = self._denial
+        self._denial = None
+        self.state = REFUSED
+        COUNTERS.handshake("denied", status)
+        present = {name.lower() for name, _ in headers}
+        defaults = [(name, value) for name, value in self.default_headers if name.lower() not in present]
+        self._disconnect(CloseCode.ABNORMAL_CLOSURE)
+        self._write(handshake.http_response(status, [*defaults, *headers], b"".join(body)))
+        self._close_transport()
+
+    # ------------------------------------------------------------ the app
+
+    async def _run_asgi(self) -> None:
+        try:
+            try:
+                result = await self.app(self.scope, self.receive, self.send)
+            except ClientDisconnected:
+                pass
+            except BaseException:
+                self.logger.exception("Exception in ASGI application\n")
+                self._refuse(500, "Internal Server Error")
+            else:
+                if self.state is CONNECTING:
+                    self.logger.error("ASGI callable returned without completing handshake.")
+                    self._refuse(500, "Internal Server Error")
+                elif result is not None:
+                    self.logger.error("ASGI callable should return None, but returned '%s'.", result)
+            if self.state is RESPONDING:
+                self._finish_denial()  # started, then the app ended or failed: send what it gave
+            if self._close_timer is None:
+                self._close_transport()
+        finally:
+            self.tasks.discard(asyncio.current_task())
+
+    def _access(self, outcome: str) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
+        scope: Any = self.scope
+        self.logger.info('%s - "WebSocket %s" %s', get_client_addr(scope), get_path_with_query_string(scope), outcome)
+
+    def _prefix(self) -> str:
+        return f"{self.client[0]}:{self.client[1]:d} - " if self.client else ""
+
+    # ---------------------------------------------------------- keepalive
+
+    def _start_keepalive(self) -> None:
+        if self._keepalive is not None and self.ping_interval:
+            self.ping_timer = self._keepalive.add(self.ping_interval - self.last_ping_rtt, self)
+
+    def _stop_keepalive(self) -> None:
+        if self.ping_timer is not None and self._keepalive is not None:
+            self._keepalive.discard(self.ping_timer, self)
+        if self.pong_timer is not None:
+            self.pong_timer.cancel()
+        self.ping_timer = self.pong_timer = None
+
+    def on_due(self) -> None:
+        """The keepalive wheel: time for a ping (``ws_ping_interval`` after the last one's answer)."""
+        self.ping_timer = None
+        if self.state is not OPEN or self.transport.is_closing():
+            return
+        self.pending_ping_payload = os.urandom(4)
+        self.ping_sent_at = self.loop.time()
+        self._write(self.conn.send_ping(self.pending_ping_payload))
+        if self.ping_timeout:
+            self.pong_timer = self.loop.call_later(self.ping_timeout, self._ping_timed_out)
+        else:
+            self._start_keepalive()
+
+    def _pong(self, event: Pong) -> None:
+        if self.pending_ping_payload is None or event.payload != self.pending_ping_payload:
+            return  # unsolicited, or an answer to an older ping
+        self.pending_ping_payload = None
+        self.last_ping_rtt = self.loop.time() - self.ping_sent_at
+        if self.pong_timer is not None:
+            self.pong_timer.cancel()
+            self.pong_timer = None
+            self._start_keepalive()
+
+    def _ping_timed_out(self) -> None:
+        self.pong_timer = None
+        if self.state is not OPEN or self.transport.is_closing():
+            return
+        self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket keepalive ping timeout", self._prefix())
+        COUNTERS.limit("ping_timeout")
+        self._end(
+            self.conn.send_close(CloseCode.INTERNAL_ERROR, "keepalive ping timeout"),
+            CloseCode.INTERNAL_ERROR,
+            "keepalive ping timeout",
+            "server",
+        )

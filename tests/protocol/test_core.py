@@ -1,9 +1,9 @@
-"""``ProtocolCore``, the hot half of the protocol, on each twin, through a recording transport.
+"""``ProtocolCore``, the protocol's body, on each twin, through a recording transport.
 
-The rest of ``tests/protocol`` runs the whole ``WebSocketProtocol`` over
-loopback on the live twin (CI runs the suite once per twin); these tests
-drive each twin's core alone, in one process: frames in, the app's
-``receive``, the bounds on what waits for it, and frames out.
+The rest of ``tests/protocol`` runs ``WebSocketProtocol`` over loopback on
+the live twin (CI runs the suite once per twin); these tests drive each
+twin's core in one process, with no app: frames in, the app's ``receive``,
+the bounds on what waits for it, and frames out.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import uvicorn
+from uvicorn.server import ServerState
 
 from fastws import _protocol_core
 from fastws.protocol import State, WebSocketProtocol
-from fastws.wire import codec
-from fastws.wire.events import Ping
+from fastws.settings import Settings
 from tests.helpers.frames import client_frame, server_frame
 
-TEXT, BINARY, PING = 0x1, 0x2, 0x9
+TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
 
 
 class Transport(asyncio.Transport):
@@ -55,27 +56,29 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop.close()
 
 
+async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    pass  # never run: these tests drive the core without an app
+
+
 def opened(twin: ModuleType, loop: asyncio.AbstractEventLoop, max_queue: int = 2, max_queue_bytes: int = 1000) -> Any:
-    """A core of ``twin``, open, on a recording transport; the pings it hands to the cold half kept in ``pings``."""
+    """A protocol on ``twin``'s core, open, on a recording transport, as after an accepted upgrade."""
 
-    class Core(twin.ProtocolCore, asyncio.Protocol):  # type: ignore[misc,name-defined]
-        __slots__ = ("pings",)
+    class Protocol(twin.ProtocolCore, asyncio.Protocol):  # type: ignore[misc,name-defined]
+        __slots__ = ()
+        settings = Settings(ws_max_queue_bytes=max_queue_bytes)
 
-        def _ping_received(self, event: Ping) -> None:
-            self.pings.append(event.payload)
-
-    core = Core(loop, codec.Connection(), max_queue, max_queue_bytes)
-    core.pings = []
-    core.transport = Transport()
+    config = uvicorn.Config(_app, ws_max_queue=max_queue, ws_ping_interval=None, log_level="warning")
+    core = Protocol(config, ServerState(), {}, loop)
+    core.connection_made(Transport())
     core.scope = {"type": "websocket"}
     core.state = State.OPEN
     return core
 
 
-def test_the_cold_half_shadows_no_field_of_the_core() -> None:
-    # a slot of the same name in WebSocketProtocol would hide the compiled core's C field from Python
-    # code: the two halves would each see a different value
-    assert not set(WebSocketProtocol.__slots__) & set(_protocol_core.ProtocolCore.__slots__)
+def test_the_protocol_class_shadows_no_field_of_the_core() -> None:
+    # a slot or an attribute of the same name in WebSocketProtocol would hide the compiled core's C
+    # field from Python code: the core and the rest would each see a different value
+    assert WebSocketProtocol.__slots__ == ()
     for name in _protocol_core.ProtocolCore.__slots__:
         assert name not in WebSocketProtocol.__dict__, name
 
@@ -105,10 +108,10 @@ def test_reading_pauses_at_max_queue_bytes(protocol_core: ModuleType, loop: asyn
     assert core.transport.pauses == 1 and core.queued_bytes() == 12
 
 
-def test_control_frames_go_to_the_cold_half(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
+def test_a_ping_is_answered(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
     core = opened(protocol_core, loop)
     core.data_received(client_frame(PING, b"hi"))
-    assert core.pings == [b"hi"]
+    assert [server_frame(data) for data in core.transport.written] == [(0x80 | PONG, 2, b"hi")]
 
 
 def test_messages_after_the_close_are_dropped(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
@@ -143,3 +146,20 @@ def test_receive_after_the_connection_is_gone(protocol_core: ModuleType, loop: a
     core.state = State.CLOSED
     core._disconnect_code = 1006
     assert core.receive().result() == {"type": "websocket.disconnect", "code": 1006}
+
+
+def test_send(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
+    core = opened(protocol_core, loop)
+    for message in ({"type": "websocket.send", "text": "hi"}, {"type": "websocket.send", "bytes": b"\x02"}):
+        loop.run_until_complete(core.send(message))
+    assert [server_frame(data) for data in core.transport.written] == [(0x81, 2, b"hi"), (0x82, 1, b"\x02")]
+    loop.run_until_complete(core.send({"type": "websocket.close", "code": 4000, "reason": "bye"}))
+    assert server_frame(core.transport.written[-1]) == (0x80 | CLOSE, 5, b"\x0f\xa0bye")
+    assert core.state is State.CLOSING
+    assert core.receive().result() == {"type": "websocket.disconnect", "code": 4000, "reason": "bye"}
+    with pytest.raises(RuntimeError, match=r"after sending 'websocket\.close'"):
+        loop.run_until_complete(core.send({"type": "websocket.send", "text": "late"}))
+    core.state = State.CONNECTING
+    with pytest.raises(RuntimeError, match=r"Expected ASGI message 'websocket\.accept'"):
+        loop.run_until_complete(core.send({"type": "websocket.send", "text": "too early"}))
+    assert len(core.transport.written) == 3
