@@ -2,8 +2,9 @@
 """Differential fuzzer: fastws' compiled twins vs their pure twins.
 
 The twin pairs ``fastws._json_c``/``_json_py``, ``_url_c``/``_url_py``,
-``_headers_c``/``_headers_py``, ``_websocket_base_c``/``_websocket_base_py``
-and ``fastws.wire._handshake_c``/``_handshake_py``;
+``_headers_c``/``_headers_py``, ``_websocket_base_c``/``_websocket_base_py``,
+``_protocol_core_c``/``_protocol_core_py`` and
+``fastws.wire._handshake_c``/``_handshake_py``;
 each side is gathered into one namespace (``COMPILED``, ``PURE``) so a target
 calls ``m.parse_query``, ``m.Headers``, ``m.WebSocketBase`` alike.
 
@@ -38,6 +39,7 @@ random/mutational loop (``--stress``).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import enum
 import math
 import random
@@ -62,6 +64,8 @@ if atheris is not None:
             _headers_py,
             _json_c,
             _json_py,
+            _protocol_core_c,
+            _protocol_core_py,
             _url_c,
             _url_py,
             _websocket_base_c,
@@ -90,6 +94,8 @@ else:
         _headers_py,
         _json_c,
         _json_py,
+        _protocol_core_c,
+        _protocol_core_py,
         _url_c,
         _url_py,
         _websocket_base_c,
@@ -103,9 +109,9 @@ def _side(*modules: ModuleType) -> Any:
     return SimpleNamespace(**{name: getattr(m, name) for m in modules for name in m.__all__})
 
 
-COMPILED = _side(_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c)
-PURE = _side(_headers_py, _json_py, _url_py, _websocket_base_py, _handshake_py)
-for _module in (_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c):
+COMPILED = _side(_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c, _protocol_core_c)
+PURE = _side(_headers_py, _json_py, _url_py, _websocket_base_py, _handshake_py, _protocol_core_py)
+for _module in (_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c, _protocol_core_c):
     assert _module.__file__ is not None and _module.__file__.endswith(".so"), _module.__file__
 
 
@@ -822,6 +828,169 @@ def t_handshake(src: Src) -> None:
          lambda m: m.accept_response(key, subprotocol, headers, extensions))  # fmt: skip
 
 
+# ------------------------------------------------------------ the protocol core
+
+_LOOP = asyncio.new_event_loop()  # never run for long: each step runs what the step scheduled
+_CONFIGS: dict[tuple[int, int], Any] = {}
+_PROTOCOLS: dict[int, type] = {}
+FRAME_OPCODES = [0x1, 0x1, 0x2, 0x2, 0x0, 0x8, 0x9, 0xA, 0x3, 0xB]
+
+
+class _Transport(asyncio.Transport):
+    """Keeps what is written, and says what the protocol asked of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[Any] = []
+
+    def write(self, data: Any) -> None:
+        self.log.append(bytes(data))
+
+    def pause_reading(self) -> None:
+        self.log.append("pause")
+
+    def resume_reading(self) -> None:
+        self.log.append("resume")
+
+    def close(self) -> None:
+        self.log.append("close")
+
+    def abort(self) -> None:
+        self.log.append("abort")
+
+    def is_closing(self) -> bool:
+        return "close" in self.log or "abort" in self.log
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+async def _no_app(scope: Any, receive: Any, send: Any) -> None:
+    pass
+
+
+def _opened(m: Any, max_queue: int, max_size: int, queue_bytes: int) -> Any:
+    """A protocol on twin ``m``'s core, as just after an accepted upgrade, on a recording transport."""
+    import uvicorn
+
+    from fastws.settings import Settings
+
+    config = _CONFIGS.get((max_queue, max_size))
+    if config is None:
+        config = _CONFIGS[max_queue, max_size] = uvicorn.Config(
+            _no_app, ws_max_queue=max_queue, ws_max_size=max_size, ws_ping_interval=None, log_level="critical"
+        )
+        config.load()
+    cls = _PROTOCOLS.get(id(m))
+    if cls is None:
+        cls = _PROTOCOLS[id(m)] = type("Protocol", (m.ProtocolCore, asyncio.Protocol), {"__slots__": ()})
+    cls.settings = Settings(ws_max_queue_bytes=queue_bytes)
+    from uvicorn.server import ServerState
+
+    protocol = cls(config, ServerState(), {}, _LOOP)
+    protocol.connection_made(_Transport())
+    protocol.scope = {"type": "websocket"}
+    protocol.state = protocol.state.__class__.OPEN
+    return protocol
+
+
+def _client_frame(src: Src) -> bytes:
+    opcode = src.pick(FRAME_OPCODES)
+    if opcode in (0x1, 0x0) and src.chance(200):
+        payload = text_from(src, TEXT_TOKENS, 12).encode("utf-8", "surrogatepass")
+    else:
+        payload = src.raw_bytes(40)
+    if src.chance(8):
+        payload *= 1 + src.below(400)  # over the budgets and the size limit
+    first = (0x80 if src.chance(200) else 0) | (src.pick([0, 0, 0, 0x40, 0x10]) if src.chance(20) else 0) | opcode
+    mask = src.take(4).ljust(4, b"\0")
+    n = len(payload)
+    head = bytes([first, 0x80 | n]) if n < 126 else (bytes([first, 0xFE]) + n.to_bytes(2, "big") if n < 65536
+                                                      else bytes([first, 0xFF]) + n.to_bytes(8, "big"))  # fmt: skip
+    if src.chance(10):
+        head = bytes([head[0], head[1] & 0x7F]) + head[2:]  # unmasked: a protocol error
+        mask = b""
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if mask else head + payload
+
+
+def _step_loop() -> None:
+    _LOOP.call_soon(_LOOP.stop)
+    _LOOP.run_forever()
+
+
+def _run_send(protocol: Any, message: Any) -> Any:
+    coro = protocol.send(message)
+    try:
+        coro.send(None)
+    except StopIteration:
+        return "sent"
+    except Exception as exc:
+        return ("err", type(exc).__name__)
+    coro.close()
+    return "waits"
+
+
+def _protocol_script(m: Any, src: Src) -> list[Any]:
+    """One connection's life on twin ``m``: frames in, in pieces, the app's calls between them; what it did."""
+    protocol = _opened(m, src.pick([1, 2, 32]), src.pick([1 << 20, 64, 300]), src.pick([64 * 1024, 16, 200]))
+    log: list[Any] = []
+    waiting: list[Any] = []
+    for _ in range(1 + src.below(12)):
+        op = src.below(8)
+        try:
+            if op <= 2:
+                data = b"".join(_client_frame(src) for _ in range(1 + src.below(3)))
+                cut = src.below(len(data) + 1)
+                protocol.data_received(data[:cut])
+                protocol.data_received(data[cut:])
+            elif op == 3:
+                protocol.data_received(src.raw_bytes(12))
+            elif op == 4:
+                future = protocol.receive()
+                log.append(("receive", canon(future.result()) if future.done() else "pending"))
+                if not future.done():
+                    waiting.append(future)
+            elif op == 5:
+                text = text_from(src, TEXT_TOKENS, 8)
+                log.append(
+                    (
+                        "write",
+                        protocol.write_text(text)
+                        if src.chance(128)
+                        else protocol.write_bytes(text.encode("utf-8", "replace")),
+                    )
+                )
+            elif op == 6:
+                message = src.pick([
+                    {"type": "websocket.send", "text": "hi"}, {"type": "websocket.send", "bytes": b"\x00"},
+                    {"type": "websocket.send"}, {"type": "websocket.close", "code": 4000, "reason": "r"},
+                    {"type": "websocket.accept"}, {"type": "nonsense"}, {},
+                ])  # fmt: skip
+                log.append(("send", _run_send(protocol, message)))
+            else:
+                action = src.pick(["pause_writing", "resume_writing", "deliver", "lost"])
+                if action == "deliver":
+                    log.append(("deliver", protocol.deliver_frame(b"\x81\x01x")))
+                elif action == "lost":
+                    protocol.connection_lost(None)
+                else:
+                    getattr(protocol, action)()
+        except Exception as exc:
+            log.append(("err", type(exc).__name__))
+        _step_loop()
+    log.append(("waiters", [canon(f.result()) if f.done() else "pending" for f in waiting]))
+    log.append(("state", protocol.state.name, protocol.queued_bytes(), protocol.writing_paused()))
+    protocol.connection_lost(None)
+    _step_loop()
+    log.append(("transport", protocol.transport.log))
+    return log
+
+
+def t_protocol(src: Src) -> None:
+    start = src.pos
+    same("protocol", src.data, lambda m: (setattr(src, "pos", start), _protocol_script(m, src))[1])
+
+
 TARGETS: dict[str, Callable[[Src], None]] = {
     "parse_query": t_query,
     "parse_host_header": t_host,
@@ -832,6 +1001,7 @@ TARGETS: dict[str, Callable[[Src], None]] = {
     "json_loads": t_json_loads,
     "float_repr": t_float,
     "handshake": t_handshake,
+    "protocol": t_protocol,
 }
 ORDER = list(TARGETS.values())
 

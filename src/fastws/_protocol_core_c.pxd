@@ -29,6 +29,8 @@ cdef object PEER_GONE
 cdef object CLOSED
 cdef int _FD_UNKNOWN
 cdef frozenset _DIRECT_TRANSPORTS
+cdef dict _direct_kinds
+cdef bint _POSIX
 
 
 cdef class ProtocolCore:

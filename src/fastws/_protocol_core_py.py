@@ -82,6 +82,10 @@ NO_FD = -1
 _DIRECT_TRANSPORTS = frozenset({
     "uvloop.loop.TCPTransport", "uvloop.loop.UnixTransport", "asyncio.selector_events._SelectorSocketTransport",
 })  # fmt: skip
+#: for each transport class seen: whether it is one of ``_DIRECT_TRANSPORTS`` (its name is made once,
+#: not at every connection); a handful of classes, started again if ever more than 64
+_direct_kinds: dict[type, bool] = {}
+_POSIX = os.name == "posix"
 
 #: keepalive pings are due in ticks of ws_ping_interval / KEEPALIVE_TICKS (at most 3 % late)
 KEEPALIVE_TICKS = 32
@@ -411,6 +415,7 @@ class ProtocolCore:
                 wheel = _wheel(_deflate_wheels, self.config, self.loop, idle / 4) if idle else None
                 self.conn.deflate.release_when_idle(wheel, idle)
         raw_path, _, query_string = request.target.partition(b"?")
+        path = raw_path.decode("latin-1")
         protocols = request.values(b"sec-websocket-protocol")
         subprotocols = (
             [token.strip() for value in protocols for token in value.decode("latin-1").split(",") if token.strip()]
@@ -425,7 +430,7 @@ class ProtocolCore:
             "server": self.server,
             "client": self.client,
             "root_path": self.root_path,
-            "path": self.root_path + unquote(raw_path.decode("latin-1")),
+            "path": self.root_path + (unquote(path) if "%" in path else path),
             "raw_path": self.root_path.encode("ascii") + raw_path,
             "query_string": query_string,
             "headers": request.headers,
@@ -492,7 +497,7 @@ class ProtocolCore:
 
     def _message(self, event: dict[str, Any], size: int) -> None:
         state = self.state
-        if state is not OPEN and state in PAST_CLOSE:  # OPEN first: an Enum's hash is a Python call
+        if state is not OPEN and state in PAST_CLOSE:  # OPEN first: the common case, without a lookup
             return  # the app is past its close: drop, keep reading for the peer's Close
         if self._push(event):
             self._queued_bytes += size
@@ -734,11 +739,12 @@ class ProtocolCore:
         """The descriptor ``write_frame`` may send on, or ``NO_FD``: TLS (the transport encrypts), not a POSIX
         socket, or a transport not known to keep its buffer only for what the socket has not taken."""
         kind = type(self.transport)
-        if (
-            self.scheme != "ws"
-            or os.name != "posix"
-            or f"{kind.__module__}.{kind.__qualname__}" not in _DIRECT_TRANSPORTS
-        ):
+        direct = _direct_kinds.get(kind)
+        if direct is None:
+            if len(_direct_kinds) >= 64:
+                _direct_kinds.clear()
+            direct = _direct_kinds[kind] = f"{kind.__module__}.{kind.__qualname__}" in _DIRECT_TRANSPORTS
+        if self.scheme != "ws" or not _POSIX or not direct:
             return NO_FD
         sock = self.transport.get_extra_info("socket")
         try:
@@ -859,7 +865,7 @@ class ProtocolCore:
             if self._close_timer is None:
                 self._close_transport()
         finally:
-            self.tasks.discard(asyncio.current_task())
+            self.tasks.discard(asyncio.current_task(self.loop))
 
     def _access(self, outcome: str) -> None:
         if not self.logger.isEnabledFor(logging.INFO):

@@ -62,6 +62,10 @@ class State(enum.Enum):
     #: the TCP connection is gone (``connection_lost``)
     CLOSED = enum.auto()
 
+    # a member is the one object of its value: hashed by identity, in C (Enum's own hash is a
+    # Python call, made at every ``state in PAST_CLOSE``)
+    __hash__ = object.__hash__
+
 
 #: the app is past its close, or will never have one: what the peer still sends is dropped
 PAST_CLOSE = frozenset({State.REFUSED, State.CLOSING, State.SERVER_CLOSING, State.PEER_GONE, State.CLOSED})
