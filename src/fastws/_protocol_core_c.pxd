@@ -30,6 +30,7 @@ cdef object CLOSED
 cdef int _FD_UNKNOWN
 cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
+cdef dict _SCOPE
 cdef bint _POSIX
 
 
@@ -85,7 +86,7 @@ cdef class ProtocolCore:
     cdef _upgrade_request(self, data)
     cdef _reject(self, error, outcome=*)
     cdef _check_admission(self, request)
-    cdef _refuse(self, status, reason, outcome=*)
+    cpdef _refuse(self, status, reason, outcome=*)
     cdef bint _push(self, dict event) except -1
     cdef _disconnect(self, code, reason=*, side=*)
     cdef _message(self, dict event, Py_ssize_t size)
@@ -110,6 +111,7 @@ cdef class ProtocolCore:
     cdef _before_accept(self, message, kind)
     cdef _denial_body(self, message, kind)
     cdef _finish_denial(self)
+    cpdef _app_ended(self)
     cdef _access(self, outcome)
     cdef _prefix(self)
     cdef _start_keepalive(self)

@@ -2,9 +2,11 @@
 """``ProtocolCore``, the body of ``fastws.protocol.WebSocketProtocol``: one source, two builds.
 
 Everything a WebSocket connection on uvicorn does, from the upgrade request
-to the close (``fastws.protocol`` says what, and what it honours);
-``WebSocketProtocol`` is this class as uvicorn loads it (an
-``asyncio.Protocol``, which users may subclass to change ``settings``).
+to the close (``fastws.protocol`` says what, and what it honours), but the
+coroutine that runs the app (``_run_asgi``): ``WebSocketProtocol`` is this
+class as uvicorn loads it (an ``asyncio.Protocol``, which users may subclass
+to change ``settings``), with that coroutine, which stays interpreted (a
+compiled one awaiting the app's would hold one object more per connection).
 
 This file is the pure twin, and also the source of the compiled one: the
 build compiles it with Cython as ``fastws._protocol_core_c``, typed by
@@ -25,6 +27,7 @@ import socket
 import struct
 import weakref
 from collections import deque
+from collections.abc import Coroutine
 from typing import Any, Literal, TypeVar
 from urllib.parse import unquote
 
@@ -86,6 +89,15 @@ _DIRECT_TRANSPORTS = frozenset({
 #: not at every connection); a handful of classes, started again if ever more than 64
 _direct_kinds: dict[type, bool] = {}
 _POSIX = os.name == "posix"
+
+#: A scope's keys, in order: each connection's scope is a copy of this dict, its values then set.
+#: Not a dict display: compiled, one of more than 8 items is made by ``_PyDict_NewPresized``, whose
+#: table is the general kind (24 bytes an entry); a dict filled key by key from empty, as this one,
+#: or copied from one, keeps CPython's table for str keys (16 bytes): 168 bytes less per connection.
+_SCOPE = dict.fromkeys((
+    "type", "asgi", "http_version", "scheme", "server", "client", "root_path", "path", "raw_path", "query_string",
+    "headers", "subprotocols", "state", "extensions",
+))  # fmt: skip
 
 #: keepalive pings are due in ticks of ws_ping_interval / KEEPALIVE_TICKS (at most 3 % late)
 KEEPALIVE_TICKS = 32
@@ -422,22 +434,22 @@ class ProtocolCore:
             if protocols  # case-sensitive tokens, in the client's order
             else []
         )
-        self.scope = {
-            "type": "websocket",
-            "asgi": {"version": self.config.asgi_version, "spec_version": "2.4"},
-            "http_version": "1.1",
-            "scheme": self.scheme,
-            "server": self.server,
-            "client": self.client,
-            "root_path": self.root_path,
-            "path": self.root_path + (unquote(path) if "%" in path else path),
-            "raw_path": self.root_path.encode("ascii") + raw_path,
-            "query_string": query_string,
-            "headers": request.headers,
-            "subprotocols": subprotocols,
-            "state": self.app_state.copy(),
-            "extensions": {"websocket.http.response": {}},
-        }
+        scope = _SCOPE.copy()  # (see _SCOPE)
+        scope["type"] = "websocket"
+        scope["asgi"] = {"version": self.config.asgi_version, "spec_version": "2.4"}
+        scope["http_version"] = "1.1"
+        scope["scheme"] = self.scheme
+        scope["server"] = self.server
+        scope["client"] = self.client
+        scope["root_path"] = self.root_path
+        scope["path"] = self.root_path + (unquote(path) if "%" in path else path)
+        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        scope["query_string"] = query_string
+        scope["headers"] = request.headers
+        scope["subprotocols"] = subprotocols
+        scope["state"] = self.app_state.copy()
+        scope["extensions"] = {"websocket.http.response": {}}
+        self.scope = scope
         if type(self).send is ProtocolCore.send:  # fastws.WebSocket may write through us directly
             # the class, not self: the protocol holds its scope, so self here would be a reference
             # cycle that keeps a closed connection (and its buffers) alive until a cyclic collection
@@ -606,7 +618,7 @@ class ProtocolCore:
             self.transport.write(data)
 
     async def send(self, message: dict[str, Any]) -> None:
-        """The ASGI ``send``: a message on an open connection here, anything else in the cold half."""
+        """The ASGI ``send``: a message on an open connection here, anything else in ``_send_other``."""
         if self._drained is not None:
             await asyncio.shield(self._drained)
         if self.state is OPEN and message["type"] == "websocket.send":
@@ -845,27 +857,16 @@ class ProtocolCore:
 
     # ------------------------------------------------------------ the app
 
-    async def _run_asgi(self) -> None:
-        try:
-            try:
-                result = await self.app(self.scope, self.receive, self.send)
-            except ClientDisconnected:
-                pass
-            except BaseException:
-                self.logger.exception("Exception in ASGI application\n")
-                self._refuse(500, "Internal Server Error")
-            else:
-                if self.state is CONNECTING:
-                    self.logger.error("ASGI callable returned without completing handshake.")
-                    self._refuse(500, "Internal Server Error")
-                elif result is not None:
-                    self.logger.error("ASGI callable should return None, but returned '%s'.", result)
-            if self.state is RESPONDING:
-                self._finish_denial()  # started, then the app ended or failed: send what it gave
-            if self._close_timer is None:
-                self._close_transport()
-        finally:
-            self.tasks.discard(asyncio.current_task(self.loop))
+    def _run_asgi(self) -> Coroutine[Any, Any, None]:
+        """The connection's ASGI task: the app, then what its end requires (``WebSocketProtocol``)."""
+        raise NotImplementedError
+
+    def _app_ended(self) -> None:
+        """The app returned or failed: its denial response, if it began one, and the close."""
+        if self.state is RESPONDING:
+            self._finish_denial()  # started, then the app ended or failed: send what it gave
+        if self._close_timer is None:
+            self._close_transport()
 
     def _access(self, outcome: str) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
