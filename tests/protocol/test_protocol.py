@@ -13,6 +13,7 @@ import dataclasses
 import os
 import socket
 import struct
+import sys
 from typing import Any
 
 import pytest
@@ -66,6 +67,25 @@ def test_echo_with_the_aiohttp_client() -> None:
             assert ws.close_code == 4002
 
     run(main())
+
+
+def test_the_scope_is_no_larger_than_the_interpreters_own_dict() -> None:
+    """Every connection holds its scope while it lives: the compiled protocol must make it the compact
+    dict the interpreter makes (compiled, a dict display of more than 8 items got CPython's general
+    table, 168 bytes more than a str-keyed one)."""
+    sizes: list[int] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        sizes.extend((sys.getsizeof(scope), sys.getsizeof(dict(scope.items()))))  # the same, made pair by pair
+        await echo(scope, receive, send)
+
+    async def main() -> None:
+        async with serving(app) as url, connect(url, compression=None) as ws:
+            await ws.send("x")
+            assert await ws.recv() == "x"
+
+    run(main())
+    assert sizes[0] <= sizes[1]
 
 
 def test_scope_subprotocols_and_accept_headers() -> None:
