@@ -11,7 +11,8 @@ and the module's constants C globals.
 A ``cdef`` method is called only inside the class, at C level: a subclass
 cannot override it (the class would not see the override). Those a
 subclass, uvicorn, the loop or another module calls are ``def`` methods in
-the source, left as they are.
+the source, left as they are, or ``cpdef`` where the class calls them too
+(rarely: a ``cpdef`` call looks for an override each time).
 """
 
 cimport cython
@@ -99,7 +100,7 @@ cdef class ProtocolCore:
     cdef _write(self, data)
     cdef _send_other(self, message)
     @cython.locals(fd=int, sent=Py_ssize_t)
-    cpdef write_frame(self, frame)
+    cdef _write_frame(self, frame)
     @cython.locals(fd=int, sent=Py_ssize_t, size=Py_ssize_t)
     cpdef write_parts(self, header, payload)
     @cython.locals(fd=int)

@@ -629,7 +629,7 @@ class ProtocolCore:
                 text = message.get("text")
                 if text is not None:
                     if len(text) < LARGE_MESSAGE:  # the common case, without a call more
-                        self.write_frame(self.conn.send_text(text))
+                        self._write_frame(self.conn.send_text(text))
                     else:
                         self._write_long_text(text)
         else:
@@ -686,6 +686,11 @@ class ProtocolCore:
         socket does not take at once, or an error, goes to the transport as
         before. Never once the transport is closing: its descriptor may be gone.
         """
+        self._write_frame(frame)
+
+    def _write_frame(self, frame: bytes) -> None:
+        # write_frame for the class itself: compiled, a C call with no look for a subclass's override
+        # (a cpdef method makes one at every call: an attribute lookup per message on Python >= 3.12)
         transport = self.transport
         fd = self._fd
         if fd == _FD_UNKNOWN:
@@ -706,7 +711,7 @@ class ProtocolCore:
         """
         if self.state is not OPEN or self._drained is not None:
             return False
-        self.write_frame(frame)
+        self._write_frame(frame)
         return True
 
     def write_parts(self, header: bytes, payload: bytes | str) -> None:
@@ -738,14 +743,14 @@ class ProtocolCore:
         if type(text) is str and text.isascii() and conn.deflate is None:
             self.write_parts(conn.send_header(True, len(text)), text)
         else:
-            self.write_frame(conn.send_text(text))
+            self._write_frame(conn.send_text(text))
 
     def _write_bytes(self, data: bytes) -> None:
         conn = self.conn
         if len(data) >= LARGE_MESSAGE and type(data) is bytes and conn.deflate is None:
             self.write_parts(conn.send_header(False, len(data)), data)
         else:
-            self.write_frame(conn.send_bytes(data))
+            self._write_frame(conn.send_bytes(data))
 
     def _socket_fd(self) -> int:
         """The descriptor ``write_frame`` may send on, or ``NO_FD``: TLS (the transport encrypts), not a POSIX
@@ -772,7 +777,7 @@ class ProtocolCore:
         """
         if self._drained is None and self.state is OPEN:
             if len(text) < LARGE_MESSAGE:  # the common case, without a call more
-                self.write_frame(self.conn.send_text(text))
+                self._write_frame(self.conn.send_text(text))
             else:
                 self._write_long_text(text)
             return True
