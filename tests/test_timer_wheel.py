@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 import pytest
@@ -80,6 +81,49 @@ def test_an_owner_may_add_itself_again_and_one_failure_spares_the_rest() -> None
         await asyncio.sleep(0.2)
         assert calls.count("again") == 3 and calls.count("fails") == 1
         assert [type(context["exception"]) for context in errors] == [RuntimeError]
+
+    asyncio.run(main())
+
+
+def test_owners_that_come_and_go_one_at_a_time_share_one_loop_timer() -> None:
+    """As the request heads of connections opened one after another: not a loop timer set and cancelled each."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        timers = TimerWheel(loop, TICK)
+        log: list[tuple[str, float]] = []
+        set_timers = 0
+        call_at = loop.call_at
+
+        def counting_call_at(when: float, callback: Any, *args: Any, **context: Any) -> asyncio.TimerHandle:
+            nonlocal set_timers
+            set_timers += 1
+            return call_at(when, callback, *args, **context)
+
+        loop.call_at = counting_call_at  # type: ignore[method-assign]
+        for n in range(100):
+            owner = Owner(loop, log, str(n))
+            timers.discard(timers.add(1.0, owner), owner)
+        assert set_timers == 1 and len(timers) == 0
+        timers.add(TICK, Owner(loop, log, "due"))  # an earlier deadline than the timer set: set again
+        loop.call_at = call_at  # type: ignore[method-assign]  # (asyncio.sleep sets one too)
+        await asyncio.sleep(0.1)
+        assert [name for name, _ in log] == ["due"] and set_timers == 2
+
+    asyncio.run(main())
+
+
+def test_a_wheel_nobody_holds_is_freed_at_once_though_its_timer_is_set() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        log: list[tuple[str, float]] = []
+        timers = TimerWheel(loop, TICK)
+        timers.add(TICK, Owner(loop, log, "dropped"))
+        gone = weakref.ref(timers)
+        del timers
+        assert gone() is None  # the loop's schedule does not keep it (nor, through it, the loop)
+        await asyncio.sleep(0.1)  # its timer goes off, and finds no wheel
+        assert log == []
 
     asyncio.run(main())
 

@@ -2,17 +2,25 @@
 
 A loop timer per connection (``loop.call_later``) costs about 550 bytes on
 uvloop (the handle, its libuv timer and the callback) for as long as the
-connection lives, and tens of thousands of idle connections each hold one. A
-``TimerWheel`` rounds each deadline up to the next tick of ``resolution``
-seconds and keeps, per tick, the set of owners due then: an owner costs one
-set entry, and one loop timer serves them all. A deadline is never early,
-and at most ``resolution`` seconds late.
+connection lives, and tens of thousands of idle connections each hold one;
+setting one and cancelling it costs ~2 us on uvloop. A ``TimerWheel`` rounds
+each deadline up to the next tick of ``resolution`` seconds and keeps, per
+tick, the set of owners due then: an owner costs one set entry, adding and
+discarding one ~0.5 us, and one loop timer serves them all. A deadline is
+never early, and at most ``resolution`` seconds late.
+
+The loop timer holds the wheel weakly, and a wheel whose last owner was
+discarded leaves it set: it goes off once more, finds nothing and stops.
+So owners that come and go one at a time (the request heads of connections
+opened one after another) do not set a loop timer each, and a wheel nobody
+holds is freed at once, set or not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import weakref
 from typing import Protocol
 
 
@@ -62,18 +70,14 @@ class TimerWheel:
         if owners is not None:
             owners.discard(owner)
             if not owners:
-                del self._ticks[tick]  # the timer, if set for it, finds nothing and moves on
-                if not self._ticks and self._timer is not None:
-                    # nothing waits: no timer either (it would hold the wheel, and through it
-                    # the loop, in the loop's own schedule: a cycle only the cyclic GC frees)
-                    self._timer.cancel()
-                    self._timer = self._armed = None
+                del self._ticks[tick]  # the timer, if set for it, finds nothing and moves on (or stops)
 
     def _arm(self, tick: int) -> None:
         if self._timer is not None:
             self._timer.cancel()
         self._armed = tick
-        self._timer = self._loop.call_at(tick * self._resolution, self._fire)
+        # weakly: the loop's schedule must not keep the wheel (and through it the loop: a cycle)
+        self._timer = self._loop.call_at(tick * self._resolution, _fire, weakref.ref(self))
 
     def _fire(self) -> None:
         # The timer may run a little before its time (uvloop rounds to milliseconds):
@@ -95,3 +99,10 @@ class TimerWheel:
                 for rest in waiting[n + 1 :]:
                     self.add(0.0, rest)
                 raise
+
+
+def _fire(wheel: weakref.ref[TimerWheel]) -> None:
+    """The loop timer's callback: the wheel's due owners, if the wheel is still there."""
+    found = wheel()
+    if found is not None:
+        found._fire()
