@@ -40,7 +40,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import enum
+import itertools
 import math
 import random
 import struct
@@ -795,7 +797,8 @@ def _request_view(request: Any) -> Any:
     )  # fmt: skip
 
 
-def t_handshake(src: Src) -> None:
+def _head(src: Src) -> bytes:
+    """A request head: mostly an upgrade's lines, with others, garbage and odd line ends."""
     lines = [b"GET /chat?x=1 HTTP/1.1" if src.chance(180) else src.pick(REQUEST_LINES)]
     lines += [line for line in GOOD_HEAD if src.chance(235)]
     for _ in range(src.below(5)):
@@ -806,6 +809,11 @@ def t_handshake(src: Src) -> None:
     if src.chance(20) and data:
         cut = src.below(len(data) + 1)
         data = data[:cut] + src.raw_bytes(4) + data[cut + src.below(3) :]
+    return data
+
+
+def t_handshake(src: Src) -> None:
+    data = _head(src)
     limits = (src.pick([16 * 1024, 8, 64, 200]), src.pick([100, 0, 1, 3]))
     same("check_head", data, lambda m: _handshake_outcome(lambda: m.check_head(data, *limits)))
     same("parse_request", data, lambda m: _handshake_outcome(lambda: _request_view(m.parse_request(data, *limits))))
@@ -831,6 +839,7 @@ def t_handshake(src: Src) -> None:
 # ------------------------------------------------------------ the protocol core
 
 _LOOP = asyncio.new_event_loop()  # never run for long: each step runs what the step scheduled
+atexit.register(_LOOP.close)
 _CONFIGS: dict[tuple[int, int], Any] = {}
 _PROTOCOLS: dict[int, type] = {}
 FRAME_OPCODES = [0x1, 0x1, 0x2, 0x2, 0x0, 0x8, 0x9, 0xA, 0x3, 0xB]
@@ -991,6 +1000,72 @@ def t_protocol(src: Src) -> None:
     same("protocol", src.data, lambda m: (setattr(src, "pos", start), _protocol_script(m, src))[1])
 
 
+_FRONTED: dict[int, type] = {}
+
+
+async def _no_run(self: Any) -> None:
+    pass  # no app: the upgrade stops at starting it
+
+
+class _Front:
+    """A ``fastws._front.Front`` that logs what it is given back."""
+
+    def __init__(self, max_head_size: int, max_headers: int) -> None:
+        from fastws.timer_wheel import TimerWheel
+
+        self.max_head_size, self.max_headers, self.head_timeout = max_head_size, max_headers, 10.0
+        self.head_deadlines = TimerWheel(_LOOP, 1.0)
+        self.log: list[Any] = []
+
+    def hand_over(self, transport: Any, data: bytes) -> None:
+        self.log.append(("hand_over", data))
+
+    def time_out(self, transport: Any, data: bytes) -> None:
+        self.log.append(("time_out", data))
+
+    def drain(self, transport: Any, data: bytes) -> None:
+        self.log.append(("drain", data))
+
+
+def _front_script(m: Any, src: Src) -> list[Any]:
+    """A connection taken from its first byte on twin ``m``: a head in pieces, then maybe the end; what it did."""
+    from uvicorn.server import ServerState
+
+    cls = _FRONTED.get(id(m))
+    if cls is None:
+        cls = _FRONTED[id(m)] = type(
+            "Protocol", (m.ProtocolCore, asyncio.Protocol), {"__slots__": (), "_run_asgi": _no_run}
+        )
+    protocol = cls(_opened(m, 2, 1 << 20, 64 * 1024).config, ServerState(), {}, _LOOP)
+    front = _Front(src.pick([16 * 1024, 64, 200]), src.pick([100, 1, 3]))
+    protocol.await_head(front)
+    protocol.connection_made(_Transport())
+    data = _head(src)
+    log: list[Any] = []
+    cuts = sorted({0, len(data), *(src.below(len(data) + 1) for _ in range(src.below(4)))})
+    for piece in [data[a:b] for a, b in itertools.pairwise(cuts)] or [b""]:
+        try:
+            protocol.data_received(piece)
+        except Exception as exc:
+            log.append(("err", type(exc).__name__))
+    end = src.pick(["shutdown", "due", "lost", "none"])
+    if end == "shutdown":
+        protocol.shutdown()
+    elif end == "due" and protocol.ping_timer is not None:
+        protocol.on_due()
+    elif end == "lost":
+        protocol.connection_lost(None)
+    _step_loop()  # the app's task, if started, runs and ends
+    log.append(("front", front.log, len(front.head_deadlines)))
+    log.append(("state", protocol.state.name, protocol.scope.get("path"), protocol.transport.log))
+    return log
+
+
+def t_front(src: Src) -> None:
+    start = src.pos
+    same("front", src.data, lambda m: (setattr(src, "pos", start), _front_script(m, src))[1])
+
+
 TARGETS: dict[str, Callable[[Src], None]] = {
     "parse_query": t_query,
     "parse_host_header": t_host,
@@ -1002,6 +1077,7 @@ TARGETS: dict[str, Callable[[Src], None]] = {
     "float_repr": t_float,
     "handshake": t_handshake,
     "protocol": t_protocol,
+    "front": t_front,
 }
 ORDER = list(TARGETS.values())
 

@@ -56,6 +56,7 @@ cdef class ProtocolCore:
     cdef public object fanout
     # the handshake
     cdef public object _request
+    cdef public object _front
     cdef public object _key
     cdef public object _extensions
     cdef public object _denial
@@ -85,6 +86,8 @@ cdef class ProtocolCore:
 
     cdef _ping_received(self, event)
     cdef _upgrade_request(self, data)
+    cdef _leave_front(self)
+    cdef tuple _back_to_front(self)
     cdef _reject(self, error, outcome=*)
     cdef _check_admission(self, request)
     cpdef _refuse(self, status, reason, outcome=*)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
+from ._front import Front
 from ._protocol_state import State
 from .connection import Fanout
 from .metrics.counters import Outcome
@@ -38,6 +39,7 @@ class ProtocolCore:
         "_drained",
         "_extensions",
         "_fd",
+        "_front",
         "_keepalive",
         "_key",
         "_owed_pong",
@@ -93,6 +95,7 @@ class ProtocolCore:
     client: tuple[str, int] | None
     fanout: Fanout | None
     _request: bytes
+    _front: Front | None
     _key: bytes
     _extensions: bytes | None
     _denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None
@@ -123,6 +126,7 @@ class ProtocolCore:
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None: ...
+    def await_head(self, front: Front) -> None: ...
     def connection_made(self, transport: asyncio.BaseTransport) -> None: ...
     def connection_lost(self, exc: Exception | None) -> None: ...
     def eof_received(self) -> None: ...

@@ -41,6 +41,7 @@ from uvicorn.protocols.utils import (
 )
 from uvicorn.server import ServerState
 
+from ._front import Front
 from ._protocol_state import PAST_CLOSE, State
 from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
@@ -166,7 +167,7 @@ class ProtocolCore:
     """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
-        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_keepalive", "_key",
+        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_front", "_keepalive", "_key",
         "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request", "_waiter", "_write_timer", "app",
         "app_state", "client", "config", "conn", "connections", "default_headers", "fanout", "last_ping_rtt",
         "logger", "loop", "max_queue", "max_queue_bytes", "pending_ping_payload", "ping_interval", "ping_sent_at",
@@ -229,6 +230,8 @@ class ProtocolCore:
         self.server: tuple[str, int | None] | None = None
         self.client: tuple[str, int] | None = None
         self._request = b""  # the upgrade request, until it is whole
+        #: the HTTP side this connection came in through, while its request head is awaited (``await_head``)
+        self._front: Front | None = None
         self._key = b""
         self._extensions: bytes | None = None  # the negotiated Sec-WebSocket-Extensions
         #: while ``RESPONDING``: the app's denial response so far (status, headers, body parts)
@@ -237,7 +240,9 @@ class ProtocolCore:
         self._close_timer: asyncio.TimerHandle | None = None  # aborts a close that takes too long
         self._write_timer: asyncio.TimerHandle | None = None  # ws_write_timeout, while writing is paused
         self._owed_pong: bytes | None = None  # the latest ping's payload, while writing is paused
-        self.ping_timer: int | None = None  # the keepalive wheel's tick of the next ping
+        #: the tick of this connection's deadline on a wheel: the request head's (``await_head``), then the
+        #: keepalive wheel's next ping
+        self.ping_timer: int | None = None
         self.pong_timer: asyncio.TimerHandle | None = None
         self.pending_ping_payload: bytes | None = None
         self.ping_sent_at = 0.0  # loop time of the last keepalive ping
@@ -248,15 +253,30 @@ class ProtocolCore:
 
     # --------------------------------------------------- asyncio.Protocol
 
+    def await_head(self, front: Front) -> None:
+        """Take the connection from its first byte, for ``front`` (``fastws.http``; before ``connection_made``).
+
+        The request head is held to the front's limits and deadline, and
+        the connection given back to the front, with what was read, unless
+        the head is a WebSocket upgrade (see ``fastws._front``).
+        """
+        self._front = front
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.connections.add(self)  # type: ignore[arg-type]
         self.server, self.client = _addresses(self.transport)
         self.scheme = "wss" if is_ssl(self.transport) else "ws"
-        if self.logger.level <= TRACE_LOG_LEVEL:
+        front = self._front
+        if front is not None:
+            if front.head_deadlines is not None:
+                self.ping_timer = front.head_deadlines.add(front.head_timeout, self)
+        elif self.logger.level <= TRACE_LOG_LEVEL:
             self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection made", self._prefix())
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._front is not None:
+            self._leave_front()
         self.state = CLOSED
         self._fd = NO_FD  # the descriptor is closed, and its number may be given to another connection
         self.connections.discard(self)
@@ -358,6 +378,10 @@ class ProtocolCore:
             else:
                 self._drain()
             return
+        if self._front is not None:  # the head is still arriving: the front answers it as it would
+            front, data = self._back_to_front()
+            front.drain(self.transport, data)
+            return
         self._stop_keepalive()
         if state is CONNECTING and not self.transport.is_closing():
             self._refuse(503, "Service Unavailable", "unavailable")  # going away: try another server
@@ -380,16 +404,54 @@ class ProtocolCore:
 
     def _upgrade_request(self, data: bytes) -> None:
         self._request += data
-        settings = self.settings
+        front = self._front
         try:
-            request = handshake.parse_request(self._request, settings.http_max_head_size, settings.http_max_headers)
+            if front is None:
+                settings = self.settings
+                request = handshake.parse_request(self._request, settings.http_max_head_size, settings.http_max_headers)
+            else:
+                request = handshake.parse_request(self._request, front.max_head_size, front.max_headers)
         except handshake.HandshakeError as error:
-            self._reject(error)
+            if front is None:
+                self._reject(error)
+            else:  # the front answers a head over its limits, and a malformed one, as it would have
+                front, data = self._back_to_front()
+                front.hand_over(self.transport, data)
             return
-        if request is not None:  # else wait for the rest of the head
-            rest = self._request[self._request.index(b"\r\n\r\n") + 4 :]
-            self._request = b""
-            self.upgrade(request, rest)
+        if request is None:
+            return  # wait for the rest of the head
+        if front is not None:
+            if request.method != "GET" or not request.is_websocket_upgrade():
+                front, data = self._back_to_front()  # plain HTTP, or another upgrade: the front serves it
+                front.hand_over(self.transport, data)
+                return
+            self._leave_front()
+            if self.logger.level <= TRACE_LOG_LEVEL:
+                self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection made", self._prefix())
+        rest = self._request[self._request.index(b"\r\n\r\n") + 4 :]
+        self._request = b""
+        self.upgrade(request, rest)
+
+    def _leave_front(self) -> Front:
+        """The head is no longer awaited for the front: its deadline goes. Return the front."""
+        front: Front = self._front  # type: ignore[assignment]
+        self._front = None
+        if self.ping_timer is not None:
+            front.head_deadlines.discard(self.ping_timer, self)  # type: ignore[union-attr]
+            self.ping_timer = None
+        return front
+
+    def _back_to_front(self) -> tuple[Front, bytes]:
+        """Give the connection back to the front: return it, and what the peer sent so far.
+
+        This protocol is done with the connection (the front gives it
+        another): it leaves the server's connections, and does nothing more.
+        """
+        front = self._leave_front()
+        data, self._request = self._request, b""
+        self.state = CLOSED
+        self.connections.discard(self)
+        return front, data
 
     def _reject(self, error: handshake.HandshakeError, outcome: Outcome = "invalid") -> None:
         self.logger.warning("Invalid WebSocket upgrade request: %s", error.reason)
@@ -896,8 +958,13 @@ class ProtocolCore:
         self.ping_timer = self.pong_timer = None
 
     def on_due(self) -> None:
-        """The keepalive wheel: time for a ping (``ws_ping_interval`` after the last one's answer)."""
+        """A wheel's deadline: the request head's (``await_head``), or a keepalive ping's
+        (``ws_ping_interval`` after the last one's answer)."""
         self.ping_timer = None
+        if self._front is not None:  # the head did not arrive whole in time: the front answers it
+            front, data = self._back_to_front()
+            front.time_out(self.transport, data)
+            return
         if self.state is not OPEN or self.transport.is_closing():
             return
         self.pending_ping_payload = os.urandom(4)

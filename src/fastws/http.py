@@ -11,7 +11,13 @@ serves the connection exactly as it would have from the start.
 
 A connection is upgraded here only when ``--ws`` is fastws' protocol (or
 a subclass) and the head is a ``GET`` with ``Upgrade: websocket`` and
-``Connection: upgrade``: the request uvicorn would have upgraded.
+``Connection: upgrade``: the request uvicorn would have upgraded. When
+``--ws`` is fastws' protocol, a connection is that protocol from its first
+byte (``HttpProtocol(...)`` makes one, which reads the head by the rules
+below and gives the connection back to an ``HttpProtocol`` for whatever is
+not such an upgrade: ``fastws._front``): one object per WebSocket
+connection, not two, and the head's deadline on one wheel per server
+rather than a loop timer each (at most 1/16 of ``http_head_timeout`` late).
 
 The first request head of every connection is bounded here, whatever it
 asks for (``fastws.settings``): it must arrive whole within
@@ -33,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import weakref
 from typing import Any, cast
 
 from uvicorn.config import Config
@@ -42,6 +49,7 @@ from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS
 from .protocol import WebSocketProtocol
 from .settings import Settings
+from .timer_wheel import TimerWheel
 from .wire import handshake
 
 try:
@@ -56,7 +64,13 @@ _logger = logging.getLogger("uvicorn.error")
 
 
 class HttpProtocol(asyncio.Protocol):
-    """The first protocol of every connection: upgrades to fastws, the rest to uvicorn's HTTP."""
+    """The first protocol of every connection: upgrades to fastws, the rest to uvicorn's HTTP.
+
+    Called as uvicorn calls it (``config``, ``server_state``, ``app_state``),
+    it gives the server's ``--ws`` protocol itself, waiting for the request
+    head, when that is fastws' protocol (or a subclass); an ``HttpProtocol``
+    otherwise.
+    """
 
     __slots__ = (
         "_answered",
@@ -78,6 +92,20 @@ class HttpProtocol(asyncio.Protocol):
     #: seconds an answered connection keeps reading (and dropping) what the peer still sends
     #: before it closes, so that the peer reads the answer rather than a reset
     linger = 2.0
+
+    def __new__(
+        cls,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> Any:  # the --ws protocol, or an HttpProtocol
+        door = _door(cls, config, server_state, app_state, _loop)
+        if door is None:
+            return super().__new__(cls)
+        protocol = door.ws_class(config=config, server_state=server_state, app_state=app_state, _loop=_loop)
+        protocol.await_head(door)
+        return protocol
 
     def __init__(
         self,
@@ -213,3 +241,95 @@ class HttpProtocol(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+class _Door:
+    """One server's way in for WebSocket upgrades (``fastws._front.Front``): what its ``--ws`` protocol,
+    taking connections from their first byte, needs of ``HttpProtocol`` (a subclass of it: ``front``)."""
+
+    __slots__ = (
+        "app_state", "config", "front", "head_deadlines", "head_timeout", "loop", "max_head_size",
+        "max_headers", "server_state", "ws_class",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        front: type[HttpProtocol],
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        loop: asyncio.AbstractEventLoop | None,
+    ) -> None:
+        self.front = front
+        self.config = config
+        self.server_state = server_state
+        self.app_state = app_state
+        self.loop = loop  # as uvicorn gives it (None: the running loop)
+        self.ws_class = cast(type[WebSocketProtocol], config.ws_protocol_class)
+        settings = front.settings
+        self.max_head_size = settings.http_max_head_size
+        self.max_headers = settings.http_max_headers
+        self.head_timeout = settings.http_head_timeout
+        self.head_deadlines = _head_deadlines(server_state, loop, self.head_timeout) if self.head_timeout else None
+
+    def _front(self, transport: asyncio.Transport, data: bytes) -> HttpProtocol:
+        """An ``HttpProtocol`` of ``front`` that has the connection, and has read ``data``."""
+        protocol = object.__new__(self.front)  # not front(...): that would give the --ws protocol again
+        protocol.__init__(self.config, self.server_state, self.app_state, self.loop)  # type: ignore[misc]
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        if data:
+            protocol.data_received(data)
+        return protocol
+
+    def hand_over(self, transport: asyncio.Transport, data: bytes) -> None:
+        self._front(transport, data)
+
+    def time_out(self, transport: asyncio.Transport, data: bytes) -> None:
+        self._front(transport, data)._head_timed_out()
+
+    def drain(self, transport: asyncio.Transport, data: bytes) -> None:
+        self._front(transport, data).shutdown()
+
+
+#: the last server's door: one server per process is the rule (a new one replaces it)
+_last_door: _Door | None = None
+#: each server's wheel of head deadlines, by its ``ServerState``: it goes with the server
+_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.WeakKeyDictionary()
+
+
+def _head_deadlines(server_state: ServerState, loop: asyncio.AbstractEventLoop | None, timeout: float) -> TimerWheel:
+    """The wheel of ``server_state``'s head deadlines: ticks of 1/16 of ``timeout`` (its first front's)."""
+    loop = loop or asyncio.get_event_loop()
+    wheel = _wheels.get(server_state)
+    if wheel is None or wheel.loop is not loop:
+        wheel = _wheels[server_state] = TimerWheel(loop, timeout / 16)
+    return wheel
+
+
+def _door(
+    front: type[HttpProtocol],
+    config: Config,
+    server_state: ServerState,
+    app_state: dict[str, Any],
+    loop: asyncio.AbstractEventLoop | None,
+) -> _Door | None:
+    """The door of this server for ``front``, if its ``--ws`` is fastws' protocol; else None."""
+    global _last_door
+    door = _last_door
+    if (
+        door is not None
+        and door.server_state is server_state
+        and door.front is front
+        and door.config is config
+        and door.app_state is app_state
+        and door.loop is loop
+    ):
+        return door
+    if not config.loaded:
+        config.load()
+    ws_class = config.ws_protocol_class
+    if not (isinstance(ws_class, type) and issubclass(ws_class, WebSocketProtocol)):
+        return None
+    door = _last_door = _Door(front, config, server_state, app_state, loop)
+    return door

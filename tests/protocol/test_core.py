@@ -20,6 +20,7 @@ from uvicorn.server import ServerState
 from fastws import _protocol_core
 from fastws.protocol import State, WebSocketProtocol
 from fastws.settings import Settings
+from fastws.timer_wheel import TimerWheel
 from tests.helpers.frames import client_frame, server_frame
 
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
@@ -163,3 +164,109 @@ def test_send(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> Non
     with pytest.raises(RuntimeError, match=r"Expected ASGI message 'websocket\.accept'"):
         loop.run_until_complete(core.send({"type": "websocket.send", "text": "too early"}))
     assert len(core.transport.written) == 3
+
+
+# ------------------------------------------------ taken from the first byte, for fastws.http
+
+UPGRADE = (
+    b"GET /chat HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+class RecordingFront:
+    """A ``fastws._front.Front`` that keeps what it is given back."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, head_timeout: float = 10.0, max_head_size: int = 8192) -> None:
+        self.max_head_size = max_head_size
+        self.max_headers = 100
+        self.head_timeout = head_timeout
+        self.head_deadlines = TimerWheel(loop, head_timeout / 16)
+        self.back: list[tuple[str, bytes]] = []
+
+    def hand_over(self, transport: asyncio.Transport, data: bytes) -> None:
+        self.back.append(("hand_over", data))
+
+    def time_out(self, transport: asyncio.Transport, data: bytes) -> None:
+        self.back.append(("time_out", data))
+
+    def drain(self, transport: asyncio.Transport, data: bytes) -> None:
+        self.back.append(("drain", data))
+
+
+def waiting(twin: ModuleType, loop: asyncio.AbstractEventLoop, front: RecordingFront) -> Any:
+    """A protocol on ``twin``'s core, taken for ``front`` from the first byte (as ``fastws.http`` does)."""
+
+    class Protocol(twin.ProtocolCore, asyncio.Protocol):  # type: ignore[misc,name-defined]
+        __slots__ = ()
+
+        async def _run_asgi(self) -> None:
+            self.tasks.discard(asyncio.current_task())
+
+    core = Protocol(uvicorn.Config(_app, ws_ping_interval=None, log_level="warning"), ServerState(), {}, loop)
+    core.await_head(front)
+    core.connection_made(Transport())
+    return core
+
+
+def test_an_upgrade_taken_from_the_first_byte(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
+    front = RecordingFront(loop)
+    core = waiting(protocol_core, loop, front)
+    assert len(front.head_deadlines) == 1 and core in core.connections
+    core.data_received(UPGRADE[:20])
+    core.data_received(UPGRADE[20:] + client_frame(TEXT, b"early"))
+    assert core.scope["path"] == "/chat" and front.back == [] and len(front.head_deadlines) == 0
+    assert core._front is None
+    loop.run_until_complete(asyncio.sleep(0))  # the early frame, after the 101
+    assert core.queued_bytes() == 5
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        pytest.param(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", id="plain HTTP"),
+        pytest.param(b"POST /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n", id="a POST"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n", id="h2c"),
+        pytest.param(b"GET / HTTP/1.1\r\nbad line\r\n\r\n", id="malformed"),
+        pytest.param(b"GET / HTTP/1.1\r\nX: " + b"y" * 300, id="over the size, unfinished"),
+        pytest.param(b"GET / HTTP/1.1\r\nX: \x01\r\n", id="a control byte"),
+    ],
+)
+def test_anything_else_is_given_back_with_every_byte(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop, head: bytes
+) -> None:
+    front = RecordingFront(loop, max_head_size=256)
+    core = waiting(protocol_core, loop, front)
+    core.data_received(head[:7])
+    core.data_received(head[7:] + b"body")
+    assert front.back == [("hand_over", head + b"body")]
+    assert core.state is State.CLOSED and core not in core.connections and len(front.head_deadlines) == 0
+    assert core.transport.written == [] and not core.scope
+
+
+def test_a_late_head_goes_back_to_be_timed_out(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
+    front = RecordingFront(loop, head_timeout=0.05)
+    core = waiting(protocol_core, loop, front)
+    core.data_received(b"GET / HT")
+    loop.run_until_complete(asyncio.sleep(0.15))
+    assert front.back == [("time_out", b"GET / HT")] and core not in core.connections
+
+
+def test_a_head_on_its_way_at_shutdown_goes_back_to_be_drained(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    front = RecordingFront(loop)
+    core = waiting(protocol_core, loop, front)
+    core.data_received(b"GET / HT")
+    core.shutdown()
+    assert front.back == [("drain", b"GET / HT")] and len(front.head_deadlines) == 0
+
+
+def test_a_connection_lost_before_its_head_leaves_no_deadline(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    front = RecordingFront(loop)
+    core = waiting(protocol_core, loop, front)
+    core.data_received(b"GET / HT")
+    core.connection_lost(None)
+    assert front.back == [] and len(front.head_deadlines) == 0 and core not in core.connections

@@ -94,6 +94,63 @@ def test_an_upgrade_goes_straight_to_the_wire_layer() -> None:
     run(main())
 
 
+def test_an_upgrade_is_one_protocol_object_from_the_first_byte() -> None:
+    """The front gives the --ws protocol itself: no HttpProtocol made, and no hand-over, per WebSocket connection."""
+    made: list[str] = []
+
+    class Counted(Front):
+        __slots__ = ()
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            made.append("front")
+            super().__init__(*args, **kwargs)
+
+    async def main() -> None:
+        async with serving(echo_or_hello, http=Counted) as url:
+            for n in range(5):
+                async with connect(f"{url}/{n}", compression=None) as ws:
+                    await ws.send("hi")
+                    assert await ws.recv() == "hi"
+            assert made == []
+            answer = await exchange(url, b"GET /plain HTTP/1.1\r\nHost: t\r\n\r\n", until=b"GET /plain")
+            assert answer.startswith(b"HTTP/1.1 200 ") and made == ["front"]  # plain HTTP: given back to it
+        assert CountingFallback.handed == 1
+
+    run(main())
+
+
+def test_waiting_heads_set_no_loop_timer_each() -> None:
+    """Their deadlines are on one wheel per server (uvloop: ~550 bytes and ~2 us per timer)."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        set_timers = 0
+        call_at = loop.call_at
+
+        def counting_call_at(when: float, callback: Any, *args: Any, **context: Any) -> asyncio.TimerHandle:
+            nonlocal set_timers
+            set_timers += getattr(callback, "__module__", "").startswith("fastws")  # not asyncio.sleep's
+            return call_at(when, callback, *args, **context)
+
+        async with serving(echo_or_hello, http=Front) as url:
+            host, port = url.removeprefix("ws://").split(":")
+            loop.call_at = counting_call_at  # type: ignore[method-assign]
+            try:
+                writers = []
+                for _ in range(20):
+                    _, writer = await asyncio.open_connection(host, int(port))
+                    writer.write(b"GET / HT")  # a head on its way
+                    writers.append(writer)
+                await asyncio.sleep(0.05)
+            finally:
+                loop.call_at = call_at  # type: ignore[method-assign]
+            for writer in writers:
+                writer.close()
+        assert set_timers <= 1, set_timers  # the wheel's, at most
+
+    run(main())
+
+
 def test_a_head_in_one_byte_chunks_with_a_frame_right_behind_it() -> None:
     async def main() -> None:
         async with serving(echo_or_hello, http=Front) as url:

@@ -1,0 +1,42 @@
+"""``Front``: what a WebSocket connection taken from its first byte answers to (``fastws.http``).
+
+``fastws.http.HttpProtocol`` gives a connection to fastws' protocol from its
+first byte, when the server's ``--ws`` is that protocol, rather than reading
+the request head itself and then handing the connection over: one protocol
+object per WebSocket connection instead of two, and no loop timer of its
+own for the head's deadline. The protocol then holds the head to the
+front's limits and deadline, and gives the connection back, with the bytes
+read so far, wherever the front serves it itself: a head that is not a
+WebSocket upgrade (or not a valid head), one that does not arrive in time,
+and one still arriving when the server shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from .timer_wheel import TimerWheel
+
+__all__ = ["Front"]
+
+
+class Front(Protocol):
+    """The HTTP side a connection came in through, while its request head is awaited."""
+
+    #: the request head's limits: bytes, and header lines (more get the front's 431)
+    max_head_size: int
+    max_headers: int
+    #: seconds the head may take to arrive whole; 0: no deadline
+    head_timeout: float
+    #: the server's wheel of head deadlines (``None`` with no deadline): at most 1/16 of it late
+    head_deadlines: TimerWheel | None
+
+    def hand_over(self, transport: asyncio.Transport, data: bytes) -> None:
+        """Serve the connection as HTTP from ``data``, what it sent so far: not a WebSocket upgrade."""
+
+    def time_out(self, transport: asyncio.Transport, data: bytes) -> None:
+        """Answer a head that did not arrive whole in time (``data`` so far), then close."""
+
+    def drain(self, transport: asyncio.Transport, data: bytes) -> None:
+        """The server shuts down while the head arrives (``data`` so far): answer it as HTTP would."""
