@@ -1020,6 +1020,9 @@ class _Front:
     def hand_over(self, transport: Any, data: bytes) -> None:
         self.log.append(("hand_over", data))
 
+    def refuse(self, transport: Any, data: bytes) -> None:
+        self.log.append(("refuse", data))
+
     def time_out(self, transport: Any, data: bytes) -> None:
         self.log.append(("time_out", data))
 

@@ -416,7 +416,7 @@ class ProtocolCore:
                 self._reject(error)
             else:  # the front answers a head over its limits, and a malformed one, as it would have
                 front, data = self._back_to_front()
-                front.hand_over(self.transport, data)
+                front.refuse(self.transport, data)
             return
         if request is None:
             return  # wait for the rest of the head

@@ -198,10 +198,7 @@ class HttpProtocol(asyncio.Protocol):
         protocol = protocol_class(
             config=self.config, server_state=self.server_state, app_state=self.app_state, _loop=self.loop
         )
-        self.transport.set_protocol(protocol)
-        protocol.connection_made(self.transport)
-        if data is not None:
-            protocol.data_received(data)
+        _give(self.transport, protocol, data)
         return cast(asyncio.Protocol, protocol)
 
     def _unavailable(self) -> None:
@@ -276,13 +273,17 @@ class _Door:
         """An ``HttpProtocol`` of ``front`` that has the connection, and has read ``data``."""
         protocol = object.__new__(self.front)  # not front(...): that would give the --ws protocol again
         protocol.__init__(self.config, self.server_state, self.app_state, self.loop)  # type: ignore[misc]
-        transport.set_protocol(protocol)
-        protocol.connection_made(transport)
-        if data:
-            protocol.data_received(data)
+        _give(transport, protocol, data or None)
         return protocol
 
     def hand_over(self, transport: asyncio.Transport, data: bytes) -> None:
+        # what HttpProtocol does with a whole head that is no upgrade, without making one first
+        fallback = self.front.fallback(
+            config=self.config, server_state=self.server_state, app_state=self.app_state, _loop=self.loop
+        )  # type: ignore[call-arg]
+        _give(transport, fallback, data)
+
+    def refuse(self, transport: asyncio.Transport, data: bytes) -> None:
         self._front(transport, data)
 
     def time_out(self, transport: asyncio.Transport, data: bytes) -> None:
@@ -290,6 +291,14 @@ class _Door:
 
     def drain(self, transport: asyncio.Transport, data: bytes) -> None:
         self._front(transport, data).shutdown()
+
+
+def _give(transport: asyncio.Transport, protocol: asyncio.Protocol, data: bytes | None) -> None:
+    """Make ``protocol`` the connection's, as from its start, then give it ``data`` (read so far)."""
+    transport.set_protocol(protocol)
+    protocol.connection_made(transport)
+    if data is not None:
+        protocol.data_received(data)
 
 
 #: the last server's door: one server per process is the rule (a new one replaces it)

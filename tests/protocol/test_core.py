@@ -187,6 +187,9 @@ class RecordingFront:
     def hand_over(self, transport: asyncio.Transport, data: bytes) -> None:
         self.back.append(("hand_over", data))
 
+    def refuse(self, transport: asyncio.Transport, data: bytes) -> None:
+        self.back.append(("refuse", data))
+
     def time_out(self, transport: asyncio.Transport, data: bytes) -> None:
         self.back.append(("time_out", data))
 
@@ -222,24 +225,30 @@ def test_an_upgrade_taken_from_the_first_byte(protocol_core: ModuleType, loop: a
 
 
 @pytest.mark.parametrize(
-    "head",
+    ("head", "why"),
     [
-        pytest.param(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", id="plain HTTP"),
-        pytest.param(b"POST /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n", id="a POST"),
-        pytest.param(b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n", id="h2c"),
-        pytest.param(b"GET / HTTP/1.1\r\nbad line\r\n\r\n", id="malformed"),
-        pytest.param(b"GET / HTTP/1.1\r\nX: " + b"y" * 300, id="over the size, unfinished"),
-        pytest.param(b"GET / HTTP/1.1\r\nX: \x01\r\n", id="a control byte"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", "hand_over", id="plain HTTP"),
+        pytest.param(
+            b"POST /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+            "hand_over",
+            id="a POST",
+        ),
+        pytest.param(
+            b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n", "hand_over", id="h2c"
+        ),
+        pytest.param(b"GET / HTTP/1.1\r\nbad line\r\n\r\n", "refuse", id="malformed"),
+        pytest.param(b"GET / HTTP/1.1\r\nX: " + b"y" * 300, "refuse", id="over the size, unfinished"),
+        pytest.param(b"GET / HTTP/1.1\r\nX: \x01\r\n", "refuse", id="a control byte"),
     ],
 )
 def test_anything_else_is_given_back_with_every_byte(
-    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop, head: bytes
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop, head: bytes, why: str
 ) -> None:
     front = RecordingFront(loop, max_head_size=256)
     core = waiting(protocol_core, loop, front)
     core.data_received(head[:7])
     core.data_received(head[7:] + b"body")
-    assert front.back == [("hand_over", head + b"body")]
+    assert front.back == [(why, head + b"body")]
     assert core.state is State.CLOSED and core not in core.connections and len(front.head_deadlines) == 0
     assert core.transport.written == [] and not core.scope
 

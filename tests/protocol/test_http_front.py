@@ -95,7 +95,8 @@ def test_an_upgrade_goes_straight_to_the_wire_layer() -> None:
 
 
 def test_an_upgrade_is_one_protocol_object_from_the_first_byte() -> None:
-    """The front gives the --ws protocol itself: no HttpProtocol made, and no hand-over, per WebSocket connection."""
+    """The front gives the --ws protocol itself: no HttpProtocol made, and no hand-over, per WebSocket connection
+    (nor per plain HTTP one: that goes from the --ws protocol to uvicorn's HTTP protocol)."""
     made: list[str] = []
 
     class Counted(Front):
@@ -113,7 +114,9 @@ def test_an_upgrade_is_one_protocol_object_from_the_first_byte() -> None:
                     assert await ws.recv() == "hi"
             assert made == []
             answer = await exchange(url, b"GET /plain HTTP/1.1\r\nHost: t\r\n\r\n", until=b"GET /plain")
-            assert answer.startswith(b"HTTP/1.1 200 ") and made == ["front"]  # plain HTTP: given back to it
+            assert answer.startswith(b"HTTP/1.1 200 ") and made == []  # plain HTTP: straight to the fallback
+            answer = await exchange(url, b"GET / HTTP/1.1\r\nX-A: a\x01b\r\n\r\n", until=b"never")
+            assert answer.startswith(b"HTTP/1.1 400 ") and made == ["front"]  # answered by the front itself
         assert CountingFallback.handed == 1
 
     run(main())
