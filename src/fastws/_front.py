@@ -33,11 +33,11 @@ class Front(Protocol):
     head_deadlines: TimerWheel | None
 
     def hand_over(self, transport: asyncio.Transport, data: bytes) -> None:
-        """Serve the connection as HTTP: ``data`` is a whole, valid request head that is not a WebSocket
-        upgrade, and what followed it."""
+        """Serve the connection as HTTP: ``data`` is a whole request head within the limits that is not a
+        WebSocket upgrade (``fastws.wire.handshake.websocket_upgrade``), and what followed it."""
 
     def refuse(self, transport: asyncio.Transport, data: bytes) -> None:
-        """Answer a head that is not valid, or over the limits (``data``: what was sent so far)."""
+        """Answer a head over the limits, or with bytes no head may hold (``data``: what was sent so far)."""
 
     def time_out(self, transport: asyncio.Transport, data: bytes) -> None:
         """Answer a head that did not arrive whole in time (``data`` so far), then close."""

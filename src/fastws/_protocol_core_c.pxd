@@ -86,6 +86,8 @@ cdef class ProtocolCore:
 
     cdef _ping_received(self, event)
     cdef _upgrade_request(self, data)
+    cdef _front_request(self)
+    cdef _made(self)
     cdef _leave_front(self)
     cdef tuple _back_to_front(self)
     cdef _reject(self, error, outcome=*)

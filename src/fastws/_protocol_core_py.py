@@ -265,13 +265,18 @@ class ProtocolCore:
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.connections.add(self)  # type: ignore[arg-type]
-        self.server, self.client = _addresses(self.transport)
-        self.scheme = "wss" if is_ssl(self.transport) else "ws"
         front = self._front
-        if front is not None:
+        if front is not None:  # the rest once the head is an upgrade (most plain HTTP is given back)
             if front.head_deadlines is not None:
                 self.ping_timer = front.head_deadlines.add(front.head_timeout, self)
-        elif self.logger.level <= TRACE_LOG_LEVEL:
+        else:
+            self._made()
+
+    def _made(self) -> None:
+        """The connection is a WebSocket upgrade's: its addresses and scheme."""
+        self.server, self.client = _addresses(self.transport)
+        self.scheme = "wss" if is_ssl(self.transport) else "ws"
+        if self.logger.level <= TRACE_LOG_LEVEL:
             self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection made", self._prefix())
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -404,33 +409,41 @@ class ProtocolCore:
 
     def _upgrade_request(self, data: bytes) -> None:
         self._request += data
-        front = self._front
-        try:
-            if front is None:
-                settings = self.settings
-                request = handshake.parse_request(self._request, settings.http_max_head_size, settings.http_max_headers)
-            else:
-                request = handshake.parse_request(self._request, front.max_head_size, front.max_headers)
-        except handshake.HandshakeError as error:
-            if front is None:
-                self._reject(error)
-            else:  # the front answers a head over its limits, and a malformed one, as it would have
-                front, data = self._back_to_front()
-                front.refuse(self.transport, data)
+        if self._front is not None:
+            self._front_request()
             return
-        if request is None:
+        settings = self.settings
+        try:
+            request = handshake.parse_request(self._request, settings.http_max_head_size, settings.http_max_headers)
+        except handshake.HandshakeError as error:
+            self._reject(error)
+            return
+        if request is not None:  # else wait for the rest of the head
+            rest = self._request[self._request.index(b"\r\n\r\n") + 4 :]
+            self._request = b""
+            self.upgrade(request, rest)
+
+    def _front_request(self) -> None:
+        """The head so far, for the front (``await_head``): a WebSocket upgrade is taken, the rest given back."""
+        front: Front = self._front  # type: ignore[assignment]
+        head = self._request
+        try:
+            end = handshake.check_head(head, front.max_head_size, front.max_headers)
+        except handshake.HandshakeError:
+            front, data = self._back_to_front()
+            front.refuse(self.transport, data)  # over the front's limits, or bytes no head may hold
+            return
+        if end < 0:
             return  # wait for the rest of the head
-        if front is not None:
-            if request.method != "GET" or not request.is_websocket_upgrade():
-                front, data = self._back_to_front()  # plain HTTP, or another upgrade: the front serves it
-                front.hand_over(self.transport, data)
-                return
-            self._leave_front()
-            if self.logger.level <= TRACE_LOG_LEVEL:
-                self.logger.log(TRACE_LOG_LEVEL, "%sWebSocket connection made", self._prefix())
-        rest = self._request[self._request.index(b"\r\n\r\n") + 4 :]
+        request = handshake.websocket_upgrade(head, end)
+        if request is None:
+            front, data = self._back_to_front()
+            front.hand_over(self.transport, data)  # plain HTTP, or another upgrade: uvicorn's HTTP serves it
+            return
+        self._leave_front()
         self._request = b""
-        self.upgrade(request, rest)
+        self._made()
+        self.upgrade(request, head[end + 4 :])
 
     def _leave_front(self) -> Front:
         """The head is no longer awaited for the front: its deadline goes. Return the front."""

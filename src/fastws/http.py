@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import weakref
 from typing import Any, cast
 
@@ -59,7 +58,6 @@ except ImportError:  # pragma: no cover - httptools is a dependency; h11 comes w
 
 __all__ = ["HttpProtocol"]
 
-_MENTIONS_WEBSOCKET = re.compile(rb"websocket", re.IGNORECASE)
 _logger = logging.getLogger("uvicorn.error")
 
 
@@ -179,17 +177,9 @@ class HttpProtocol(asyncio.Protocol):
     def _upgrade_request(self, head: bytes, end: int) -> handshake.Request | None:
         """The parsed request (its head ends at ``end``) if it is an upgrade fastws' protocol takes, else None."""
         ws_class = self.config.ws_protocol_class
-        if not head.startswith(b"GET ") or not _MENTIONS_WEBSOCKET.search(head, 0, end):
-            return None
         if not (isinstance(ws_class, type) and issubclass(ws_class, WebSocketProtocol)):
             return None
-        try:
-            request = handshake.parse_head(head, end)  # data_received checked it
-        except handshake.HandshakeError:
-            return None  # uvicorn's HTTP protocol answers it as it would
-        if not request.is_websocket_upgrade():
-            return None
-        return request
+        return handshake.websocket_upgrade(head, end)  # data_received checked it
 
     def _hand_over(self, protocol_class: Any, data: bytes | None) -> asyncio.Protocol:
         """Give the connection to a new ``protocol_class``, with ``data`` read so far."""

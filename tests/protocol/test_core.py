@@ -236,7 +236,7 @@ def test_an_upgrade_taken_from_the_first_byte(protocol_core: ModuleType, loop: a
         pytest.param(
             b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n", "hand_over", id="h2c"
         ),
-        pytest.param(b"GET / HTTP/1.1\r\nbad line\r\n\r\n", "refuse", id="malformed"),
+        pytest.param(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nbad line\r\n\r\n", "hand_over", id="malformed"),
         pytest.param(b"GET / HTTP/1.1\r\nX: " + b"y" * 300, "refuse", id="over the size, unfinished"),
         pytest.param(b"GET / HTTP/1.1\r\nX: \x01\r\n", "refuse", id="a control byte"),
     ],
