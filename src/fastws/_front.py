@@ -8,17 +8,20 @@ own for the head's deadline. The protocol then holds the head to the
 front's limits and deadline, and gives the connection back, with the bytes
 read so far, wherever the front serves it itself: a head that is not a
 WebSocket upgrade (or not a valid head), one that does not arrive in time,
-and one still arriving when the server shuts down.
+and one still arriving when the server shuts down. ``websocket_upgrade`` is
+the rule both sides apply to a whole head.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Protocol
 
 from .timer_wheel import TimerWheel
+from .wire import handshake
 
-__all__ = ["Front"]
+__all__ = ["Front", "websocket_upgrade"]
 
 
 class Front(Protocol):
@@ -34,7 +37,7 @@ class Front(Protocol):
 
     def hand_over(self, transport: asyncio.Transport, data: bytes) -> None:
         """Serve the connection as HTTP: ``data`` is a whole request head within the limits that is not a
-        WebSocket upgrade (``fastws.wire.handshake.websocket_upgrade``), and what followed it."""
+        WebSocket upgrade (``websocket_upgrade``), and what followed it."""
 
     def refuse(self, transport: asyncio.Transport, data: bytes) -> None:
         """Answer a head over the limits, or with bytes no head may hold (``data``: what was sent so far)."""
@@ -44,3 +47,24 @@ class Front(Protocol):
 
     def drain(self, transport: asyncio.Transport, data: bytes) -> None:
         """The server shuts down while the head arrives (``data`` so far): answer it as HTTP would."""
+
+
+_MENTIONS_WEBSOCKET = re.compile(rb"websocket", re.IGNORECASE)
+
+
+def websocket_upgrade(data: bytes, end: int) -> handshake.Request | None:
+    """The request whose head, passed by ``check_head``, ends at ``end``, if it asks for WebSocket.
+
+    That is a ``GET`` with ``Upgrade: websocket`` and ``Connection: upgrade``
+    (what uvicorn would upgrade); None for anything else, a malformed head
+    included: plain HTTP, for an HTTP protocol to serve or answer. Most
+    requests that do not are told from the request line and a look for the
+    word, without parsing the head.
+    """
+    if not data.startswith(b"GET ") or _MENTIONS_WEBSOCKET.search(data, 0, end) is None:
+        return None
+    try:
+        request = handshake.parse_head(data, end)
+    except handshake.HandshakeError:
+        return None
+    return request if request.is_websocket_upgrade() else None

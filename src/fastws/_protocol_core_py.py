@@ -41,7 +41,7 @@ from uvicorn.protocols.utils import (
 )
 from uvicorn.server import ServerState
 
-from ._front import Front
+from ._front import Front, websocket_upgrade
 from ._protocol_state import PAST_CLOSE, State
 from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
@@ -435,7 +435,7 @@ class ProtocolCore:
             return
         if end < 0:
             return  # wait for the rest of the head
-        request = handshake.websocket_upgrade(head, end)
+        request = websocket_upgrade(head, end)
         if request is None:
             front, data = self._back_to_front()
             front.hand_over(self.transport, data)  # plain HTTP, or another upgrade: uvicorn's HTTP serves it

@@ -44,6 +44,7 @@ from typing import Any, cast
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
+from ._front import websocket_upgrade
 from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS
 from .protocol import WebSocketProtocol
@@ -179,7 +180,7 @@ class HttpProtocol(asyncio.Protocol):
         ws_class = self.config.ws_protocol_class
         if not (isinstance(ws_class, type) and issubclass(ws_class, WebSocketProtocol)):
             return None
-        return handshake.websocket_upgrade(head, end)  # data_received checked it
+        return websocket_upgrade(head, end)  # data_received checked it
 
     def _hand_over(self, protocol_class: Any, data: bytes | None) -> asyncio.Protocol:
         """Give the connection to a new ``protocol_class``, with ``data`` read so far."""

@@ -170,24 +170,3 @@ def test_the_shared_lines_are_bounded(handshake: ModuleType) -> None:
     one, other = (handshake.parse_request(request(Origin=b"https://late.example")) for _ in range(2))
     assert one is not None and other is not None
     assert one.headers[-1] is other.headers[-1]  # a full cache starts again: what comes later is still shared
-
-
-@pytest.mark.parametrize(
-    ("head", "upgrade"),
-    [
-        (b"GET /a HTTP/1.1\r\nHost: t\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n\r\n", True),
-        (b"GET /a HTTP/1.1\r\nHost: t\r\n\r\n", False),
-        (b"POST /a HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n", False),
-        (b"GET /a HTTP/1.1\r\nHost: t\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n", False),
-        (b"GET /websocket HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\n\r\n", False),  # the word, not the header
-        (b"GET /a HTTP/1.1\r\nUpgrade: websocket\r\nbad line\r\n\r\n", False),  # malformed: for HTTP to answer
-    ],
-)
-def test_websocket_upgrade_tells_what_uvicorn_would_upgrade(head: bytes, upgrade: bool) -> None:
-    from fastws.wire import handshake
-
-    end = handshake.check_head(head)
-    request = handshake.websocket_upgrade(head + b"frames", end)
-    assert (request is not None) is upgrade
-    if request is not None:
-        assert request.target == b"/a" and request.method == "GET"

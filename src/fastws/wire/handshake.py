@@ -18,7 +18,6 @@ the pure one: tests run both.
 
 from __future__ import annotations
 
-import re
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -84,25 +83,4 @@ __all__ = [
     "http_response",
     "parse_head",
     "parse_request",
-    "websocket_upgrade",
 ]
-
-_MENTIONS_WEBSOCKET = re.compile(rb"websocket", re.IGNORECASE)
-
-
-def websocket_upgrade(data: bytes, end: int) -> Request | None:
-    """The request whose head, passed by ``check_head``, ends at ``end``, if it asks for WebSocket.
-
-    That is a ``GET`` with ``Upgrade: websocket`` and ``Connection: upgrade``
-    (what uvicorn would upgrade); None for anything else, a malformed head
-    included: plain HTTP, for an HTTP protocol to serve or answer. Most
-    requests that do not are told from the request line and a look for the
-    word, without parsing the head.
-    """
-    if not data.startswith(b"GET ") or _MENTIONS_WEBSOCKET.search(data, 0, end) is None:
-        return None
-    try:
-        request = parse_head(data, end)
-    except HandshakeError:
-        return None
-    return request if request.is_websocket_upgrade() else None
