@@ -4,6 +4,7 @@ Each uvicorn ``--ws`` protocol class is driven through a fake transport on
 uvloop: the upgrade request, then echoes of 32-byte text messages, then the
 peer's close. It prints the CPU time (``process_time``) per echo and per
 connection (handshake + one echo + close) for fastws' protocol (raw ASGI,
+behind ``fastws run``'s HTTP front too,
 ``fastws.WebSocket`` on its direct path and with the direct path off) and
 uvicorn's default (``websockets-sansio``), and the CPU time per delivery of
 a ``fastws.Broadcast`` fan-out to 1,000 subscribers (``bench.load``'s
@@ -29,6 +30,7 @@ import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
+from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
 
 from .load.apps import FANOUT_PATH, broadcast_app, broadcast_hub, fastws_app, plain
@@ -48,6 +50,8 @@ ECHO = _masked_text(b"x" * 32)
 CLOSE = b"\x88\x80\0\0\0\0"
 JOIN = _masked_text(b"join")
 MEMBERS = 1000
+#: one server's lifespan state: uvicorn gives every connection the same
+APP_STATE: dict[str, Any] = {}
 
 
 class NoDirectPath(WebSocketProtocol):
@@ -66,6 +70,7 @@ class FakeTransport(asyncio.Transport):
         super().__init__()
         self.written: asyncio.Future[None] | None = None
         self.closing = False
+        self.protocol: Any = None
 
     def write(self, data: Any) -> None:
         if self.written is not None and not self.written.done():
@@ -79,6 +84,12 @@ class FakeTransport(asyncio.Transport):
 
     def get_write_buffer_size(self) -> int:
         return 0  # every write is taken at once
+
+    def set_protocol(self, protocol: Any) -> None:
+        self.protocol = protocol  # an HTTP front handing the connection over (before fastws' took it whole)
+
+    def get_protocol(self) -> Any:
+        return self.protocol
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
@@ -97,8 +108,9 @@ async def _until_written(transport: FakeTransport, protocol: Any, data: bytes) -
 
 
 def _config(app: Any, cls: type) -> uvicorn.Config:
-    config = uvicorn.Config(app, ws=cls, lifespan="off", ws_ping_interval=0, ws_per_message_deflate=False,
-                            proxy_headers=False, log_level="warning")  # fmt: skip
+    ws = WebSocketProtocol if cls is HttpProtocol else cls  # the front: fastws run's --http and --ws
+    config = uvicorn.Config(app, ws=ws, http=HttpProtocol, lifespan="off", ws_ping_interval=0,
+                            ws_per_message_deflate=False, proxy_headers=False, log_level="warning")  # fmt: skip
     config.load()
     return config
 
@@ -106,11 +118,11 @@ def _config(app: Any, cls: type) -> uvicorn.Config:
 async def _open(
     config: uvicorn.Config, cls: type, state: ServerState, request: bytes = REQUEST
 ) -> tuple[Any, FakeTransport]:
-    protocol = cls(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
+    protocol = cls(config=config, server_state=state, app_state=APP_STATE, _loop=asyncio.get_running_loop())
     transport = FakeTransport()
     protocol.connection_made(transport)
     await _until_written(transport, protocol, request)  # the 101
-    return protocol, transport
+    return transport.protocol or protocol, transport
 
 
 async def per_echo(app: Any, cls: type, n: int) -> float:
@@ -190,6 +202,7 @@ async def per_asgi_delivery(n: int) -> float:
 
 ROWS = [
     ("fastws protocol, raw ASGI", plain, WebSocketProtocol),
+    ("fastws.http front and protocol, raw ASGI", plain, HttpProtocol),
     ("fastws protocol, fastws.WebSocket", fastws_app, WebSocketProtocol),
     ("fastws protocol, fastws.WebSocket, no direct path", fastws_app, NoDirectPath),
     ("websockets-sansio, raw ASGI", plain, WebSocketsSansIOProtocol),
