@@ -315,6 +315,32 @@ def test_history_that_never_joins_up_with_the_live_messages_is_unavailable() -> 
     run(main())
 
 
+def test_what_history_sent_ahead_of_the_live_messages_is_not_sent_again_when_they_arrive() -> None:
+    """The backend's read reached further than pub/sub had: those messages' live copies come after go_live."""
+
+    class Ahead:  # the history read has 50..60; their live copies are still on their way
+        async def read(self, channel: str, after: int, history: History) -> Page:
+            return Page("e", 60, [_at(channel, offset) for offset in range(1, 61)])
+
+    async def main() -> None:
+        channel = fresh_channel("ahead")
+        tail = Ring(History(size=100))  # the hub's tail of a channel it (re)joined: nothing seen live yet
+        delivery = Delivery(1 << 20, "close", 1.0, ended=lambda target: None, spawn=asyncio.ensure_future)
+        target = QueueTarget(delivery)
+        members: dict[int, Member] = {}
+        members[id(target)] = Resuming(target, members, tail)
+        resuming = members[id(target)]
+        assert isinstance(resuming, Resuming)
+        await resume(channel, resuming, Position(channel, 49, "e"), None, History(), Reads(Ahead()))  # type: ignore[arg-type]
+        for offset in (55, 60, 61, 62):  # pub/sub catching up, as the hub delivers to the channel's members
+            members[id(target)].deliver(_at(channel, offset))
+        got = [int(message.data) for message in target.backlog]
+        assert got == list(range(50, 63))  # each once, in order
+        assert members[id(target)] is target  # its place given back once the live messages went past
+
+    run(main())
+
+
 def _at(channel: str, offset: int) -> Message:
     return Message(str(offset).encode(), False).at(Position(channel, offset, "e"))
 

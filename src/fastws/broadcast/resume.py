@@ -36,9 +36,9 @@ class Resuming:
     """A resuming subscriber's place on its channel until its missed messages are sent.
 
     Until ``go_live`` it lets no live message through (the tail has them,
-    and they are sent from there); after, it drops the ones up to the
-    position resumed from that are still to come (the backend had them,
-    this process not yet), then gives its place back to the target.
+    and they are sent from there); after, it drops the ones up to the last
+    position sent that are still to come (a read of the backend had them,
+    pub/sub not yet), then gives its place back to the target.
     """
 
     __slots__ = ("floor", "joined", "live", "members", "tail", "target")
@@ -74,14 +74,18 @@ class Resuming:
         self.target.deliver(message)
 
     def go_live(self, since: Position | None) -> None:
-        """The missed messages are sent (``since``), or there was a gap (None): let the live ones through."""
+        """The missed messages are sent, up to ``since`` (the last of them, or the position resumed from
+        if there were none), or there was a gap (None): let the live ones through."""
         tail = self.tail
         if since is None and tail.epoch == self.joined[0]:
             for message in tail.page(self.joined[1], time.monotonic()).messages:
                 self.target.deliver(message)  # what came live since it joined
         self.live = True
-        if since is not None and tail.epoch == since.epoch and tail.top < since.offset:
-            self.floor = since  # the backend is ahead of this process: drop what it sent already
+        if since is not None and tail.epoch == since.epoch:
+            # Live copies of what was sent may still come: a read of the backend (merged into the
+            # tail) can be ahead of pub/sub. Drop them; the first live message past it gives the
+            # place back (at once, when pub/sub was not behind).
+            self.floor = since
         else:
             self._give_back()
 
@@ -179,7 +183,7 @@ async def resume(
     if isinstance(verdict, list):
         for message in verdict:
             resuming.target.deliver(message)
-        resuming.go_live(since)
+        resuming.go_live(verdict[-1].position if verdict else since)
         await resuming.target.handed_over()  # what the app sends next goes after what was missed
         return
     latest = page if page is not None and page.epoch is not None else tail.page(tail.top, time.monotonic())
