@@ -49,7 +49,7 @@ from .metrics.counters import COUNTERS, Outcome, Side
 from .proxy_headers import app_for
 from .settings import Settings
 from .sockets import ascii_view, send_now, send_parts
-from .timer_wheel import TimerWheel
+from .timer_wheel import TimerWheel, wheel_of
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
 from .wire.rfc6455 import CloseCode
@@ -110,17 +110,6 @@ KEEPALIVE_TICKS = 32
 #: instead, they would keep the loop their connections refer to, for ever)
 _keepalive_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.WeakKeyDictionary()
 _deflate_wheels: weakref.WeakKeyDictionary[Config, TimerWheel] = weakref.WeakKeyDictionary()
-
-
-def _wheel(
-    wheels: weakref.WeakKeyDictionary[Any, TimerWheel], server: object, loop: asyncio.AbstractEventLoop, tick: float
-) -> TimerWheel:
-    """The one ``TimerWheel`` in ``wheels`` of ``server``'s connections, made at the first (again on a new
-    loop: a ``Config`` may serve again)."""
-    found = wheels.get(server)
-    if found is None or found.loop is not loop:
-        found = wheels[server] = TimerWheel(loop, tick)
-    return found
 
 
 _T = TypeVar("_T")
@@ -204,7 +193,7 @@ class ProtocolCore:
         self.ping_timeout = config.ws_ping_timeout
         #: one loop timer for every connection's keepalive pings, not one each (they add up when idle)
         self._keepalive: TimerWheel | None = (
-            _wheel(_keepalive_wheels, server_state, self.loop, self.ping_interval / KEEPALIVE_TICKS)
+            wheel_of(_keepalive_wheels, server_state, self.loop, self.ping_interval / KEEPALIVE_TICKS)
             if self.ping_interval
             else None
         )
@@ -499,7 +488,7 @@ class ProtocolCore:
             if negotiated is not None:
                 self.conn.deflate, self._extensions = negotiated
                 idle = self.settings.ws_deflate_idle  # checked every idle / 4: freed idle to ~2x idle after use
-                wheel = _wheel(_deflate_wheels, self.config, self.loop, idle / 4) if idle else None
+                wheel = wheel_of(_deflate_wheels, self.config, self.loop, idle / 4) if idle else None
                 self.conn.deflate.release_when_idle(wheel, idle)
         raw_path, _, query_string = request.target.partition(b"?")
         path = raw_path.decode("latin-1")

@@ -49,7 +49,7 @@ from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS
 from .protocol import WebSocketProtocol
 from .settings import Settings
-from .timer_wheel import TimerWheel
+from .timer_wheel import TimerWheel, wheel_of
 from .wire import handshake
 
 try:
@@ -258,7 +258,11 @@ class _Door:
         self.max_head_size = settings.http_max_head_size
         self.max_headers = settings.http_max_headers
         self.head_timeout = settings.http_head_timeout
-        self.head_deadlines = _head_deadlines(server_state, loop, self.head_timeout) if self.head_timeout else None
+        self.head_deadlines = (
+            wheel_of(_wheels, server_state, loop or asyncio.get_event_loop(), self.head_timeout / 16)
+            if self.head_timeout
+            else None
+        )  # ticks of 1/16 of the server's first front's deadline
 
     def _front(self, transport: asyncio.Transport, data: bytes) -> HttpProtocol:
         """An ``HttpProtocol`` of ``front`` that has the connection, and has read ``data``."""
@@ -296,15 +300,6 @@ def _give(transport: asyncio.Transport, protocol: asyncio.Protocol, data: bytes 
 _last_door: _Door | None = None
 #: each server's wheel of head deadlines, by its ``ServerState``: it goes with the server
 _wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.WeakKeyDictionary()
-
-
-def _head_deadlines(server_state: ServerState, loop: asyncio.AbstractEventLoop | None, timeout: float) -> TimerWheel:
-    """The wheel of ``server_state``'s head deadlines: ticks of 1/16 of ``timeout`` (its first front's)."""
-    loop = loop or asyncio.get_event_loop()
-    wheel = _wheels.get(server_state)
-    if wheel is None or wheel.loop is not loop:
-        wheel = _wheels[server_state] = TimerWheel(loop, timeout / 16)
-    return wheel
 
 
 def _door(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import math
 import weakref
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Due(Protocol):
@@ -99,6 +99,17 @@ class TimerWheel:
                 for rest in waiting[n + 1 :]:
                     self.add(0.0, rest)
                 raise
+
+
+def wheel_of(
+    wheels: weakref.WeakKeyDictionary[Any, TimerWheel], server: object, loop: asyncio.AbstractEventLoop, tick: float
+) -> TimerWheel:
+    """The one ``TimerWheel`` in ``wheels`` of ``server``'s connections, made at the first (again on a new
+    loop: a ``Config`` may serve again). Keyed weakly, it goes with the server."""
+    found = wheels.get(server)
+    if found is None or found.loop is not loop:
+        found = wheels[server] = TimerWheel(loop, tick)
+    return found
 
 
 def _fire(wheel: weakref.ref[TimerWheel]) -> None:
