@@ -68,7 +68,7 @@ def test_twins_export_the_same_names() -> None:
         "fastws._json": ["json_dumps", "json_dumps_bytes", "json_loads"],
         "fastws._url": ["URL", "QueryParams", "parse_host_header", "parse_query"],
         "fastws._websocket_base": ["WebSocketBase"],
-        "fastws._protocol_core": ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "ProtocolCore"],
+        "fastws._protocol_core": ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore"],
         "fastws.wire.codec": [
             "CLOSED",
             "CLOSING",

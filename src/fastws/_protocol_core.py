@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from . import _protocol_core_py
 from ._twins import load_compiled
 
-__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "ProtocolCore"]
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore"]
 
 PURE: ModuleType = _protocol_core_py
 COMPILED: ModuleType | None = load_compiled("fastws._protocol_core_c")
 
 if TYPE_CHECKING or COMPILED is None:
-    from ._protocol_core_py import KEEPALIVE_TICKS, LARGE_MESSAGE, NO_FD, ProtocolCore
+    from ._protocol_core_py import KEEPALIVE_TICKS, LARGE_MESSAGE, NO_FD, TASK_NAME, ProtocolCore
 else:
-    from ._protocol_core_c import KEEPALIVE_TICKS, LARGE_MESSAGE, NO_FD, ProtocolCore
+    from ._protocol_core_c import KEEPALIVE_TICKS, LARGE_MESSAGE, NO_FD, TASK_NAME, ProtocolCore

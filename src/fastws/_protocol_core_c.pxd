@@ -29,9 +29,11 @@ cdef object SERVER_CLOSING
 cdef object PEER_GONE
 cdef object CLOSED
 cdef int _FD_UNKNOWN
+cdef long long _NO_TICK
 cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
 cdef dict _SCOPE
+cdef dict _ASGI
 cdef bint _POSIX
 
 
@@ -78,7 +80,7 @@ cdef class ProtocolCore:
     cdef public object _keepalive
     cdef public object ping_interval
     cdef public object ping_timeout
-    cdef public object ping_timer
+    cdef long long _tick
     cdef public object pong_timer
     cdef public object pending_ping_payload
     cdef public double ping_sent_at

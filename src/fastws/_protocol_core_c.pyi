@@ -24,11 +24,12 @@ from .settings import Settings
 from .timer_wheel import TimerWheel
 from .wire import codec, handshake
 
-__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "ProtocolCore"]
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore"]
 
 KEEPALIVE_TICKS: int
 LARGE_MESSAGE: int
 NO_FD: int
+TASK_NAME: str
 
 class ProtocolCore:
     # a cdef class; it has the source's __slots__ too (one source: _protocol_core_py.py)
@@ -47,6 +48,7 @@ class ProtocolCore:
         "_queued_bytes",
         "_read_paused",
         "_request",
+        "_tick",
         "_waiter",
         "_write_timer",
         "app",
@@ -66,7 +68,6 @@ class ProtocolCore:
         "ping_interval",
         "ping_sent_at",
         "ping_timeout",
-        "ping_timer",
         "pong_timer",
         "root_path",
         "scheme",
@@ -114,7 +115,6 @@ class ProtocolCore:
     _keepalive: TimerWheel | None
     ping_interval: float | None
     ping_timeout: float | None
-    ping_timer: int | None
     pong_timer: asyncio.TimerHandle | None
     pending_ping_payload: bytes | None
     ping_sent_at: float
@@ -155,5 +155,7 @@ class ProtocolCore:
     def _run_asgi(self) -> Coroutine[Any, Any, None]: ...
     def _app_ended(self) -> None: ...
     def _refuse(self, status: int, reason: str, outcome: Outcome = "failed") -> None: ...
+    @property
+    def ping_timer(self) -> int | None: ...
     def on_due(self) -> None: ...
     def _ping_timed_out(self) -> None: ...

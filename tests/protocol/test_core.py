@@ -216,10 +216,12 @@ def test_an_upgrade_taken_from_the_first_byte(protocol_core: ModuleType, loop: a
     front = RecordingFront(loop)
     core = waiting(protocol_core, loop, front)
     assert len(front.head_deadlines) == 1 and core in core.connections
+    tick = core.ping_timer  # the head's deadline, a tick of the front's wheel
+    assert isinstance(tick, int) and tick * (10.0 / 16) >= loop.time() + 10.0 - 1e-6  # 10 s, in ticks of 10 / 16
     core.data_received(UPGRADE[:20])
     core.data_received(UPGRADE[20:] + client_frame(TEXT, b"early"))
     assert core.scope["path"] == "/chat" and front.back == [] and len(front.head_deadlines) == 0
-    assert core._front is None
+    assert core._front is None and core.ping_timer is None  # (no keepalive here)
     loop.run_until_complete(asyncio.sleep(0))  # the early frame, after the 101
     assert core.queued_bytes() == 5
 

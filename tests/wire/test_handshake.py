@@ -156,6 +156,10 @@ def test_repeated_header_lines_are_parsed_once_and_shared(handshake: ModuleType)
     for name in (b"sec-websocket-key", b"cookie", b"sec-websocket-protocol"):  # per connection, or secret: not kept
         one, other = pairs[name]
         assert one is not other, name
+        assert one[0] is other[0] is http1.NAMES[name], name  # the name is, whatever the line
+    unknown = [request(X_Trace=b"%d" % n) for n in range(2)]  # a name fastws does not know: its own
+    names = [next(k for k, _ in handshake.parse_request(data).headers if k == b"x-trace") for data in unknown]
+    assert names[0] == names[1] and names[0] is not names[1]
 
 
 def test_the_shared_lines_are_bounded(handshake: ModuleType) -> None:

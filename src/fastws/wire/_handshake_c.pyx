@@ -29,6 +29,7 @@ from .http1 import (
     MAX_HEADERS,
     MAX_SHARED_LINE,
     MAX_SHARED_LINES,
+    NAMES,
     SHARED_NAMES,
     TOKEN_BYTES,
     HandshakeError,
@@ -59,6 +60,7 @@ __all__ = [
 SHARED_LINES = {}
 cdef dict _shared = SHARED_LINES
 cdef frozenset _shared_names = SHARED_NAMES
+cdef dict _names = NAMES
 cdef Py_ssize_t _max_shared_lines = MAX_SHARED_LINES
 cdef Py_ssize_t _max_shared_line = MAX_SHARED_LINE
 cdef bytes _version = VERSION
@@ -284,7 +286,9 @@ def parse_head(object data, Py_ssize_t end):
                 first += 1
             while last > first and (p[last - 1] == 0x20 or p[last - 1] == 0x09):
                 last -= 1
-            pair = (_lowered(p + start, colon - start), data[first:last])
+            name = _lowered(p + start, colon - start)
+            found = PyDict_GetItem(_names, name)
+            pair = (name if found is NULL else <object>found, data[first:last])
             if pair[0] in _shared_names and stop - start <= _max_shared_line:
                 if len(_shared) >= _max_shared_lines:  # a client sending ever new values: start again
                     _shared.clear()

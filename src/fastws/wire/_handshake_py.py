@@ -21,6 +21,7 @@ from .http1 import (
     MAX_HEADERS,
     MAX_SHARED_LINE,
     MAX_SHARED_LINES,
+    NAMES,
     SHARED_NAMES,
     HandshakeError,
     check_header,
@@ -135,7 +136,8 @@ def parse_head(data: bytes, end: int) -> Request:
             name, colon, value = line.partition(b":")
             if not colon or not is_token(name):  # a folded line starts with SP or HTAB: not a token
                 raise HandshakeError(400, "malformed header line")
-            pair = (name.lower(), value.strip(b" \t"))
+            name = name.lower()
+            pair = (NAMES.get(name, name), value.strip(b" \t"))
             if pair[0] in SHARED_NAMES and len(line) <= MAX_SHARED_LINE:
                 if len(shared) >= MAX_SHARED_LINES:  # a client sending ever new values: start again
                     shared.clear()

@@ -17,6 +17,7 @@ __all__ = [
     "MAX_HEAD_SIZE",
     "MAX_SHARED_LINE",
     "MAX_SHARED_LINES",
+    "NAMES",
     "SHARED_NAMES",
     "TOKEN_BYTES",
     "HandshakeError",
@@ -43,6 +44,13 @@ SHARED_NAMES = frozenset({
 })  # fmt: skip
 MAX_SHARED_LINES = 512
 MAX_SHARED_LINE = 256
+#: Header names held as one object each, whatever line they come in, each by itself: the name of
+#: a line that is not shared (a key, a cookie: 56 bytes or more a connection) is the same object in
+#: every request.
+NAMES = {name: name for name in SHARED_NAMES | {
+    b"sec-websocket-key", b"sec-websocket-protocol", b"cookie", b"authorization", b"x-forwarded-for",
+    b"x-real-ip", b"forwarded", b"x-request-id", b"referer", b"accept", b"x-forwarded-host",
+}}  # fmt: skip
 
 #: the bytes of an HTTP token (RFC 9110 5.6.2: a method, a header name)
 TOKEN_BYTES = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
