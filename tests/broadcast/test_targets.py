@@ -352,3 +352,55 @@ def test_a_subscriber_that_keeps_up_holds_no_backlog() -> None:
 
     per_target, _ = run(main())
     assert per_target < 512, per_target
+
+
+class FakeConnection:
+    """A connection on fastws' protocol, as ``DirectTarget`` sees it (``BroadcastConnection``), that keeps its frames."""
+
+    def __init__(self, paused: bool = False) -> None:
+        self.conn = codec.Connection()
+        self.fanout: Any = None
+        self.paused = paused
+        self.frames: list[bytes] = []
+
+    def deliver_frame(self, frame: bytes) -> bool:
+        if self.paused:
+            return False
+        self.frames.append(frame)
+        return True
+
+    def is_open(self) -> bool:
+        return True
+
+    def is_connecting(self) -> bool:
+        return False
+
+    def writing_paused(self) -> bool:
+        return self.paused
+
+    def write_frame(self, frame: bytes) -> None:
+        self.frames.append(frame)
+
+    def close_now(self, code: int, reason: str = "") -> None:
+        raise AssertionError("not too slow here")
+
+
+def test_a_fan_out_writes_one_shared_frame_with_no_call_per_ready_subscriber(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``deliver_all``: the subscribers whose transport takes the frame now get the one frame in one loop, counted
+    once; one whose writing is paused gets the message in its backlog, in order, through ``deliver``."""
+    from fastws.broadcast import targets
+    from fastws.broadcast.message import Message
+
+    delivery = targets.Delivery(1 << 20, "close", 1.0, ended=lambda target: None, spawn=lambda awaitable: None)
+    connections = [FakeConnection(paused=(i == 3)) for i in range(6)]
+    subscribers: list[targets.Target] = [targets.DirectTarget(delivery, c) for c in connections]
+    calls: list[str] = []
+    deliver, counted = targets.DirectTarget.deliver, targets.count_sent
+    monkeypatch.setattr(targets.DirectTarget, "deliver", lambda self, m: (calls.append("deliver"), deliver(self, m))[1])
+    monkeypatch.setattr(targets, "count_sent", lambda *args: (calls.append(f"count {args}"), counted(*args))[1])
+    message = Message.of("to all")
+    targets.deliver_all(subscribers, message)
+    frames = [c.frames for c in connections]
+    assert frames[0] == [message.frame()] and all(f[0] is frames[0][0] for i, f in enumerate(frames) if i != 3)
+    assert frames[3] == [] and list(subscribers[3].backlog) == [message]
+    assert calls == ["deliver", "count (True, 5, 6)"]  # the paused one alone goes through deliver

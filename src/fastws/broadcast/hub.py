@@ -45,7 +45,7 @@ from .history import History, Ring
 from .message import Message
 from .positions import Position
 from .resume import Member, OnGap, Reads, Resuming, resume
-from .targets import OVERFLOW_POLICIES, AsgiTarget, Delivery, DirectTarget, QueueTarget, Target
+from .targets import OVERFLOW_POLICIES, AsgiTarget, Delivery, DirectTarget, QueueTarget, Target, deliver_all
 from .urls import backend_for
 
 __all__ = ["URL_VARIABLE", "Broadcast", "Event", "HistoryPolicy", "Subscription"]
@@ -349,8 +349,7 @@ class Broadcast:
         targets = self._channels.get(channel)
         if targets:
             self._delivered += len(targets)
-            for target in list(targets.values()):  # a delivery may end a target
-                target.deliver(message)
+            deliver_all(list(targets.values()), message)  # (a list: a delivery may end a target)
 
     # ---------------------------------------------------------- subscribe
 
