@@ -35,3 +35,5 @@ cdef class WebSocketBase:
     cdef object _conn_send
     cdef list _disconnect_callbacks
     cdef object __weakref__
+
+    cdef _connected(self, message)

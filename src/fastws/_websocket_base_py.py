@@ -143,12 +143,7 @@ class WebSocketBase:
     async def receive(self) -> Message:
         """Receive ASGI websocket messages, ensuring valid state transitions."""
         if self.client_state is _CONNECTING:
-            message = await self._receive()
-            message_type = message["type"]
-            if message_type != "websocket.connect":
-                raise RuntimeError(_states.expected_connect(message_type))
-            self.client_state = _CONNECTED
-            return message
+            return self._connected(await self._receive())
         elif self.client_state is _CONNECTED:
             message = await self._receive()
             message_type = message["type"]
@@ -159,6 +154,14 @@ class WebSocketBase:
             return message
         else:
             raise WebSocketDisconnected(_states.RECEIVE_AFTER_DISCONNECT)
+
+    def _connected(self, message: Message) -> Message:
+        """The client's first message, which must be ``websocket.connect``: the client is connected."""
+        message_type = message["type"]
+        if message_type != "websocket.connect":
+            raise RuntimeError(_states.expected_connect(message_type))
+        self.client_state = _CONNECTED
+        return message
 
     async def send(self, message: Message) -> None:
         """Send ASGI websocket messages, ensuring valid state transitions."""
@@ -198,9 +201,20 @@ class WebSocketBase:
     async def accept(self, subprotocol: str | None = None, headers: AcceptHeaders | None = None) -> None:
         """Accept the connection, waiting for the client's connect first."""
         headers = as_raw_headers(headers) if headers else []
+        message = {"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers}
+        if not self._direct:  # a subclass's own receive() and send() see both messages
+            if self.client_state is _CONNECTING:
+                await self.receive()
+            await self.send(message)
+            return
+        # receive()'s and send()'s steps for these two messages, without a coroutine each
         if self.client_state is _CONNECTING:
-            await self.receive()
-        await self.send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
+            self._connected(await self._receive())
+        if self.application_state is not _CONNECTING:
+            await self.send(message)  # accepted or closed already: send() raises as it should
+            return
+        self.application_state = _CONNECTED
+        await self._send(message)
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection with ``code`` and ``reason`` (before accept: refuse it, HTTP 403)."""
