@@ -34,6 +34,7 @@ cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
 cdef dict _SCOPE
 cdef dict _ASGI
+cdef dict _EXTENSIONS
 cdef bint _POSIX
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import os
 import random
@@ -120,20 +121,34 @@ _SCOPE = _scope_template()
 _ASGI: dict[str, dict[str, str]] = {}
 
 
-class _NoFields(dict):  # type: ignore[type-arg]
-    """An empty dict that stays empty: what a scope's ``websocket.http.response`` extension holds."""
+class _Shared(dict):  # type: ignore[type-arg]
+    """A dict every connection's scope holds, the same object: read-only, since a change would
+    reach every connection. A copy (``copy``, ``deepcopy``, ``pickle``, ``dict(...)``) is a plain dict."""
 
     __slots__ = ()
 
     def _read_only(self, *args: object, **kwargs: object) -> None:
-        raise TypeError("the 'websocket.http.response' extension has no fields, and takes none")
+        raise TypeError("this dict of the scope is shared by every connection: read-only (change a copy)")
 
     __setitem__ = __delitem__ = setdefault = update = pop = popitem = clear = __ior__ = _read_only  # type: ignore[assignment]
 
+    def __copy__(self) -> dict[Any, Any]:
+        return dict(self)
 
-#: the ``websocket.http.response`` extension's fields (none), one dict for every scope (64 bytes
-#: less per connection), which refuses to change (an app's change would reach every connection)
-_NO_FIELDS = _NoFields()
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[Any, Any]:
+        return copy.deepcopy(dict(self), memo)
+
+    def __reduce__(self) -> tuple[type, tuple[dict[Any, Any]]]:
+        return dict, (dict(self),)
+
+
+#: the ``websocket.http.response`` extension's fields: none
+_NO_FIELDS = _Shared()
+
+#: the scopes' ``extensions``, the same for every connection of a protocol class (184 bytes less per
+#: connection), by class; a handful of classes, started again if ever more than 64
+_EXTENSIONS: dict[type, _Shared] = {}
+
 
 #: every connection's task is named this (one string, not a "Task-<n>" made for each: 104 bytes
 #: less per connection on Python 3.11, as many on 3.12 and 3.13)
@@ -189,6 +204,15 @@ def _addresses(transport: asyncio.BaseTransport) -> tuple[tuple[str, int | None]
     if not isinstance(peer, tuple):
         return server, None
     return server, (_shared_copy(_client_hosts, str(peer[0]), 4096), int(peer[1]))
+
+
+def _extensions_of(cls: type) -> _Shared:
+    """The ``extensions`` of the scopes of ``cls``'s connections."""
+    if cls.send is ProtocolCore.send:  # type: ignore[attr-defined]  # fastws.WebSocket may write through us directly
+        # the class, not the connection: the protocol holds its scope, so the connection here
+        # would be a reference cycle that keeps it (and its buffers) alive until a cyclic collection
+        return _Shared({"websocket.http.response": _NO_FIELDS, CONNECTION_EXTENSION: cls})
+    return _Shared({"websocket.http.response": _NO_FIELDS})
 
 
 class ProtocolCore:
@@ -554,12 +578,13 @@ class ProtocolCore:
         scope["headers"] = request.headers
         scope["subprotocols"] = subprotocols
         scope["state"] = self.app_state.copy()
-        scope["extensions"] = {"websocket.http.response": _NO_FIELDS}
+        extensions = _EXTENSIONS.get(type(self))
+        if extensions is None:
+            if len(_EXTENSIONS) >= 64:
+                _EXTENSIONS.clear()
+            extensions = _EXTENSIONS[type(self)] = _extensions_of(type(self))
+        scope["extensions"] = extensions
         self.scope = scope
-        if type(self).send is ProtocolCore.send:  # fastws.WebSocket may write through us directly
-            # the class, not self: the protocol holds its scope, so self here would be a reference
-            # cycle that keeps a closed connection (and its buffers) alive until a cyclic collection
-            self.scope["extensions"][CONNECTION_EXTENSION] = type(self)
         # uvicorn's proxy-headers middleware does its work now, not from the await chain of the whole connection
         self.app = app_for(self.app, self.scope, self.receive, self.send)
         self._push({"type": "websocket.connect"})

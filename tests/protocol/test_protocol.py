@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import dataclasses
 import os
+import pickle
 import socket
 import struct
 import sys
@@ -88,21 +90,29 @@ def test_the_scope_is_smaller_than_a_dict_of_its_own() -> None:
 
 
 def test_connections_share_what_is_the_same_for_each() -> None:
-    """What is the same for every connection is one object, not one each: the scope's ``asgi``
-    item, the ``websocket.http.response`` extension's (empty) fields, which refuse a change that
-    would reach every connection, the task's name, the name of a header line that is not shared."""
+    """What is the same for every connection is one object, not one each: the scope's ``asgi`` item,
+    its ``extensions`` (read-only: a change would reach every connection; a copy is a plain dict),
+    the task's name, the name of a header line that is not shared."""
     seen: list[tuple[Any, Any, str, bytes]] = []
     refused: list[str] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        fields = scope["extensions"]["websocket.http.response"]
+        extensions = scope["extensions"]
         key_name = next(name for name, _ in scope["headers"] if name == b"sec-websocket-key")
         task = asyncio.current_task()
         assert task is not None
-        seen.append((scope["asgi"], fields, task.get_name(), key_name))
-        with pytest.raises(TypeError, match=r"websocket\.http\.response") as caught:
-            fields["status"] = 200
-        refused.append(str(caught.value))
+        seen.append((scope["asgi"], extensions, task.get_name(), key_name))
+        for change in (
+            lambda: extensions.update(x=1),
+            lambda: extensions["websocket.http.response"].__setitem__("status", 200),
+            lambda: extensions.pop("websocket.http.response"),
+        ):
+            with pytest.raises(TypeError, match="shared by every connection") as caught:
+                change()
+            refused.append(str(caught.value))
+        for copied in (copy.copy(extensions), copy.deepcopy(extensions), pickle.loads(pickle.dumps(extensions))):
+            assert type(copied) is dict and copied == extensions
+            copied["mine"] = 1  # a copy is the app's own
         await echo(scope, receive, send)
 
     async def main() -> None:
@@ -113,9 +123,10 @@ def test_connections_share_what_is_the_same_for_each() -> None:
                     assert await ws.recv() == "x"
 
     run(main())
-    (asgi, fields, name, key_name), (asgi2, fields2, name2, key_name2) = seen
+    (asgi, extensions, name, key_name), (asgi2, extensions2, name2, key_name2) = seen
     assert asgi == {"version": "3.0", "spec_version": "2.4"} and asgi2 is asgi
-    assert fields == {} and fields2 is fields and len(refused) == 2
+    assert extensions["websocket.http.response"] == {} and extensions2 is extensions and len(refused) == 6
+    assert "mine" not in extensions and "x" not in extensions
     assert name == _protocol_core.TASK_NAME and name2 is name
     assert key_name == b"sec-websocket-key" and key_name2 is key_name
 
