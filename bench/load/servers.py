@@ -170,8 +170,16 @@ def cluster_ports(count: int) -> list[int]:
                 return False
         return True
 
+    # below the kernel's range of ephemeral ports, bus ports included: a client's connection made
+    # between this check and the node's start could otherwise take one of them
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+            ephemeral = int(ranges.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768  # Linux's default
+    top = max(10001, ephemeral - 10000 - count)
     for _ in range(200):
-        base = random.randrange(20000, 30000)  # + 10000 stays a valid port
+        base = random.randrange(10000, top)
         if all(free(p) and free(p + 10000) for p in range(base, base + count)):
             return list(range(base, base + count))
     raise RuntimeError(f"no {count} free ports for a Redis Cluster")
