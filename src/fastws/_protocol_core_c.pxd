@@ -33,8 +33,7 @@ cdef long long _NO_TICK
 cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
 cdef dict _SCOPE
-cdef dict _ASGI
-cdef dict _EXTENSIONS
+cdef dict _SHARED_ITEMS
 cdef bint _POSIX
 
 

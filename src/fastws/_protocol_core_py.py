@@ -116,10 +116,6 @@ def _scope_template() -> dict[str, Any]:
 #: table too while it has room (30 keys), and past it the scope gets a table of its own.
 _SCOPE = _scope_template()
 
-#: the ``asgi`` item of the scopes, one per ASGI version: a connection holds its scope while it
-#: lives, and these two items are the same for every connection (184 bytes each)
-_ASGI: dict[str, dict[str, str]] = {}
-
 
 class _Shared(dict):  # type: ignore[type-arg]
     """A dict every connection's scope holds, the same object: read-only, since a change would
@@ -145,9 +141,10 @@ class _Shared(dict):  # type: ignore[type-arg]
 #: the ``websocket.http.response`` extension's fields: none
 _NO_FIELDS = _Shared()
 
-#: the scopes' ``extensions``, the same for every connection of a protocol class (184 bytes less per
-#: connection), by class; a handful of classes, started again if ever more than 64
-_EXTENSIONS: dict[type, _Shared] = {}
+#: the items of a scope that are the same for every connection of a protocol class and ASGI version,
+#: by (class, version): its ``asgi`` (184 bytes) and its ``extensions`` (read-only, 184 + 64 bytes); a
+#: connection holds its scope while it lives; a handful, started again if ever more than 64
+_SHARED_ITEMS: dict[tuple[type, str], tuple[dict[str, str], _Shared]] = {}
 
 
 #: every connection's task is named this (one string, not a "Task-<n>" made for each: 104 bytes
@@ -206,13 +203,18 @@ def _addresses(transport: asyncio.BaseTransport) -> tuple[tuple[str, int | None]
     return server, (_shared_copy(_client_hosts, str(peer[0]), 4096), int(peer[1]))
 
 
-def _extensions_of(cls: type) -> _Shared:
-    """The ``extensions`` of the scopes of ``cls``'s connections."""
+def _shared_items(cls: type, asgi_version: str) -> tuple[dict[str, str], _Shared]:
+    """The ``asgi`` and ``extensions`` items of the scopes of ``cls``'s connections (see ``_SHARED_ITEMS``)."""
+    extensions: dict[str, Any] = {"websocket.http.response": _NO_FIELDS}
     if cls.send is ProtocolCore.send:  # type: ignore[attr-defined]  # fastws.WebSocket may write through us directly
         # the class, not the connection: the protocol holds its scope, so the connection here
         # would be a reference cycle that keeps it (and its buffers) alive until a cyclic collection
-        return _Shared({"websocket.http.response": _NO_FIELDS, CONNECTION_EXTENSION: cls})
-    return _Shared({"websocket.http.response": _NO_FIELDS})
+        extensions[CONNECTION_EXTENSION] = cls
+    if len(_SHARED_ITEMS) >= 64:
+        _SHARED_ITEMS.clear()
+    items = ({"version": asgi_version, "spec_version": "2.4"}, _Shared(extensions))
+    _SHARED_ITEMS[cls, asgi_version] = items
+    return items
 
 
 class ProtocolCore:
@@ -563,10 +565,10 @@ class ProtocolCore:
         )
         scope = _SCOPE.copy()  # (see _SCOPE)
         scope["type"] = "websocket"
-        asgi = _ASGI.get(self.config.asgi_version)
-        if asgi is None:
-            asgi = _ASGI[self.config.asgi_version] = {"version": self.config.asgi_version, "spec_version": "2.4"}
-        scope["asgi"] = asgi
+        shared = _SHARED_ITEMS.get((type(self), self.config.asgi_version))
+        if shared is None:
+            shared = _shared_items(type(self), self.config.asgi_version)
+        scope["asgi"] = shared[0]
         scope["http_version"] = "1.1"
         scope["scheme"] = self.scheme
         scope["server"] = self.server
@@ -578,12 +580,7 @@ class ProtocolCore:
         scope["headers"] = request.headers
         scope["subprotocols"] = subprotocols
         scope["state"] = self.app_state.copy()
-        extensions = _EXTENSIONS.get(type(self))
-        if extensions is None:
-            if len(_EXTENSIONS) >= 64:
-                _EXTENSIONS.clear()
-            extensions = _EXTENSIONS[type(self)] = _extensions_of(type(self))
-        scope["extensions"] = extensions
+        scope["extensions"] = shared[1]
         self.scope = scope
         # uvicorn's proxy-headers middleware does its work now, not from the await chain of the whole connection
         self.app = app_for(self.app, self.scope, self.receive, self.send)
