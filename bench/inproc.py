@@ -9,7 +9,10 @@ behind ``fastws run``'s HTTP front too,
 uvicorn's default (``websockets-sansio``), and the CPU time per delivery of
 a ``fastws.Broadcast`` fan-out to 1,000 subscribers (``bench.load``'s
 ``broadcast_app``; each transport's ``write`` is a C call that keeps the
-frame) and of the raw ASGI app's fan-out (an ASGI ``send`` per member).
+frame) and of the raw ASGI app's fan-out (an ASGI ``send`` per member),
+and per delivery of granian's chat of 8 (each member publishes in turn,
+every member receives) for the app the docs show (Starlette,
+``fastws.WebSocket``, ``fastws.Broadcast``) and for the raw ASGI app.
 The kernel, uvicorn's HTTP protocol and the client are left out: this
 isolates what the WebSocket layer itself costs, to complement
 ``bench.load``'s end-to-end figures.
@@ -33,7 +36,7 @@ from uvicorn.server import ServerState
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
 
-from .load.apps import FANOUT_PATH, broadcast_app, broadcast_hub, fastws_app, plain
+from .load.apps import FANOUT_PATH, broadcast_app, broadcast_hub, fastws_app, plain, starlette_broadcast_app
 
 REQUEST = (
     b"GET / HTTP/1.1\r\nhost: 127.0.0.1:8000\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
@@ -50,6 +53,7 @@ ECHO = _masked_text(b"x" * 32)
 CLOSE = b"\x88\x80\0\0\0\0"
 JOIN = _masked_text(b"join")
 MEMBERS = 1000
+CHATTERS = 8
 #: one server's lifespan state: uvicorn gives every connection the same
 APP_STATE: dict[str, Any] = {}
 
@@ -151,14 +155,14 @@ async def per_connection(app: Any, cls: type, n: int) -> float:
     return (time.process_time() - began) / n * 1e6
 
 
-async def _room(app: Any) -> tuple[list[Any], list[bytes]]:
-    """``MEMBERS`` connections joined to ``app``'s fan-out room; their writes go to one list (a C call, as
+async def _room(app: Any, members: int = MEMBERS) -> tuple[list[Any], list[bytes]]:
+    """``members`` connections joined to ``app``'s fan-out room; their writes go to one list (a C call, as
     uvloop's write is)."""
     config, state = _config(app, WebSocketProtocol), ServerState()
     request = REQUEST.replace(b"GET / ", b"GET " + FANOUT_PATH.encode() + b" ")
     written: list[bytes] = []
     opened = []
-    for _ in range(MEMBERS):
+    for _ in range(members):
         protocol, transport = await _open(config, WebSocketProtocol, state, request)
         await _until_written(transport, protocol, JOIN)  # "joined"
         transport.write = written.append  # type: ignore[method-assign]
@@ -200,12 +204,37 @@ async def per_asgi_delivery(n: int) -> float:
     return spent / (rounds * MEMBERS) * 1e6
 
 
+async def per_chat_delivery(app: Any, n: int, members: int = CHATTERS) -> float:
+    """CPU µs per delivery of granian's chat: each of ``members`` in turn publishes, every member receives."""
+    opened, written = await _room(app, members)
+    publish = _masked_text(b"pub " + b"x" * 32)
+    rounds = max(1, n // (members * members))
+    began = time.process_time()
+    for _ in range(rounds):
+        for protocol in opened:
+            protocol.data_received(publish)
+            while len(written) < members:  # the sender's app task wakes, publishes, every member has it
+                await asyncio.sleep(0)
+            written.clear()
+    spent = time.process_time() - began
+    for protocol in opened:
+        protocol.connection_lost(None)
+    await asyncio.sleep(0)
+    return spent / (rounds * members * members) * 1e6
+
+
 ROWS = [
     ("fastws protocol, raw ASGI", plain, WebSocketProtocol),
     ("fastws.http front and protocol, raw ASGI", plain, HttpProtocol),
     ("fastws protocol, fastws.WebSocket", fastws_app, WebSocketProtocol),
     ("fastws protocol, fastws.WebSocket, no direct path", fastws_app, NoDirectPath),
     ("websockets-sansio, raw ASGI", plain, WebSocketsSansIOProtocol),
+]
+
+
+CHAT_ROWS = [
+    ("chat of 8, Starlette + fastws.Broadcast", starlette_broadcast_app),
+    ("chat of 8, raw ASGI", plain),
 ]
 
 
@@ -231,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'fastws.Broadcast fan-out to 1,000, fastws protocol':52s} {delivery:7.3f} µs CPU per delivery")
     delivery = uvloop.run(asyncio.wait_for(per_asgi_delivery(args.n * 10), 600))
     print(f"{'raw ASGI fan-out to 1,000, fastws protocol':52s} {delivery:7.3f} µs CPU per delivery")
+    for name, app in CHAT_ROWS:
+        delivery = uvloop.run(asyncio.wait_for(per_chat_delivery(app, args.n * 10), 600))
+        print(f"{name:52s} {delivery:7.3f} µs CPU per delivery")
     return 0
 
 
