@@ -35,7 +35,9 @@ annotate:  ## Cython's annotated HTML of the compiled twins (yellow lines call i
 	cython -3 -a src/fastws/_*_c.pyx src/fastws/wire/_codec_c.pyx
 	cython -3 -a --module-name fastws._websocket_base_c src/fastws/_websocket_base_py.py  # one source, with its .pxd
 	cython -3 -a --module-name fastws.wire._frame_rules_c src/fastws/wire/_frame_rules.py  # one source, with its .pxd
-	@echo "open src/fastws/_*_c.html, src/fastws/_websocket_base_py.html, src/fastws/wire/_frame_rules.html and _codec_c.html"
+	cython -3 -a --module-name fastws.broadcast._message_c src/fastws/broadcast/_message_py.py  # one source, with its .pxd
+	cython -3 -a --module-name fastws.broadcast._targets_c src/fastws/broadcast/_targets_py.py  # one source, with its .pxd
+	@echo "open src/fastws/_*_c.html, src/fastws/_websocket_base_py.html, src/fastws/wire/_frame_rules.html, _codec_c.html and src/fastws/broadcast/_*_py.html"
 
 fuzz:  ## the twins' fuzzers, a short seeded run each
 	$(PYTHON) fuzz/fuzz_twins.py --stress 20000 --seed 1

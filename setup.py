@@ -23,6 +23,8 @@ EXTENSIONS = [
     ("fastws.wire._frame_rules_c", "src/fastws/wire/_frame_rules.py"),
     ("fastws.wire._codec_c", "src/fastws/wire/_codec_c.pyx"),
     ("fastws.wire._handshake_c", "src/fastws/wire/_handshake_c.pyx"),
+    ("fastws.broadcast._message_c", "src/fastws/broadcast/_message_py.py"),  # one source, typed by _message_c.pxd
+    ("fastws.broadcast._targets_c", "src/fastws/broadcast/_targets_py.py"),  # one source, typed by _targets_c.pxd
 ]
 # C headers a module includes: a change to one rebuilds it (the sdist ships them: MANIFEST.in)
 DEPENDS = {"fastws.wire._codec_c": ["src/fastws/wire/_unmask.h"]}

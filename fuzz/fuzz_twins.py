@@ -3,8 +3,9 @@
 
 The twin pairs ``fastws._json_c``/``_json_py``, ``_url_c``/``_url_py``,
 ``_headers_c``/``_headers_py``, ``_websocket_base_c``/``_websocket_base_py``,
-``_protocol_core_c``/``_protocol_core_py`` and
-``fastws.wire._handshake_c``/``_handshake_py``;
+``_protocol_core_c``/``_protocol_core_py``,
+``fastws.wire._handshake_c``/``_handshake_py`` and the broadcast hub's
+``_message_c``/``_message_py`` and ``_targets_c``/``_targets_py``;
 each side is gathered into one namespace (``COMPILED``, ``PURE``) so a target
 calls ``m.parse_query``, ``m.Headers``, ``m.WebSocketBase`` alike.
 
@@ -73,6 +74,7 @@ if atheris is not None:
             _websocket_base_c,
             _websocket_base_py,
         )
+        from fastws.broadcast import _message_c, _message_py, _targets_c, _targets_py
         from fastws.wire import _handshake_c, _handshake_py
     import json
     import urllib.parse
@@ -103,6 +105,7 @@ else:
         _websocket_base_c,
         _websocket_base_py,
     )
+    from fastws.broadcast import _message_c, _message_py, _targets_c, _targets_py
     from fastws.wire import _handshake_c, _handshake_py
 
 
@@ -111,9 +114,11 @@ def _side(*modules: ModuleType) -> Any:
     return SimpleNamespace(**{name: getattr(m, name) for m in modules for name in m.__all__})
 
 
-COMPILED = _side(_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c, _protocol_core_c)
-PURE = _side(_headers_py, _json_py, _url_py, _websocket_base_py, _handshake_py, _protocol_core_py)
-for _module in (_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c, _protocol_core_c):
+COMPILED = _side(_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c, _protocol_core_c, _message_c, _targets_c)
+PURE = _side(
+    _headers_py, _json_py, _url_py, _websocket_base_py, _handshake_py, _protocol_core_py, _message_py, _targets_py
+)
+for _module in (_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c, _protocol_core_c, _message_c, _targets_c):
     assert _module.__file__ is not None and _module.__file__.endswith(".so"), _module.__file__
 
 
@@ -1069,6 +1074,115 @@ def t_front(src: Src) -> None:
     same("front", src.data, lambda m: (setattr(src, "pos", start), _front_script(m, src))[1])
 
 
+class FanoutConnection:
+    """A connection as ``DirectTarget`` sees it (``BroadcastConnection``): keeps its frames and every call."""
+
+    def __init__(self) -> None:
+        from fastws.wire import codec
+
+        self.conn = codec.Connection()
+        self.fanout: Any = None
+        self.paused = False
+        self.open = True
+        self.log: list[Any] = []
+
+    def deliver_frame(self, frame: bytes) -> bool:
+        if self.paused or not self.open:
+            return False
+        self.log.append(frame)
+        return True
+
+    def is_open(self) -> bool:
+        return self.open
+
+    def is_connecting(self) -> bool:
+        return False
+
+    def writing_paused(self) -> bool:
+        return self.paused
+
+    def write_frame(self, frame: bytes) -> None:
+        self.log.append(("write", frame))
+
+    def close_now(self, code: int, reason: str = "") -> None:
+        self.log.append(("close", code, reason))
+        self.open = False
+
+
+def _message(m: Any, src_step: tuple[Any, ...]) -> Any:
+    kind, data, at = src_step
+    if kind == "json":
+        made = m.Message.json(data, "binary" if at % 2 else "text", position_key="pos" if at % 3 else None)
+    else:
+        made = m.Message.of(data)
+    return made.at(_POSITION._replace(offset=at + 1)) if at % 5 == 0 else made
+
+
+def _fanout(m: Any, policy: str, limit: int, steps: list[tuple[Any, ...]]) -> Any:
+    """Four subscribers of ``m``'s targets through ``steps``; what each got, kept, dropped, and how each ended."""
+    ended: list[int] = []
+    delivery = m.Delivery(limit, policy, 1.0, ended=lambda target: ended.append(target.key), spawn=lambda a: None)
+    connections = [FanoutConnection() for _ in range(4)]
+    subscribers = [m.DirectTarget(delivery, c) for c in connections]
+    index = {target.key: i for i, target in enumerate(subscribers)}
+    seen = []
+    for step, *rest in steps:
+        if step == "publish":
+            message = _message(m, tuple(rest))
+            seen.append((message.payload, message.binary, message.size, message.data, message.asgi(), message.frame()))
+            m.deliver_all(subscribers, message)
+        elif step == "pause":
+            connections[rest[0]].paused = rest[1]
+        elif step == "writable":
+            subscribers[rest[0]].writable()
+        else:
+            subscribers[rest[0]].lost()
+    return (
+        seen,
+        [c.log for c in connections],
+        [([x.payload for x in t.backlog], t.queued, t.dropped, t.gone) for t in subscribers],
+        (delivery.dropped, delivery.closed_slow),
+        [index[key] for key in ended],
+    )
+
+
+def _position() -> Any:
+    from fastws.broadcast.positions import Position
+
+    return Position("room", 1, "3f9a0c2e")
+
+
+_POSITION = _position()
+
+
+def t_broadcast(src: Src) -> None:
+    """``Message`` (text, binary, JSON with and without a position key) and ``deliver_all`` to four subscribers
+    whose transports pause and resume, under each overflow policy."""
+    policy = src.pick(["close", "drop-newest", "drop-oldest"])
+    limit = src.below(160)
+    steps: list[tuple[Any, ...]] = []
+    for _ in range(src.below(24)):
+        kind = src.below(6)
+        if kind < 2:
+            shape = src.below(3)
+            if shape == 0:
+                data: Any = to_bytes(src, text_from(src, ["a", "é", "\u2603", "\U0001f600", " "], 16)).decode(
+                    "utf-8", "replace"
+                )
+            elif shape == 1:
+                data = src.raw_bytes(48)
+            else:
+                data = make_json(src, 0)
+            steps.append(("publish", "json" if shape == 2 else "plain", data, src.below(30)))
+        elif kind == 2:
+            steps.append(("pause", src.below(3), src.chance(128)))
+        elif kind < 5:
+            steps.append(("writable", src.below(3)))
+        else:
+            steps.append(("lost", src.below(3)))
+    same("broadcast", (policy, limit, steps), lambda m: _fanout(m, policy, limit, steps))
+
+
 TARGETS: dict[str, Callable[[Src], None]] = {
     "parse_query": t_query,
     "parse_host_header": t_host,
@@ -1081,6 +1195,7 @@ TARGETS: dict[str, Callable[[Src], None]] = {
     "handshake": t_handshake,
     "protocol": t_protocol,
     "front": t_front,
+    "broadcast": t_broadcast,
 }
 ORDER = list(TARGETS.values())
 

@@ -1,8 +1,9 @@
 """Shared fixtures: both twins of each compiled module, and a switch for the compiled ones.
 
 One fixture per twin pair (``json_twin``, ``url_twin``, ``headers_twin``,
-``websocket_twin``, ``codec``, ``handshake``), each yielding the compiled twin (skipped when
-not live) then the pure one, straight from the pair's selector. Every test
+``websocket_twin``, ``codec``, ``handshake``, ``message_twin``,
+``targets_twin``), each yielding the compiled twin (skipped when not live)
+then the pure one, straight from the pair's selector. Every test
 run on a compiled twin is marked ``compiled`` (the fixtures' compiled param,
 and the few compiled-only tests by hand): ``-m "not compiled"`` or
 ``--no-compiled`` deselects them, to run the pure twins alone. What test
@@ -18,6 +19,8 @@ from typing import Any
 import pytest
 
 from fastws import _headers, _json, _protocol_core, _url, _websocket_base, sockets
+from fastws.broadcast import message as _message
+from fastws.broadcast import targets as _targets
 from fastws.wire import codec as _codec
 from fastws.wire import handshake as _handshake
 
@@ -60,6 +63,8 @@ CODEC_TWINS = _params(_codec.COMPILED, _codec.PURE)
 HANDSHAKE_TWINS = _params(_handshake.COMPILED, _handshake.PURE)
 SOCKETS_TWINS = _params(sockets.COMPILED, sockets.PURE)
 PROTOCOL_CORE_TWINS = _params(_protocol_core.COMPILED, _protocol_core.PURE)
+MESSAGE_TWINS = _params(_message.COMPILED, _message.PURE)
+TARGETS_TWINS = _params(_targets.COMPILED, _targets.PURE)
 
 
 @pytest.fixture(params=JSON_TWINS)
@@ -107,4 +112,16 @@ def protocol_core(request: pytest.FixtureRequest) -> ModuleType:
 @pytest.fixture(params=CODEC_TWINS)
 def codec(request: pytest.FixtureRequest) -> ModuleType:
     """Each RFC 6455 codec twin in turn: ``fastws.wire._codec_c`` then ``_codec_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=MESSAGE_TWINS)
+def message_twin(request: pytest.FixtureRequest) -> ModuleType:
+    """Each broadcast ``Message`` twin in turn: ``fastws.broadcast._message_c`` then ``_message_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=TARGETS_TWINS)
+def targets_twin(request: pytest.FixtureRequest) -> ModuleType:
+    """Each broadcast targets twin in turn: ``fastws.broadcast._targets_c`` then ``_targets_py``."""
     return request.param  # type: ignore[no-any-return]

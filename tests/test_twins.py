@@ -10,10 +10,11 @@ import pytest
 
 import fastws
 from fastws import _headers, _json, _protocol_core, _url, _websocket_base, sockets
+from fastws.broadcast import message, targets
 from fastws.websockets import WebSocket
 from fastws.wire import codec, handshake
 
-SELECTORS = [_headers, _json, _url, _websocket_base, _protocol_core, codec, handshake, sockets]
+SELECTORS = [_headers, _json, _url, _websocket_base, _protocol_core, codec, handshake, sockets, message, targets]
 
 
 def _has_speedups_with(env_value: str | None) -> str:
@@ -102,6 +103,17 @@ def test_twins_export_the_same_names() -> None:
             "parse_request",
         ],
         "fastws.sockets": ["ascii_view", "send_now", "send_parts"],
+        "fastws.broadcast.message": ["Message"],
+        "fastws.broadcast.targets": [
+            "OVERFLOW_POLICIES",
+            "AsgiTarget",
+            "Delivery",
+            "DirectTarget",
+            "QueueTarget",
+            "Receiver",
+            "Target",
+            "deliver_all",
+        ],
     }
     for selector in SELECTORS:
         assert selector.PURE.__all__ == selector.__all__

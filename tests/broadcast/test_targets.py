@@ -14,15 +14,19 @@ import base64
 import tracemalloc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.websockets import WebSocket as StarletteWebSocket
 
 import fastws
 from fastws import metrics
 from fastws.broadcast import (
     Broadcast,
+    targets,
 )
 from fastws.wire import codec
 from tests.helpers.serving import TIMEOUT, run, serving
@@ -355,52 +359,119 @@ def test_a_subscriber_that_keeps_up_holds_no_backlog() -> None:
 
 
 class FakeConnection:
-    """A connection on fastws' protocol, as ``DirectTarget`` sees it (``BroadcastConnection``), that keeps its frames."""
+    """A connection on fastws' protocol, as ``DirectTarget`` sees it (``BroadcastConnection``), that keeps its frames.
+
+    ``calls`` names each call of the methods ``DirectTarget.deliver`` makes (a fan-out's ready subscriber gets
+    ``deliver_frame`` alone).
+    """
 
     def __init__(self, paused: bool = False) -> None:
         self.conn = codec.Connection()
         self.fanout: Any = None
         self.paused = paused
+        self.open = True
         self.frames: list[bytes] = []
+        self.calls: list[str] = []
+        self.closed_with: tuple[int, str] | None = None
 
     def deliver_frame(self, frame: bytes) -> bool:
-        if self.paused:
+        if self.paused or not self.open:
             return False
         self.frames.append(frame)
         return True
 
     def is_open(self) -> bool:
-        return True
+        self.calls.append("is_open")
+        return self.open
 
     def is_connecting(self) -> bool:
         return False
 
     def writing_paused(self) -> bool:
+        self.calls.append("writing_paused")
         return self.paused
 
     def write_frame(self, frame: bytes) -> None:
+        self.calls.append("write_frame")
         self.frames.append(frame)
 
     def close_now(self, code: int, reason: str = "") -> None:
-        raise AssertionError("not too slow here")
+        self.closed_with = (code, reason)
+        self.open = False
 
 
-def test_a_fan_out_writes_one_shared_frame_with_no_call_per_ready_subscriber(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_fan_out_writes_one_shared_frame_with_no_call_per_ready_subscriber(
+    targets_twin: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``deliver_all``: the subscribers whose transport takes the frame now get the one frame in one loop, counted
     once; one whose writing is paused gets the message in its backlog, in order, through ``deliver``."""
-    from fastws.broadcast import targets
     from fastws.broadcast.message import Message
 
-    delivery = targets.Delivery(1 << 20, "close", 1.0, ended=lambda target: None, spawn=lambda awaitable: None)
+    delivery = targets_twin.Delivery(1 << 20, "close", 1.0, ended=lambda target: None, spawn=lambda awaitable: None)
     connections = [FakeConnection(paused=(i == 3)) for i in range(6)]
-    subscribers: list[targets.Target] = [targets.DirectTarget(delivery, c) for c in connections]
-    calls: list[str] = []
-    deliver, counted = targets.DirectTarget.deliver, targets.count_sent
-    monkeypatch.setattr(targets.DirectTarget, "deliver", lambda self, m: (calls.append("deliver"), deliver(self, m))[1])
-    monkeypatch.setattr(targets, "count_sent", lambda *args: (calls.append(f"count {args}"), counted(*args))[1])
+    subscribers = [targets_twin.DirectTarget(delivery, c) for c in connections]
+    counts: list[tuple[Any, ...]] = []
+    counted = targets_twin.count_sent
+    monkeypatch.setattr(targets_twin, "count_sent", lambda *args: (counts.append(args), counted(*args))[1])
     message = Message.of("to all")
-    targets.deliver_all(subscribers, message)
+    targets_twin.deliver_all(subscribers, message)
     frames = [c.frames for c in connections]
     assert frames[0] == [message.frame()] and all(f[0] is frames[0][0] for i, f in enumerate(frames) if i != 3)
     assert frames[3] == [] and list(subscribers[3].backlog) == [message]
-    assert calls == ["deliver", "count (True, 5, 6)"]  # the paused one alone goes through deliver
+    assert [c.calls for c in connections] == [[], [], [], ["is_open", "writing_paused"], [], []]  # deliver: 3 only
+    assert counts == [(True, 5, 6)]
+
+
+# --------------------------------------------------- the twins, side by side
+
+STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("publish"), st.binary(max_size=40), st.booleans()),
+        st.tuples(st.just("pause"), st.integers(0, 1), st.booleans()),
+        st.tuples(st.just("writable"), st.integers(0, 1), st.just(False)),
+        st.tuples(st.just("lost"), st.integers(0, 2), st.just(False)),
+    ),
+    max_size=40,
+)
+
+
+def _delivered(twin: ModuleType, policy: str, steps: list[tuple[str, Any, bool]]) -> list[Any]:
+    """What four subscribers of ``twin``'s targets end with after ``steps``: frames, backlogs, counts, how each ended."""
+    from fastws.broadcast.message import Message
+
+    ended: list[int] = []
+    delivery = twin.Delivery(64, policy, 1.0, ended=lambda target: ended.append(target.key), spawn=lambda a: None)
+    connections = [FakeConnection() for _ in range(4)]
+    subscribers = [twin.DirectTarget(delivery, c) for c in connections]
+    keys = {target.key: i for i, target in enumerate(subscribers)}
+    for step, value, flag in steps:
+        if step == "publish":
+            text = value.hex()  # a text message: its payload is the text's UTF-8
+            twin.deliver_all(subscribers, Message(value, True) if flag else Message(text.encode(), False, text))
+        elif step == "pause":  # the transport paused or resumed writing; the protocol tells the target (writable) apart
+            connections[value].paused = flag
+        elif step == "writable":
+            subscribers[value].writable()
+        else:
+            connections[value].open = False
+            subscribers[value].lost()
+    return [
+        [c.frames for c in connections],
+        [[m.payload for m in t.backlog] for t in subscribers],
+        [(t.queued, t.dropped, t.gone) for t in subscribers],
+        [c.closed_with for c in connections],
+        (delivery.dropped, delivery.closed_slow),
+        sorted(keys[key] for key in ended),
+    ]
+
+
+@pytest.mark.compiled
+@settings(max_examples=300, deadline=None)
+@given(policy=st.sampled_from(["close", "drop-newest", "drop-oldest"]), steps=STEPS)
+def test_the_twins_deliver_alike(policy: str, steps: list[tuple[str, Any, bool]]) -> None:
+    """The compiled and the pure targets: the same frames, backlogs, drops and ends for any run of publishes,
+    pauses, resumes (the transport's, and the target told of it), and lost connections, under each overflow
+    policy."""
+    if targets.COMPILED is None:
+        pytest.skip("compiled twin not live")
+    assert _delivered(targets.COMPILED, policy, steps) == _delivered(targets.PURE, policy, steps)

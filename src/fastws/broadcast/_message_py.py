@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """A published message, encoded once and framed once.
 
 ``Message`` holds the payload as bytes (UTF-8 for text) and builds, on
@@ -12,6 +13,12 @@ when it is published (``at``). A JSON message published with a
 ``position_key`` carries its own position: its payload is the object with
 ``"<key>": "<token>"`` put first, spliced in once the position is known
 (``stamp`` holds the two halves around the token until then).
+
+This file is the pure twin, and also the source of the compiled one: the
+build compiles it with Cython as ``fastws.broadcast._message_c``, typed by
+``_message_c.pxd``, which makes ``Message`` a ``cdef class`` (a message is
+made, framed and read once per publish). ``fastws.broadcast.message`` is the
+selector.
 """
 
 from __future__ import annotations
