@@ -17,6 +17,8 @@ the source, left as they are, or ``cpdef`` where the class calls them too
 
 cimport cython
 
+from ._sockets_c cimport send_now
+
 cdef object _logger
 cdef object _RECEIVE
 cdef object _DISCONNECT
@@ -72,6 +74,7 @@ cdef class ProtocolCore:
     cdef public bint _read_paused
     # messages out
     cdef public int _fd
+    cdef public bint _buffered
     cdef public object _drained
     cdef public object _owed_pong
     cdef public object _close_timer

@@ -34,6 +34,7 @@ TASK_NAME: str
 class ProtocolCore:
     # a cdef class; it has the source's __slots__ too (one source: _protocol_core_py.py)
     __slots__ = (
+        "_buffered",
         "_close_timer",
         "_denial",
         "_disconnect_code",
@@ -108,6 +109,7 @@ class ProtocolCore:
     _waiter: asyncio.Future[dict[str, Any]] | None
     _read_paused: bool
     _fd: int
+    _buffered: bool
     _drained: asyncio.Future[None] | None
     _owed_pong: bytes | None
     _close_timer: asyncio.TimerHandle | None

@@ -221,11 +221,11 @@ class ProtocolCore:
     """One WebSocket connection on uvicorn, from the upgrade request to the close."""
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
-        "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_front", "_keepalive", "_key",
-        "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request", "_tick", "_waiter", "_write_timer", "app",
-        "app_state", "client", "config", "conn", "connections", "default_headers", "fanout", "last_ping_rtt",
-        "logger", "loop", "max_queue", "max_queue_bytes", "pending_ping_payload", "ping_interval", "ping_sent_at",
-        "ping_timeout", "pong_timer", "root_path", "scheme", "scope", "server", "state", "tasks",
+        "_buffered", "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_front",
+        "_keepalive", "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request", "_tick", "_waiter",
+        "_write_timer", "app", "app_state", "client", "config", "conn", "connections", "default_headers", "fanout",
+        "last_ping_rtt", "logger", "loop", "max_queue", "max_queue_bytes", "pending_ping_payload", "ping_interval",
+        "ping_sent_at", "ping_timeout", "pong_timer", "root_path", "scheme", "scope", "server", "state", "tasks",
         "transport",
     )  # fmt: skip
 
@@ -267,6 +267,9 @@ class ProtocolCore:
         #: the socket's descriptor, for messages written past the loop's write path (``write_frame``):
         #: looked up at the first message, ``NO_FD`` where it cannot be used (TLS, no socket)
         self._fd = _FD_UNKNOWN
+        #: the transport may hold bytes of ours: they were handed to its ``write`` and it has not been seen
+        #: empty since (until then, written past it with no look at its buffer: one call less per frame)
+        self._buffered = False
         self.scheme: Literal["ws", "wss"] = "ws"
         self.scope: dict[str, Any] = {}
 
@@ -375,6 +378,7 @@ class ProtocolCore:
         if self._owed_pong is not None:
             payload, self._owed_pong = self._owed_pong, None
             if self.is_open():
+                self._buffered = True
                 self.transport.write(self.conn.send_pong(payload))
         if drained is not None and not drained.done():
             drained.set_result(None)
@@ -745,6 +749,7 @@ class ProtocolCore:
 
     def _write(self, data: bytes) -> None:
         if data and not self.transport.is_closing():
+            self._buffered = True
             self.transport.write(data)
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -825,12 +830,16 @@ class ProtocolCore:
         fd = self._fd
         if fd == _FD_UNKNOWN:
             fd = self._fd = self._socket_fd()
-        if fd >= 0 and not transport.get_write_buffer_size() and not transport.is_closing():  # fan-out's hot path:
-            sent = send_now(fd, frame)  # inline, not _writable_fd (a call per delivery)
+        if (
+            fd >= 0 and (not self._buffered or not transport.get_write_buffer_size()) and not transport.is_closing()
+        ):  # fan-out's hot path: inline, not _writable_fd (a call per delivery)
+            self._buffered = False
+            sent = send_now(fd, frame)
             if sent == len(frame):
                 return
             if sent:
                 frame = frame[sent:]
+        self._buffered = True
         transport.write(frame)
 
     def deliver_frame(self, frame: bytes) -> bool:
@@ -851,6 +860,7 @@ class ProtocolCore:
         size = len(header)
         if sent == size + len(payload):
             return
+        self._buffered = True
         if sent < size:
             self.transport.write(header[sent:])
             sent = size
@@ -865,7 +875,13 @@ class ProtocolCore:
         if fd == _FD_UNKNOWN:
             fd = self._fd = self._socket_fd()
         transport = self.transport
-        return fd if fd >= 0 and not transport.get_write_buffer_size() and not transport.is_closing() else NO_FD
+        if fd < 0 or transport.is_closing():
+            return NO_FD
+        if self._buffered:
+            if transport.get_write_buffer_size():
+                return NO_FD
+            self._buffered = False
+        return fd
 
     def _write_long_text(self, text: str) -> None:
         """A text of ``LARGE_MESSAGE`` characters or more: header and text apart when it is ASCII, uncompressed."""

@@ -33,8 +33,10 @@ cdef extern from "<sys/socket.h>" nogil:
 __all__ = ["ascii_view", "send_now", "send_parts"]
 
 
-def send_now(int fd, bytes data not None):
+cpdef Py_ssize_t send_now(int fd, bytes data) except -1:
     """Write what the non-blocking socket ``fd`` takes of ``data`` now; the bytes written (0: none, or an error)."""
+    if data is None:
+        raise TypeError("data must be bytes, not NoneType")
     cdef ssize_t sent = send(fd, PyBytes_AS_STRING(data), <size_t>PyBytes_GET_SIZE(data), MSG_NOSIGNAL)
     return sent if sent > 0 else 0
 

@@ -9,6 +9,7 @@ the bounds on what waits for it, and frames out.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -281,3 +282,63 @@ def test_a_connection_lost_before_its_head_leaves_no_deadline(
     core.data_received(b"GET / HT")
     core.connection_lost(None)
     assert front.back == [] and len(front.head_deadlines) == 0 and core not in core.connections
+
+
+class Holding(Transport):
+    """A transport over a socket that keeps what it is given, as uvloop's keeps what the socket has not taken,
+    until ``pump`` sends it; it counts the looks at its buffer."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self.sock = sock
+        self.held = bytearray()
+        self.looks = 0
+
+    def write(self, data: Any) -> None:
+        self.held += data
+
+    def get_write_buffer_size(self) -> int:
+        self.looks += 1
+        return len(self.held)
+
+    def pump(self, peer: socket.socket) -> bytes:
+        """Send what it holds while ``peer`` reads; what ``peer`` got."""
+        got = bytearray()
+        while True:
+            try:
+                got += peer.recv(1 << 20)
+            except BlockingIOError:
+                if not self.held:
+                    return bytes(got)
+            if self.held:
+                try:
+                    del self.held[: self.sock.send(self.held)]
+                except BlockingIOError:
+                    pass
+
+
+def test_frames_go_after_what_the_transport_holds_and_past_it_with_no_look_once_it_held_none(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    """``write_frame`` writes to the socket only while the transport holds nothing of ours: after the transport
+    was given bytes it looks at its buffer (once more after it emptied); until then, never."""
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        ours.setblocking(False)
+        peer.setblocking(False)
+        core = opened(protocol_core, loop)
+        core.transport = transport = Holding(ours)
+        core._fd = ours.fileno()
+        large = b"L" * (8 << 20)  # more than the socket takes at once: the rest goes to the transport
+        core.write_frame(b"A")
+        assert peer.recv(10) == b"A" and transport.looks == 0
+        core.write_frame(large)
+        assert transport.held and transport.looks == 0
+        core.write_frame(b"C")  # behind what the transport holds, not past it
+        assert bytes(transport.held[-1:]) == b"C" and transport.looks == 1
+        got = transport.pump(peer)
+        assert len(got) == len(large) + 1 and got.endswith(b"LC")  # the large frame, then C
+        core.write_frame(b"D")  # the transport was given bytes: one look, it is empty, past it
+        core.write_frame(b"E")  # no look
+        assert not transport.held and transport.looks == 2
+        assert peer.recv(10) == b"DE"
