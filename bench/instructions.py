@@ -1,0 +1,163 @@
+"""``python -m bench.instructions``: the server's instructions per chat message, counted, not timed.
+
+On a shared, noisy host CPU time moves by more than a change is worth;
+instruction counts do not. This runs granian's chat of 8 (every member sends
+in turn, every member receives) with the server and its clients in one
+process over loopback, under valgrind's callgrind, twice: with no messages
+and with ``--rounds`` rounds. The difference, divided by the messages,
+is what one incoming message costs in user-space instructions (the
+server's parsing, the app, the fan-out to 8 and the event loop; the
+kernel's part is not counted, and the clients' part is the same for every
+server). Each client reads with one ``recv`` after a fixed number of loop
+turns, so the clients do the same work against every server.
+
+    python -m bench.instructions                              # the docs' app, then picows
+    python -m bench.instructions --apps broadcast_app,plain   # other apps of bench.load.apps
+    python -m bench.instructions --python /tmp/old/bin/python # another build (before/after)
+
+Needs valgrind on the PATH (Debian: ``apt-get install valgrind``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+MEMBERS = 8
+TURNS = 3  # loop turns between a message and the clients' reads: enough for every server here to deliver
+REQUEST = (
+    b"GET /fanout HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+    b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n"
+)
+PICOWS = "picows"
+
+
+def _masked_text(payload: bytes) -> bytes:
+    """A client's text frame of a short ``payload`` (a zero mask: the payload goes as it is)."""
+    return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload
+
+
+async def _read(sock: socket.socket, size: int) -> bytes:
+    got = b""
+    while len(got) < size:
+        try:
+            chunk = sock.recv(size - len(got))
+        except BlockingIOError:
+            await asyncio.sleep(0)
+            continue
+        if not chunk:
+            raise RuntimeError("the server closed the connection")
+        got += chunk
+    return got
+
+
+async def _server(app: str) -> Any:
+    loop = asyncio.get_running_loop()
+    if app == PICOWS:
+        from picows import ws_create_server
+
+        from .load.serve_picows import listener_for
+
+        return await ws_create_server(listener_for, "127.0.0.1", 0)
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from fastws.http import HttpProtocol
+    from fastws.protocol import WebSocketProtocol
+
+    from .load import apps
+
+    config = uvicorn.Config(getattr(apps, app), ws=WebSocketProtocol, http=HttpProtocol, lifespan="off",
+                            ws_ping_interval=0, ws_per_message_deflate=False, proxy_headers=False,
+                            log_level="warning")  # fmt: skip
+    config.load()
+    state = ServerState()
+    return await loop.create_server(
+        lambda: HttpProtocol(config=config, server_state=state, app_state={}, _loop=loop), "127.0.0.1", 0
+    )
+
+
+async def chat(app: str, rounds: int) -> None:
+    """``rounds`` rounds of the chat against ``app`` (a name in ``bench.load.apps``, or ``picows``)."""
+    server = await _server(app)
+    port = server.sockets[0].getsockname()[1]
+    clients = []
+    for _ in range(MEMBERS):
+        client = socket.create_connection(("127.0.0.1", port))
+        client.setblocking(False)
+        client.send(REQUEST)
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += await _read(client, 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        client.send(_masked_text(b"join"))
+        assert await _read(client, 8) == b"\x81\x06joined"
+        clients.append(client)
+    publish = _masked_text(b"pub " + b"x" * 32)
+    expected = b"\x81\x20" + b"x" * 32
+    for _ in range(rounds):
+        for sender in clients:
+            sender.send(publish)
+            for _ in range(TURNS):
+                await asyncio.sleep(0)
+            for client in clients:
+                got = client.recv(64)
+                assert got == expected, got
+    for client in clients:
+        client.close()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    server.close()
+
+
+def _instructions(python: str, app: str, rounds: int) -> int:
+    """User-space instructions of one process running ``rounds`` rounds against ``app`` (callgrind)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "callgrind.out")
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                   python, "-m", "bench.instructions", "--run", app, str(rounds)]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if done.returncode or found is None:
+            raise RuntimeError(f"callgrind of {app} failed: {done.stderr[-2000:]}")
+        return int(found.group(1))
+
+
+def per_message(python: str, app: str, rounds: int) -> float:
+    """Instructions per incoming message (each one delivered to the 8 members)."""
+    return (_instructions(python, app, rounds) - _instructions(python, app, 0)) / (rounds * MEMBERS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--apps", default=f"starlette_broadcast_app,{PICOWS}",
+                        help="comma-separated: apps of bench.load.apps (served by fastws), or picows")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=200, help="rounds (each: every member sends once)")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter to run (e.g. an older build's)")
+    parser.add_argument("--run", nargs=2, metavar=("APP", "ROUNDS"), help=argparse.SUPPRESS)  # the measured process
+    args = parser.parse_args(argv)
+    if args.run:
+        import uvloop
+
+        uvloop.run(chat(args.run[0], int(args.run[1])))
+        return 0
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 2
+    for app in args.apps.split(","):
+        count = per_message(args.python, app, args.rounds)
+        print(f"{app:28s} {count:9,.0f} instructions per incoming message ({count / MEMBERS:7,.0f} per delivery)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
