@@ -1,4 +1,4 @@
-"""``python -m bench.instructions``: the server's instructions per chat message, counted, not timed.
+"""``python -m bench.instructions``: the server's instructions per message, counted, not timed.
 
 On a shared, noisy host CPU time moves by more than a change is worth;
 instruction counts do not. This runs granian's chat of 8 (every member sends
@@ -10,10 +10,13 @@ server's parsing, the app, the fan-out to 8 and the event loop; the
 kernel's part is not counted, and the clients' part is the same for every
 server). Each client reads with one ``recv`` after a fixed number of loop
 turns, so the clients do the same work against every server.
+``--scenario echo``: the same 8 clients, each in turn sends a 32-byte
+message and reads its echo (the echo apps of ``bench.load.apps``, on ``/``).
 
     python -m bench.instructions                              # the docs' app, then picows
     python -m bench.instructions --apps broadcast_app,plain   # other apps of bench.load.apps
     python -m bench.instructions --python /tmp/old/bin/python # another build (before/after)
+    python -m bench.instructions --scenario echo --apps plain,fastws_app,picows
 
 Needs valgrind on the PATH (Debian: ``apt-get install valgrind``).
 """
@@ -34,7 +37,7 @@ from typing import Any
 MEMBERS = 8
 TURNS = 3  # loop turns between a message and the clients' reads: enough for every server here to deliver
 REQUEST = (
-    b"GET /fanout HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+    b"GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
     b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n"
 )
 PICOWS = "picows"
@@ -85,30 +88,33 @@ async def _server(app: str) -> Any:
     )
 
 
-async def chat(app: str, rounds: int) -> None:
-    """``rounds`` rounds of the chat against ``app`` (a name in ``bench.load.apps``, or ``picows``)."""
+async def run(scenario: str, app: str, rounds: int) -> None:
+    """``rounds`` rounds of ``scenario`` (chat or echo) against ``app`` (a name in ``bench.load.apps``, or
+    ``picows``)."""
     server = await _server(app)
     port = server.sockets[0].getsockname()[1]
+    chat = scenario == "chat"
     clients = []
     for _ in range(MEMBERS):
         client = socket.create_connection(("127.0.0.1", port))
         client.setblocking(False)
-        client.send(REQUEST)
+        client.send(REQUEST.replace(b"{path}", b"/fanout" if chat else b"/"))
         head = b""
         while not head.endswith(b"\r\n\r\n"):
             head += await _read(client, 1)
         assert head.startswith(b"HTTP/1.1 101"), head
-        client.send(_masked_text(b"join"))
-        assert await _read(client, 8) == b"\x81\x06joined"
+        if chat:
+            client.send(_masked_text(b"join"))
+            assert await _read(client, 8) == b"\x81\x06joined"
         clients.append(client)
-    publish = _masked_text(b"pub " + b"x" * 32)
+    sent = _masked_text(b"pub " + b"x" * 32 if chat else b"x" * 32)
     expected = b"\x81\x20" + b"x" * 32
     for _ in range(rounds):
         for sender in clients:
-            sender.send(publish)
+            sender.send(sent)
             for _ in range(TURNS):
                 await asyncio.sleep(0)
-            for client in clients:
+            for client in clients if chat else [sender]:
                 got = client.recv(64)
                 assert got == expected, got
     for client in clients:
@@ -118,12 +124,13 @@ async def chat(app: str, rounds: int) -> None:
     server.close()
 
 
-def _instructions(python: str, app: str, rounds: int) -> int:
-    """User-space instructions of one process running ``rounds`` rounds against ``app`` (callgrind)."""
+def _instructions(python: str, scenario: str, app: str, rounds: int) -> int:
+    """User-space instructions of one process running ``rounds`` rounds of ``scenario`` against ``app``
+    (callgrind)."""
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "callgrind.out")
         command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                   python, "-m", "bench.instructions", "--run", app, str(rounds)]  # fmt: skip
+                   python, "-m", "bench.instructions", "--run", scenario, app, str(rounds)]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
         found = re.search(r"Collected : (\d+)", done.stderr)
         if done.returncode or found is None:
@@ -131,31 +138,34 @@ def _instructions(python: str, app: str, rounds: int) -> int:
         return int(found.group(1))
 
 
-def per_message(python: str, app: str, rounds: int) -> float:
-    """Instructions per incoming message (each one delivered to the 8 members)."""
-    return (_instructions(python, app, rounds) - _instructions(python, app, 0)) / (rounds * MEMBERS)
+def per_message(python: str, scenario: str, app: str, rounds: int) -> float:
+    """Instructions per incoming message (chat: each one delivered to the 8 members)."""
+    counts = [_instructions(python, scenario, app, n) for n in (rounds, 0)]
+    return (counts[0] - counts[1]) / (rounds * MEMBERS)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--scenario", choices=["chat", "echo"], default="chat")
     parser.add_argument("--apps", default=f"starlette_broadcast_app,{PICOWS}",
                         help="comma-separated: apps of bench.load.apps (served by fastws), or picows")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=200, help="rounds (each: every member sends once)")
     parser.add_argument("--python", default=sys.executable, help="the interpreter to run (e.g. an older build's)")
-    parser.add_argument("--run", nargs=2, metavar=("APP", "ROUNDS"), help=argparse.SUPPRESS)  # the measured process
+    parser.add_argument("--run", nargs=3, metavar=("SCENARIO", "APP", "ROUNDS"), help=argparse.SUPPRESS)  # measured
     args = parser.parse_args(argv)
     if args.run:
         import uvloop
 
-        uvloop.run(chat(args.run[0], int(args.run[1])))
+        uvloop.run(run(args.run[0], args.run[1], int(args.run[2])))
         return 0
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
     for app in args.apps.split(","):
-        count = per_message(args.python, app, args.rounds)
-        print(f"{app:28s} {count:9,.0f} instructions per incoming message ({count / MEMBERS:7,.0f} per delivery)")
+        count = per_message(args.python, args.scenario, app, args.rounds)
+        each = f" ({count / MEMBERS:7,.0f} per delivery)" if args.scenario == "chat" else ""
+        print(f"{args.scenario} {app:28s} {count:9,.0f} instructions per incoming message{each}")
     return 0
 
 

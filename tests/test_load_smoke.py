@@ -154,12 +154,14 @@ def test_the_in_process_wire_bench_runs() -> None:
     )
 
 
-@pytest.mark.parametrize("app", ["starlette_broadcast_app", "plain", "picows"])
-def test_the_instruction_count_chat_runs_and_checks_every_delivery(app: str) -> None:
-    """``python -m bench.instructions``' measured process (run here without valgrind): a few rounds of the chat,
-    every delivery checked; a server that delivered a wrong frame would fail it."""
+@pytest.mark.parametrize(
+    ("scenario", "app"), [("chat", "starlette_broadcast_app"), ("chat", "plain"), ("chat", "picows"), ("echo", "plain")]
+)
+def test_the_instruction_count_runs_and_checks_every_delivery(scenario: str, app: str) -> None:
+    """``python -m bench.instructions``' measured process (run here without valgrind): a few rounds, every
+    delivery checked; a server that delivered a wrong frame would fail it."""
     run = subprocess.run(
-        [sys.executable, "-m", "bench.instructions", "--run", app, "3"], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "bench.instructions", "--run", scenario, app, "3"], cwd=ROOT, capture_output=True, text=True,
         timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
