@@ -108,6 +108,7 @@ cdef class ProtocolCore:
     cdef _close_transport(self)
     cdef _resume_reading(self)
     cdef _write(self, data)
+    cdef _hand(self, data)
     cdef _send_other(self, message)
     @cython.locals(fd=int, sent=Py_ssize_t)
     cdef _write_frame(self, frame)

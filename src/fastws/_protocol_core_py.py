@@ -378,8 +378,7 @@ class ProtocolCore:
         if self._owed_pong is not None:
             payload, self._owed_pong = self._owed_pong, None
             if self.is_open():
-                self._buffered = True
-                self.transport.write(self.conn.send_pong(payload))
+                self._hand(self.conn.send_pong(payload))
         if drained is not None and not drained.done():
             drained.set_result(None)
         if self.fanout is not None:
@@ -749,8 +748,13 @@ class ProtocolCore:
 
     def _write(self, data: bytes) -> None:
         if data and not self.transport.is_closing():
-            self._buffered = True
-            self.transport.write(data)
+            self._hand(data)
+
+    def _hand(self, data: bytes | memoryview) -> None:
+        """Give ``data`` to the transport's ``write`` (it sends what the socket takes and keeps the rest): from
+        now on it may hold bytes of ours, and a frame goes past it only once it is seen empty (``_writable_fd``)."""
+        self._buffered = True
+        self.transport.write(data)
 
     async def send(self, message: dict[str, Any]) -> None:
         """The ASGI ``send``: a message on an open connection here, anything else in ``_send_other``."""
@@ -826,21 +830,14 @@ class ProtocolCore:
     def _write_frame(self, frame: bytes) -> None:
         # write_frame for the class itself: compiled, a C call with no look for a subclass's override
         # (a cpdef method makes one at every call: an attribute lookup per message on Python >= 3.12)
-        transport = self.transport
-        fd = self._fd
-        if fd == _FD_UNKNOWN:
-            fd = self._fd = self._socket_fd()
-        if (
-            fd >= 0 and (not self._buffered or not transport.get_write_buffer_size()) and not transport.is_closing()
-        ):  # fan-out's hot path: inline, not _writable_fd (a call per delivery)
-            self._buffered = False
+        fd = self._writable_fd()
+        if fd >= 0:
             sent = send_now(fd, frame)
             if sent == len(frame):
                 return
             if sent:
                 frame = frame[sent:]
-        self._buffered = True
-        transport.write(frame)
+        self._hand(frame)
 
     def deliver_frame(self, frame: bytes) -> bool:
         """``write_frame`` if the connection is open and writing is not paused, else nothing: False.
@@ -860,14 +857,13 @@ class ProtocolCore:
         size = len(header)
         if sent == size + len(payload):
             return
-        self._buffered = True
         if sent < size:
-            self.transport.write(header[sent:])
+            self._hand(header[sent:])
             sent = size
         if isinstance(payload, str):  # the rest of the text's own bytes, lent to the transport: no copy
-            self.transport.write(ascii_view(payload, sent - size))
+            self._hand(ascii_view(payload, sent - size))
         else:
-            self.transport.write(memoryview(payload)[sent - size :] if sent > size else payload)
+            self._hand(memoryview(payload)[sent - size :] if sent > size else payload)
 
     def _writable_fd(self) -> int:
         """The socket's descriptor while it may be written past the transport (its buffer empty), else -1."""
