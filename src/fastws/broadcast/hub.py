@@ -273,10 +273,7 @@ class Broadcast:
 
         Returns its position on a channel that keeps history, else None.
         """
-        # (text, the common case, without Message.of's checks)
-        rest = self._publish(
-            channel, Message(message.encode(), False, message) if type(message) is str else Message.of(message)
-        )
+        rest = self._publish(channel, Message.of(message))
         return None if rest is None else await rest
 
     async def publish_json(
@@ -295,11 +292,10 @@ class Broadcast:
     def _publish(self, channel: str, message: Message) -> Coroutine[Any, Any, Position | None] | None:
         """Check and count ``message``, then deliver it here at once (``memory://`` without history: None, no
         coroutine per message) or return what is left to await: the backend's part."""
-        if not self._connected:
-            self._check_connected()
-        if len(message.payload) > self.max_message_size:
+        self._check_connected()
+        if message.size > self.max_message_size:
             raise MessageTooLarge(f"a {message.size}-byte message is over max_message_size ({self.max_message_size})")
-        history = None if self.history is None else self._history_of(channel)
+        history = self._history_of(channel)
         if history is None and message.stamp is not None:
             raise InvalidHistory(f"a position_key on {channel!r}, a channel that keeps no history")
         self._published += 1
