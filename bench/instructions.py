@@ -9,7 +9,8 @@ is what one incoming message costs in user-space instructions (the
 server's parsing, the app, the fan-out to 8 and the event loop; the
 kernel's part is not counted, and the clients' part is the same for every
 server). Each client reads with one ``recv`` after a fixed number of loop
-turns, so the clients do the same work against every server.
+turns, so the clients do the same work against every server, and every
+run has the same hash seed, so a count repeats exactly.
 ``--scenario echo``: the same 8 clients, each in turn sends a 32-byte
 message and reads its echo (the echo apps of ``bench.load.apps``, on ``/``).
 
@@ -131,7 +132,9 @@ def _instructions(python: str, scenario: str, app: str, rounds: int) -> int:
         out = os.path.join(folder, "callgrind.out")
         command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                    python, "-m", "bench.instructions", "--run", scenario, app, str(rounds)]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+        # one hash seed for every run: the same dict layouts, so the same count to the instruction
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, env=env)
         found = re.search(r"Collected : (\d+)", done.stderr)
         if done.returncode or found is None:
             raise RuntimeError(f"callgrind of {app} failed: {done.stderr[-2000:]}")
