@@ -1,4 +1,4 @@
-"""Small helpers the benchmark scripts share: the machine, the benchmarks page."""
+"""Small helpers the benchmark scripts share: the machine, the benchmarks page, a client's frame."""
 
 from __future__ import annotations
 
@@ -32,3 +32,8 @@ def write_docs_block(marker: str, text: str) -> bool:
         return False
     BENCHMARKS.write_text(new)
     return True
+
+
+def masked_text(payload: bytes) -> bytes:
+    """A client's text frame of a short ``payload`` (a zero mask: the payload goes as it is)."""
+    return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload

@@ -36,6 +36,7 @@ from uvicorn.server import ServerState
 from fastws.http import HttpProtocol
 from fastws.protocol import WebSocketProtocol
 
+from ._common import masked_text
 from .load.apps import FANOUT_PATH, broadcast_app, broadcast_hub, fastws_app, plain, starlette_broadcast_app
 
 REQUEST = (
@@ -44,14 +45,9 @@ REQUEST = (
 )
 
 
-def _masked_text(payload: bytes) -> bytes:
-    """A client's text frame of a short ``payload`` (a zero mask: the payload goes as it is)."""
-    return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload
-
-
-ECHO = _masked_text(b"x" * 32)
+ECHO = masked_text(b"x" * 32)
 CLOSE = b"\x88\x80\0\0\0\0"
-JOIN = _masked_text(b"join")
+JOIN = masked_text(b"join")
 MEMBERS = 1000
 CHATTERS = 8
 #: one server's lifespan state: uvicorn gives every connection the same
@@ -189,7 +185,7 @@ async def per_delivery(n: int) -> float:
 async def per_asgi_delivery(n: int) -> float:
     """CPU µs per delivery of the raw ASGI app's fan-out (an ASGI ``send`` per member) to ``MEMBERS``."""
     opened, written = await _room(plain)
-    publish = _masked_text(b"pub " + b"x" * 32)
+    publish = masked_text(b"pub " + b"x" * 32)
     rounds = max(1, n // MEMBERS)
     began = time.process_time()
     for _ in range(rounds):
@@ -207,7 +203,7 @@ async def per_asgi_delivery(n: int) -> float:
 async def per_chat_delivery(app: Any, n: int, members: int = CHATTERS) -> float:
     """CPU µs per delivery of granian's chat: each of ``members`` in turn publishes, every member receives."""
     opened, written = await _room(app, members)
-    publish = _masked_text(b"pub " + b"x" * 32)
+    publish = masked_text(b"pub " + b"x" * 32)
     rounds = max(1, n // (members * members))
     began = time.process_time()
     for _ in range(rounds):

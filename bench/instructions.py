@@ -35,6 +35,8 @@ import sys
 import tempfile
 from typing import Any
 
+from ._common import masked_text
+
 MEMBERS = 8
 TURNS = 3  # loop turns between a message and the clients' reads: enough for every server here to deliver
 REQUEST = (
@@ -42,11 +44,6 @@ REQUEST = (
     b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n"
 )
 PICOWS = "picows"
-
-
-def _masked_text(payload: bytes) -> bytes:
-    """A client's text frame of a short ``payload`` (a zero mask: the payload goes as it is)."""
-    return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload
 
 
 async def _read(sock: socket.socket, size: int) -> bytes:
@@ -105,10 +102,10 @@ async def run(scenario: str, app: str, rounds: int) -> None:
             head += await _read(client, 1)
         assert head.startswith(b"HTTP/1.1 101"), head
         if chat:
-            client.send(_masked_text(b"join"))
+            client.send(masked_text(b"join"))
             assert await _read(client, 8) == b"\x81\x06joined"
         clients.append(client)
-    sent = _masked_text(b"pub " + b"x" * 32 if chat else b"x" * 32)
+    sent = masked_text(b"pub " + b"x" * 32 if chat else b"x" * 32)
     expected = b"\x81\x20" + b"x" * 32
     for _ in range(rounds):
         for sender in clients:
