@@ -9,12 +9,24 @@ import sys
 import pytest
 
 import fastws
-from fastws import _headers, _json, _protocol_core, _url, _websocket_base, sockets
+from fastws import _headers, _json, _next_event, _protocol_core, _url, _websocket_base, sockets
 from fastws.broadcast import message, targets
 from fastws.websockets import WebSocket
 from fastws.wire import codec, handshake
 
-SELECTORS = [_headers, _json, _url, _websocket_base, _protocol_core, codec, handshake, sockets, message, targets]
+SELECTORS = [
+    _headers,
+    _json,
+    _url,
+    _websocket_base,
+    _next_event,
+    _protocol_core,
+    codec,
+    handshake,
+    sockets,
+    message,
+    targets,
+]
 
 
 def _has_speedups_with(env_value: str | None) -> str:
@@ -69,6 +81,7 @@ def test_twins_export_the_same_names() -> None:
         "fastws._json": ["json_dumps", "json_dumps_bytes", "json_loads"],
         "fastws._url": ["URL", "QueryParams", "parse_host_header", "parse_query"],
         "fastws._websocket_base": ["WebSocketBase"],
+        "fastws._next_event": ["PLAIN_FUTURE_LOOPS", "ReadyEvent", "future_kwargs", "pending", "ready"],
         "fastws._protocol_core": ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore"],
         "fastws.wire.codec": [
             "CLOSED",

@@ -17,6 +17,7 @@ the source, left as they are, or ``cpdef`` where the class calls them too
 
 cimport cython
 
+from ._next_event_c cimport pending, ready
 from ._sockets_c cimport send_now
 
 cdef object _logger
@@ -34,6 +35,7 @@ cdef int _FD_UNKNOWN
 cdef long long _NO_TICK
 cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
+cdef object _future_kwargs_of
 cdef dict _SCOPE
 cdef dict _SHARED_ITEMS
 cdef bint _POSIX
@@ -71,6 +73,7 @@ cdef class ProtocolCore:
     cdef public object _queue
     cdef public Py_ssize_t _queued_bytes
     cdef public object _waiter
+    cdef public dict _future_kwargs
     cdef public bint _read_paused
     # messages out
     cdef public int _fd
@@ -109,7 +112,8 @@ cdef class ProtocolCore:
     cdef _resume_reading(self)
     cdef _write(self, data)
     cdef _hand(self, data)
-    cdef _send_other(self, message)
+    cdef _send_message(self, dict message)
+    cdef _send_other(self, dict message)
     @cython.locals(fd=int, sent=Py_ssize_t)
     cdef _write_frame(self, frame)
     @cython.locals(fd=int, sent=Py_ssize_t, size=Py_ssize_t)

@@ -43,6 +43,7 @@ from uvicorn.protocols.utils import (
 from uvicorn.server import ServerState
 
 from ._front import Front, websocket_upgrade
+from ._next_event import ReadyEvent, future_kwargs, pending, ready
 from ._protocol_state import PAST_CLOSE, State
 from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
@@ -160,6 +161,11 @@ KEEPALIVE_TICKS = 32
 #: connection keeps that, not the ``ServerState``); they go with the server (held by the loop
 #: instead, they would keep the loop their connections refer to, for ever)
 _keepalive_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.WeakKeyDictionary()
+#: per server: its loop, and the keyword arguments with which ``asyncio.Future`` makes that loop's futures
+#: (``_next_event.future_kwargs``: one dict for all its connections, which goes with the server)
+_future_kwargs_of: weakref.WeakKeyDictionary[ServerState, tuple[asyncio.AbstractEventLoop, dict[str, Any] | None]] = (
+    weakref.WeakKeyDictionary()
+)
 _deflate_wheels: weakref.WeakKeyDictionary[Config, TimerWheel] = weakref.WeakKeyDictionary()
 
 
@@ -222,11 +228,11 @@ class ProtocolCore:
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
         "_buffered", "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_front",
-        "_keepalive", "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request", "_tick", "_waiter",
-        "_write_timer", "app", "app_state", "client", "config", "conn", "connections", "default_headers", "fanout",
-        "last_ping_rtt", "logger", "loop", "max_queue", "max_queue_bytes", "pending_ping_payload", "ping_interval",
-        "ping_sent_at", "ping_timeout", "pong_timer", "root_path", "scheme", "scope", "server", "state", "tasks",
-        "transport",
+        "_future_kwargs", "_keepalive", "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request",
+        "_tick", "_waiter", "_write_timer", "app", "app_state", "client", "config", "conn", "connections",
+        "default_headers", "fanout", "last_ping_rtt", "logger", "loop", "max_queue", "max_queue_bytes",
+        "pending_ping_payload", "ping_interval", "ping_sent_at", "ping_timeout", "pong_timer", "root_path",
+        "scheme", "scope", "server", "state", "tasks", "transport",
     )  # fmt: skip
 
     #: limits, deadlines, deflate's memory and the Origin policy: the defaults here, the ``FASTWS_*``
@@ -282,6 +288,10 @@ class ProtocolCore:
         self._queue: deque[dict[str, Any]] | tuple[()] = ()
         self._queued_bytes = 0  # of the messages in _queue
         self._waiter: asyncio.Future[dict[str, Any]] | None = None
+        known = _future_kwargs_of.get(server_state)
+        if known is None or known[0] is not self.loop:
+            known = _future_kwargs_of[server_state] = (self.loop, future_kwargs(self.loop))
+        self._future_kwargs = known[1]  # how receive() makes a future (``_next_event.pending``)
         self._read_paused = False
         self._drained: asyncio.Future[None] | None = None  # set while writing is paused
         self.server: tuple[str, int | None] | None = None
@@ -619,8 +629,11 @@ class ProtocolCore:
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
-            if not waiter.done():
+            try:
                 waiter.set_result(event)
+            except asyncio.InvalidStateError:  # it was cancelled: the event waits for the next receive
+                pass
+            else:
                 return False
         queue = self._queue
         if not queue:
@@ -709,11 +722,12 @@ class ProtocolCore:
         COUNTERS.limit("close_timeout")
         self._abort()
 
-    def receive(self) -> asyncio.Future[dict[str, Any]]:
+    def receive(self) -> asyncio.Future[dict[str, Any]] | ReadyEvent:
         """The ASGI ``receive``: the next event for the app.
 
-        A future, not a coroutine: an app waiting on an idle connection holds
-        no coroutine frame of ours (248 bytes a connection).
+        A future, not a coroutine (``fastws._next_event``): an app waiting on
+        an idle connection holds no coroutine frame of ours (248 bytes a
+        connection), and an event already here is the await's value at once.
         """
         queue = self._queue
         if queue:
@@ -732,11 +746,9 @@ class ProtocolCore:
         elif self.state is CLOSED:
             event = {"type": _DISCONNECT, "code": self._disconnect_code}
         else:
-            waiter = self._waiter = self.loop.create_future()
+            waiter = self._waiter = pending(self.loop, self._future_kwargs)
             return waiter
-        ready: asyncio.Future[dict[str, Any]] = self.loop.create_future()
-        ready.set_result(event)
-        return ready
+        return ready(self.loop, event)
 
     def _resume_reading(self) -> None:
         self._read_paused = False
@@ -760,6 +772,11 @@ class ProtocolCore:
         """The ASGI ``send``: a message on an open connection here, anything else in ``_send_other``."""
         if self._drained is not None:
             await asyncio.shield(self._drained)
+        # ASGI's messages are dicts: read as one (compiled: in C); any other mapping as a copy
+        self._send_message(message if type(message) is dict else dict(message))
+
+    def _send_message(self, message: dict[str, Any]) -> None:
+        """``send``'s step: a message on an open connection here, anything else in ``_send_other``."""
         if self.state is OPEN and message["type"] == "websocket.send":
             data = message.get("bytes")
             if data is not None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterator
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 import pytest
 import uvicorn
+import uvloop
 from uvicorn.server import ServerState
 
 from fastws import _protocol_core
@@ -102,6 +103,65 @@ def test_messages_wait_for_receive_and_reading_pauses_at_max_queue(
     core.data_received(client_frame(TEXT, b"two"))
     assert waiting.result() == {"type": "websocket.receive", "text": "two"}  # handed over, not queued
     assert core.queued_bytes() == 0 and core.transport.pauses == 1
+
+
+def test_receive_makes_no_future_for_an_event_already_here(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    core = opened(protocol_core, loop)
+    waiting = core.receive()
+    assert type(waiting) is asyncio.Future  # asyncio's own: the app's Task awaits it on its fast path
+    core.data_received(client_frame(TEXT, b"one") + client_frame(TEXT, b"two"))
+    assert waiting.result() == {"type": "websocket.receive", "text": "one"}
+    here = core.receive()  # queued: a done future of the event, no asyncio.Future made and set
+    assert type(here).__name__ == "ReadyEvent" and asyncio.isfuture(here)
+    assert loop.run_until_complete(_awaited(here)) == {"type": "websocket.receive", "text": "two"}
+
+
+def test_receive_makes_its_futures_on_the_protocols_loop(protocol_core: ModuleType) -> None:
+    # one server on one loop, then on another (a Config served again): each connection's on its own
+    class Protocol(protocol_core.ProtocolCore, asyncio.Protocol):  # type: ignore[misc,name-defined]
+        __slots__ = ()
+
+    config = uvicorn.Config(_app, ws_ping_interval=None, log_level="warning")
+    server = ServerState()
+    loops = [asyncio.new_event_loop(), uvloop.new_event_loop(), asyncio.new_event_loop()]
+    try:
+        for loop in loops:
+            core = Protocol(config, server, {}, loop)
+            core.connection_made(Transport())
+            core.scope, core.state = {"type": "websocket"}, State.OPEN
+            waiting = core.receive()
+            assert type(waiting) is asyncio.Future and waiting.get_loop() is loop
+    finally:
+        for loop in loops:
+            loop.close()
+
+
+async def _awaited(future: Any) -> Any:
+    return await future
+
+
+def test_an_event_for_a_cancelled_receive_waits_for_the_next(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    core = opened(protocol_core, loop)
+    core.receive().cancel()  # e.g. the app's wait_for(receive(), ...) timed out
+    core.data_received(client_frame(TEXT, b"late"))
+    assert core.queued_bytes() == 4
+    assert core.receive().result() == {"type": "websocket.receive", "text": "late"}
+
+
+def test_send_takes_any_mapping(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
+    core = opened(protocol_core, loop)
+    loop.run_until_complete(core.send(MappingProxyType({"type": "websocket.send", "text": "hi"})))
+    loop.run_until_complete(core.send({"type": "websocket.send", "bytes": b"\x01"}))
+    assert [server_frame(data) for data in core.transport.written] == [
+        (0x80 | TEXT, 2, b"hi"),
+        (0x80 | BINARY, 1, b"\x01"),
+    ]
+    with pytest.raises(RuntimeError, match=r"but got 'websocket\.accept'"):
+        loop.run_until_complete(core.send(MappingProxyType({"type": "websocket.accept"})))
 
 
 def test_reading_pauses_at_max_queue_bytes(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:

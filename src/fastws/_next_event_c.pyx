@@ -1,0 +1,118 @@
+# cython: language_level=3
+"""What the ASGI ``receive`` of ``fastws.protocol`` returns: the compiled twin of ``_next_event_py.py``.
+
+The same functions and class, one by one (the pure twin says what and
+why), with two steps in C that the pure source cannot write: the future is
+made with the keyword dict itself (``PyObject_Call``; a ``**kwargs`` call
+copies it first), and ``ReadyEvent``'s await step is a C ``tp_iternext``:
+a ``def __next__`` would end the await with ``raise StopIteration(event)``,
+for which Cython records a traceback entry (a frame made and freed: 1,000
+instructions an event); the C step sets ``StopIteration`` with the event,
+as asyncio's own future iterator does.
+"""
+
+import asyncio
+
+from cpython.object cimport PyObject, PyObject_Call
+
+cdef extern from "Python.h":
+    ctypedef PyObject* (*iternextfunc)(PyObject*)
+    ctypedef struct _TypeSlots "PyTypeObject":
+        iternextfunc tp_iternext
+    void PyErr_SetObject(object kind, object value)
+    PyObject* PyExc_StopIteration
+
+__all__ = ["PLAIN_FUTURE_LOOPS", "ReadyEvent", "future_kwargs", "pending", "ready"]
+
+PLAIN_FUTURE_LOOPS = frozenset({"uvloop.loop.Loop", "asyncio.base_events.BaseEventLoop"})
+
+cdef object _Future = asyncio.Future
+cdef tuple _NO_ARGS = ()
+
+
+cpdef object pending(object loop, dict kwargs):
+    """``loop.create_future()``, for an event that has not come yet: ``asyncio.Future(**kwargs)`` if ``kwargs``
+    (``future_kwargs(loop)``) is not None."""
+    if kwargs is None:
+        return loop.create_future()
+    return PyObject_Call(_Future, _NO_ARGS, kwargs)
+
+
+def future_kwargs(loop):
+    """The keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does, or None
+    (the loop's own is not asyncio's): for ``pending``. Made once per loop and kept by its user (it holds the
+    loop: the protocol keeps it per server, and it goes with the server)."""
+    owner = next(kind for kind in type(loop).__mro__ if "create_future" in vars(kind))
+    if f"{owner.__module__}.{owner.__qualname__}" in PLAIN_FUTURE_LOOPS:
+        return {"loop": loop}
+    return None
+
+
+cpdef ReadyEvent ready(object loop, dict event):
+    """A future of ``event``, done from the start."""
+    cdef ReadyEvent next_event = ReadyEvent.__new__(ReadyEvent)
+    next_event._loop = loop
+    next_event._result = event
+    return next_event
+
+
+cdef class ReadyEvent:
+    """A future done from the start with an event: the await's value at its first step (see the pure twin)."""
+
+    def __init__(self, loop, event):
+        self._loop = loop
+        self._result = event
+
+    def __await__(self):
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        """The await's one step: it ends, with the event (``StopIteration``'s value)."""
+        raise StopIteration(self._result)
+
+    def get_loop(self):
+        """The loop of the connection."""
+        return self._loop
+
+    def done(self):
+        """True: done from the start."""
+        return True
+
+    def cancelled(self):
+        """False: never cancelled."""
+        return False
+
+    def cancel(self, msg=None):
+        """False: done already, as a done ``Future``'s."""
+        return False
+
+    def result(self):
+        """The event."""
+        return self._result
+
+    def exception(self):
+        """None: an event is never an error."""
+        return None
+
+    def add_done_callback(self, fn, *, context=None):
+        """Call ``fn(self)`` soon, in ``context`` (the current one by default), as a done ``Future`` does."""
+        self._loop.call_soon(fn, self, context=context)
+
+    def remove_done_callback(self, fn):
+        """0: a callback is called at once, never kept."""
+        return 0
+
+    def __repr__(self):
+        return f"<ReadyEvent result={self._result!r}>"
+
+
+cdef PyObject* _step(PyObject* it) noexcept:
+    # ReadyEvent.__next__ without Cython's traceback entry: NULL with StopIteration(event) set, as C iterators end
+    PyErr_SetObject(<object>PyExc_StopIteration, (<ReadyEvent>it)._result)
+    return NULL
+
+
+(<_TypeSlots*>ReadyEvent).tp_iternext = _step

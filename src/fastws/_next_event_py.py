@@ -1,0 +1,121 @@
+# cython: annotation_typing=False
+"""What the ASGI ``receive`` of ``fastws.protocol`` returns: a future of the app's next event (pure twin).
+
+``receive()`` returns a future, not a coroutine (an app waiting on an idle
+connection then holds no coroutine frame of ours), and the futures it
+returns are made here, the two ways the next event can be:
+
+- not yet come: ``pending(loop, kwargs)``, an ``asyncio.Future`` the
+  protocol sets when it comes. It is what ``loop.create_future()`` makes,
+  made directly where that is ``asyncio.Future(loop=loop)`` (uvloop's and
+  asyncio's own loops), with ``kwargs = future_kwargs(loop)``, a dict made
+  once per loop, where uvloop's call builds one per future (600 of the
+  1,600 instructions a future costs on CPython 3.11, measured with ``python
+  -m bench.instructions``). A Task awaits an exact ``asyncio.Future`` faster
+  than any other future (it calls a future's ``result`` by name).
+- already here (queued, or the connection is gone): ``ready(loop, event)``,
+  a ``ReadyEvent``: a future that is done from the start, whose ``await``
+  ends at its first step, with no Future made and set.
+
+``fastws._next_event`` is the selector; ``_next_event_c.pyx`` the compiled
+twin, function by function the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable, Generator
+from typing import Any
+
+__all__ = ["PLAIN_FUTURE_LOOPS", "ReadyEvent", "future_kwargs", "pending", "ready"]
+
+#: the classes whose ``create_future`` is ``asyncio.Future(loop=self)``, by the name of the one that defines it
+PLAIN_FUTURE_LOOPS = frozenset({"uvloop.loop.Loop", "asyncio.base_events.BaseEventLoop"})
+
+
+
+def pending(loop: asyncio.AbstractEventLoop, kwargs: dict[str, Any] | None) -> asyncio.Future[dict[str, Any]]:
+    """``loop.create_future()``, for an event that has not come yet: ``asyncio.Future(**kwargs)`` if ``kwargs``
+    (``future_kwargs(loop)``) is not None."""
+    if kwargs is None:
+        return loop.create_future()
+    return asyncio.Future(**kwargs)
+
+
+def future_kwargs(loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
+    """The keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does, or None
+    (the loop's own is not asyncio's): for ``pending``. Made once per loop and kept by its user (it holds the
+    loop: the protocol keeps it per server, and it goes with the server)."""
+    owner = next(kind for kind in type(loop).__mro__ if "create_future" in vars(kind))
+    if f"{owner.__module__}.{owner.__qualname__}" in PLAIN_FUTURE_LOOPS:
+        return {"loop": loop}
+    return None
+
+
+def ready(loop: asyncio.AbstractEventLoop, event: dict[str, Any]) -> ReadyEvent:
+    """A future of ``event``, done from the start."""
+    return ReadyEvent(loop, event)
+
+
+class ReadyEvent:
+    """A future done from the start with an event: the await's value at its first step.
+
+    A future as asyncio knows one (``asyncio.isfuture`` is true; ``asyncio.wait``,
+    ``wait_for``, ``shield`` take it as a done ``Future``), that never waits:
+    nothing yields it to a Task.
+    """
+
+    __slots__ = ("_asyncio_future_blocking", "_loop", "_result")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, event: dict[str, Any]) -> None:
+        self._asyncio_future_blocking = False  # asyncio's mark of a future (``asyncio.isfuture``)
+        self._loop = loop
+        self._result = event
+
+    def __await__(self) -> Generator[Any, None, dict[str, Any]]:
+        return self  # type: ignore[return-value]  # its own iterator: no object more per await
+
+    def __iter__(self) -> Generator[Any, None, dict[str, Any]]:
+        return self  # type: ignore[return-value]
+
+    def __next__(self) -> object:
+        """The await's one step: it ends, with the event (``StopIteration``'s value)."""
+        raise StopIteration(self._result)
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop of the connection."""
+        return self._loop
+
+    def done(self) -> bool:
+        """True: done from the start."""
+        return True
+
+    def cancelled(self) -> bool:
+        """False: never cancelled."""
+        return False
+
+    def cancel(self, msg: object = None) -> bool:
+        """False: done already, as a done ``Future``'s."""
+        return False
+
+    def result(self) -> dict[str, Any]:
+        """The event."""
+        return self._result
+
+    def exception(self) -> BaseException | None:
+        """None: an event is never an error."""
+        return None
+
+    def add_done_callback(
+        self, fn: Callable[[ReadyEvent], object], *, context: contextvars.Context | None = None
+    ) -> None:
+        """Call ``fn(self)`` soon, in ``context`` (the current one by default), as a done ``Future`` does."""
+        self._loop.call_soon(fn, self, context=context)
+
+    def remove_done_callback(self, fn: Callable[[ReadyEvent], object]) -> int:
+        """0: a callback is called at once, never kept."""
+        return 0
+
+    def __repr__(self) -> str:
+        return f"<ReadyEvent result={self._result!r}>"
