@@ -57,6 +57,19 @@ class OptionalBuildExt(build_ext):
             _warn(f"compiling {ext.name} failed ({exc.__class__.__name__}: {exc})")
 
 
+def _forget_stale_c(source: str, newest_pxd: float) -> None:
+    """Have Cython translate ``source`` again if a ``.pxd`` changed since its ``.c`` was made.
+
+    Cython remakes a ``.c`` when its source, or a ``.pxd`` the source cimports,
+    is newer; not for the ``.pxd`` that types a one-source module (named for the
+    compiled module, ``_x_c.pxd``, not for the source, ``_x_py.py``), nor for
+    what that ``.pxd`` cimports. A build from a clean tree is not concerned.
+    """
+    generated = os.path.splitext(source)[0] + ".c"
+    if os.path.exists(generated) and os.path.getmtime(generated) < newest_pxd:
+        os.remove(generated)
+
+
 def _extensions() -> list:
     if NO_EXTENSIONS:
         _warn("FASTWS_NO_EXTENSIONS is set")
@@ -74,6 +87,10 @@ def _extensions() -> list:
         Extension(name, [source], depends=DEPENDS.get(name, []), extra_compile_args=flags)
         for name, source in EXTENSIONS
     ]
+    pxds = [os.path.join(root, name) for root, _, names in os.walk("src") for name in names if name.endswith(".pxd")]
+    newest_pxd = max(map(os.path.getmtime, pxds), default=0.0)
+    for _, source in EXTENSIONS:
+        _forget_stale_c(source, newest_pxd)
     try:
         return cythonize(
             modules,

@@ -19,6 +19,7 @@ cimport cython
 
 from ._next_event_c cimport pending, ready
 from ._sockets_c cimport send_now
+from .wire._codec_c cimport Connection
 
 cdef object _logger
 cdef object _RECEIVE
@@ -53,7 +54,7 @@ cdef class ProtocolCore:
     cdef public object tasks
     cdef public object default_headers
     cdef public object transport
-    cdef public object conn
+    cdef public Connection conn
     cdef public dict scope
     cdef public object state
     cdef public object scheme

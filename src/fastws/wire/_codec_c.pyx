@@ -193,11 +193,8 @@ def unmask(data, mask, int offset=0, implementation=None):
 
 # A UTF-8 validator that can stop anywhere: ``need`` continuation bytes are
 # still due, the next one in ``lo``..``hi`` (RFC 3629: no overlongs, no
-# surrogates, nothing past U+10FFFF).
-cdef struct _Utf8:
-    int need
-    unsigned char lo
-    unsigned char hi
+# surrogates, nothing past U+10FFFF). Its state, ``_Utf8``, is a field of
+# ``Connection``: declared in _codec_c.pxd.
 
 
 cdef inline bint _utf8_feed(_Utf8* s, const unsigned char* p, Py_ssize_t n) noexcept nogil:
@@ -297,31 +294,7 @@ cdef class Connection:
     negotiated permessage-deflate, if any.
     """
 
-    cdef public object max_size
-    cdef public object deflate
-    cdef readonly int state
-    cdef readonly bint close_sent
-    cdef readonly bint stopped  # the last receive_data stopped at its limit, with bytes left to parse
-    cdef Py_ssize_t _limit  # receive_data's limit, or -1 for none
-    cdef Py_ssize_t _produced  # bytes of the messages this receive_data returns
-    cdef Py_ssize_t _max  # max_size, or -1 for no bound
-    cdef bytearray _buffer  # bytes received and not parsed yet (None while there are none)
-    cdef list _outgoing  # frames to send (None while there are none)
-    cdef int _stage
-    # the frame being read
-    cdef bint _fin
-    cdef unsigned char _mask[4]
-    cdef int _mask_offset
-    cdef Py_ssize_t _remaining
-    # the message being read
-    cdef bint _in_message
-    cdef bint _text
-    cdef bint _compressed
-    cdef Py_ssize_t _size
-    cdef object _message  # the message object itself when _direct, else a bytearray (None until needed)
-    cdef bint _direct  # a one-frame message unmasked straight into its str or bytes: filled to _size - _remaining
-    cdef bint _ascii  # every byte of the text message so far is ASCII
-    cdef _Utf8 _utf8
+    # its fields, and the methods other compiled twins call at C level: _codec_c.pxd
 
     def __init__(self, max_size=DEFAULT_MAX_SIZE, deflate=None):
         self.max_size = max_size
@@ -333,7 +306,7 @@ cdef class Connection:
 
     # ----------------------------------------------------------- bytes in
 
-    def receive_data(self, data, limit=None):
+    cpdef list receive_data(self, data, limit=None):
         """Feed bytes from the peer; return the events they complete.
 
         With ``limit``, parsing stops at the first message boundary where the
@@ -610,7 +583,7 @@ cdef class Connection:
 
     # ----------------------------------------------------------- bytes out
 
-    def data_to_send(self):
+    cpdef bytes data_to_send(self):
         """The queued replies (pongs, the Close echo or failure), once."""
         if self._outgoing is None:
             return b""
@@ -623,7 +596,7 @@ cdef class Connection:
             raise ProtocolStateError("a Close frame was sent: no more frames may follow it")
         return 0
 
-    def send_text(self, text):
+    cpdef bytes send_text(self, text):
         """A text message frame (compressed when deflate was negotiated)."""
         cdef Py_ssize_t n
         cdef const char* utf8
@@ -642,7 +615,7 @@ cdef class Connection:
         _count(TEXT_SENT, PyBytes_GET_SIZE(encoded))
         return _frame(FIN_BIT | OP_TEXT, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
 
-    def send_bytes(self, data):
+    cpdef bytes send_bytes(self, data):
         """A binary message frame (compressed when deflate was negotiated)."""
         self._check_can_send()
         cdef bytes payload = data if PyBytes_CheckExact(data) else bytes(data)
@@ -652,7 +625,7 @@ cdef class Connection:
             return _frame(FIN_BIT | RSV1_BIT | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
         return _frame(FIN_BIT | OP_BINARY, PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload))
 
-    def send_header(self, bint text, Py_ssize_t size):
+    cpdef bytes send_header(self, bint text, Py_ssize_t size):
         """The header of a one-frame text or binary message of ``size`` payload bytes, uncompressed.
 
         The caller writes the payload right after it, as it is (text as
