@@ -82,7 +82,14 @@ def test_twins_export_the_same_names() -> None:
         "fastws._url": ["URL", "QueryParams", "parse_host_header", "parse_query"],
         "fastws._websocket_base": ["WebSocketBase"],
         "fastws._next_event": ["PLAIN_FUTURE_LOOPS", "ReadyEvent", "future_kwargs", "pending", "ready"],
-        "fastws._protocol_core": ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore"],
+        "fastws._protocol_core": [
+            "KEEPALIVE_TICKS",
+            "LARGE_MESSAGE",
+            "NO_FD",
+            "TASK_NAME",
+            "ProtocolCore",
+            "deliver_frame_to",
+        ],
         "fastws.wire.codec": [
             "CLOSED",
             "CLOSING",

@@ -34,7 +34,6 @@ __all__ = ["PLAIN_FUTURE_LOOPS", "ReadyEvent", "future_kwargs", "pending", "read
 PLAIN_FUTURE_LOOPS = frozenset({"uvloop.loop.Loop", "asyncio.base_events.BaseEventLoop"})
 
 
-
 def pending(loop: asyncio.AbstractEventLoop, kwargs: dict[str, Any] | None) -> asyncio.Future[dict[str, Any]]:
     """``loop.create_future()``, for an event that has not come yet: ``asyncio.Future(**kwargs)`` if ``kwargs``
     (``future_kwargs(loop)``) is not None."""

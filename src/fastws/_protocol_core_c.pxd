@@ -122,6 +122,7 @@ cdef class ProtocolCore:
     @cython.locals(fd=int)
     cdef int _writable_fd(self) except -3
     cdef _write_long_text(self, text)
+    cdef bint _deliver_frame(self, frame) except -1
     cdef _write_bytes(self, data)
     cdef int _socket_fd(self) except -3
     cdef _send_close(self, code, reason, state)
@@ -134,3 +135,8 @@ cdef class ProtocolCore:
     cdef _start_keepalive(self)
     cdef _stop_keepalive(self)
     cdef _pong(self, event)
+
+
+# deliver_frame as a function: the fan-out (broadcast/_targets_c) calls it at C level, once per delivery (a
+# method would be looked up on a Python subclass's instance at each call: a cpdef one on Python >= 3.12)
+cpdef bint deliver_frame_to(ProtocolCore core, frame) except -1

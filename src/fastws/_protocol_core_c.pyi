@@ -17,6 +17,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from ._front import Front
+from ._next_event import ReadyEvent
 from ._protocol_state import State
 from .connection import Fanout
 from .metrics.counters import Outcome
@@ -24,7 +25,7 @@ from .settings import Settings
 from .timer_wheel import TimerWheel
 from .wire import codec, handshake
 
-__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore"]
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore", "deliver_frame_to"]
 
 KEEPALIVE_TICKS: int
 LARGE_MESSAGE: int
@@ -42,6 +43,7 @@ class ProtocolCore:
         "_extensions",
         "_fd",
         "_front",
+        "_future_kwargs",
         "_keepalive",
         "_key",
         "_owed_pong",
@@ -107,6 +109,7 @@ class ProtocolCore:
     _queue: deque[dict[str, Any]] | tuple[()]
     _queued_bytes: int
     _waiter: asyncio.Future[dict[str, Any]] | None
+    _future_kwargs: dict[str, Any] | None
     _read_paused: bool
     _fd: int
     _buffered: bool
@@ -141,7 +144,7 @@ class ProtocolCore:
     def upgrade(self, request: handshake.Request, rest: bytes = b"") -> None: ...
     def _write_timed_out(self) -> None: ...
     def _close_timed_out(self) -> None: ...
-    def receive(self) -> asyncio.Future[dict[str, Any]]: ...
+    def receive(self) -> asyncio.Future[dict[str, Any]] | ReadyEvent: ...
     async def send(self, message: dict[str, Any]) -> None: ...
     def is_open(self) -> bool: ...
     def is_connecting(self) -> bool: ...
@@ -161,3 +164,5 @@ class ProtocolCore:
     def ping_timer(self) -> int | None: ...
     def on_due(self) -> None: ...
     def _ping_timed_out(self) -> None: ...
+
+def deliver_frame_to(core: ProtocolCore, frame: bytes) -> bool: ...

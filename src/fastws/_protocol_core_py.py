@@ -56,7 +56,7 @@ from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
 from .wire.rfc6455 import CloseCode
 
-__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore"]
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore", "deliver_frame_to"]
 
 _logger = logging.getLogger("uvicorn.error")
 
@@ -860,8 +860,12 @@ class ProtocolCore:
         """``write_frame`` if the connection is open and writing is not paused, else nothing: False.
 
         A fan-out's common case in one call per delivery (``is_open``,
-        ``writing_paused`` and ``write_frame`` are three).
+        ``writing_paused`` and ``write_frame`` are three); ``deliver_frame_to`` is the
+        same as a function.
         """
+        return self._deliver_frame(frame)
+
+    def _deliver_frame(self, frame: bytes) -> bool:
         if self.state is not OPEN or self._drained is not None:
             return False
         self._write_frame(frame)
@@ -1100,3 +1104,9 @@ class ProtocolCore:
             "keepalive ping timeout",
             "server",
         )
+
+
+def deliver_frame_to(core: ProtocolCore, frame: bytes) -> bool:
+    """``core.deliver_frame(frame)``: what ``fastws.Broadcast``'s fan-out calls for each subscriber on this protocol
+    (compiled, a C call: a method is looked up on the instance of ``WebSocketProtocol``, a Python subclass)."""
+    return core._deliver_frame(frame)

@@ -28,7 +28,9 @@ from fastws.broadcast import (
     Broadcast,
     targets,
 )
+from fastws.protocol import State
 from fastws.wire import codec
+from tests.helpers.cores import opened
 from tests.helpers.serving import TIMEOUT, run, serving
 
 KEY = base64.b64encode(b"fastws-broadcast")
@@ -400,9 +402,7 @@ class FakeConnection:
         self.open = False
 
 
-def test_a_fan_out_writes_one_shared_frame_with_no_call_per_ready_subscriber(
-    targets_twin: ModuleType, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_fan_out_writes_one_shared_frame_with_no_call_per_ready_subscriber(targets_twin: ModuleType) -> None:
     """``deliver_all``: the subscribers whose transport takes the frame now get the one frame in one loop, counted
     once; one whose writing is paused gets the message in its backlog, in order, through ``deliver``."""
     from fastws.broadcast.message import Message
@@ -410,16 +410,38 @@ def test_a_fan_out_writes_one_shared_frame_with_no_call_per_ready_subscriber(
     delivery = targets_twin.Delivery(1 << 20, "close", 1.0, ended=lambda target: None, spawn=lambda awaitable: None)
     connections = [FakeConnection(paused=(i == 3)) for i in range(6)]
     subscribers = [targets_twin.DirectTarget(delivery, c) for c in connections]
-    counts: list[tuple[Any, ...]] = []
-    counted = targets_twin.count_sent
-    monkeypatch.setattr(targets_twin, "count_sent", lambda *args: (counts.append(args), counted(*args))[1])
     message = Message.of("to all")
+    before = codec.counts()  # the live codec's: both twins count there (the compiled one at C level)
     targets_twin.deliver_all(subscribers, message)
+    after = codec.counts()
     frames = [c.frames for c in connections]
     assert frames[0] == [message.frame()] and all(f[0] is frames[0][0] for i, f in enumerate(frames) if i != 3)
     assert frames[3] == [] and list(subscribers[3].backlog) == [message]
     assert [c.calls for c in connections] == [[], [], [], ["is_open", "writing_paused"], [], []]  # deliver: 3 only
-    assert counts == [(True, 5, 6)]
+    assert (after.text_sent - before.text_sent, after.text_bytes_sent - before.text_bytes_sent) == (5, 5 * 6)
+
+
+def test_a_subscriber_on_fastws_protocol_is_written_to_through_its_core(targets_twin: ModuleType) -> None:
+    """A ``DirectTarget`` keeps its connection as ``core`` when it is the live ``ProtocolCore`` (the compiled
+    fan-out then calls ``deliver_frame_to`` at C level); any other connection is called through Python."""
+    from fastws import _protocol_core
+    from fastws.broadcast.message import Message
+
+    loop = asyncio.new_event_loop()
+    try:
+        core = opened(_protocol_core, loop)
+        fake = FakeConnection()
+        delivery = targets_twin.Delivery(1 << 20, "close", 1.0, ended=lambda target: None, spawn=lambda a: None)
+        on_core, on_fake = targets_twin.DirectTarget(delivery, core), targets_twin.DirectTarget(delivery, fake)
+        assert on_core.core is core and on_fake.core is None
+        message = Message.of("to both")
+        targets_twin.deliver_all([on_core, on_fake], message)
+        assert core.transport.written == [message.frame()] and fake.frames == [message.frame()]
+        core.state = State.CLOSING  # the core's own rule: nothing more goes out, the target takes it from there
+        targets_twin.deliver_all([on_core], message)
+        assert core.transport.written == [message.frame()]
+    finally:
+        loop.close()
 
 
 # --------------------------------------------------- the twins, side by side

@@ -21,35 +21,11 @@ from uvicorn.server import ServerState
 
 from fastws import _protocol_core
 from fastws.protocol import State, WebSocketProtocol
-from fastws.settings import Settings
 from fastws.timer_wheel import TimerWheel
+from tests.helpers.cores import Transport, app, opened
 from tests.helpers.frames import client_frame, server_frame
 
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
-
-
-class Transport(asyncio.Transport):
-    """Keeps what is written and how often reading paused and resumed; not a socket (no fd)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.written: list[bytes] = []
-        self.pauses = self.resumes = 0
-
-    def write(self, data: Any) -> None:
-        self.written.append(bytes(data))
-
-    def pause_reading(self) -> None:
-        self.pauses += 1
-
-    def resume_reading(self) -> None:
-        self.resumes += 1
-
-    def is_closing(self) -> bool:
-        return False
-
-    def get_write_buffer_size(self) -> int:
-        return 0
 
 
 @pytest.fixture
@@ -57,25 +33,6 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop = asyncio.new_event_loop()
     yield loop
     loop.close()
-
-
-async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    pass  # never run: these tests drive the core without an app
-
-
-def opened(twin: ModuleType, loop: asyncio.AbstractEventLoop, max_queue: int = 2, max_queue_bytes: int = 1000) -> Any:
-    """A protocol on ``twin``'s core, open, on a recording transport, as after an accepted upgrade."""
-
-    class Protocol(twin.ProtocolCore, asyncio.Protocol):  # type: ignore[misc,name-defined]
-        __slots__ = ()
-        settings = Settings(ws_max_queue_bytes=max_queue_bytes)
-
-    config = uvicorn.Config(_app, ws_max_queue=max_queue, ws_ping_interval=None, log_level="warning")
-    core = Protocol(config, ServerState(), {}, loop)
-    core.connection_made(Transport())
-    core.scope = {"type": "websocket"}
-    core.state = State.OPEN
-    return core
 
 
 def test_the_protocol_class_shadows_no_field_of_the_core() -> None:
@@ -123,7 +80,7 @@ def test_receive_makes_its_futures_on_the_protocols_loop(protocol_core: ModuleTy
     class Protocol(protocol_core.ProtocolCore, asyncio.Protocol):  # type: ignore[misc,name-defined]
         __slots__ = ()
 
-    config = uvicorn.Config(_app, ws_ping_interval=None, log_level="warning")
+    config = uvicorn.Config(app, ws_ping_interval=None, log_level="warning")
     server = ServerState()
     loops = [asyncio.new_event_loop(), uvloop.new_event_loop(), asyncio.new_event_loop()]
     try:
@@ -267,7 +224,7 @@ def waiting(twin: ModuleType, loop: asyncio.AbstractEventLoop, front: RecordingF
         async def _run_asgi(self) -> None:
             self.tasks.discard(asyncio.current_task())
 
-    core = Protocol(uvicorn.Config(_app, ws_ping_interval=None, log_level="warning"), ServerState(), {}, loop)
+    core = Protocol(uvicorn.Config(app, ws_ping_interval=None, log_level="warning"), ServerState(), {}, loop)
     core.await_head(front)
     core.connection_made(Transport())
     return core

@@ -7,6 +7,12 @@ There is no ``_message_c.pyx``: setup.py compiles the pure twin's source as
 fields (``public``: the rest of the broadcast package reads and sets them).
 """
 
+from ..wire._codec_c cimport build_frame
+
+cdef int _TEXT
+cdef int _BINARY
+
+
 cdef class Message:
     cdef public object payload
     cdef public bint binary

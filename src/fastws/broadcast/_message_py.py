@@ -33,6 +33,10 @@ from .positions import Position
 
 __all__ = ["Message"]
 
+# the opcodes as plain ints (compiled: C ints), read once per frame made
+_TEXT = int(Opcode.TEXT)
+_BINARY = int(Opcode.BINARY)
+
 
 class Message:
     """One message for every subscriber of a channel: text or binary, encoded once."""
@@ -105,7 +109,7 @@ class Message:
     def frame(self) -> bytes:
         """The uncompressed frame, the same bytes for every connection."""
         if self._frame is None:
-            self._frame = build_frame(Opcode.BINARY if self.binary else Opcode.TEXT, self.payload)
+            self._frame = build_frame(_BINARY if self.binary else _TEXT, self.payload)
         return self._frame
 
     def asgi(self) -> dict[str, Any]:
@@ -128,5 +132,5 @@ class Message:
         frame = self._deflated.get(key)
         if frame is None:
             body = deflate.encode(self.payload)  # a fresh compressor: no context is kept
-            frame = self._deflated[key] = build_frame(Opcode.BINARY if self.binary else Opcode.TEXT, body, rsv1=True)
+            frame = self._deflated[key] = build_frame(_BINARY if self.binary else _TEXT, body, rsv1=True)
         return frame

@@ -12,6 +12,9 @@ Python classes (subclasses of ``Target``): they are not the hot path.
 
 cimport cython
 
+from .._protocol_core_c cimport ProtocolCore, deliver_frame_to
+from ..wire._codec_c cimport count_sent
+
 cdef class Target:
     cdef public object delivery
     cdef public object key
@@ -23,7 +26,8 @@ cdef class Target:
 
 cdef class DirectTarget(Target):
     cdef public object connection
+    cdef public ProtocolCore core
     cdef public bint uncompressed
 
-@cython.locals(direct=DirectTarget, taken=Py_ssize_t)
+@cython.locals(direct=DirectTarget, taken=Py_ssize_t, core=ProtocolCore, delivered=bint)
 cpdef deliver_all(object targets, object message)

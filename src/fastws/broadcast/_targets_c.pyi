@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .._protocol_core import ProtocolCore
 from ..connection import BroadcastConnection
 from .message import Message
 
@@ -61,8 +62,9 @@ class Target:
 
 class DirectTarget(Target):
     # a cdef class; it has the source's __slots__ too
-    __slots__ = ("connection", "uncompressed")
+    __slots__ = ("connection", "core", "uncompressed")
     connection: BroadcastConnection
+    core: ProtocolCore | None
     uncompressed: bool
     def __init__(self, delivery: Delivery, connection: BroadcastConnection) -> None: ...
     def writable(self) -> None: ...

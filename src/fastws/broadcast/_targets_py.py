@@ -47,6 +47,8 @@ from collections.abc import Awaitable, Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .. import _protocol_core
+from .._protocol_core import deliver_frame_to
 from ..connection import BroadcastConnection
 from ..metrics.counters import COUNTERS
 from ..wire.codec import count_sent
@@ -174,11 +176,14 @@ class DirectTarget(Target):
     connection and its target hold no cycle.
     """
 
-    __slots__ = ("connection", "uncompressed")
+    __slots__ = ("connection", "core", "uncompressed")
 
     def __init__(self, delivery: Delivery, connection: BroadcastConnection) -> None:
         super().__init__(delivery)
         self.connection = connection
+        #: the connection again if it is fastws' ``ProtocolCore`` (compiled: typed, so ``deliver_all`` calls
+        #: its ``deliver_frame`` at C level), else None (any other connection, called through Python)
+        self.core = connection if isinstance(connection, _protocol_core.ProtocolCore) else None
         self.uncompressed = connection.conn.deflate is None  # negotiated once, at the handshake
         connection.fanout = self
 
@@ -255,7 +260,12 @@ def deliver_all(targets: Iterable[Receiver], message: Message) -> None:
             if direct.uncompressed and not direct.backlog and not direct.gone:
                 if frame is None:
                     frame = message.frame()
-                if direct.connection.deliver_frame(frame):
+                core = direct.core
+                if core is not None:
+                    delivered = deliver_frame_to(core, frame)
+                else:
+                    delivered = direct.connection.deliver_frame(frame)
+                if delivered:
                     taken += 1
                     continue
         target.deliver(message)

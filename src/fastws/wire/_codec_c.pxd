@@ -1,11 +1,11 @@
 # cython: language_level=3
-"""The compiled codec's ``Connection``, declared for other compiled twins (the protocol core).
+"""The compiled codec, declared for other compiled twins (the protocol core, the broadcast hub).
 
-Its fields, and its methods: the ``cdef`` ones its own code calls, and the
-``cpdef`` ones the protocol core calls once or twice per message
-(``receive_data``, ``send_text``, ...), which a core that cimports this
-type calls at C level, with no attribute lookup (Python code calls them as
-before).
+``Connection``'s fields, and its methods: the ``cdef`` ones its own code
+calls, and the ``cpdef`` ones the protocol core calls once or twice per
+message (``receive_data``, ``send_text``, ...), which a core that cimports
+this type calls at C level, with no attribute lookup (Python code calls them
+as before); and the functions the hub calls once per publish.
 """
 
 # UTF-8 validation across reads (RFC 3629): the bytes of a sequence still due, the next one in lo..hi
@@ -58,3 +58,7 @@ cdef class Connection:
     cpdef bytes send_text(self, text)
     cpdef bytes send_bytes(self, data)
     cpdef bytes send_header(self, bint text, Py_ssize_t size)
+
+
+cpdef count_sent(bint text, Py_ssize_t messages, Py_ssize_t size)
+cpdef bytes build_frame(int opcode, payload, bint fin=*, bint rsv1=*)

@@ -146,7 +146,7 @@ def counts():
     return Counts(*[_counts[i] for i in range(SLOTS)])
 
 
-def count_sent(bint text, Py_ssize_t messages, Py_ssize_t size):
+cpdef count_sent(bint text, Py_ssize_t messages, Py_ssize_t size):
     """Count ``messages`` data messages of ``size`` payload bytes each, framed by ``build_frame`` and written."""
     cdef int slot = TEXT_SENT if text else BINARY_SENT
     _counts[slot] += messages
@@ -270,7 +270,7 @@ cdef bytes _frame(unsigned char first, const char* payload, Py_ssize_t n):
     return out
 
 
-def build_frame(int opcode, payload, bint fin=True, bint rsv1=False):
+cpdef bytes build_frame(int opcode, payload, bint fin=True, bint rsv1=False):
     """A server frame: never masked (RFC 6455 5.1), length in 7, 16 or 64 bits."""
     if not 0 <= opcode <= OPCODE_BITS:
         raise ValueError(f"opcode {opcode} is not 0-15")

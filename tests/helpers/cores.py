@@ -1,0 +1,56 @@
+"""A ``ProtocolCore`` of either twin driven in one process, with no app and no socket: ``opened(twin, loop)``."""
+
+from __future__ import annotations
+
+import asyncio
+from types import ModuleType
+from typing import Any
+
+import uvicorn
+from uvicorn.server import ServerState
+
+from fastws.protocol import State
+from fastws.settings import Settings
+
+
+class Transport(asyncio.Transport):
+    """Keeps what is written and how often reading paused and resumed; not a socket (no fd)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[bytes] = []
+        self.pauses = self.resumes = 0
+
+    def write(self, data: Any) -> None:
+        self.written.append(bytes(data))
+
+    def pause_reading(self) -> None:
+        self.pauses += 1
+
+    def resume_reading(self) -> None:
+        self.resumes += 1
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    pass  # never run: these tests drive the core without an app
+
+
+def opened(twin: ModuleType, loop: asyncio.AbstractEventLoop, max_queue: int = 2, max_queue_bytes: int = 1000) -> Any:
+    """A protocol on ``twin``'s core, open, on a recording transport, as after an accepted upgrade."""
+
+    class Protocol(twin.ProtocolCore, asyncio.Protocol):  # type: ignore[misc,name-defined]
+        __slots__ = ()
+        settings = Settings(ws_max_queue_bytes=max_queue_bytes)
+
+    config = uvicorn.Config(app, ws_max_queue=max_queue, ws_ping_interval=None, log_level="warning")
+    core = Protocol(config, ServerState(), {}, loop)
+    core.connection_made(Transport())
+    core.scope = {"type": "websocket"}
+    core.state = State.OPEN
+    return core
