@@ -130,3 +130,16 @@ def test_websocket_app_in_every_kind_of_route() -> None:
     assert run(main()) == ["fastws.websockets a", "fastws.websockets b", "fastws.websockets c",
                            "fastws.websockets d", ["text:x"]]  # fmt: skip
     assert log[0] is fastws.WebSocket
+
+
+def test_websocket_app_runs_the_handler_with_no_coroutine_of_its_own() -> None:
+    # the handler's coroutine is what the router awaits: no frame of ours to resume at each message
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    awaitable = fastws.websocket_app(room)({"type": "websocket", "path_params": {}}, receive, send)
+    assert getattr(awaitable, "cr_code", None) is room.__code__
+    awaitable.close()  # type: ignore[attr-defined]
