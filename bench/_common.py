@@ -35,5 +35,12 @@ def write_docs_block(marker: str, text: str) -> bool:
 
 
 def masked_text(payload: bytes) -> bytes:
-    """A client's text frame of a short ``payload`` (a zero mask: the payload goes as it is)."""
-    return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload
+    """A client's text frame of ``payload`` (a zero mask: the payload goes as it is)."""
+    n = len(payload)
+    if n < 126:
+        length = bytes((0x80 | n,))
+    elif n < 1 << 16:
+        length = b"\xfe" + n.to_bytes(2, "big")
+    else:
+        length = b"\xff" + n.to_bytes(8, "big")
+    return b"\x81" + length + b"\0\0\0\0" + payload

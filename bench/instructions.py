@@ -12,12 +12,14 @@ server). Each client reads with one ``recv`` after a fixed number of loop
 turns, so the clients do the same work against every server, and every
 run has the same hash seed, so a count repeats exactly.
 ``--scenario echo``: the same 8 clients, each in turn sends a 32-byte
-message and reads its echo (the echo apps of ``bench.load.apps``, on ``/``).
+message (``--size``) and reads its echo (the echo apps of
+``bench.load.apps``, on ``/``).
 
     python -m bench.instructions                              # the docs' app, then picows
     python -m bench.instructions --apps broadcast_app,plain   # other apps of bench.load.apps
     python -m bench.instructions --python /tmp/old/bin/python # another build (before/after)
     python -m bench.instructions --scenario echo --apps plain,fastws_app,picows
+    python -m bench.instructions --scenario echo --size 4096 --apps plain,picows
 
 Needs valgrind on the PATH (Debian: ``apt-get install valgrind``).
 """
@@ -87,9 +89,9 @@ async def _server(app: str) -> Any:
     )
 
 
-async def run(scenario: str, app: str, rounds: int) -> None:
+async def run(scenario: str, app: str, rounds: int, size: int = 32) -> None:
     """``rounds`` rounds of ``scenario`` (chat or echo) against ``app`` (a name in ``bench.load.apps``, or
-    ``picows``)."""
+    ``picows``), with text messages of ``size`` bytes (the chat's: 32)."""
     server = await _server(app)
     port = server.sockets[0].getsockname()[1]
     chat = scenario == "chat"
@@ -106,15 +108,16 @@ async def run(scenario: str, app: str, rounds: int) -> None:
             client.send(masked_text(b"join"))
             assert await _read(client, 8) == b"\x81\x06joined"
         clients.append(client)
-    sent = masked_text(b"pub " + b"x" * 32 if chat else b"x" * 32)
-    expected = b"\x81\x20" + b"x" * 32
+    size = 32 if chat else size
+    sent = masked_text(b"pub " + b"x" * size if chat else b"x" * size)
+    expected = _text_frame(b"x" * size)
     for _ in range(rounds):
         for sender in clients:
             sender.send(sent)
             for _ in range(TURNS):
                 await asyncio.sleep(0)
             for client in clients if chat else [sender]:
-                got = client.recv(64)
+                got = client.recv(len(expected) + 1)
                 assert got == expected, got
     for client in clients:
         client.close()
@@ -123,13 +126,23 @@ async def run(scenario: str, app: str, rounds: int) -> None:
     server.close()
 
 
-def _instructions(python: str, scenario: str, app: str, rounds: int) -> int:
+def _text_frame(payload: bytes) -> bytes:
+    """The server's unmasked text frame of ``payload``."""
+    n = len(payload)
+    if n < 126:
+        return bytes([0x81, n]) + payload
+    if n < 1 << 16:
+        return b"\x81\x7e" + n.to_bytes(2, "big") + payload
+    return b"\x81\x7f" + n.to_bytes(8, "big") + payload
+
+
+def _instructions(python: str, scenario: str, app: str, rounds: int, size: int = 32) -> int:
     """User-space instructions of one process running ``rounds`` rounds of ``scenario`` against ``app``
     (callgrind)."""
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "callgrind.out")
         command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                   python, "-m", "bench.instructions", "--run", scenario, app, str(rounds)]  # fmt: skip
+                   python, "-m", "bench.instructions", "--run", scenario, app, str(rounds), str(size)]  # fmt: skip
         # one hash seed for every run: the same dict layouts, so the same count to the instruction
         env = dict(os.environ, PYTHONHASHSEED="0")
         done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, env=env)
@@ -139,11 +152,11 @@ def _instructions(python: str, scenario: str, app: str, rounds: int) -> int:
         return int(found.group(1))
 
 
-def per_message(python: str, scenario: str, app: str, rounds: int) -> float:
+def per_message(python: str, scenario: str, app: str, rounds: int, size: int = 32) -> float:
     """Instructions per incoming message (chat: each one delivered to the 8 members)."""
     # both runs start with the same warm-up rounds: what a connection does once (its first write looks up
     # its socket, for one) is not counted as the messages'
-    counts = [_instructions(python, scenario, app, n) for n in (rounds + WARM_UP, WARM_UP)]
+    counts = [_instructions(python, scenario, app, n, size) for n in (rounds + WARM_UP, WARM_UP)]
     return (counts[0] - counts[1]) / (rounds * MEMBERS)
 
 
@@ -155,18 +168,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated: apps of bench.load.apps (served by fastws), or picows")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=200, help="rounds (each: every member sends once)")
     parser.add_argument("--python", default=sys.executable, help="the interpreter to run (e.g. an older build's)")
-    parser.add_argument("--run", nargs=3, metavar=("SCENARIO", "APP", "ROUNDS"), help=argparse.SUPPRESS)  # measured
+    parser.add_argument("--size", type=int, default=32, help="the echo's message size in bytes (the chat's: 32)")
+    parser.add_argument("--run", nargs=4, metavar=("SCENARIO", "APP", "ROUNDS", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run:
         import uvloop
 
-        uvloop.run(run(args.run[0], args.run[1], int(args.run[2])))
+        uvloop.run(run(args.run[0], args.run[1], int(args.run[2]), int(args.run[3])))
         return 0
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
     for app in args.apps.split(","):
-        count = per_message(args.python, args.scenario, app, args.rounds)
+        count = per_message(args.python, args.scenario, app, args.rounds, args.size)
         each = f" ({count / MEMBERS:7,.0f} per delivery)" if args.scenario == "chat" else ""
         print(f"{args.scenario} {app:28s} {count:9,.0f} instructions per incoming message{each}")
     return 0

@@ -155,14 +155,16 @@ def test_the_in_process_wire_bench_runs() -> None:
 
 
 @pytest.mark.parametrize(
-    ("scenario", "app"), [("chat", "starlette_broadcast_app"), ("chat", "plain"), ("chat", "picows"), ("echo", "plain")]
-)
-def test_the_instruction_count_runs_and_checks_every_delivery(scenario: str, app: str) -> None:
+    ("scenario", "app", "size"),
+    [("chat", "starlette_broadcast_app", 32), ("chat", "plain", 32), ("chat", "picows", 32), ("echo", "plain", 32),
+     ("echo", "plain", 4096), ("echo", "picows", 4096)],
+)  # fmt: skip
+def test_the_instruction_count_runs_and_checks_every_delivery(scenario: str, app: str, size: int) -> None:
     """``python -m bench.instructions``' measured process (run here without valgrind): a few rounds, every
     delivery checked; a server that delivered a wrong frame would fail it."""
     run = subprocess.run(
-        [sys.executable, "-m", "bench.instructions", "--run", scenario, app, "3"], cwd=ROOT, capture_output=True, text=True,
-        timeout=120,
+        [sys.executable, "-m", "bench.instructions", "--run", scenario, app, "3", str(size)], cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
 

@@ -769,7 +769,7 @@ class ProtocolCore:
         self.transport.write(data)
 
     async def send(self, message: dict[str, Any]) -> None:
-        """The ASGI ``send``: a message on an open connection here, anything else in ``_send_other``."""
+        """The ASGI ``send``: once writing may go on (``_drained``), ``_send_message``."""
         if self._drained is not None:
             await asyncio.shield(self._drained)
         # ASGI's messages are dicts: read as one (compiled: in C); any other mapping as a copy
