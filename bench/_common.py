@@ -34,13 +34,19 @@ def write_docs_block(marker: str, text: str) -> bool:
     return True
 
 
-def masked_text(payload: bytes) -> bytes:
-    """A client's text frame of ``payload`` (a zero mask: the payload goes as it is)."""
-    n = len(payload)
+def text_frame(payload: bytes, masked: bool = False) -> bytes:
+    """A text frame of ``payload``: the server's, or with ``masked`` a client's (a zero mask: the payload goes
+    as it is)."""
+    n, mask_bit = len(payload), 0x80 if masked else 0
     if n < 126:
-        length = bytes((0x80 | n,))
+        length = bytes((mask_bit | n,))
     elif n < 1 << 16:
-        length = b"\xfe" + n.to_bytes(2, "big")
+        length = bytes((mask_bit | 126,)) + n.to_bytes(2, "big")
     else:
-        length = b"\xff" + n.to_bytes(8, "big")
-    return b"\x81" + length + b"\0\0\0\0" + payload
+        length = bytes((mask_bit | 127,)) + n.to_bytes(8, "big")
+    return b"\x81" + length + (b"\0\0\0\0" if masked else b"") + payload
+
+
+def masked_text(payload: bytes) -> bytes:
+    """A client's text frame of ``payload`` (``text_frame``, masked)."""
+    return text_frame(payload, masked=True)

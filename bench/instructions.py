@@ -37,7 +37,7 @@ import sys
 import tempfile
 from typing import Any
 
-from ._common import masked_text
+from ._common import masked_text, text_frame
 
 MEMBERS = 8
 TURNS = 3  # loop turns between a message and the clients' reads: enough for every server here to deliver
@@ -110,7 +110,7 @@ async def run(scenario: str, app: str, rounds: int, size: int = 32) -> None:
         clients.append(client)
     size = 32 if chat else size
     sent = masked_text(b"pub " + b"x" * size if chat else b"x" * size)
-    expected = _text_frame(b"x" * size)
+    expected = text_frame(b"x" * size)
     for _ in range(rounds):
         for sender in clients:
             sender.send(sent)
@@ -124,16 +124,6 @@ async def run(scenario: str, app: str, rounds: int, size: int = 32) -> None:
     for _ in range(20):
         await asyncio.sleep(0)
     server.close()
-
-
-def _text_frame(payload: bytes) -> bytes:
-    """The server's unmasked text frame of ``payload``."""
-    n = len(payload)
-    if n < 126:
-        return bytes([0x81, n]) + payload
-    if n < 1 << 16:
-        return b"\x81\x7e" + n.to_bytes(2, "big") + payload
-    return b"\x81\x7f" + n.to_bytes(8, "big") + payload
 
 
 def _instructions(python: str, scenario: str, app: str, rounds: int, size: int = 32) -> int:

@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 import uvloop
+from uvicorn.server import ServerState
+
+from fastws import _protocol_core
 
 EVENT = {"type": "websocket.receive", "text": "hi"}
+# the protocol's rule, in its source (one for both of its twins): the keyword arguments pending takes
+future_kwargs = _protocol_core.PURE._future_kwargs
 LOOPS = [pytest.param(asyncio.new_event_loop, id="asyncio"), pytest.param(uvloop.new_event_loop, id="uvloop")]
 
 
@@ -25,7 +30,7 @@ def run(make_loop: Any, coroutine_function: Any) -> Any:
 @pytest.mark.parametrize("make_loop", LOOPS)
 def test_pending_is_the_loops_own_future(next_event_twin: ModuleType, make_loop: Any) -> None:
     async def check(loop: asyncio.AbstractEventLoop) -> None:
-        kwargs = next_event_twin.future_kwargs(loop)
+        kwargs = future_kwargs(ServerState(), loop)
         assert kwargs == {"loop": loop}  # made directly, not through the loop's create_future()
         future = next_event_twin.pending(loop, kwargs)
         # exactly asyncio's: a Task awaits it on its fast path (any other future: result() called by name)
@@ -46,7 +51,7 @@ def test_pending_uses_a_loops_own_create_future(next_event_twin: ModuleType) -> 
 
     loop = Loop()
     try:
-        assert next_event_twin.future_kwargs(loop) is None
+        assert future_kwargs(ServerState(), loop) is None
         assert type(next_event_twin.pending(loop, None)) is Instrumented
     finally:
         loop.close()

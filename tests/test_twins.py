@@ -81,7 +81,7 @@ def test_twins_export_the_same_names() -> None:
         "fastws._json": ["json_dumps", "json_dumps_bytes", "json_loads"],
         "fastws._url": ["URL", "QueryParams", "parse_host_header", "parse_query"],
         "fastws._websocket_base": ["WebSocketBase"],
-        "fastws._next_event": ["PLAIN_FUTURE_LOOPS", "ReadyEvent", "future_kwargs", "pending", "ready"],
+        "fastws._next_event": ["ReadyEvent", "pending", "ready"],
         "fastws._protocol_core": [
             "KEEPALIVE_TICKS",
             "LARGE_MESSAGE",

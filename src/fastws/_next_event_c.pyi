@@ -13,12 +13,9 @@ from typing import Any
 
 from typing_extensions import disjoint_base
 
-__all__ = ["PLAIN_FUTURE_LOOPS", "ReadyEvent", "future_kwargs", "pending", "ready"]
-
-PLAIN_FUTURE_LOOPS: frozenset[str]
+__all__ = ["ReadyEvent", "pending", "ready"]
 
 def pending(loop: asyncio.AbstractEventLoop, kwargs: dict[str, Any] | None) -> asyncio.Future[dict[str, Any]]: ...
-def future_kwargs(loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None: ...
 def ready(loop: asyncio.AbstractEventLoop, event: dict[str, Any]) -> ReadyEvent: ...
 
 @disjoint_base

@@ -22,9 +22,8 @@ cdef extern from "Python.h":
     void PyErr_SetObject(object kind, object value)
     PyObject* PyExc_StopIteration
 
-__all__ = ["PLAIN_FUTURE_LOOPS", "ReadyEvent", "future_kwargs", "pending", "ready"]
+__all__ = ["ReadyEvent", "pending", "ready"]
 
-PLAIN_FUTURE_LOOPS = frozenset({"uvloop.loop.Loop", "asyncio.base_events.BaseEventLoop"})
 
 cdef object _Future = asyncio.Future
 cdef tuple _NO_ARGS = ()
@@ -32,20 +31,11 @@ cdef tuple _NO_ARGS = ()
 
 cpdef object pending(object loop, dict kwargs):
     """``loop.create_future()``, for an event that has not come yet: ``asyncio.Future(**kwargs)`` if ``kwargs``
-    (``future_kwargs(loop)``) is not None."""
+    is not None (``{"loop": loop}``, where that is what the loop's ``create_future`` makes)."""
     if kwargs is None:
         return loop.create_future()
     return PyObject_Call(_Future, _NO_ARGS, kwargs)
 
-
-def future_kwargs(loop):
-    """The keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does, or None
-    (the loop's own is not asyncio's): for ``pending``. Made once per loop and kept by its user (it holds the
-    loop: the protocol keeps it per server, and it goes with the server)."""
-    owner = next(kind for kind in type(loop).__mro__ if "create_future" in vars(kind))
-    if f"{owner.__module__}.{owner.__qualname__}" in PLAIN_FUTURE_LOOPS:
-        return {"loop": loop}
-    return None
 
 
 cpdef ReadyEvent ready(object loop, dict event):

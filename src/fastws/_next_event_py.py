@@ -8,8 +8,8 @@ returns are made here, the two ways the next event can be:
 - not yet come: ``pending(loop, kwargs)``, an ``asyncio.Future`` the
   protocol sets when it comes. It is what ``loop.create_future()`` makes,
   made directly where that is ``asyncio.Future(loop=loop)`` (uvloop's and
-  asyncio's own loops), with ``kwargs = future_kwargs(loop)``, a dict made
-  once per loop, where uvloop's call builds one per future (600 of the
+  asyncio's own loops: the protocol tells, and keeps ``kwargs``, one dict
+  per server), where uvloop's call builds a dict per future (600 of the
   1,600 instructions a future costs on CPython 3.11, measured with ``python
   -m bench.instructions``). A Task awaits an exact ``asyncio.Future`` faster
   than any other future (it calls a future's ``result`` by name).
@@ -28,28 +28,15 @@ import contextvars
 from collections.abc import Callable, Generator
 from typing import Any
 
-__all__ = ["PLAIN_FUTURE_LOOPS", "ReadyEvent", "future_kwargs", "pending", "ready"]
-
-#: the classes whose ``create_future`` is ``asyncio.Future(loop=self)``, by the name of the one that defines it
-PLAIN_FUTURE_LOOPS = frozenset({"uvloop.loop.Loop", "asyncio.base_events.BaseEventLoop"})
+__all__ = ["ReadyEvent", "pending", "ready"]
 
 
 def pending(loop: asyncio.AbstractEventLoop, kwargs: dict[str, Any] | None) -> asyncio.Future[dict[str, Any]]:
     """``loop.create_future()``, for an event that has not come yet: ``asyncio.Future(**kwargs)`` if ``kwargs``
-    (``future_kwargs(loop)``) is not None."""
+    is not None (``{"loop": loop}``, where that is what the loop's ``create_future`` makes)."""
     if kwargs is None:
         return loop.create_future()
     return asyncio.Future(**kwargs)
-
-
-def future_kwargs(loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
-    """The keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does, or None
-    (the loop's own is not asyncio's): for ``pending``. Made once per loop and kept by its user (it holds the
-    loop: the protocol keeps it per server, and it goes with the server)."""
-    owner = next(kind for kind in type(loop).__mro__ if "create_future" in vars(kind))
-    if f"{owner.__module__}.{owner.__qualname__}" in PLAIN_FUTURE_LOOPS:
-        return {"loop": loop}
-    return None
 
 
 def ready(loop: asyncio.AbstractEventLoop, event: dict[str, Any]) -> ReadyEvent:

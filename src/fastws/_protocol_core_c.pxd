@@ -36,6 +36,7 @@ cdef int _FD_UNKNOWN
 cdef long long _NO_TICK
 cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
+cdef frozenset _PLAIN_FUTURE_LOOPS
 cdef object _future_kwargs_of
 cdef dict _SCOPE
 cdef dict _SHARED_ITEMS

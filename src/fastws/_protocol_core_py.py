@@ -43,7 +43,7 @@ from uvicorn.protocols.utils import (
 from uvicorn.server import ServerState
 
 from ._front import Front, websocket_upgrade
-from ._next_event import ReadyEvent, future_kwargs, pending, ready
+from ._next_event import ReadyEvent, pending, ready
 from ._protocol_state import PAST_CLOSE, State
 from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
@@ -98,6 +98,17 @@ _POSIX = os.name == "posix"
 
 class _ScopeKeys:
     """The keys of every scope: the attributes of one instance, whose ``__dict__`` they share."""
+
+
+def _future_kwargs(server: ServerState, loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
+    """The keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does, or None
+    (the loop's own is not asyncio's): one dict for all of ``server``'s connections, made again on a new loop."""
+    known = _future_kwargs_of.get(server)
+    if known is None or known[0] is not loop:
+        owner = next(kind for kind in type(loop).__mro__ if "create_future" in vars(kind))
+        plain = f"{owner.__module__}.{owner.__qualname__}" in _PLAIN_FUTURE_LOOPS
+        known = _future_kwargs_of[server] = (loop, {"loop": loop} if plain else None)
+    return known[1]
 
 
 def _scope_template() -> dict[str, Any]:
@@ -161,8 +172,10 @@ KEEPALIVE_TICKS = 32
 #: connection keeps that, not the ``ServerState``); they go with the server (held by the loop
 #: instead, they would keep the loop their connections refer to, for ever)
 _keepalive_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.WeakKeyDictionary()
-#: per server: its loop, and the keyword arguments with which ``asyncio.Future`` makes that loop's futures
-#: (``_next_event.future_kwargs``: one dict for all its connections, which goes with the server)
+#: the loops whose ``create_future`` is ``asyncio.Future(loop=self)``, by the class that defines it: for
+#: them, ``receive`` makes its futures itself (``_next_event.pending``), with one keyword dict per server
+_PLAIN_FUTURE_LOOPS = frozenset({"uvloop.loop.Loop", "asyncio.base_events.BaseEventLoop"})
+#: per server: its loop, and that dict (None: the loop's own ``create_future``); it goes with the server
 _future_kwargs_of: weakref.WeakKeyDictionary[ServerState, tuple[asyncio.AbstractEventLoop, dict[str, Any] | None]] = (
     weakref.WeakKeyDictionary()
 )
@@ -288,10 +301,7 @@ class ProtocolCore:
         self._queue: deque[dict[str, Any]] | tuple[()] = ()
         self._queued_bytes = 0  # of the messages in _queue
         self._waiter: asyncio.Future[dict[str, Any]] | None = None
-        known = _future_kwargs_of.get(server_state)
-        if known is None or known[0] is not self.loop:
-            known = _future_kwargs_of[server_state] = (self.loop, future_kwargs(self.loop))
-        self._future_kwargs = known[1]  # how receive() makes a future (``_next_event.pending``)
+        self._future_kwargs = _future_kwargs(server_state, self.loop)  # how receive() makes a future
         self._read_paused = False
         self._drained: asyncio.Future[None] | None = None  # set while writing is paused
         self.server: tuple[str, int | None] | None = None
