@@ -7,7 +7,8 @@ How to run (from the repo root, with the package built in place)::
     python fuzz/fuzz_codec.py -max_total_time=300       # libFuzzer flags
     python fuzz/fuzz_codec.py --stress 200000 --seed 1  # no atheris: a seeded random loop
 
-Each input is split into settings (size limit, deflate on or off, the cut
+Each input is split into settings (size limit, deflate on or off, read from
+bytes or from a buffer used again for every read (``receive_from``), the cut
 points of the TCP chunking) and a byte stream, biased towards near-valid
 client frames so the deep paths are reached. Both twins are fed the same
 chunks; their events, queued replies and state must be equal, and any
@@ -42,6 +43,7 @@ else:
     from fastws.wire.deflate import PerMessageDeflate
 from fastws.wire.rfc6455 import Opcode
 
+NO_LIMIT = 1 << 62  # receive_from's limit for none
 OPCODES = [*Opcode, 3, 11, 15]  # the six the RFC defines, then reserved ones (5.2)
 
 
@@ -72,19 +74,39 @@ def frames_from(data: bytes) -> bytes:
 
 
 def run(
-    module: Any, stream: bytes, cuts: list[int], max_size: int | None, deflate: bool, limit: int | None = None
+    module: Any,
+    stream: bytes,
+    cuts: list[int],
+    max_size: int | None,
+    deflate: bool,
+    limit: int | None = None,
+    buffered: bool = False,
 ) -> tuple[Any, ...]:
-    """Feed ``stream`` in chunks; with ``limit``, go on from every stop (as the protocol does)."""
+    """Feed ``stream`` in chunks; with ``limit``, go on from every stop (as the protocol does).
+
+    ``buffered``: each chunk read into one buffer (``receive_from``), overwritten after each call, as a
+    ``BufferedProtocol``'s is by the next read.
+    """
     connection = module.Connection(max_size=max_size, deflate=PerMessageDeflate() if deflate else None)
+    buffer = bytearray(len(stream) + 1)
     events: list[object] = []
     replies = b""
     start = 0
     stops = 0
+
+    def receive(chunk: bytes) -> list[object]:
+        if not buffered:
+            return connection.receive_data(chunk, limit)  # type: ignore[no-any-return]
+        buffer[: len(chunk)] = chunk
+        got = connection.receive_from(buffer, len(chunk), NO_LIMIT if limit is None else limit)
+        buffer[:] = b"\xa5" * len(buffer)
+        return got  # type: ignore[no-any-return]
+
     for cut in [*cuts, len(stream)]:
-        events += connection.receive_data(stream[start:cut], limit)
+        events += receive(stream[start:cut])
         while connection.stopped:
             stops += 1
-            events += connection.receive_data(b"", limit)
+            events += receive(b"")
         replies += connection.data_to_send()
         start = cut
     return events, replies, connection.state, connection.close_sent, stops
@@ -100,12 +122,13 @@ def test_one_input(data: bytes) -> None:
     rng = random.Random(settings[2])
     cuts = sorted(rng.randrange(len(stream) + 1) for _ in range(settings[2] % 8)) if stream else []
     limit = [None, 1, 40, 300][(settings[0] // 5) % 4]
-    compiled = run(COMPILED, stream, cuts, max_size, deflate, limit)
-    pure = run(PURE, stream, cuts, max_size, deflate, limit)
+    buffered = bool(settings[1] & 4)  # read through receive_from (a reused buffer), not receive_data
+    compiled = run(COMPILED, stream, cuts, max_size, deflate, limit, buffered)
+    pure = run(PURE, stream, cuts, max_size, deflate, limit, buffered)
     if compiled != pure:
         raise AssertionError(f"twins differ on {data!r}:\ncompiled {compiled!r}\npure     {pure!r}")
-    if limit is not None and compiled[:-1] != run(COMPILED, stream, cuts, max_size, deflate)[:-1]:
-        raise AssertionError(f"a read limit changed the events of {data!r}")
+    if (limit is not None or buffered) and compiled[:-1] != run(COMPILED, stream, cuts, max_size, deflate)[:-1]:
+        raise AssertionError(f"a read limit, or reading from a buffer, changed the events of {data!r}")
 
 
 def stress(count: int, seed: int) -> None:

@@ -897,7 +897,7 @@ def _opened(m: Any, max_queue: int, max_size: int, queue_bytes: int) -> Any:
         config.load()
     cls = _PROTOCOLS.get(id(m))
     if cls is None:
-        cls = _PROTOCOLS[id(m)] = type("Protocol", (m.ProtocolCore, asyncio.Protocol), {"__slots__": ()})
+        cls = _PROTOCOLS[id(m)] = type("Protocol", (m.ProtocolCore, asyncio.BufferedProtocol), {"__slots__": ()})
     cls.settings = Settings(ws_max_queue_bytes=queue_bytes)
     from uvicorn.server import ServerState
 
@@ -944,9 +944,20 @@ def _run_send(protocol: Any, message: Any) -> Any:
     return "waits"
 
 
+def _read(protocol: Any, data: bytes, buffered: bool) -> None:
+    """``data`` from the peer, as a transport hands it: as bytes, or read into the protocol's buffer."""
+    if not buffered:
+        protocol.data_received(data)
+        return
+    buffer = protocol.get_buffer(-1)
+    buffer[: len(data)] = data
+    protocol.buffer_updated(len(data))
+
+
 def _protocol_script(m: Any, src: Src) -> list[Any]:
     """One connection's life on twin ``m``: frames in, in pieces, the app's calls between them; what it did."""
     protocol = _opened(m, src.pick([1, 2, 32]), src.pick([1 << 20, 64, 300]), src.pick([64 * 1024, 16, 200]))
+    buffered = src.pick([False, True])
     log: list[Any] = []
     waiting: list[Any] = []
     for _ in range(1 + src.below(12)):
@@ -955,10 +966,10 @@ def _protocol_script(m: Any, src: Src) -> list[Any]:
             if op <= 2:
                 data = b"".join(_client_frame(src) for _ in range(1 + src.below(3)))
                 cut = src.below(len(data) + 1)
-                protocol.data_received(data[:cut])
-                protocol.data_received(data[cut:])
+                _read(protocol, data[:cut], buffered)
+                _read(protocol, data[cut:], buffered)
             elif op == 3:
-                protocol.data_received(src.raw_bytes(12))
+                _read(protocol, src.raw_bytes(12), buffered)
             elif op == 4:
                 future = protocol.receive()
                 log.append(("receive", canon(future.result()) if future.done() else "pending"))
@@ -1042,7 +1053,7 @@ def _front_script(m: Any, src: Src) -> list[Any]:
     cls = _FRONTED.get(id(m))
     if cls is None:
         cls = _FRONTED[id(m)] = type(
-            "Protocol", (m.ProtocolCore, asyncio.Protocol), {"__slots__": (), "_run_asgi": _no_run}
+            "Protocol", (m.ProtocolCore, asyncio.BufferedProtocol), {"__slots__": (), "_run_asgi": _no_run}
         )
     protocol = cls(_opened(m, 2, 1 << 20, 64 * 1024).config, ServerState(), {}, _LOOP)
     front = _Front(src.pick([16 * 1024, 64, 200]), src.pick([100, 1, 3]))
@@ -1051,9 +1062,10 @@ def _front_script(m: Any, src: Src) -> list[Any]:
     data = _head(src)
     log: list[Any] = []
     cuts = sorted({0, len(data), *(src.below(len(data) + 1) for _ in range(src.below(4)))})
+    buffered = src.pick([False, True])
     for piece in [data[a:b] for a, b in itertools.pairwise(cuts)] or [b""]:
         try:
-            protocol.data_received(piece)
+            _read(protocol, piece, buffered)
         except Exception as exc:
             log.append(("err", type(exc).__name__))
     end = src.pick(["shutdown", "due", "lost", "none"])

@@ -14,8 +14,13 @@ from uvicorn.server import ServerState
 from fastws import _protocol_core
 
 EVENT = {"type": "websocket.receive", "text": "hi"}
-# the protocol's rule, in its source (one for both of its twins): the keyword arguments pending takes
-future_kwargs = _protocol_core.PURE._future_kwargs
+
+
+def future_kwargs(server: ServerState, loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
+    """The protocol's rule, in its source (one for both of its twins): the keyword arguments pending takes."""
+    return _protocol_core.PURE._shared_by_loop(server, loop)[1]
+
+
 LOOPS = [pytest.param(asyncio.new_event_loop, id="asyncio"), pytest.param(uvloop.new_event_loop, id="uvloop")]
 
 
@@ -39,6 +44,22 @@ def test_pending_is_the_loops_own_future(next_event_twin: ModuleType, make_loop:
         assert await future is EVENT
 
     run(make_loop, check)
+
+
+@pytest.mark.parametrize("make_loop", LOOPS)
+def test_pending_is_on_its_loop_from_anywhere(next_event_twin: ModuleType, make_loop: Any) -> None:
+    # made as Future() while its loop runs: not from outside it (no loop runs), nor while another runs
+    loop = make_loop()
+    try:
+        kwargs = future_kwargs(ServerState(), loop)
+        assert next_event_twin.pending(loop, kwargs).get_loop() is loop
+
+        async def on_another() -> asyncio.Future[Any]:
+            return next_event_twin.pending(loop, kwargs)  # type: ignore[no-any-return]
+
+        assert asyncio.run(on_another()).get_loop() is loop
+    finally:
+        loop.close()
 
 
 def test_pending_uses_a_loops_own_create_future(next_event_twin: ModuleType) -> None:

@@ -86,6 +86,7 @@ def test_twins_export_the_same_names() -> None:
             "KEEPALIVE_TICKS",
             "LARGE_MESSAGE",
             "NO_FD",
+            "READ_SIZE",
             "TASK_NAME",
             "ProtocolCore",
             "deliver_frame_to",

@@ -20,12 +20,14 @@ cdef extern from "Python.h":
     ctypedef struct _TypeSlots "PyTypeObject":
         iternextfunc tp_iternext
     void PyErr_SetObject(object kind, object value)
+    object PyObject_CallNoArgs(object callable)
     PyObject* PyExc_StopIteration
 
 __all__ = ["ReadyEvent", "pending", "ready"]
 
 
 cdef object _Future = asyncio.Future
+cdef object _get_running_loop = asyncio._get_running_loop
 cdef tuple _NO_ARGS = ()
 
 
@@ -34,6 +36,8 @@ cpdef object pending(object loop, dict kwargs):
     is not None (``{"loop": loop}``, where that is what the loop's ``create_future`` makes)."""
     if kwargs is None:
         return loop.create_future()
+    if PyObject_CallNoArgs(_get_running_loop) is loop:
+        return PyObject_CallNoArgs(_Future)
     return PyObject_Call(_Future, _NO_ARGS, kwargs)
 
 

@@ -37,7 +37,7 @@ cdef long long _NO_TICK
 cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
 cdef frozenset _PLAIN_FUTURE_LOOPS
-cdef object _future_kwargs_of
+cdef object _shared_by_loop_of
 cdef dict _SCOPE
 cdef dict _SHARED_ITEMS
 cdef bint _POSIX
@@ -76,6 +76,7 @@ cdef class ProtocolCore:
     cdef public Py_ssize_t _queued_bytes
     cdef public object _waiter
     cdef public dict _future_kwargs
+    cdef public bytearray _read_buffer
     cdef public bint _read_paused
     # messages out
     cdef public int _fd
@@ -94,6 +95,7 @@ cdef class ProtocolCore:
     cdef public double ping_sent_at
     cdef public double last_ping_rtt
 
+    cdef _received(self, list events)
     cdef _ping_received(self, event)
     cdef _upgrade_request(self, data)
     cdef _front_request(self)

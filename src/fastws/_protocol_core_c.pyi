@@ -25,11 +25,12 @@ from .settings import Settings
 from .timer_wheel import TimerWheel
 from .wire import codec, handshake
 
-__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore", "deliver_frame_to"]
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "READ_SIZE", "TASK_NAME", "ProtocolCore", "deliver_frame_to"]
 
 KEEPALIVE_TICKS: int
 LARGE_MESSAGE: int
 NO_FD: int
+READ_SIZE: int
 TASK_NAME: str
 
 class ProtocolCore:
@@ -49,6 +50,7 @@ class ProtocolCore:
         "_owed_pong",
         "_queue",
         "_queued_bytes",
+        "_read_buffer",
         "_read_paused",
         "_request",
         "_tick",
@@ -110,6 +112,7 @@ class ProtocolCore:
     _queued_bytes: int
     _waiter: asyncio.Future[dict[str, Any]] | None
     _future_kwargs: dict[str, Any] | None
+    _read_buffer: bytearray
     _read_paused: bool
     _fd: int
     _buffered: bool
@@ -137,6 +140,8 @@ class ProtocolCore:
     def eof_received(self) -> None: ...
     def pause_writing(self) -> None: ...
     def resume_writing(self) -> None: ...
+    def get_buffer(self, sizehint: int) -> bytearray: ...
+    def buffer_updated(self, nbytes: int) -> None: ...
     def data_received(self, data: bytes) -> None: ...
     def _parse_kept(self) -> None: ...
     def shutdown(self) -> None: ...

@@ -4,7 +4,7 @@
 Everything a WebSocket connection on uvicorn does, from the upgrade request
 to the close (``fastws.protocol`` says what, and what it honours), but the
 coroutine that runs the app (``_run_asgi``): ``WebSocketProtocol`` is this
-class as uvicorn loads it (an ``asyncio.Protocol``, which users may subclass
+class as uvicorn loads it (an ``asyncio.BufferedProtocol``, which users may subclass
 to change ``settings``), with that coroutine, which stays interpreted (a
 compiled one awaiting the app's would hold one object more per connection).
 
@@ -56,7 +56,7 @@ from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
 from .wire.rfc6455 import CloseCode
 
-__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore", "deliver_frame_to"]
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "READ_SIZE", "TASK_NAME", "ProtocolCore", "deliver_frame_to"]
 
 _logger = logging.getLogger("uvicorn.error")
 
@@ -82,6 +82,9 @@ LARGE_MESSAGE = 64 * 1024
 _FD_UNKNOWN = -2
 #: ``_tick`` when the connection has no deadline on a wheel
 _NO_TICK = -1
+#: the size of the buffer a server's connections on one loop read into (``get_buffer``): uvloop's own
+#: read size, so that a read takes as much as it would have with ``data_received``
+READ_SIZE = 256 * 1024
 #: ``ProtocolCore._fd`` where the socket may not be written past the transport (TLS, no socket)
 NO_FD = -1
 
@@ -100,15 +103,18 @@ class _ScopeKeys:
     """The keys of every scope: the attributes of one instance, whose ``__dict__`` they share."""
 
 
-def _future_kwargs(server: ServerState, loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
-    """The keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does, or None
-    (the loop's own is not asyncio's): one dict for all of ``server``'s connections, made again on a new loop."""
-    known = _future_kwargs_of.get(server)
+def _shared_by_loop(
+    server: ServerState, loop: asyncio.AbstractEventLoop
+) -> tuple[asyncio.AbstractEventLoop, dict[str, Any] | None, bytearray]:
+    """What ``server``'s connections on ``loop`` share, made again on a new loop: the loop; the keyword
+    arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does, or None (the loop's
+    own is not asyncio's); and the buffer their transports read into (``get_buffer``)."""
+    known = _shared_by_loop_of.get(server)
     if known is None or known[0] is not loop:
         owner = next(kind for kind in type(loop).__mro__ if "create_future" in vars(kind))
         plain = f"{owner.__module__}.{owner.__qualname__}" in _PLAIN_FUTURE_LOOPS
-        known = _future_kwargs_of[server] = (loop, {"loop": loop} if plain else None)
-    return known[1]
+        known = _shared_by_loop_of[server] = (loop, {"loop": loop} if plain else None, bytearray(READ_SIZE))
+    return known
 
 
 def _scope_template() -> dict[str, Any]:
@@ -175,10 +181,10 @@ _keepalive_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.
 #: the loops whose ``create_future`` is ``asyncio.Future(loop=self)``, by the class that defines it: for
 #: them, ``receive`` makes its futures itself (``_next_event.pending``), with one keyword dict per server
 _PLAIN_FUTURE_LOOPS = frozenset({"uvloop.loop.Loop", "asyncio.base_events.BaseEventLoop"})
-#: per server: its loop, and that dict (None: the loop's own ``create_future``); it goes with the server
-_future_kwargs_of: weakref.WeakKeyDictionary[ServerState, tuple[asyncio.AbstractEventLoop, dict[str, Any] | None]] = (
-    weakref.WeakKeyDictionary()
-)
+#: per server: ``_shared_by_loop``'s loop, future keywords and read buffer; it goes with the server
+_shared_by_loop_of: weakref.WeakKeyDictionary[
+    ServerState, tuple[asyncio.AbstractEventLoop, dict[str, Any] | None, bytearray]
+] = weakref.WeakKeyDictionary()
 _deflate_wheels: weakref.WeakKeyDictionary[Config, TimerWheel] = weakref.WeakKeyDictionary()
 
 
@@ -241,7 +247,8 @@ class ProtocolCore:
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
         "_buffered", "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_front",
-        "_future_kwargs", "_keepalive", "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request",
+        "_future_kwargs", "_keepalive", "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_buffer", "_read_paused",
+        "_request",
         "_tick", "_waiter", "_write_timer", "app", "app_state", "client", "config", "conn", "connections",
         "default_headers", "fanout", "last_ping_rtt", "logger", "loop", "max_queue", "max_queue_bytes",
         "pending_ping_payload", "ping_interval", "ping_sent_at", "ping_timeout", "pong_timer", "root_path",
@@ -301,7 +308,8 @@ class ProtocolCore:
         self._queue: deque[dict[str, Any]] | tuple[()] = ()
         self._queued_bytes = 0  # of the messages in _queue
         self._waiter: asyncio.Future[dict[str, Any]] | None = None
-        self._future_kwargs = _future_kwargs(server_state, self.loop)  # how receive() makes a future
+        #: how receive() makes a future, and where the transport reads into: shared with the server's others
+        _, self._future_kwargs, self._read_buffer = _shared_by_loop(server_state, self.loop)
         self._read_paused = False
         self._drained: asyncio.Future[None] | None = None  # set while writing is paused
         self.server: tuple[str, int | None] | None = None
@@ -328,7 +336,7 @@ class ProtocolCore:
         #: told when writing may resume (``writable()``) and when the connection is gone (``lost()``)
         self.fanout: Fanout | None = None
 
-    # --------------------------------------------------- asyncio.Protocol
+    # ------------------------------------------- asyncio.BufferedProtocol
 
     def await_head(self, front: Front) -> None:
         """Take the connection from its first byte, for ``front`` (``fastws.http``; before ``connection_made``).
@@ -404,15 +412,36 @@ class ProtocolCore:
         if self.fanout is not None:
             self.fanout.writable()
 
+    def get_buffer(self, sizehint: int) -> bytearray:
+        """Where the transport reads the peer's next bytes (``asyncio.BufferedProtocol``).
+
+        One buffer for the server's connections on this loop, not one each:
+        each read is parsed, and what is left of it copied, before the next
+        read into it (``buffer_updated``). No bytes object is made per read,
+        and no copy of its whole.
+        """
+        return self._read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """The transport read ``nbytes`` into ``get_buffer``'s buffer: they are parsed now."""
+        if not self.scope:  # the request head: once per connection, as bytes
+            self.data_received(bytes(self._read_buffer[:nbytes]))
+            return
+        # the budget as in data_received
+        self._received(self.conn.receive_from(self._read_buffer, nbytes, self.max_queue_bytes - self._queued_bytes))
+
     def data_received(self, data: bytes) -> None:
         if not self.scope:
             if self.state is CONNECTING:
                 self._upgrade_request(data)
             return  # after a refused upgrade nothing more is read
-        conn = self.conn
         # the codec stops at a message boundary once the budget is spent: a flood of
         # compressed messages is inflated no further than what the app may have waiting
-        for event in conn.receive_data(data, self.max_queue_bytes - self._queued_bytes):
+        self._received(self.conn.receive_data(data, self.max_queue_bytes - self._queued_bytes))
+
+    def _received(self, events: list[object]) -> None:
+        """Act on the events the codec parsed from what was read."""
+        for event in events:
             kind = type(event)
             if kind is str:
                 self._message({"type": _RECEIVE, "text": event}, len(event))  # type: ignore[arg-type]
@@ -426,7 +455,7 @@ class ProtocolCore:
                 self._peer_closed(event)  # type: ignore[arg-type]
             elif kind is Fail:
                 self._failed(event)  # type: ignore[arg-type]
-        if conn.stopped and not self._read_paused:  # the budget ran out, but the app took the messages
+        if self.conn.stopped and not self._read_paused:  # the budget ran out, but the app took the messages
             self.loop.call_soon(self._parse_kept)
 
     def _parse_kept(self) -> None:

@@ -182,7 +182,7 @@ class HttpProtocol(asyncio.Protocol):
             return None
         return websocket_upgrade(head, end)  # data_received checked it
 
-    def _hand_over(self, protocol_class: Any, data: bytes | None) -> asyncio.Protocol:
+    def _hand_over(self, protocol_class: Any, data: bytes | None) -> asyncio.BaseProtocol:
         """Give the connection to a new ``protocol_class``, with ``data`` read so far."""
         self._stop_timer()
         self.connections.discard(self)
@@ -190,7 +190,7 @@ class HttpProtocol(asyncio.Protocol):
             config=self.config, server_state=self.server_state, app_state=self.app_state, _loop=self.loop
         )
         _give(self.transport, protocol, data)
-        return cast(asyncio.Protocol, protocol)
+        return cast(asyncio.BaseProtocol, protocol)
 
     def _unavailable(self) -> None:
         COUNTERS.handshake("unavailable", 503)
@@ -288,7 +288,7 @@ class _Door:
         self._front(transport, data).shutdown()
 
 
-def _give(transport: asyncio.Transport, protocol: asyncio.Protocol, data: bytes | None) -> None:
+def _give(transport: asyncio.Transport, protocol: asyncio.Protocol | WebSocketProtocol, data: bytes | None) -> None:
     """Make ``protocol`` the connection's, as from its start, then give it ``data`` (read so far)."""
     transport.set_protocol(protocol)
     protocol.connection_made(transport)

@@ -45,7 +45,7 @@ from .settings import Settings
 __all__ = ["State", "WebSocketProtocol"]
 
 
-class WebSocketProtocol(ProtocolCore, asyncio.Protocol):
+class WebSocketProtocol(ProtocolCore, asyncio.BufferedProtocol):
     """One WebSocket connection on uvicorn, from the upgrade request to the close.
 
     Its body is ``ProtocolCore`` (``fastws._protocol_core``: compiled, or

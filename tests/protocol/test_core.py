@@ -121,6 +121,62 @@ def test_send_takes_any_mapping(protocol_core: ModuleType, loop: asyncio.Abstrac
         loop.run_until_complete(core.send(MappingProxyType({"type": "websocket.accept"})))
 
 
+def test_the_protocol_reads_into_a_buffer_of_its_own_giving() -> None:
+    # uvloop reads into get_buffer() for a protocol that has one and is not an asyncio.Protocol; asyncio's
+    # transports for an asyncio.BufferedProtocol: else each read is a bytes object, copied once more
+    assert issubclass(WebSocketProtocol, asyncio.BufferedProtocol)
+    assert not issubclass(WebSocketProtocol, asyncio.Protocol)
+
+
+def test_a_servers_connections_on_a_loop_read_into_one_buffer(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    server = ServerState()
+    first, second = opened(protocol_core, loop, server=server), opened(protocol_core, loop, server=server)
+    buffer = first.get_buffer(-1)
+    assert type(buffer) is bytearray and len(buffer) == protocol_core.READ_SIZE
+    assert second.get_buffer(65536) is buffer  # not one each: a connection holds none of its own
+    assert opened(protocol_core, loop).get_buffer(-1) is not buffer  # another server's
+    other_loop = asyncio.new_event_loop()
+    try:
+        assert opened(protocol_core, other_loop, server=server).get_buffer(-1) is not buffer  # another thread's
+    finally:
+        other_loop.close()
+
+
+def test_what_is_left_of_a_read_is_kept_past_the_next_connections_read(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    server = ServerState()
+    first, second = opened(protocol_core, loop, server=server), opened(protocol_core, loop, server=server)
+
+    def read(core: Any, data: bytes) -> None:
+        buffer = core.get_buffer(-1)
+        buffer[: len(data)] = data
+        core.buffer_updated(len(data))
+
+    frame, other = client_frame(TEXT, b"hello"), client_frame(BINARY, b"x" * 300)
+    read(first, frame[:3])  # a header cut short
+    read(second, other[:200])  # the same buffer, overwritten
+    read(first, frame[3:-1])
+    read(second, other[200:])
+    read(first, frame[-1:])
+    assert first.receive().result() == {"type": "websocket.receive", "text": "hello"}
+    assert second.receive().result() == {"type": "websocket.receive", "bytes": b"x" * 300}
+
+
+def test_reads_into_the_buffer_keep_the_read_budget(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
+    core = opened(protocol_core, loop, max_queue=100, max_queue_bytes=10)
+    data = client_frame(TEXT, b"x" * 6) + client_frame(TEXT, b"y" * 6) + client_frame(TEXT, b"z")
+    core.get_buffer(-1)[: len(data)] = data
+    core.buffer_updated(len(data))
+    assert core.transport.pauses == 1 and core.queued_bytes() == 12  # the third is parsed later, kept
+    core.get_buffer(-1)[:] = bytes(protocol_core.READ_SIZE)
+    assert core.receive().result()["text"] == "x" * 6 and core.receive().result()["text"] == "y" * 6
+    loop.run_until_complete(asyncio.sleep(0))  # the kept bytes are parsed soon after the app took the rest
+    assert core.receive().result() == {"type": "websocket.receive", "text": "z"}
+
+
 def test_reading_pauses_at_max_queue_bytes(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
     core = opened(protocol_core, loop, max_queue=100, max_queue_bytes=10)
     core.data_received(client_frame(TEXT, b"x" * 6) + client_frame(TEXT, b"y" * 6))

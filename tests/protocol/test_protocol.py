@@ -822,3 +822,36 @@ def test_a_receive_given_up_on_loses_no_message() -> None:
                 return [first, await ws.recv()]
 
     assert run(main()) == ["timed out", "after"]
+
+
+class CountedReads(Recorded):
+    """The protocol, counting how the transport hands it what it read."""
+
+    reads = {"buffer_updated": 0, "data_received": 0}
+
+    def buffer_updated(self, nbytes: int) -> None:
+        CountedReads.reads["buffer_updated"] += 1
+        super().buffer_updated(nbytes)
+
+    def data_received(self, data: bytes) -> None:
+        CountedReads.reads["data_received"] += bool(data)  # b"": the protocol's own call, to parse what it kept
+        super().data_received(data)
+
+
+@pytest.mark.parametrize("start", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
+@pytest.mark.parametrize("http", ["httptools", "fastws.http:HttpProtocol"])
+def test_the_transport_reads_into_the_protocols_buffer(start: Any, http: str) -> None:
+    # uvloop and asyncio read into get_buffer() from the upgrade on, whichever HTTP side handed over
+    CountedReads.reads.update(buffer_updated=0, data_received=0)
+    messages = ["a" * 10, "b" * 200, "é€😀" * 60_000, b"\x00" * 300_000]  # the last two: more than one read
+
+    async def main() -> None:
+        async with serving(echo, ws=CountedReads, http=http) as url, connect(url, max_size=None) as client:
+            for message in messages:
+                await client.send(message)
+            assert [await asyncio.wait_for(client.recv(), TIMEOUT) for _ in messages] == messages
+
+    start(asyncio.wait_for(main(), 30))
+    # data_received had the head only (from uvicorn's HTTP side, or from buffer_updated before the upgrade)
+    assert CountedReads.reads["data_received"] == 1
+    assert CountedReads.reads["buffer_updated"] >= 2

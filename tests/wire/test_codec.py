@@ -33,6 +33,27 @@ def test_messages_of_every_length_in_any_chunking(codec: ModuleType, size: int, 
     assert events[1].isascii()
 
 
+def test_receive_from_reads_a_buffer_up_to_its_size(codec: ModuleType) -> None:
+    frame = client_frame(1, b"hello")
+    buffer = bytearray(frame + client_frame(1, b"not read"))  # past size: not the peer's yet
+    connection = codec.Connection()
+    assert connection.receive_from(buffer, len(frame) - 2, 100) == []
+    buffer[:] = bytes(len(buffer))  # the next read overwrites it: the codec kept its own copy of the rest
+    buffer[:2] = frame[-2:]
+    assert connection.receive_from(buffer, 2, 100) == ["hello"]
+
+
+def test_receive_from_takes_a_bytearray_and_a_size_within_it(codec: ModuleType) -> None:
+    connection = codec.Connection()
+    for wrong in (b"\x81\x80", memoryview(bytearray(2)), None):
+        with pytest.raises(TypeError):
+            connection.receive_from(wrong, 0, 100)
+    for size in (-1, 3):
+        with pytest.raises(ValueError, match="not within the buffer's 2 bytes"):
+            connection.receive_from(bytearray(2), size, 100)
+    assert connection.state == codec.OPEN
+
+
 # Around the widths the compiled twin unmasks at once (8, 16, 32, 64 bytes), and in a long run
 INVALID_AT = [0, 1, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 127, 4095, 70_000, 99_999]
 

@@ -93,18 +93,32 @@ def test_valid_streams_give_back_every_message(data: st.DataObject, sent: list[s
         assert state == codec.OPEN
 
 
-def run_limited(codec: Any, data: bytes, cuts: list[int], max_size: int | None, limit: int) -> tuple[Any, ...]:
-    """``run_twin`` with a read limit, going on from every stop as the protocol does."""
+def run_limited(
+    codec: Any, data: bytes, cuts: list[int], max_size: int | None, limit: int, buffered: bool = False
+) -> tuple[Any, ...]:
+    """``run_twin`` with a read limit, going on from every stop as the protocol does; ``buffered``: each
+    chunk read into one buffer (``receive_from``), overwritten after each call, as a ``BufferedProtocol``'s
+    is by the next read (another connection's, maybe)."""
     connection = codec.Connection(max_size=max_size)
+    buffer = bytearray(len(data) + 1)
+
+    def receive(chunk: bytes) -> list[object]:
+        if not buffered:
+            return connection.receive_data(chunk, limit)  # type: ignore[no-any-return]
+        buffer[: len(chunk)] = chunk
+        got = connection.receive_from(buffer, len(chunk), limit)
+        buffer[:] = b"\xa5" * len(buffer)  # what is kept to parse later must be the codec's own copy
+        return got  # type: ignore[no-any-return]
+
     events: list[object] = []
     replies = b""
     start = 0
     for cut in [*sorted(cuts), len(data)]:
-        got = connection.receive_data(data[start:cut], limit)
+        got = receive(data[start:cut])
         assert sum(len(e) for e in got if isinstance(e, (str, bytes))) < limit + (max_size or 1 << 20) + 1
         events += got
         while connection.stopped:
-            events += connection.receive_data(b"", limit)
+            events += receive(b"")
         replies += connection.data_to_send()
         start = cut
     return events, replies, connection.state, connection.close_sent
@@ -129,3 +143,15 @@ def test_a_limit_of_zero_parses_nothing_and_keeps_it() -> None:
         assert connection.receive_data(b"", 10) == [b"x" * 10] and connection.stopped
         events = connection.receive_data(b"")
         assert [type(e).__name__ for e in events] == ["Ping", "str"] and not connection.stopped
+
+
+@PROPS
+@given(data=st.data(), stream=streams, max_size=st.sampled_from([None, 16, 100, 1 << 20]), limit=st.integers(1, 400))
+def test_reading_from_a_reused_buffer_is_reading_bytes(
+    data: st.DataObject, stream: bytes, max_size: int | None, limit: int
+) -> None:
+    cuts = data.draw(chunkings(stream))
+    for codec in live_codecs():
+        assert run_limited(codec, stream, cuts, max_size, limit, buffered=True) == run_twin(
+            codec, stream, cuts, max_size
+        )

@@ -43,6 +43,8 @@ cdef class Connection:
     cdef _Utf8 _utf8
 
     cpdef list receive_data(self, data, limit=*)
+    cpdef list receive_from(self, bytearray buffer, Py_ssize_t size, Py_ssize_t limit)
+    cdef list _receive(self, const char* data, Py_ssize_t n, Py_ssize_t limit)
     cdef Py_ssize_t _parse(self, const unsigned char* buf, Py_ssize_t end, list events) except -1
     cdef object _finished(self)
     cdef bint _whole_message(self, list events, const unsigned char* payload, Py_ssize_t n) except -1

@@ -314,28 +314,40 @@ cdef class Connection:
         a limit of 0 or less): the rest stays buffered, ``stopped`` is True,
         and a later call (``receive_data(b"")`` or with more data) goes on.
         """
+        if not PyBytes_CheckExact(data):
+            data = bytes(data)
+        return self._receive(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), -1 if limit is None else max(limit, 0))
+
+    cpdef list receive_from(self, bytearray buffer, Py_ssize_t size, Py_ssize_t limit):
+        """Feed ``buffer[:size]``, as ``receive_data`` does with a ``limit``: bytes from the
+        peer read into a buffer of the caller's (``asyncio.BufferedProtocol``), which it may
+        use again once this returns (what is left to parse later is copied).
+        """
+        if buffer is None:
+            raise TypeError("a bytearray is read from, not NoneType")
+        if not 0 <= size <= PyByteArray_GET_SIZE(buffer):
+            raise ValueError(f"size {size} is not within the buffer's {PyByteArray_GET_SIZE(buffer)} bytes")
+        return self._receive(PyByteArray_AS_STRING(buffer), size, max(limit, 0))
+
+    cdef list _receive(self, const char* data, Py_ssize_t n, Py_ssize_t limit):
+        """``receive_data`` of the ``n`` bytes at ``data``, which are not kept past this call; ``limit`` -1
+        for none."""
         cdef list events = []
-        cdef Py_ssize_t used, n
+        cdef Py_ssize_t used, kept
         self.stopped = False
-        if limit is None:
-            self._limit = -1
-        else:
-            self._limit = limit
-            if self._limit < 0:
-                self._limit = 0
+        self._limit = limit
         self._produced = 0
         if self.state == _CLOSED:
             return events  # after the peer's Close or a failure, nothing is read
-        if not PyBytes_CheckExact(data):
-            data = bytes(data)
-        n = PyBytes_GET_SIZE(data)
         if self._buffer is None:
-            used = self._parse(<const unsigned char*>PyBytes_AS_STRING(data), n, events)
+            used = self._parse(<const unsigned char*>data, n, events)
             if used < n and self.state != _CLOSED:
-                self._buffer = PyByteArray_FromStringAndSize(PyBytes_AS_STRING(data) + used, n - used)
+                self._buffer = PyByteArray_FromStringAndSize(data + used, n - used)
         else:
-            self._buffer += data
-            n = PyByteArray_GET_SIZE(self._buffer)
+            kept = PyByteArray_GET_SIZE(self._buffer)
+            PyByteArray_Resize(self._buffer, kept + n)
+            memcpy(PyByteArray_AS_STRING(self._buffer) + kept, data, n)
+            n += kept
             used = self._parse(<const unsigned char*>PyByteArray_AS_STRING(self._buffer), n, events)
             if used == n:
                 self._buffer = None

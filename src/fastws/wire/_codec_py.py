@@ -193,6 +193,18 @@ class Connection:
 
     # ----------------------------------------------------------- bytes in
 
+    def receive_from(self, buffer: bytearray, size: int, limit: int) -> list[object]:
+        """Feed ``buffer[:size]``, as ``receive_data`` does with a ``limit``: bytes from the
+        peer read into a buffer of the caller's (``asyncio.BufferedProtocol``), which it may
+        use again once this returns (what is left to parse later is copied).
+        """
+        if type(buffer) is not bytearray:
+            raise TypeError(f"a bytearray is read from, not {type(buffer).__name__}")
+        if not 0 <= size <= len(buffer):
+            raise ValueError(f"size {size} is not within the buffer's {len(buffer)} bytes")
+        with memoryview(buffer) as view:
+            return self.receive_data(view[:size], limit)
+
     def receive_data(self, data: _Buffer, limit: int | None = None) -> list[object]:
         """Feed bytes from the peer; return the events they complete.
 
