@@ -157,7 +157,7 @@ def test_the_in_process_wire_bench_runs() -> None:
 @pytest.mark.parametrize(
     ("scenario", "app", "size"),
     [("chat", "starlette_broadcast_app", 32), ("chat", "plain", 32), ("chat", "picows", 32), ("echo", "plain", 32),
-     ("echo", "plain", 4096), ("echo", "picows", 4096)],
+     ("echo", "plain", 4096), ("echo", "picows", 4096), ("echo", "plain", 262144), ("echo", "picows", 262144)],
 )  # fmt: skip
 def test_the_instruction_count_runs_and_checks_every_delivery(scenario: str, app: str, size: int) -> None:
     """``python -m bench.instructions``' measured process (run here without valgrind): a few rounds, every
@@ -183,3 +183,24 @@ def test_the_hostile_client_tool_runs_and_sees_the_limits() -> None:
     assert rows["origin: Origin: https://evil.example"] == ["403", "101 |"]  # fastws' policy; uvicorn has none
     assert rows["strict: NUL in a value"][0] == "400"
     assert rows["limit: 20 upgrades at --limit-concurrency 10"][0] == "9 × 101, 11 × 503"
+
+
+def test_ratios_pair_each_run_with_the_references_of_the_same_repetition(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.load.__main__ import _print_ratios
+
+    def echo(server: str, repeat: int, us: float) -> dict[str, object]:
+        return {"server": server, "scenario": "echo", "connections": 1, "size": 32, "repeat": repeat,
+                "server_cpu_us_per_message": us}  # fmt: skip
+
+    # the host ran twice as slow in the second repetition: a ratio of medians would say 1.5, each run's says 0.9
+    _print_ratios([echo("picows", 0, 10.0), echo("fastws", 0, 9.0), echo("picows", 1, 20.0), echo("fastws", 1, 18.0),
+                   echo("picows", 2, 10.0), echo("fastws", 2, 9.0)], "picows")  # fmt: skip
+    assert "fastws                                  0.900   (0.900, 0.900, 0.900)" in capsys.readouterr().out
+
+
+def test_a_cases_runs_are_next_to_each_other_in_turn() -> None:
+    from bench.load.__main__ import _cases
+
+    assert _cases(["echo", "chat", "fanout"], [16], [32, 4096], [1000], "8", []) == [
+        ("echo", 16, 32), ("echo", 16, 4096), ("fanout", 1000), ("chat", 8),
+    ]  # fmt: skip

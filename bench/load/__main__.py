@@ -10,7 +10,11 @@ run by another interpreter (``<server>@LABEL``: e.g. the virtualenv of an
 older checkout), so before and after are measured side by side in one run
 (``--python-servers A,B``: for those servers only, e.g. the ones the older
 checkout can serve);
-``--repeat N`` runs every server N times, interleaved, and prints medians.
+``--repeat N`` runs every case N times, each server in turn (in the
+opposite order at the next repetition, so that a case's runs are close in
+time), and prints medians, and each server's ratio to ``--reference``'s
+(picows) in the same repetition, median over the repetitions: on a host
+whose speed drifts, steadier than a ratio of medians.
 
 Results go to ``bench/results/load-<date>.json`` (or ``--out``): the date,
 CPU model, package versions, settings and one record per server and
@@ -28,6 +32,7 @@ import platform
 import resource
 import statistics
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +105,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="--python runs these of the chosen servers (default: every one whose command names fastws)",
     )
     parser.add_argument("--repeat", type=int, default=1, help="interleaved repetitions (medians are printed)")
+    parser.add_argument(
+        "--reference",
+        default="picows",
+        metavar="SERVER",
+        help="with --repeat: each figure is also printed as a ratio to this server's in the same repetition",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.connections, args.sizes, args.duration, args.max_messages = "2", "32,4096", 0.5, 2000
@@ -147,86 +158,18 @@ def main(argv: list[str] | None = None) -> int:
         "scenarios": all_scenarios, "idle": all_idle, "members": members, "chatters": args.chatters,
     }  # fmt: skip
     results: list[dict[str, Any]] = []
-    import uvloop
-
-    for repeat, name in [(k, n) for k in range(args.repeat) for n in names]:
-        spec = SERVERS[name]
-        scenarios = [s for s in all_scenarios if spec.serves(s)]
-        idle = all_idle if spec.serves("memory") else []
-        if "echo" in scenarios:
-            with Server(SERVERS[name]) as server:
-                for count in connections:
-                    for size in sizes:
-                        figures = uvloop.run(_scenario(server, count, size, args))
-                        results.append({"server": name, "scenario": "echo", "connections": count, "size": size,
-                                        "repeat": repeat, **figures})  # fmt: skip
-                        print(
-                            f"{name:26s} echo {count:5d} conn {size:7d} B  {figures['messages_per_s']:10.0f} msg/s  "
-                            f"{figures['server_cpu_us_per_message']:7.2f} us cpu/msg  "
-                            f"p99 {figures['latency_p99_ms']:7.2f} ms  errors {figures['errors']}",
-                            flush=True,
-                        )
-        if "handshake" in scenarios:
-            with Server(SERVERS[name]) as server:
-                url = f"ws://127.0.0.1:{server.port}/"
-                figures = uvloop.run(handshakes(url, server.pid, duration=args.duration))
-                results.append({"server": name, "scenario": "handshake", "repeat": repeat, **figures})
-                print(f"{name:26s} handshake {figures['handshakes_per_s']:10.0f} /s  "
-                      f"{figures['server_cpu_us_per_handshake']:8.1f} us cpu each  "
-                      f"client cpu {figures['client_cpu_percent']:3.0f}%  errors {figures['errors']}",
-                      flush=True)  # fmt: skip
-        for count in members if "fanout" in scenarios else ():
-            with Server(SERVERS[name]) as server:
-                url = f"ws://127.0.0.1:{server.port}/fanout"
-                figures = uvloop.run(fanout(url, server.pid, members=count, duration=args.duration))
-                results.append({"server": name, "scenario": "fanout", **figures})
-                print(f"{name:26s} fanout to {figures['members']:5d}: p50 {figures['fanout_p50_ms']:7.2f} ms  "
-                      f"{figures['server_cpu_us_per_delivery']:6.2f} us cpu/delivery  {figures['rounds']} rounds  "
-                      f"errors {figures['errors']}", flush=True)  # fmt: skip
-        for count in [int(c) for c in args.chatters.split(",")] if "chat" in scenarios else ():
-            with Server(SERVERS[name]) as server:
-                url = f"ws://127.0.0.1:{server.port}/fanout"
-                figures = uvloop.run(chat(url, server.pid, members=count, duration=args.duration))
-                results.append({"server": name, "scenario": "chat", **figures})
-                print(f"{name:26s} chat of {figures['members']:3d}: {figures['deliveries_per_s']:9.0f} deliveries/s  "
-                      f"{figures['server_cpu_us_per_delivery']:6.2f} us cpu/delivery  errors {figures['errors']}",
-                      flush=True)  # fmt: skip
-        for count in idle:
-            with Server(SERVERS[name]) as server:  # a fresh server per count
-                url = f"ws://127.0.0.1:{server.port}/"
-                figures = uvloop.run(idle_memory(url, server.pid, connections=count))
-                results.append({"server": name, "scenario": "memory", **figures})
-                print(f"{name:26s} idle {figures['connections']:6d} conn  {figures['kib_per_connection']:7.1f} KiB each"
-                      f"  errors {figures['errors']}", flush=True)  # fmt: skip
-        deflating = with_deflate(SERVERS[name]) if "deflate" in scenarios else None
-        for offer, exchange in ((False, True), (True, False), (True, True)) if deflating is not None else ():
-            with Server(deflating) as server:  # type: ignore[arg-type]  # a fresh server per mode: RSS is not given back
-                figures = uvloop.run(
-                    deflate_memory(
-                        "127.0.0.1",
-                        server.port,
-                        server.pid,
-                        offer_deflate=offer,
-                        exchange=exchange,
-                        connections=args.deflate_connections,
-                    )
-                )
-                results.append({"server": name, "scenario": "deflate-memory", **figures})
-                print(f"{name:26s} deflate {'offered' if offer else 'off':7s} "
-                      f"{'1 msg' if exchange else 'no msg':6s} {figures['connections']:6d} conn "
-                      f"{figures['kib_per_connection']:7.1f} KiB each  negotiated {figures['deflate_negotiated']}"
-                      f"  errors {figures['errors']}", flush=True)  # fmt: skip
-        if "slow" in scenarios:
-            with Server(SERVERS[name]) as server:
-                figures = uvloop.run(
-                    slow_reader("127.0.0.1", server.port, server.pid, duration=max(1.0, args.duration))
-                )
-                results.append({"server": name, "scenario": "slow", "errors": 0 if figures["accepted"] else 1,
-                                **figures})  # fmt: skip
-                print(f"{name:26s} slow reader: sent {figures['sent_mb']:7.1f} MB, server RSS "
-                      f"+{figures['rss_growth_mb']:.1f} MB", flush=True)  # fmt: skip
+    cases = _cases(all_scenarios, connections, sizes, members, args.chatters, all_idle)
+    for repeat in range(args.repeat):
+        # case by case, every server in turn, in the opposite order at the next repetition: the runs of one
+        # case are close in time (this host's speed drifts by 20% within minutes), so their ratios hold
+        for case in cases:
+            for name in names if repeat % 2 == 0 else names[::-1]:
+                if SERVERS[name].serves(case[0]):
+                    results.extend({"server": name, "repeat": repeat, **figures}
+                                   for figures in _run_case(name, case, args))  # fmt: skip
     if args.repeat > 1:
         _print_medians(results)
+        _print_ratios(results, args.reference)
     document = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpu": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform()},
@@ -241,23 +184,144 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if any(r.get("errors") for r in results) else 0
 
 
-def _print_medians(results: list[dict[str, Any]]) -> None:
-    """Medians over the repetitions of the echo, handshake, fan-out and chat figures, one line per server and case."""
-    cases: dict[tuple[str, str], list[float]] = {}
+Case = tuple[Any, ...]
+
+
+def _cases(
+    scenarios: list[str], connections: list[int], sizes: list[int], members: list[int], chatters: str, idle: list[int]
+) -> list[Case]:
+    """Every case of the run, in order: (scenario, its parameters...)."""
+    cases: list[Case] = []
+    if "echo" in scenarios:
+        cases += [("echo", count, size) for count in connections for size in sizes]
+    if "handshake" in scenarios:
+        cases.append(("handshake",))
+    if "fanout" in scenarios:
+        cases += [("fanout", count) for count in members]
+    if "chat" in scenarios:
+        cases += [("chat", int(count)) for count in chatters.split(",")]
+    if "memory" in scenarios:
+        cases += [("memory", count) for count in idle]
+    if "deflate" in scenarios:
+        cases += [("deflate", offer, exchange) for offer, exchange in ((False, True), (True, False), (True, True))]
+    if "slow" in scenarios:
+        cases.append(("slow",))
+    return cases
+
+
+def _against(name: str, path: str, measure: Callable[[str, int], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    """``measure(url, pid)`` against a fresh server ``name`` (``url``: its WebSocket at ``path``), on uvloop."""
+    import uvloop
+
+    with Server(SERVERS[name]) as server:
+        return uvloop.run(measure(f"ws://127.0.0.1:{server.port}{path}", server.pid))  # type: ignore[no-any-return]
+
+
+def _run_case(name: str, case: Case, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Run one case against a fresh server ``name``; its records (without server and repetition)."""
+    import uvloop
+
+    scenario = case[0]
+    if scenario == "echo":
+        _, count, size = case
+        with Server(SERVERS[name]) as server:
+            figures = uvloop.run(_scenario(server, count, size, args))
+        print(
+            f"{name:26s} echo {count:5d} conn {size:7d} B  {figures['messages_per_s']:10.0f} msg/s  "
+            f"{figures['server_cpu_us_per_message']:7.2f} us cpu/msg  "
+            f"p99 {figures['latency_p99_ms']:7.2f} ms  errors {figures['errors']}",
+            flush=True,
+        )
+        return [{"scenario": "echo", "connections": count, "size": size, **figures}]
+    if scenario == "handshake":
+        figures = _against(name, "/", lambda url, pid: handshakes(url, pid, duration=args.duration))
+        print(f"{name:26s} handshake {figures['handshakes_per_s']:10.0f} /s  "
+              f"{figures['server_cpu_us_per_handshake']:8.1f} us cpu each  "
+              f"client cpu {figures['client_cpu_percent']:3.0f}%  errors {figures['errors']}",
+              flush=True)  # fmt: skip
+        return [{"scenario": "handshake", **figures}]
+    if scenario == "fanout":
+        figures = _against(name, "/fanout", lambda url, pid: fanout(url, pid, members=case[1], duration=args.duration))
+        print(f"{name:26s} fanout to {figures['members']:5d}: p50 {figures['fanout_p50_ms']:7.2f} ms  "
+              f"{figures['server_cpu_us_per_delivery']:6.2f} us cpu/delivery  {figures['rounds']} rounds  "
+              f"errors {figures['errors']}", flush=True)  # fmt: skip
+        return [{"scenario": "fanout", **figures}]
+    if scenario == "chat":
+        figures = _against(name, "/fanout", lambda url, pid: chat(url, pid, members=case[1], duration=args.duration))
+        print(f"{name:26s} chat of {figures['members']:3d}: {figures['deliveries_per_s']:9.0f} deliveries/s  "
+              f"{figures['server_cpu_us_per_delivery']:6.2f} us cpu/delivery  errors {figures['errors']}",
+              flush=True)  # fmt: skip
+        return [{"scenario": "chat", **figures}]
+    if scenario == "memory":
+        figures = _against(name, "/", lambda url, pid: idle_memory(url, pid, connections=case[1]))
+        print(f"{name:26s} idle {figures['connections']:6d} conn  {figures['kib_per_connection']:7.1f} KiB each"
+              f"  errors {figures['errors']}", flush=True)  # fmt: skip
+        return [{"scenario": "memory", **figures}]
+    if scenario == "deflate":
+        _, offer, exchange = case
+        deflating = with_deflate(SERVERS[name])
+        if deflating is None:
+            return []
+        with Server(deflating) as server:  # a fresh server per mode: RSS is not given back
+            figures = uvloop.run(
+                deflate_memory(
+                    "127.0.0.1",
+                    server.port,
+                    server.pid,
+                    offer_deflate=offer,
+                    exchange=exchange,
+                    connections=args.deflate_connections,
+                )
+            )
+        print(f"{name:26s} deflate {'offered' if offer else 'off':7s} "
+              f"{'1 msg' if exchange else 'no msg':6s} {figures['connections']:6d} conn "
+              f"{figures['kib_per_connection']:7.1f} KiB each  negotiated {figures['deflate_negotiated']}"
+              f"  errors {figures['errors']}", flush=True)  # fmt: skip
+        return [{"scenario": "deflate-memory", **figures}]
+    with Server(SERVERS[name]) as server:  # slow
+        figures = uvloop.run(slow_reader("127.0.0.1", server.port, server.pid, duration=max(1.0, args.duration)))
+    print(f"{name:26s} slow reader: sent {figures['sent_mb']:7.1f} MB, server RSS "
+          f"+{figures['rss_growth_mb']:.1f} MB", flush=True)  # fmt: skip
+    return [{"scenario": "slow", "errors": 0 if figures["accepted"] else 1, **figures}]
+
+
+def _figures(results: list[dict[str, Any]]) -> dict[tuple[str, str], dict[int, float]]:
+    """The echo, handshake, fan-out and chat figures, by server and case, then by repetition."""
+    cases: dict[tuple[str, str], dict[int, float]] = {}
     for r in results:
         if r["scenario"] == "echo":
             key = (r["server"], f"echo {r['connections']} x {r['size']} B us cpu/msg")
-            cases.setdefault(key, []).append(r["server_cpu_us_per_message"])
+            cases.setdefault(key, {})[r["repeat"]] = r["server_cpu_us_per_message"]
         elif r["scenario"] == "handshake":
-            cases.setdefault((r["server"], "handshakes/s"), []).append(r["handshakes_per_s"])
-            cases.setdefault((r["server"], "handshake us cpu each"), []).append(r["server_cpu_us_per_handshake"])
+            cases.setdefault((r["server"], "handshakes/s"), {})[r["repeat"]] = r["handshakes_per_s"]
+            cases.setdefault((r["server"], "handshake us cpu each"), {})[r["repeat"]] = r["server_cpu_us_per_handshake"]
         elif r["scenario"] in ("fanout", "chat"):
             case = f"{r['scenario']} {r['members']} us cpu/delivery"
-            cases.setdefault((r["server"], case), []).append(r["server_cpu_us_per_delivery"])
+            cases.setdefault((r["server"], case), {})[r["repeat"]] = r["server_cpu_us_per_delivery"]
+    return cases
+
+
+def _print_medians(results: list[dict[str, Any]]) -> None:
+    """Medians over the repetitions of the echo, handshake, fan-out and chat figures, one line per server and case."""
     print("medians:")
-    for (server, case), values in sorted(cases.items(), key=lambda item: (item[0][1], item[0][0])):
-        shown = ", ".join(f"{v:.2f}" for v in values)
-        print(f"  {case:40s} {server:34s} {statistics.median(values):10.2f}   ({shown})")
+    for (server, case), values in sorted(_figures(results).items(), key=lambda item: (item[0][1], item[0][0])):
+        shown = ", ".join(f"{v:.2f}" for v in values.values())
+        print(f"  {case:40s} {server:34s} {statistics.median(values.values()):10.2f}   ({shown})")
+
+
+def _print_ratios(results: list[dict[str, Any]], reference: str) -> None:
+    """Each server's figure over ``reference``'s in the same repetition (run next to it), median over them."""
+    figures = _figures(results)
+    lines = []
+    for (server, case), values in sorted(figures.items(), key=lambda item: (item[0][1], item[0][0])):
+        base = figures.get((reference, case))
+        ratios = [value / base[k] for k, value in values.items() if server != reference and base and base.get(k)]
+        if ratios:
+            shown = ", ".join(f"{r:.3f}" for r in ratios)
+            lines.append(f"  {case:40s} {server:34s} {statistics.median(ratios):10.3f}   ({shown})")
+    if lines:
+        print(f"ratios to {reference}, repetition by repetition (medians):")
+        print("\n".join(lines))
 
 
 async def _scenario(server: Server, count: int, size: int, args: argparse.Namespace) -> dict[str, Any]:
