@@ -37,10 +37,16 @@ cdef long long _NO_TICK
 cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
 cdef frozenset _PLAIN_FUTURE_LOOPS
-cdef object _shared_by_loop_of
+cdef object _shares
 cdef dict _SCOPE
 cdef dict _SHARED_ITEMS
 cdef bint _POSIX
+
+
+cdef class LoopShare:
+    cdef readonly object loop
+    cdef readonly dict future_kwargs
+    cdef readonly bytearray read_buffer
 
 
 cdef class ProtocolCore:
@@ -75,8 +81,7 @@ cdef class ProtocolCore:
     cdef public object _queue
     cdef public Py_ssize_t _queued_bytes
     cdef public object _waiter
-    cdef public dict _future_kwargs
-    cdef public bytearray _read_buffer
+    cdef public LoopShare _share
     cdef public bint _read_paused
     # messages out
     cdef public int _fd

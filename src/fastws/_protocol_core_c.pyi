@@ -33,6 +33,16 @@ NO_FD: int
 READ_SIZE: int
 TASK_NAME: str
 
+class LoopShare:
+    __slots__ = ("future_kwargs", "loop", "read_buffer")
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop: ...
+    @property
+    def future_kwargs(self) -> dict[str, Any] | None: ...
+    @property
+    def read_buffer(self) -> bytearray: ...
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None: ...
+
 class ProtocolCore:
     # a cdef class; it has the source's __slots__ too (one source: _protocol_core_py.py)
     __slots__ = (
@@ -44,15 +54,14 @@ class ProtocolCore:
         "_extensions",
         "_fd",
         "_front",
-        "_future_kwargs",
         "_keepalive",
         "_key",
         "_owed_pong",
         "_queue",
         "_queued_bytes",
-        "_read_buffer",
         "_read_paused",
         "_request",
+        "_share",
         "_tick",
         "_waiter",
         "_write_timer",
@@ -111,8 +120,7 @@ class ProtocolCore:
     _queue: deque[dict[str, Any]] | tuple[()]
     _queued_bytes: int
     _waiter: asyncio.Future[dict[str, Any]] | None
-    _future_kwargs: dict[str, Any] | None
-    _read_buffer: bytearray
+    _share: LoopShare
     _read_paused: bool
     _fd: int
     _buffered: bool

@@ -103,18 +103,28 @@ class _ScopeKeys:
     """The keys of every scope: the attributes of one instance, whose ``__dict__`` they share."""
 
 
-def _shared_by_loop(
-    server: ServerState, loop: asyncio.AbstractEventLoop
-) -> tuple[asyncio.AbstractEventLoop, dict[str, Any] | None, bytearray]:
-    """What ``server``'s connections on ``loop`` share, made again on a new loop: the loop; the keyword
-    arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does, or None (the loop's
-    own is not asyncio's); and the buffer their transports read into (``get_buffer``)."""
-    known = _shared_by_loop_of.get(server)
-    if known is None or known[0] is not loop:
+class LoopShare:
+    """What a server's connections on one loop share, held once: each holds this, not each thing."""
+
+    __slots__ = ("future_kwargs", "loop", "read_buffer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
         owner = next(kind for kind in type(loop).__mro__ if "create_future" in vars(kind))
         plain = f"{owner.__module__}.{owner.__qualname__}" in _PLAIN_FUTURE_LOOPS
-        known = _shared_by_loop_of[server] = (loop, {"loop": loop} if plain else None, bytearray(READ_SIZE))
-    return known
+        #: the keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does,
+        #: or None (the loop's own is not asyncio's)
+        self.future_kwargs: dict[str, Any] | None = {"loop": loop} if plain else None
+        #: what the connections' transports read into (``get_buffer``): each read is parsed before the next
+        self.read_buffer = bytearray(READ_SIZE)
+
+
+def _share_of(server: ServerState, loop: asyncio.AbstractEventLoop) -> LoopShare:
+    """What ``server``'s connections on ``loop`` share: one per server, made again on a new loop."""
+    share = _shares.get(server)
+    if share is None or share.loop is not loop:
+        share = _shares[server] = LoopShare(loop)
+    return share
 
 
 def _scope_template() -> dict[str, Any]:
@@ -181,10 +191,8 @@ _keepalive_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.
 #: the loops whose ``create_future`` is ``asyncio.Future(loop=self)``, by the class that defines it: for
 #: them, ``receive`` makes its futures itself (``_next_event.pending``), with one keyword dict per server
 _PLAIN_FUTURE_LOOPS = frozenset({"uvloop.loop.Loop", "asyncio.base_events.BaseEventLoop"})
-#: per server: ``_shared_by_loop``'s loop, future keywords and read buffer; it goes with the server
-_shared_by_loop_of: weakref.WeakKeyDictionary[
-    ServerState, tuple[asyncio.AbstractEventLoop, dict[str, Any] | None, bytearray]
-] = weakref.WeakKeyDictionary()
+#: per server: what its connections on its loop share (``LoopShare``); it goes with the server
+_shares: weakref.WeakKeyDictionary[ServerState, LoopShare] = weakref.WeakKeyDictionary()
 _deflate_wheels: weakref.WeakKeyDictionary[Config, TimerWheel] = weakref.WeakKeyDictionary()
 
 
@@ -247,8 +255,7 @@ class ProtocolCore:
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
         "_buffered", "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_front",
-        "_future_kwargs", "_keepalive", "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_buffer", "_read_paused",
-        "_request",
+        "_keepalive", "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request", "_share",
         "_tick", "_waiter", "_write_timer", "app", "app_state", "client", "config", "conn", "connections",
         "default_headers", "fanout", "last_ping_rtt", "logger", "loop", "max_queue", "max_queue_bytes",
         "pending_ping_payload", "ping_interval", "ping_sent_at", "ping_timeout", "pong_timer", "root_path",
@@ -309,7 +316,7 @@ class ProtocolCore:
         self._queued_bytes = 0  # of the messages in _queue
         self._waiter: asyncio.Future[dict[str, Any]] | None = None
         #: how receive() makes a future, and where the transport reads into: shared with the server's others
-        _, self._future_kwargs, self._read_buffer = _shared_by_loop(server_state, self.loop)
+        self._share = _share_of(server_state, self.loop)
         self._read_paused = False
         self._drained: asyncio.Future[None] | None = None  # set while writing is paused
         self.server: tuple[str, int | None] | None = None
@@ -420,15 +427,16 @@ class ProtocolCore:
         read into it (``buffer_updated``). No bytes object is made per read,
         and no copy of its whole.
         """
-        return self._read_buffer
+        return self._share.read_buffer
 
     def buffer_updated(self, nbytes: int) -> None:
         """The transport read ``nbytes`` into ``get_buffer``'s buffer: they are parsed now."""
         if not self.scope:  # the request head: once per connection, as bytes
-            self.data_received(bytes(self._read_buffer[:nbytes]))
+            self.data_received(bytes(self._share.read_buffer[:nbytes]))
             return
         # the budget as in data_received
-        self._received(self.conn.receive_from(self._read_buffer, nbytes, self.max_queue_bytes - self._queued_bytes))
+        budget = self.max_queue_bytes - self._queued_bytes
+        self._received(self.conn.receive_from(self._share.read_buffer, nbytes, budget))
 
     def data_received(self, data: bytes) -> None:
         if not self.scope:
@@ -785,7 +793,7 @@ class ProtocolCore:
         elif self.state is CLOSED:
             event = {"type": _DISCONNECT, "code": self._disconnect_code}
         else:
-            waiter = self._waiter = pending(self.loop, self._future_kwargs)
+            waiter = self._waiter = pending(self.loop, self._share.future_kwargs)
             return waiter
         return ready(self.loop, event)
 
