@@ -1025,6 +1025,7 @@ class ProtocolCore:
         if kind == "websocket.accept":
             headers = [(name.lower(), value) for name, value in [*self.default_headers, *message.get("headers", [])]]
             response = handshake.accept_response(self._key, message.get("subprotocol"), headers, self._extensions)
+            self._key = b""  # answered: not held for the connection's life (64 bytes)
             self._access("[accepted]")
             if not self.transport.is_closing():
                 COUNTERS.opened(self, self._extensions is not None)

@@ -768,6 +768,18 @@ def test_a_starlette_app_runs_unchanged() -> None:
 # ------------------------------------------------------- receive, waiting
 
 
+def test_an_open_connection_holds_no_handshake_key() -> None:
+    # the Sec-WebSocket-Key is needed for the accept only: 64 bytes per connection for its whole life else
+    async def main() -> bytes:
+        Recorded.instances.clear()
+        async with serving(echo) as url, connect(url, compression=None) as client:
+            await client.send("x")
+            await asyncio.wait_for(client.recv(), TIMEOUT)
+            return Recorded.instances[-1]._key  # type: ignore[no-any-return]
+
+    assert run(main()) == b""
+
+
 def test_an_app_waiting_in_receive_holds_no_coroutine_of_ours() -> None:
     """``receive`` is a future: 20 idle connections keep no coroutine frame of the protocol but their tasks'."""
     import gc
