@@ -47,6 +47,7 @@ cdef class LoopShare:
     cdef readonly object loop
     cdef readonly dict future_kwargs
     cdef readonly bytearray read_buffer
+    cdef readonly memoryview read_view
 
 
 cdef class ProtocolCore:

@@ -106,7 +106,7 @@ class _ScopeKeys:
 class LoopShare:
     """What a server's connections on one loop share, held once: each holds this, not each thing."""
 
-    __slots__ = ("future_kwargs", "loop", "read_buffer")
+    __slots__ = ("future_kwargs", "loop", "read_buffer", "read_view")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -117,6 +117,9 @@ class LoopShare:
         self.future_kwargs: dict[str, Any] | None = {"loop": loop} if plain else None
         #: what the connections' transports read into (``get_buffer``): each read is parsed before the next
         self.read_buffer = bytearray(READ_SIZE)
+        #: the same, as ``get_buffer`` lends it: a view, so that a slice of it is a view too (asyncio's TLS
+        #: layer reads the rest of a read into ``buffer[offset:]``: of a bytearray, that would be a copy)
+        self.read_view = memoryview(self.read_buffer)
 
 
 def _share_of(server: ServerState, loop: asyncio.AbstractEventLoop) -> LoopShare:
@@ -419,7 +422,7 @@ class ProtocolCore:
         if self.fanout is not None:
             self.fanout.writable()
 
-    def get_buffer(self, sizehint: int) -> bytearray:
+    def get_buffer(self, sizehint: int) -> memoryview:
         """Where the transport reads the peer's next bytes (``asyncio.BufferedProtocol``).
 
         One buffer for the server's connections on this loop, not one each:
@@ -427,7 +430,7 @@ class ProtocolCore:
         read into it (``buffer_updated``). No bytes object is made per read,
         and no copy of its whole.
         """
-        return self._share.read_buffer
+        return self._share.read_view
 
     def buffer_updated(self, nbytes: int) -> None:
         """The transport read ``nbytes`` into ``get_buffer``'s buffer: they are parsed now."""
@@ -759,6 +762,10 @@ class ProtocolCore:
         A peer that does not read would otherwise keep the socket and the
         unsent bytes for as long as it stays.
         """
+        if self.transport.is_closing():
+            # closed already: by us (with its timer, if it held bytes), or gone; and asyncio's TLS transport
+            # takes a second close() as letting go of its protocol, after which it cannot be asked anything
+            return
         self.transport.close()
         if self._close_timer is None and self.transport.get_write_buffer_size():
             self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._close_timed_out)

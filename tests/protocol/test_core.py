@@ -134,7 +134,8 @@ def test_a_servers_connections_on_a_loop_read_into_one_buffer(
     server = ServerState()
     first, second = opened(protocol_core, loop, server=server), opened(protocol_core, loop, server=server)
     buffer = first.get_buffer(-1)
-    assert type(buffer) is bytearray and len(buffer) == protocol_core.READ_SIZE
+    # a view (its slices are views: asyncio's TLS layer reads into one), of one bytearray
+    assert type(buffer) is memoryview and type(buffer.obj) is bytearray and len(buffer) == protocol_core.READ_SIZE
     assert second.get_buffer(65536) is buffer  # not one each: a connection holds none of its own
     assert opened(protocol_core, loop).get_buffer(-1) is not buffer  # another server's
     other_loop = asyncio.new_event_loop()
@@ -175,6 +176,25 @@ def test_reads_into_the_buffer_keep_the_read_budget(protocol_core: ModuleType, l
     assert core.receive().result()["text"] == "x" * 6 and core.receive().result()["text"] == "y" * 6
     loop.run_until_complete(asyncio.sleep(0))  # the kept bytes are parsed soon after the app took the rest
     assert core.receive().result() == {"type": "websocket.receive", "text": "z"}
+
+
+def test_a_closed_transport_is_not_closed_again(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
+    class ClosedTLS(Transport):
+        """asyncio's TLS transport once closed: a second close() lets go of its protocol, then it fails."""
+
+        def is_closing(self) -> bool:
+            return True
+
+        def close(self) -> None:
+            raise AssertionError("closed twice")
+
+        def get_write_buffer_size(self) -> int:
+            raise AttributeError("'NoneType' object has no attribute '_get_write_buffer_size'")
+
+    core = opened(protocol_core, loop)
+    core.transport = ClosedTLS()
+    core._app_ended()  # the app returned after the connection had gone
+    assert core._close_timer is None
 
 
 def test_reading_pauses_at_max_queue_bytes(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:

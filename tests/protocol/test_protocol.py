@@ -13,8 +13,11 @@ import copy
 import dataclasses
 import os
 import pickle
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
 import sys
 from typing import Any
 
@@ -867,3 +870,39 @@ def test_the_transport_reads_into_the_protocols_buffer(start: Any, http: str) ->
     # data_received had the head only (from uvicorn's HTTP side, or from buffer_updated before the upgrade)
     assert CountedReads.reads["data_received"] == 1
     assert CountedReads.reads["buffer_updated"] >= 2
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed key and certificate for 127.0.0.1 (openssl's command)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a certificate with")
+    folder = tmp_path_factory.mktemp("tls")
+    key, cert = str(folder / "key.pem"), str(folder / "cert.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return key, cert
+
+
+@pytest.mark.parametrize("start", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
+def test_tls_reads_into_the_protocols_buffer(certificate: tuple[str, str], start: Any) -> None:
+    # each loop's TLS layer reads what it decrypts into get_buffer() too (a read of up to the whole buffer)
+    key, cert = certificate
+    CountedReads.reads.update(buffer_updated=0, data_received=0)
+    messages = ["a" * 10, "é€😀" * 60_000, b"\x00" * 300_000]
+
+    async def main() -> None:
+        context = ssl.create_default_context(cafile=cert)
+        async with (
+            serving(echo, ws=CountedReads, ssl_keyfile=key, ssl_certfile=cert) as url,
+            connect(url.replace("ws://", "wss://"), ssl=context, max_size=None) as client,
+        ):
+            for message in messages:
+                await client.send(message)
+            assert [await asyncio.wait_for(client.recv(), TIMEOUT) for _ in messages] == messages
+
+    start(asyncio.wait_for(main(), 30))
+    assert CountedReads.reads["data_received"] == 1 and CountedReads.reads["buffer_updated"] >= 2
