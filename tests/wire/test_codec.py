@@ -54,8 +54,8 @@ def test_receive_from_takes_a_bytearray_and_a_size_within_it(codec: ModuleType) 
     assert connection.state == codec.OPEN
 
 
-# Around the widths the compiled twin unmasks at once (8, 16, 32, 64 bytes), and in a long run
-INVALID_AT = [0, 1, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 127, 4095, 70_000, 99_999]
+# Around the widths the compiled twin unmasks at once (8, 16, 32, 64, 128 bytes), and in a long run
+INVALID_AT = [0, 1, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 96, 127, 128, 129, 191, 200, 4095, 70_000, 99_999]
 
 
 @pytest.mark.parametrize("at", INVALID_AT)
@@ -299,7 +299,9 @@ def test_what_cannot_be_sent(codec: ModuleType) -> None:
 
 
 @pytest.mark.parametrize("offset", [0, 1, 2, 3])
-@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 95, 96, 97, 1000])
+@pytest.mark.parametrize(
+    "size", [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128, 129, 191, 192, 255, 1000]
+)
 def test_unmask_is_xor_with_the_rotating_mask(codec: ModuleType, offset: int, size: int) -> None:
     data = bytes((i * 7 + 3) & 0xFF for i in range(size))
     for implementation in (None, *codec.UNMASK_IMPLEMENTATIONS):  # each one this CPU can run

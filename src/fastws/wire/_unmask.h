@@ -78,8 +78,20 @@ __attribute__((target("avx2"))) static uint64_t fastws_unmask_avx2(unsigned char
 {
     const __m256i key = _mm256_set1_epi64x((long long)key64);
     __m256i seen = _mm256_setzero_si256(), a, b;
+    __m256i c, d;
     size_t i = 0;
-    for (; i + 64 <= n; i += 64) { /* two vectors an iteration: loads and stores overlap */
+    for (; i + 128 <= n; i += 128) { /* four vectors an iteration: loads and stores overlap, less loop */
+        a = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(data + i)), key);
+        b = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(data + i + 32)), key);
+        c = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(data + i + 64)), key);
+        d = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(data + i + 96)), key);
+        _mm256_storeu_si256((__m256i *)(out + i), a);
+        _mm256_storeu_si256((__m256i *)(out + i + 32), b);
+        _mm256_storeu_si256((__m256i *)(out + i + 64), c);
+        _mm256_storeu_si256((__m256i *)(out + i + 96), d);
+        seen = _mm256_or_si256(seen, _mm256_or_si256(_mm256_or_si256(a, b), _mm256_or_si256(c, d)));
+    }
+    for (; i + 64 <= n; i += 64) {
         a = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(data + i)), key);
         b = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(data + i + 32)), key);
         _mm256_storeu_si256((__m256i *)(out + i), a);
