@@ -16,31 +16,31 @@ cdef struct _Utf8:
 
 
 cdef class Connection:
+    # In an order that leaves no padding, the flags in a byte each: tens of thousands live at once
     cdef public object max_size
     cdef public object deflate
     cdef readonly int state
     cdef readonly bint close_sent
     cdef readonly bint stopped  # the last receive_data stopped at its limit, with bytes left to parse
+    cdef unsigned char _mask[4]  # the frame being read's
     cdef Py_ssize_t _limit  # receive_data's limit, or -1 for none
     cdef Py_ssize_t _produced  # bytes of the messages this receive_data returns
     cdef Py_ssize_t _max  # max_size, or -1 for no bound
     cdef bytearray _buffer  # bytes received and not parsed yet (None while there are none)
     cdef list _outgoing  # frames to send (None while there are none)
-    cdef int _stage
-    # the frame being read
-    cdef bint _fin
-    cdef unsigned char _mask[4]
-    cdef int _mask_offset
-    cdef Py_ssize_t _remaining
+    cdef Py_ssize_t _remaining  # of the frame being read
     # the message being read
-    cdef bint _in_message
-    cdef bint _text
-    cdef bint _compressed
     cdef Py_ssize_t _size
     cdef object _message  # the message object itself when _direct, else a bytearray (None until needed)
-    cdef bint _direct  # a one-frame message unmasked straight into its str or bytes: filled to _size - _remaining
-    cdef bint _ascii  # every byte of the text message so far is ASCII
     cdef _Utf8 _utf8
+    cdef unsigned char _stage
+    cdef unsigned char _mask_offset
+    cdef unsigned char _fin  # of the frame being read
+    cdef unsigned char _in_message
+    cdef unsigned char _text
+    cdef unsigned char _compressed
+    cdef unsigned char _direct  # a one-frame message unmasked straight into its str or bytes: filled to _size - _remaining
+    cdef unsigned char _ascii  # every byte of the text message so far is ASCII
 
     cpdef list receive_data(self, data, limit=*)
     cpdef list receive_from(self, bytearray buffer, Py_ssize_t size, Py_ssize_t limit)
