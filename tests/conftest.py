@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from fastws import _headers, _json, _next_event, _protocol_core, _url, _websocket_base, sockets
+from fastws import _headers, _json, _next_event, _protocol_core, _read_buffer, _url, _websocket_base, sockets
 from fastws.broadcast import message as _message
 from fastws.broadcast import targets as _targets
 from fastws.wire import codec as _codec
@@ -63,6 +63,7 @@ CODEC_TWINS = _params(_codec.COMPILED, _codec.PURE)
 HANDSHAKE_TWINS = _params(_handshake.COMPILED, _handshake.PURE)
 SOCKETS_TWINS = _params(sockets.COMPILED, sockets.PURE)
 NEXT_EVENT_TWINS = _params(_next_event.COMPILED, _next_event.PURE)
+READ_BUFFER_TWINS = _params(_read_buffer.COMPILED, _read_buffer.PURE)
 PROTOCOL_CORE_TWINS = _params(_protocol_core.COMPILED, _protocol_core.PURE)
 MESSAGE_TWINS = _params(_message.COMPILED, _message.PURE)
 TARGETS_TWINS = _params(_targets.COMPILED, _targets.PURE)
@@ -107,6 +108,12 @@ def sockets_twin(request: pytest.FixtureRequest) -> ModuleType:
 @pytest.fixture(params=NEXT_EVENT_TWINS)
 def next_event_twin(request: pytest.FixtureRequest) -> ModuleType:
     """Each twin of what ``receive`` returns in turn: ``fastws._next_event_c`` then ``_next_event_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=READ_BUFFER_TWINS)
+def read_buffer_twin(request: pytest.FixtureRequest) -> ModuleType:
+    """Each twin of where the transports read in turn: ``fastws._read_buffer_c`` then ``_read_buffer_py``."""
     return request.param  # type: ignore[no-any-return]
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from . import _protocol_core_py
 from ._twins import load_compiled
 
-__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "READ_SIZE", "TASK_NAME", "ProtocolCore", "deliver_frame_to"]
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore", "deliver_frame_to"]
 
 PURE: ModuleType = _protocol_core_py
 COMPILED: ModuleType | None = load_compiled("fastws._protocol_core_c")
@@ -24,7 +24,6 @@ if TYPE_CHECKING or COMPILED is None:
         KEEPALIVE_TICKS,
         LARGE_MESSAGE,
         NO_FD,
-        READ_SIZE,
         TASK_NAME,
         ProtocolCore,
         deliver_frame_to,
@@ -34,7 +33,6 @@ else:
         KEEPALIVE_TICKS,
         LARGE_MESSAGE,
         NO_FD,
-        READ_SIZE,
         TASK_NAME,
         ProtocolCore,
         deliver_frame_to,

@@ -18,6 +18,7 @@ the source, left as they are, or ``cpdef`` where the class calls them too
 cimport cython
 
 from ._next_event_c cimport pending, ready
+from ._read_buffer_c cimport this_thread
 from ._sockets_c cimport send_now
 from .wire._codec_c cimport Connection
 
@@ -46,8 +47,6 @@ cdef bint _POSIX
 cdef class LoopShare:
     cdef readonly object loop
     cdef readonly dict future_kwargs
-    cdef readonly bytearray read_buffer
-    cdef readonly memoryview read_view
 
 
 cdef class ProtocolCore:

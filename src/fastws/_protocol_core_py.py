@@ -42,9 +42,11 @@ from uvicorn.protocols.utils import (
 )
 from uvicorn.server import ServerState
 
+from . import _read_buffer
 from ._front import Front, websocket_upgrade
 from ._next_event import ReadyEvent, pending, ready
 from ._protocol_state import PAST_CLOSE, State
+from ._read_buffer import this_thread
 from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
@@ -56,7 +58,7 @@ from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
 from .wire.rfc6455 import CloseCode
 
-__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "READ_SIZE", "TASK_NAME", "ProtocolCore", "deliver_frame_to"]
+__all__ = ["KEEPALIVE_TICKS", "LARGE_MESSAGE", "NO_FD", "TASK_NAME", "ProtocolCore", "deliver_frame_to"]
 
 _logger = logging.getLogger("uvicorn.error")
 
@@ -82,9 +84,6 @@ LARGE_MESSAGE = 64 * 1024
 _FD_UNKNOWN = -2
 #: ``_tick`` when the connection has no deadline on a wheel
 _NO_TICK = -1
-#: the size of the buffer a server's connections on one loop read into (``get_buffer``): uvloop's own
-#: read size, so that a read takes as much as it would have with ``data_received``
-READ_SIZE = 256 * 1024
 #: ``ProtocolCore._fd`` where the socket may not be written past the transport (TLS, no socket)
 NO_FD = -1
 
@@ -106,7 +105,7 @@ class _ScopeKeys:
 class LoopShare:
     """What a server's connections on one loop share, held once: each holds this, not each thing."""
 
-    __slots__ = ("future_kwargs", "loop", "read_buffer", "read_view")
+    __slots__ = ("future_kwargs", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -115,11 +114,6 @@ class LoopShare:
         #: the keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does,
         #: or None (the loop's own is not asyncio's)
         self.future_kwargs: dict[str, Any] | None = {"loop": loop} if plain else None
-        #: what the connections' transports read into (``get_buffer``): each read is parsed before the next
-        self.read_buffer = bytearray(READ_SIZE)
-        #: the same, as ``get_buffer`` lends it: a view, so that a slice of it is a view too (asyncio's TLS
-        #: layer reads the rest of a read into ``buffer[offset:]``: of a bytearray, that would be a copy)
-        self.read_view = memoryview(self.read_buffer)
 
 
 def _share_of(server: ServerState, loop: asyncio.AbstractEventLoop) -> LoopShare:
@@ -318,7 +312,7 @@ class ProtocolCore:
         self._queue: deque[dict[str, Any]] | tuple[()] = ()
         self._queued_bytes = 0  # of the messages in _queue
         self._waiter: asyncio.Future[dict[str, Any]] | None = None
-        #: how receive() makes a future, and where the transport reads into: shared with the server's others
+        #: how receive() makes a future: shared with the server's other connections on the loop
         self._share = _share_of(server_state, self.loop)
         self._read_paused = False
         self._drained: asyncio.Future[None] | None = None  # set while writing is paused
@@ -422,24 +416,19 @@ class ProtocolCore:
         if self.fanout is not None:
             self.fanout.writable()
 
-    def get_buffer(self, sizehint: int) -> memoryview:
-        """Where the transport reads the peer's next bytes (``asyncio.BufferedProtocol``).
-
-        One buffer for the server's connections on this loop, not one each:
-        each read is parsed, and what is left of it copied, before the next
-        read into it (``buffer_updated``). No bytes object is made per read,
-        and no copy of its whole.
-        """
-        return self._share.read_view
+    #: where the transport reads the peer's next bytes (``fastws._read_buffer``): one buffer per thread, lent
+    #: by one function for every connection (static: no method bound to each); no bytes object is made per
+    #: read, and no copy of it whole
+    get_buffer = staticmethod(_read_buffer.get_buffer)
 
     def buffer_updated(self, nbytes: int) -> None:
         """The transport read ``nbytes`` into ``get_buffer``'s buffer: they are parsed now."""
+        buffer = this_thread()
         if not self.scope:  # the request head: once per connection, as bytes
-            self.data_received(bytes(self._share.read_buffer[:nbytes]))
+            self.data_received(bytes(buffer[:nbytes]))
             return
         # the budget as in data_received
-        budget = self.max_queue_bytes - self._queued_bytes
-        self._received(self.conn.receive_from(self._share.read_buffer, nbytes, budget))
+        self._received(self.conn.receive_from(buffer, nbytes, self.max_queue_bytes - self._queued_bytes))
 
     def data_received(self, data: bytes) -> None:
         if not self.scope:

@@ -19,7 +19,7 @@ import uvicorn
 import uvloop
 from uvicorn.server import ServerState
 
-from fastws import _protocol_core
+from fastws import _protocol_core, _read_buffer
 from fastws.protocol import State, WebSocketProtocol
 from fastws.timer_wheel import TimerWheel
 from tests.helpers.cores import Transport, app, opened
@@ -128,21 +128,12 @@ def test_the_protocol_reads_into_a_buffer_of_its_own_giving() -> None:
     assert not issubclass(WebSocketProtocol, asyncio.Protocol)
 
 
-def test_a_servers_connections_on_a_loop_read_into_one_buffer(
-    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
-) -> None:
-    server = ServerState()
-    first, second = opened(protocol_core, loop, server=server), opened(protocol_core, loop, server=server)
+def test_connections_read_into_their_threads_buffer(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
+    first, second = opened(protocol_core, loop), opened(protocol_core, loop)  # of two servers
+    # one function, not a method bound to each: the transport keeps it for the connection's life (80 bytes)
+    assert first.get_buffer is second.get_buffer
     buffer = first.get_buffer(-1)
-    # a view (its slices are views: asyncio's TLS layer reads into one), of one bytearray
-    assert type(buffer) is memoryview and type(buffer.obj) is bytearray and len(buffer) == protocol_core.READ_SIZE
-    assert second.get_buffer(65536) is buffer  # not one each: a connection holds none of its own
-    assert opened(protocol_core, loop).get_buffer(-1) is not buffer  # another server's
-    other_loop = asyncio.new_event_loop()
-    try:
-        assert opened(protocol_core, other_loop, server=server).get_buffer(-1) is not buffer  # another thread's
-    finally:
-        other_loop.close()
+    assert buffer.obj is second.get_buffer(65536).obj is _read_buffer.this_thread()  # none of its own
 
 
 def test_what_is_left_of_a_read_is_kept_past_the_next_connections_read(
@@ -172,7 +163,7 @@ def test_reads_into_the_buffer_keep_the_read_budget(protocol_core: ModuleType, l
     core.get_buffer(-1)[: len(data)] = data
     core.buffer_updated(len(data))
     assert core.transport.pauses == 1 and core.queued_bytes() == 12  # the third is parsed later, kept
-    core.get_buffer(-1)[:] = bytes(protocol_core.READ_SIZE)
+    core.get_buffer(-1)[:] = bytes(_read_buffer.READ_SIZE)
     assert core.receive().result()["text"] == "x" * 6 and core.receive().result()["text"] == "y" * 6
     loop.run_until_complete(asyncio.sleep(0))  # the kept bytes are parsed soon after the app took the rest
     assert core.receive().result() == {"type": "websocket.receive", "text": "z"}
