@@ -32,6 +32,7 @@ cdef int _mine() except -1:
     cdef unsigned long ident = PyThread_get_thread_ident()
     if ident == _ident:
         return 0
+    _ident = 0  # none, until the buffer and view are this thread's
     buffer = getattr(_local, "buffer", None)
     if buffer is None:
         buffer = bytearray(_READ_SIZE)
