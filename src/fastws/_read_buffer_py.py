@@ -33,6 +33,7 @@ _last: tuple[int, bytearray, memoryview] = (-1, bytearray(), memoryview(b""))
 
 
 def _mine() -> tuple[int, bytearray, memoryview]:
+    """The calling thread's identity, buffer and view, made the last ones."""
     global _last
     last = _last
     ident = threading.get_ident()
