@@ -18,7 +18,7 @@ EVENT = {"type": "websocket.receive", "text": "hi"}
 
 def future_kwargs(server: ServerState, loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
     """The protocol's rule, in its source (one for both of its twins): the keyword arguments pending takes."""
-    return _protocol_core.PURE._share_of(server, loop).future_kwargs
+    return _protocol_core.PURE._future_kwargs(server, loop)
 
 
 LOOPS = [pytest.param(asyncio.new_event_loop, id="asyncio"), pytest.param(uvloop.new_event_loop, id="uvloop")]

@@ -20,20 +20,6 @@ PURE: ModuleType = _protocol_core_py
 COMPILED: ModuleType | None = load_compiled("fastws._protocol_core_c")
 
 if TYPE_CHECKING or COMPILED is None:
-    from ._protocol_core_py import (
-        KEEPALIVE_TICKS,
-        LARGE_MESSAGE,
-        NO_FD,
-        TASK_NAME,
-        ProtocolCore,
-        deliver_frame_to,
-    )
+    from ._protocol_core_py import KEEPALIVE_TICKS, LARGE_MESSAGE, NO_FD, TASK_NAME, ProtocolCore, deliver_frame_to
 else:
-    from ._protocol_core_c import (
-        KEEPALIVE_TICKS,
-        LARGE_MESSAGE,
-        NO_FD,
-        TASK_NAME,
-        ProtocolCore,
-        deliver_frame_to,
-    )
+    from ._protocol_core_c import KEEPALIVE_TICKS, LARGE_MESSAGE, NO_FD, TASK_NAME, ProtocolCore, deliver_frame_to

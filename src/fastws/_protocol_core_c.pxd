@@ -38,15 +38,10 @@ cdef long long _NO_TICK
 cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
 cdef frozenset _PLAIN_FUTURE_LOOPS
-cdef object _shares
+cdef object _future_kwargs_of
 cdef dict _SCOPE
 cdef dict _SHARED_ITEMS
 cdef bint _POSIX
-
-
-cdef class LoopShare:
-    cdef readonly object loop
-    cdef readonly dict future_kwargs
 
 
 cdef class ProtocolCore:
@@ -81,7 +76,7 @@ cdef class ProtocolCore:
     cdef public object _queue
     cdef public Py_ssize_t _queued_bytes
     cdef public object _waiter
-    cdef public LoopShare _share
+    cdef public dict _future_kwargs
     cdef public bint _read_paused
     # messages out
     cdef public int _fd

@@ -32,14 +32,6 @@ LARGE_MESSAGE: int
 NO_FD: int
 TASK_NAME: str
 
-class LoopShare:
-    __slots__ = ("future_kwargs", "loop")
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop: ...
-    @property
-    def future_kwargs(self) -> dict[str, Any] | None: ...
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None: ...
-
 class ProtocolCore:
     # a cdef class; it has the source's __slots__ too (one source: _protocol_core_py.py)
     __slots__ = (
@@ -51,6 +43,7 @@ class ProtocolCore:
         "_extensions",
         "_fd",
         "_front",
+        "_future_kwargs",
         "_keepalive",
         "_key",
         "_owed_pong",
@@ -58,7 +51,6 @@ class ProtocolCore:
         "_queued_bytes",
         "_read_paused",
         "_request",
-        "_share",
         "_tick",
         "_waiter",
         "_write_timer",
@@ -117,7 +109,7 @@ class ProtocolCore:
     _queue: deque[dict[str, Any]] | tuple[()]
     _queued_bytes: int
     _waiter: asyncio.Future[dict[str, Any]] | None
-    _share: LoopShare
+    _future_kwargs: dict[str, Any] | None
     _read_paused: bool
     _fd: int
     _buffered: bool

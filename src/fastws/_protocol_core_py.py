@@ -102,26 +102,15 @@ class _ScopeKeys:
     """The keys of every scope: the attributes of one instance, whose ``__dict__`` they share."""
 
 
-class LoopShare:
-    """What a server's connections on one loop share, held once: each holds this, not each thing."""
-
-    __slots__ = ("future_kwargs", "loop")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+def _future_kwargs(server: ServerState, loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
+    """The keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does, or None
+    (the loop's own is not asyncio's): one dict for all of ``server``'s connections, made again on a new loop."""
+    known = _future_kwargs_of.get(server)
+    if known is None or known[0] is not loop:
         owner = next(kind for kind in type(loop).__mro__ if "create_future" in vars(kind))
         plain = f"{owner.__module__}.{owner.__qualname__}" in _PLAIN_FUTURE_LOOPS
-        #: the keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does,
-        #: or None (the loop's own is not asyncio's)
-        self.future_kwargs: dict[str, Any] | None = {"loop": loop} if plain else None
-
-
-def _share_of(server: ServerState, loop: asyncio.AbstractEventLoop) -> LoopShare:
-    """What ``server``'s connections on ``loop`` share: one per server, made again on a new loop."""
-    share = _shares.get(server)
-    if share is None or share.loop is not loop:
-        share = _shares[server] = LoopShare(loop)
-    return share
+        known = _future_kwargs_of[server] = (loop, {"loop": loop} if plain else None)
+    return known[1]
 
 
 def _scope_template() -> dict[str, Any]:
@@ -188,8 +177,10 @@ _keepalive_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.
 #: the loops whose ``create_future`` is ``asyncio.Future(loop=self)``, by the class that defines it: for
 #: them, ``receive`` makes its futures itself (``_next_event.pending``), with one keyword dict per server
 _PLAIN_FUTURE_LOOPS = frozenset({"uvloop.loop.Loop", "asyncio.base_events.BaseEventLoop"})
-#: per server: what its connections on its loop share (``LoopShare``); it goes with the server
-_shares: weakref.WeakKeyDictionary[ServerState, LoopShare] = weakref.WeakKeyDictionary()
+#: per server: its loop, and that dict (None: the loop's own ``create_future``); it goes with the server
+_future_kwargs_of: weakref.WeakKeyDictionary[ServerState, tuple[asyncio.AbstractEventLoop, dict[str, Any] | None]] = (
+    weakref.WeakKeyDictionary()
+)
 _deflate_wheels: weakref.WeakKeyDictionary[Config, TimerWheel] = weakref.WeakKeyDictionary()
 
 
@@ -252,7 +243,7 @@ class ProtocolCore:
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
         "_buffered", "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_front",
-        "_keepalive", "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request", "_share",
+        "_future_kwargs", "_keepalive", "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request",
         "_tick", "_waiter", "_write_timer", "app", "app_state", "client", "config", "conn", "connections",
         "default_headers", "fanout", "last_ping_rtt", "logger", "loop", "max_queue", "max_queue_bytes",
         "pending_ping_payload", "ping_interval", "ping_sent_at", "ping_timeout", "pong_timer", "root_path",
@@ -312,8 +303,7 @@ class ProtocolCore:
         self._queue: deque[dict[str, Any]] | tuple[()] = ()
         self._queued_bytes = 0  # of the messages in _queue
         self._waiter: asyncio.Future[dict[str, Any]] | None = None
-        #: how receive() makes a future: shared with the server's other connections on the loop
-        self._share = _share_of(server_state, self.loop)
+        self._future_kwargs = _future_kwargs(server_state, self.loop)  # how receive() makes a future
         self._read_paused = False
         self._drained: asyncio.Future[None] | None = None  # set while writing is paused
         self.server: tuple[str, int | None] | None = None
@@ -789,7 +779,7 @@ class ProtocolCore:
         elif self.state is CLOSED:
             event = {"type": _DISCONNECT, "code": self._disconnect_code}
         else:
-            waiter = self._waiter = pending(self.loop, self._share.future_kwargs)
+            waiter = self._waiter = pending(self.loop, self._future_kwargs)
             return waiter
         return ready(self.loop, event)
 

@@ -41,22 +41,15 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     pass  # never run: these tests drive the core without an app
 
 
-def opened(
-    twin: ModuleType,
-    loop: asyncio.AbstractEventLoop,
-    max_queue: int = 2,
-    max_queue_bytes: int = 1000,
-    server: ServerState | None = None,
-) -> Any:
-    """A protocol on ``twin``'s core, open, on a recording transport, as after an accepted upgrade
-    (of ``server``'s, or a server's of its own)."""
+def opened(twin: ModuleType, loop: asyncio.AbstractEventLoop, max_queue: int = 2, max_queue_bytes: int = 1000) -> Any:
+    """A protocol on ``twin``'s core, open, on a recording transport, as after an accepted upgrade."""
 
     class Protocol(twin.ProtocolCore, asyncio.BufferedProtocol):  # type: ignore[misc,name-defined]
         __slots__ = ()
         settings = Settings(ws_max_queue_bytes=max_queue_bytes)
 
     config = uvicorn.Config(app, ws_max_queue=max_queue, ws_ping_interval=None, log_level="warning")
-    core = Protocol(config, server or ServerState(), {}, loop)
+    core = Protocol(config, ServerState(), {}, loop)
     core.connection_made(Transport())
     core.scope = {"type": "websocket"}
     core.state = State.OPEN

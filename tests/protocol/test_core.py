@@ -139,8 +139,7 @@ def test_connections_read_into_their_threads_buffer(protocol_core: ModuleType, l
 def test_what_is_left_of_a_read_is_kept_past_the_next_connections_read(
     protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
 ) -> None:
-    server = ServerState()
-    first, second = opened(protocol_core, loop, server=server), opened(protocol_core, loop, server=server)
+    first, second = opened(protocol_core, loop), opened(protocol_core, loop)  # one thread: one buffer
 
     def read(core: Any, data: bytes) -> None:
         buffer = core.get_buffer(-1)
