@@ -14,6 +14,7 @@ import pytest
 from fastws.broadcast import (
     Broadcast,
     Event,
+    History,
     MessageTooLarge,
     NotConnected,
     SubscriberTooSlow,
@@ -45,6 +46,31 @@ def test_publish_and_subscribe_need_a_connected_hub() -> None:
             await hub.publish("a", "x")  # no subscriber: fine
         with pytest.raises(NotConnected):
             await hub.publish_json("a", {})
+
+    run(main())
+
+
+def test_publish_reads_the_hubs_settings_at_each_call() -> None:
+    """memory:// publishes in one frame while it has no history: the limit, a history assigned later and a
+    disconnect count from the next publish on, and the counters count every delivery."""
+
+    async def main() -> None:
+        hub = Broadcast(max_message_size=3)
+        async with hub, hub.subscribe("a") as a, hub.subscribe("a") as b:
+            assert await hub.publish("a", "abc") is None  # at the limit
+            hub.max_message_size = 2
+            with pytest.raises(MessageTooLarge):
+                await hub.publish("a", "abc")
+            hub.max_message_size = 16
+            hub.history = History(size=10)
+            position = await hub.publish("a", "kept")
+            assert position is not None and position.channel == "a"
+            got = [[(await asyncio.wait_for(sub.get(), TIMEOUT)).message for _ in range(2)] for sub in (a, b)]
+            assert got == [["abc", "kept"], ["abc", "kept"]]
+            stats = hub.stats(0.0)
+            assert (stats.published, stats.delivered) == (2, 4)
+        with pytest.raises(NotConnected):
+            await hub.publish("a", "x")
 
     run(main())
 

@@ -273,7 +273,17 @@ class Broadcast:
 
         Returns its position on a channel that keeps history, else None.
         """
-        rest = self._publish(channel, Message.of(message))
+        item = Message.of(message)
+        if self._connected and self.history is None and not self._remote and item.size <= self.max_message_size:
+            # memory:// without history, the common case, in this one frame (_publish checks the rest and raises):
+            # its four calls were 3% of a chat of 8's instructions, _deliver's alone 0.6%, so its lines are here
+            self._published += 1
+            targets = self._channels.get(channel)
+            if targets:
+                self._delivered += len(targets)
+                deliver_all(list(targets.values()), item)  # (a list: a delivery may end a target)
+            return None
+        rest = self._publish(channel, item)
         return None if rest is None else await rest
 
     async def publish_json(
