@@ -21,7 +21,15 @@ message (``--size``) and reads its echo (the echo apps of
     python -m bench.instructions --scenario echo --apps plain,fastws_app,picows
     python -m bench.instructions --scenario echo --size 4096 --apps plain,picows
 
-Needs valgrind on the PATH (Debian: ``apt-get install valgrind``).
+``--syscalls`` counts system calls per message instead (``strace -f -c``,
+the same runs): the kernel's part, most of every server's CPU on small
+messages, which an instruction count does not see (CPython 3.11's asyncio,
+for one, calls ``getpid`` in each ``get_running_loop``).
+
+    python -m bench.instructions --scenario echo --apps plain,picows --syscalls
+
+Needs valgrind on the PATH (Debian: ``apt-get install valgrind``); ``--syscalls``
+needs strace (``apt-get install strace``).
 """
 
 from __future__ import annotations
@@ -167,6 +175,40 @@ def per_message(python: str, scenario: str, app: str, rounds: int, size: int = 3
     return (counts[0] - counts[1]) / (rounds * MEMBERS)
 
 
+def _syscalls(python: str, scenario: str, app: str, rounds: int, size: int = 32) -> dict[str, int]:
+    """System calls of one process running ``rounds`` rounds of ``scenario`` against ``app``, by name
+    (``strace -f -c``)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "strace.out")
+        command = ["strace", "-f", "-c", "-o", out,
+                   python, "-m", "bench.instructions", "--run", scenario, app, str(rounds), str(size)]  # fmt: skip
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, env=env)
+        if done.returncode or not os.path.exists(out):
+            raise RuntimeError(f"strace of {app} failed: {done.stderr[-2000:]}")
+        with open(out) as summary:
+            return strace_counts(summary.read())
+
+
+def strace_counts(summary: str) -> dict[str, int]:
+    """The calls per system call of an ``strace -c`` summary (its rows: % time, seconds, usecs/call, calls,
+    errors if any, name)."""
+    counts = {}
+    for line in summary.splitlines():
+        fields = line.split()
+        if len(fields) in (5, 6) and fields[0][0].isdigit() and fields[3].isdigit() and fields[-1] != "total":
+            counts[fields[-1]] = int(fields[3])
+    return counts
+
+
+def syscalls_per_message(python: str, scenario: str, app: str, rounds: int, size: int = 32) -> dict[str, float]:
+    """System calls per incoming message, by name, the largest first: the server's, and the clients' (the same
+    for every server: a send and a read per message and member reading it)."""
+    more, base = (_syscalls(python, scenario, app, n, size) for n in (rounds + WARM_UP, WARM_UP))
+    per = {name: (more.get(name, 0) - base.get(name, 0)) / (rounds * MEMBERS) for name in more.keys() | base.keys()}
+    return dict(sorted(((name, count) for name, count in per.items() if count >= 0.005), key=lambda item: -item[1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -176,12 +218,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=200, help="rounds (each: every member sends once)")
     parser.add_argument("--python", default=sys.executable, help="the interpreter to run (e.g. an older build's)")
     parser.add_argument("--size", type=int, default=32, help="the echo's message size in bytes (the chat's: 32)")
+    parser.add_argument("--syscalls", action="store_true",
+                        help="count system calls per message (strace) instead of instructions")  # fmt: skip
     parser.add_argument("--run", nargs=4, metavar=("SCENARIO", "APP", "ROUNDS", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run:
         import uvloop
 
         uvloop.run(run(args.run[0], args.run[1], int(args.run[2]), int(args.run[3])))
+        return 0
+    if args.syscalls:
+        if shutil.which("strace") is None:
+            print("strace is not installed (Debian: apt-get install strace)", file=sys.stderr)
+            return 2
+        for app in args.apps.split(","):
+            per = syscalls_per_message(args.python, args.scenario, app, args.rounds, args.size)
+            names = ", ".join(f"{name} {count:.2f}" for name, count in per.items())
+            print(f"{args.scenario} {app:28s} {sum(per.values()):6.2f} system calls per incoming message: {names}")
         return 0
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -167,6 +168,27 @@ def test_the_instruction_count_runs_and_checks_every_delivery(scenario: str, app
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_the_syscall_count_sees_each_messages_calls() -> None:
+    """``python -m bench.instructions --syscalls``: an echo is the server's read and send and the client's send
+    and read, the loop's waits, and nothing else per message (CPython 3.11's ``get_running_loop``, called at
+    each waiting ``receive`` until this test, made two ``getpid`` calls of it)."""
+    from bench.instructions import strace_counts, syscalls_per_message
+
+    try:
+        per = syscalls_per_message(sys.executable, "echo", "plain", 20)
+    except RuntimeError as error:  # a container that does not let strace trace
+        if "ptrace" in str(error) or "Operation not permitted" in str(error):
+            pytest.skip(f"strace cannot trace here: {error}")
+        raise
+    assert per["sendto"] == pytest.approx(2, abs=0.1), per  # the echo, and the client's message
+    assert set(per) <= {"sendto", "recvfrom", "read", "epoll_wait", "epoll_pwait"}, per
+    summary = (
+        "% time seconds usecs/call calls errors syscall\n 55.31 0.1 17 8213 sendto\n 1.0 0.1 20 139 1 epoll_pwait\n"
+    )
+    assert strace_counts(summary + "100.00 0.2 15 8352 1 total\n") == {"sendto": 8213, "epoll_pwait": 139}
 
 
 def test_the_hostile_client_tool_runs_and_sees_the_limits() -> None:

@@ -12,6 +12,7 @@ as asyncio's own future iterator does.
 """
 
 import asyncio
+import sys
 
 from cpython.object cimport PyObject, PyObject_Call
 
@@ -28,6 +29,7 @@ __all__ = ["ReadyEvent", "pending", "ready"]
 
 cdef object _Future = asyncio.Future
 cdef object _get_running_loop = asyncio._get_running_loop
+cdef bint _RUNNING_LOOP_IS_FREE = sys.version_info >= (3, 12)  # 3.11's calls getpid(2)
 cdef tuple _NO_ARGS = ()
 
 
@@ -36,7 +38,7 @@ cpdef object pending(object loop, dict kwargs):
     is not None (``{"loop": loop}``, where that is what the loop's ``create_future`` makes)."""
     if kwargs is None:
         return loop.create_future()
-    if PyObject_CallNoArgs(_get_running_loop) is loop:
+    if _RUNNING_LOOP_IS_FREE and PyObject_CallNoArgs(_get_running_loop) is loop:
         return PyObject_CallNoArgs(_Future)
     return PyObject_Call(_Future, _NO_ARGS, kwargs)
 

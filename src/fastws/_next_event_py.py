@@ -12,8 +12,12 @@ returns are made here, the two ways the next event can be:
   per server), where uvloop's call builds a dict per future (600 of the
   1,600 instructions a future costs on CPython 3.11, measured with ``python
   -m bench.instructions``), and as ``asyncio.Future()`` when ``loop`` is the
-  running one (it is, but for an app that awaits ``receive`` on another
-  loop): its ``loop`` keyword is parsed from a dict, 250 instructions. A Task awaits an exact ``asyncio.Future`` faster
+  running one on CPython 3.12 and later (it is, but for an app that awaits
+  ``receive`` on another loop): its ``loop`` keyword is parsed from a dict,
+  250 instructions. Not on 3.11, whose asyncio asks the kernel for the
+  process id at each ``get_running_loop`` and each ``Future()`` without a
+  loop (a fork check): two system calls per wait, which an instruction
+  count does not see. A Task awaits an exact ``asyncio.Future`` faster
   than any other future (it calls a future's ``result`` by name).
 - already here (queued, or the connection is gone): ``ready(loop, event)``,
   a ``ReadyEvent``: a future that is done from the start, whose ``await``
@@ -27,10 +31,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 from collections.abc import Callable, Generator
 from typing import Any
 
 __all__ = ["ReadyEvent", "pending", "ready"]
+
+# 3.11's get_running_loop calls getpid(2) (3.12's keeps the loop in the thread's state)
+_RUNNING_LOOP_IS_FREE = sys.version_info >= (3, 12)
 
 
 def pending(loop: asyncio.AbstractEventLoop, kwargs: dict[str, Any] | None) -> asyncio.Future[dict[str, Any]]:
@@ -38,7 +46,7 @@ def pending(loop: asyncio.AbstractEventLoop, kwargs: dict[str, Any] | None) -> a
     is not None (``{"loop": loop}``, where that is what the loop's ``create_future`` makes)."""
     if kwargs is None:
         return loop.create_future()
-    if asyncio._get_running_loop() is loop:
+    if _RUNNING_LOOP_IS_FREE and asyncio._get_running_loop() is loop:
         return asyncio.Future()  # the running loop's: no keyword argument to parse
     return asyncio.Future(**kwargs)
 
