@@ -9,16 +9,15 @@ from typing import Any
 
 import pytest
 import uvloop
-from uvicorn.server import ServerState
 
 from fastws import _protocol_core
 
 EVENT = {"type": "websocket.receive", "text": "hi"}
 
 
-def future_kwargs(server: ServerState, loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
+def future_kwargs(loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
     """The protocol's rule, in its source (one for both of its twins): the keyword arguments pending takes."""
-    return _protocol_core.PURE._future_kwargs(server, loop)
+    return _protocol_core.PURE._future_kwargs(loop)
 
 
 LOOPS = [pytest.param(asyncio.new_event_loop, id="asyncio"), pytest.param(uvloop.new_event_loop, id="uvloop")]
@@ -35,7 +34,7 @@ def run(make_loop: Any, coroutine_function: Any) -> Any:
 @pytest.mark.parametrize("make_loop", LOOPS)
 def test_pending_is_the_loops_own_future(next_event_twin: ModuleType, make_loop: Any) -> None:
     async def check(loop: asyncio.AbstractEventLoop) -> None:
-        kwargs = future_kwargs(ServerState(), loop)
+        kwargs = future_kwargs(loop)
         assert kwargs == {"loop": loop}  # made directly, not through the loop's create_future()
         future = next_event_twin.pending(loop, kwargs)
         # exactly asyncio's: a Task awaits it on its fast path (any other future: result() called by name)
@@ -51,7 +50,7 @@ def test_pending_is_on_its_loop_from_anywhere(next_event_twin: ModuleType, make_
     # made as Future() while its loop runs: not from outside it (no loop runs), nor while another runs
     loop = make_loop()
     try:
-        kwargs = future_kwargs(ServerState(), loop)
+        kwargs = future_kwargs(loop)
         assert next_event_twin.pending(loop, kwargs).get_loop() is loop
 
         async def on_another() -> asyncio.Future[Any]:
@@ -72,7 +71,7 @@ def test_pending_uses_a_loops_own_create_future(next_event_twin: ModuleType) -> 
 
     loop = Loop()
     try:
-        assert future_kwargs(ServerState(), loop) is None
+        assert future_kwargs(loop) is None
         assert type(next_event_twin.pending(loop, None)) is Instrumented
     finally:
         loop.close()

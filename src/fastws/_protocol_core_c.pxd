@@ -38,23 +38,33 @@ cdef long long _NO_TICK
 cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
 cdef frozenset _PLAIN_FUTURE_LOOPS
-cdef object _future_kwargs_of
+cdef object _shares
 cdef dict _SCOPE
 cdef dict _SHARED_ITEMS
 cdef bint _POSIX
 
 
-cdef class ProtocolCore:
-    # the connection, its codec and its app
+cdef class ServerShare:
     cdef public object config
-    cdef public object app
+    cdef public object server_state
     cdef public object loop
-    cdef public object logger
-    cdef public object root_path
-    cdef public object app_state
+    cdef public object settings
+    cdef public str root_path
     cdef public object connections
     cdef public object tasks
-    cdef public object default_headers
+    cdef public Py_ssize_t max_queue
+    cdef public Py_ssize_t max_queue_bytes
+    cdef public object ping_interval
+    cdef public object ping_timeout
+    cdef public object keepalive
+    cdef public dict future_kwargs
+
+
+cdef class ProtocolCore:
+    # the connection, its codec and its app
+    cdef public ServerShare share
+    cdef public object app
+    cdef public object app_state
     cdef public object transport
     cdef public Connection conn
     cdef public dict scope
@@ -69,14 +79,11 @@ cdef class ProtocolCore:
     cdef public object _key
     cdef public object _extensions
     cdef public object _denial
-    # messages in, and the bounds on them
-    cdef public Py_ssize_t max_queue
-    cdef public Py_ssize_t max_queue_bytes
+    # messages in
     cdef public object _disconnect_code
     cdef public object _queue
     cdef public Py_ssize_t _queued_bytes
     cdef public object _waiter
-    cdef public dict _future_kwargs
     cdef public bint _read_paused
     # messages out
     cdef public int _fd
@@ -86,9 +93,6 @@ cdef class ProtocolCore:
     cdef public object _close_timer
     cdef public object _write_timer
     # keepalive
-    cdef public object _keepalive
-    cdef public object ping_interval
-    cdef public object ping_timeout
     cdef long long _tick
     cdef public object pong_timer
     cdef public object pending_ping_payload

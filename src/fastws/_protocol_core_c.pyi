@@ -9,6 +9,7 @@ against the built module. The methods ``_protocol_core_c.pxd`` declares
 """
 
 import asyncio
+import weakref
 from collections import deque
 from collections.abc import Coroutine
 from typing import Any, Literal
@@ -32,6 +33,46 @@ LARGE_MESSAGE: int
 NO_FD: int
 TASK_NAME: str
 
+class ServerShare:
+    # a cdef class; it has the source's __slots__ too
+    __slots__ = (
+        "config",
+        "connections",
+        "future_kwargs",
+        "keepalive",
+        "loop",
+        "max_queue",
+        "max_queue_bytes",
+        "ping_interval",
+        "ping_timeout",
+        "root_path",
+        "server_state",
+        "settings",
+        "tasks",
+    )
+    config: Config
+    server_state: weakref.ref[ServerState]
+    loop: asyncio.AbstractEventLoop
+    settings: Settings
+    root_path: str
+    connections: set[Any]
+    tasks: set[asyncio.Task[None]]
+    max_queue: int
+    max_queue_bytes: int
+    ping_interval: float | None
+    ping_timeout: float | None
+    keepalive: TimerWheel | None
+    future_kwargs: dict[str, Any] | None
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        loop: asyncio.AbstractEventLoop,
+        settings: Settings,
+    ) -> None: ...
+    def default_headers(self) -> list[tuple[bytes, bytes]]: ...
+    def serves(self, config: Config, loop: asyncio.AbstractEventLoop, settings: Settings) -> bool: ...
+
 class ProtocolCore:
     # a cdef class; it has the source's __slots__ too (one source: _protocol_core_py.py)
     __slots__ = (
@@ -43,8 +84,6 @@ class ProtocolCore:
         "_extensions",
         "_fd",
         "_front",
-        "_future_kwargs",
-        "_keepalive",
         "_key",
         "_owed_pong",
         "_queue",
@@ -57,39 +96,24 @@ class ProtocolCore:
         "app",
         "app_state",
         "client",
-        "config",
         "conn",
-        "connections",
-        "default_headers",
         "fanout",
         "last_ping_rtt",
-        "logger",
-        "loop",
-        "max_queue",
-        "max_queue_bytes",
         "pending_ping_payload",
-        "ping_interval",
         "ping_sent_at",
-        "ping_timeout",
         "pong_timer",
-        "root_path",
         "scheme",
         "scope",
         "server",
+        "share",
         "state",
-        "tasks",
         "transport",
     )
     settings: Settings
-    config: Config
-    app: Any
-    loop: asyncio.AbstractEventLoop
     logger: Any
-    root_path: str
+    share: ServerShare
+    app: Any
     app_state: dict[str, Any]
-    connections: set[Any]
-    tasks: set[asyncio.Task[None]]
-    default_headers: list[tuple[bytes, bytes]]
     transport: asyncio.Transport
     conn: codec.Connection
     scope: dict[str, Any]
@@ -103,13 +127,10 @@ class ProtocolCore:
     _key: bytes
     _extensions: bytes | None
     _denial: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None
-    max_queue: int
-    max_queue_bytes: int
     _disconnect_code: int | None
     _queue: deque[dict[str, Any]] | tuple[()]
     _queued_bytes: int
     _waiter: asyncio.Future[dict[str, Any]] | None
-    _future_kwargs: dict[str, Any] | None
     _read_paused: bool
     _fd: int
     _buffered: bool
@@ -117,9 +138,6 @@ class ProtocolCore:
     _owed_pong: bytes | None
     _close_timer: asyncio.TimerHandle | None
     _write_timer: asyncio.TimerHandle | None
-    _keepalive: TimerWheel | None
-    ping_interval: float | None
-    ping_timeout: float | None
     pong_timer: asyncio.TimerHandle | None
     pending_ping_payload: bytes | None
     ping_sent_at: float
@@ -163,6 +181,22 @@ class ProtocolCore:
     def _run_asgi(self) -> Coroutine[Any, Any, None]: ...
     def _app_ended(self) -> None: ...
     def _refuse(self, status: int, reason: str, outcome: Outcome = "failed") -> None: ...
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop: ...
+    @property
+    def config(self) -> Config: ...
+    @property
+    def root_path(self) -> str: ...
+    @property
+    def connections(self) -> set[Any]: ...
+    @property
+    def tasks(self) -> set[asyncio.Task[None]]: ...
+    @property
+    def default_headers(self) -> list[tuple[bytes, bytes]]: ...
+    @property
+    def ping_interval(self) -> float | None: ...
+    @property
+    def ping_timeout(self) -> float | None: ...
     @property
     def ping_timer(self) -> int | None: ...
     def on_due(self) -> None: ...

@@ -102,15 +102,63 @@ class _ScopeKeys:
     """The keys of every scope: the attributes of one instance, whose ``__dict__`` they share."""
 
 
-def _future_kwargs(server: ServerState, loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
+def _future_kwargs(loop: asyncio.AbstractEventLoop) -> dict[str, Any] | None:
     """The keyword arguments with which ``asyncio.Future`` makes what ``loop.create_future()`` does, or None
-    (the loop's own is not asyncio's): one dict for all of ``server``'s connections, made again on a new loop."""
-    known = _future_kwargs_of.get(server)
-    if known is None or known[0] is not loop:
-        owner = next(kind for kind in type(loop).__mro__ if "create_future" in vars(kind))
-        plain = f"{owner.__module__}.{owner.__qualname__}" in _PLAIN_FUTURE_LOOPS
-        known = _future_kwargs_of[server] = (loop, {"loop": loop} if plain else None)
-    return known[1]
+    (the loop's own is not asyncio's)."""
+    owner = next(kind for kind in type(loop).__mro__ if "create_future" in vars(kind))
+    plain = f"{owner.__module__}.{owner.__qualname__}" in _PLAIN_FUTURE_LOOPS
+    return {"loop": loop} if plain else None
+
+
+class ServerShare:
+    """What every connection of one server holds the same, held once: its config and state, its limits,
+    its keepalive wheel (a field each in every connection would be 96 bytes of each idle one)."""
+
+    __slots__ = (
+        "config", "connections", "future_kwargs", "keepalive", "loop", "max_queue", "max_queue_bytes",
+        "ping_interval", "ping_timeout", "root_path", "server_state", "settings", "tasks",
+    )  # fmt: skip
+
+    def __init__(
+        self, config: Config, server_state: ServerState, loop: asyncio.AbstractEventLoop, settings: Settings
+    ) -> None:
+        self.config = config
+        #: weakly: the share is kept by its ``ServerState`` in ``_shares``, which a strong reference would keep
+        #: for ever (its ``default_headers`` are read from it at each use: uvicorn renews them every second)
+        self.server_state = weakref.ref(server_state)
+        self.loop = loop
+        self.settings = settings
+        self.root_path: str = config.root_path
+        self.connections = server_state.connections
+        self.tasks = server_state.tasks
+        self.max_queue: int = max(1, config.ws_max_queue)
+        self.max_queue_bytes: int = settings.ws_max_queue_bytes
+        self.ping_interval: float | None = config.ws_ping_interval
+        self.ping_timeout: float | None = config.ws_ping_timeout
+        #: one loop timer for every connection's keepalive pings, not one each (they add up when idle)
+        self.keepalive: TimerWheel | None = (
+            TimerWheel(loop, self.ping_interval / KEEPALIVE_TICKS) if self.ping_interval else None
+        )
+        self.future_kwargs = _future_kwargs(loop)  # how receive() makes a future
+
+    def default_headers(self) -> list[tuple[bytes, bytes]]:
+        """The server's headers for every response (uvicorn's ``server``, ``date`` and ``--header`` ones), now."""
+        server_state = self.server_state()
+        return [] if server_state is None else server_state.default_headers
+
+    def serves(self, config: Config, loop: asyncio.AbstractEventLoop, settings: Settings) -> bool:
+        """Whether a connection made with these is this share's (a ``Config`` may serve again, on a new loop)."""
+        return self.config is config and self.loop is loop and self.settings is settings
+
+
+def _share_of(
+    config: Config, server_state: ServerState, loop: asyncio.AbstractEventLoop, settings: Settings
+) -> ServerShare:
+    """The ``ServerShare`` of ``server_state``'s connections, made at the first (again if they differ)."""
+    share = _shares.get(server_state)
+    if share is None or not share.serves(config, loop, settings):
+        share = _shares[server_state] = ServerShare(config, server_state, loop, settings)
+    return share
 
 
 def _scope_template() -> dict[str, Any]:
@@ -169,18 +217,13 @@ TASK_NAME = "fastws.websocket"
 KEEPALIVE_TICKS = 32
 
 
-#: each server's timer wheels, by the object its connections know it by: the keepalive pings' by its
-#: ``ServerState``, permessage-deflate's idle checks (``ws_deflate_idle``) by its ``Config`` (a
-#: connection keeps that, not the ``ServerState``); they go with the server (held by the loop
-#: instead, they would keep the loop their connections refer to, for ever)
-_keepalive_wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.WeakKeyDictionary()
+#: each server's share (its keepalive wheel in it) by its ``ServerState``, and its permessage-deflate idle
+#: checks' wheel (``ws_deflate_idle``) by its ``Config``: they go with the server (held by the loop instead,
+#: they would keep the loop their connections refer to, for ever)
+_shares: weakref.WeakKeyDictionary[ServerState, ServerShare] = weakref.WeakKeyDictionary()
 #: the loops whose ``create_future`` is ``asyncio.Future(loop=self)``, by the class that defines it: for
 #: them, ``receive`` makes its futures itself (``_next_event.pending``), with one keyword dict per server
 _PLAIN_FUTURE_LOOPS = frozenset({"uvloop.loop.Loop", "asyncio.base_events.BaseEventLoop"})
-#: per server: its loop, and that dict (None: the loop's own ``create_future``); it goes with the server
-_future_kwargs_of: weakref.WeakKeyDictionary[ServerState, tuple[asyncio.AbstractEventLoop, dict[str, Any] | None]] = (
-    weakref.WeakKeyDictionary()
-)
 _deflate_wheels: weakref.WeakKeyDictionary[Config, TimerWheel] = weakref.WeakKeyDictionary()
 
 
@@ -243,12 +286,12 @@ class ProtocolCore:
 
     __slots__ = (  # tens of thousands live at once: no per-instance dict
         "_buffered", "_close_timer", "_denial", "_disconnect_code", "_drained", "_extensions", "_fd", "_front",
-        "_future_kwargs", "_keepalive", "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request",
-        "_tick", "_waiter", "_write_timer", "app", "app_state", "client", "config", "conn", "connections",
-        "default_headers", "fanout", "last_ping_rtt", "logger", "loop", "max_queue", "max_queue_bytes",
-        "pending_ping_payload", "ping_interval", "ping_sent_at", "ping_timeout", "pong_timer", "root_path",
-        "scheme", "scope", "server", "state", "tasks", "transport",
+        "_key", "_owed_pong", "_queue", "_queued_bytes", "_read_paused", "_request", "_tick", "_waiter",
+        "_write_timer", "app", "app_state", "client", "conn", "fanout", "last_ping_rtt", "pending_ping_payload",
+        "ping_sent_at", "pong_timer", "scheme", "scope", "server", "share", "state", "transport",
     )  # fmt: skip
+
+    logger = _logger
 
     #: limits, deadlines, deflate's memory and the Origin policy: the defaults here, the ``FASTWS_*``
     #: environment variables in ``WebSocketProtocol``
@@ -263,26 +306,12 @@ class ProtocolCore:
     ) -> None:
         if not config.loaded:
             config.load()
-        self.config = config
         self.app = config.loaded_app
-        self.loop = _loop or asyncio.get_event_loop()
-        metrics_worker.start(self.loop, self.settings.metrics_interval)  # fastws run --metrics: at the first
-        self.logger = _logger
-        self.root_path = config.root_path
+        loop = _loop or asyncio.get_event_loop()
+        metrics_worker.start(loop, self.settings.metrics_interval)  # fastws run --metrics: at the first
+        #: the server's config, state, limits and keepalive wheel: one object for all its connections
+        self.share = _share_of(config, server_state, loop, self.settings)
         self.app_state = app_state
-        self.connections = server_state.connections
-        self.tasks = server_state.tasks
-        self.default_headers = server_state.default_headers
-        self.max_queue = max(1, config.ws_max_queue)
-        self.max_queue_bytes = self.settings.ws_max_queue_bytes
-        self.ping_interval = config.ws_ping_interval
-        self.ping_timeout = config.ws_ping_timeout
-        #: one loop timer for every connection's keepalive pings, not one each (they add up when idle)
-        self._keepalive: TimerWheel | None = (
-            wheel_of(_keepalive_wheels, server_state, self.loop, self.ping_interval / KEEPALIVE_TICKS)
-            if self.ping_interval
-            else None
-        )
 
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         #: the socket's descriptor, for messages written past the loop's write path (``write_frame``):
@@ -303,7 +332,6 @@ class ProtocolCore:
         self._queue: deque[dict[str, Any]] | tuple[()] = ()
         self._queued_bytes = 0  # of the messages in _queue
         self._waiter: asyncio.Future[dict[str, Any]] | None = None
-        self._future_kwargs = _future_kwargs(server_state, self.loop)  # how receive() makes a future
         self._read_paused = False
         self._drained: asyncio.Future[None] | None = None  # set while writing is paused
         self.server: tuple[str, int | None] | None = None
@@ -343,7 +371,7 @@ class ProtocolCore:
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        self.connections.add(self)  # type: ignore[arg-type]
+        self.share.connections.add(self)  # type: ignore[arg-type]
         front = self._front
         if front is not None:  # the rest once the head is an upgrade (most plain HTTP is given back)
             if front.head_deadlines is not None:
@@ -363,14 +391,14 @@ class ProtocolCore:
             self._leave_front()
         self.state = CLOSED
         self._fd = NO_FD  # the descriptor is closed, and its number may be given to another connection
-        self.connections.discard(self)
+        self.share.connections.discard(self)
         self._stop_keepalive()
         for timer in (self._close_timer, self._write_timer):
             if timer is not None:
                 timer.cancel()
         self._close_timer = self._write_timer = None
         self._disconnect(CloseCode.ABNORMAL_CLOSURE, None, "client")  # unless the app was told already
-        COUNTERS.lost(self, self.loop.time())
+        COUNTERS.lost(self, self.share.loop.time())
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)  # a send waiting for a drain that never comes
         if self.fanout is not None:
@@ -385,15 +413,15 @@ class ProtocolCore:
 
     def pause_writing(self) -> None:
         if self._drained is None:
-            self._drained = self.loop.create_future()
-            COUNTERS.pause(self, self.loop.time())
+            self._drained = self.share.loop.create_future()
+            COUNTERS.pause(self, self.share.loop.time())
             timeout = self.settings.ws_write_timeout
             if timeout and self._write_timer is None:
-                self._write_timer = self.loop.call_later(timeout, self._write_timed_out)
+                self._write_timer = self.share.loop.call_later(timeout, self._write_timed_out)
 
     def resume_writing(self) -> None:
         drained, self._drained = self._drained, None
-        COUNTERS.resume(self, self.loop.time())
+        COUNTERS.resume(self, self.share.loop.time())
         if self._write_timer is not None:
             self._write_timer.cancel()
             self._write_timer = None
@@ -418,7 +446,7 @@ class ProtocolCore:
             self.data_received(bytes(buffer[:nbytes]))
             return
         # the budget as in data_received
-        self._received(self.conn.receive_from(buffer, nbytes, self.max_queue_bytes - self._queued_bytes))
+        self._received(self.conn.receive_from(buffer, nbytes, self.share.max_queue_bytes - self._queued_bytes))
 
     def data_received(self, data: bytes) -> None:
         if not self.scope:
@@ -427,7 +455,7 @@ class ProtocolCore:
             return  # after a refused upgrade nothing more is read
         # the codec stops at a message boundary once the budget is spent: a flood of
         # compressed messages is inflated no further than what the app may have waiting
-        self._received(self.conn.receive_data(data, self.max_queue_bytes - self._queued_bytes))
+        self._received(self.conn.receive_data(data, self.share.max_queue_bytes - self._queued_bytes))
 
     def _received(self, events: list[object]) -> None:
         """Act on the events the codec parsed from what was read."""
@@ -446,7 +474,7 @@ class ProtocolCore:
             elif kind is Fail:
                 self._failed(event)  # type: ignore[arg-type]
         if self.conn.stopped and not self._read_paused:  # the budget ran out, but the app took the messages
-            self.loop.call_soon(self._parse_kept)
+            self.share.loop.call_soon(self._parse_kept)
 
     def _parse_kept(self) -> None:
         """Parse what the codec kept back at the budget, unless reading paused again or the connection is gone."""
@@ -469,13 +497,13 @@ class ProtocolCore:
         state = self.state
         if state is OPEN:
             window = self.settings.ws_drain_window
-            deadline = self.config.timeout_graceful_shutdown
+            deadline = self.share.config.timeout_graceful_shutdown
             if deadline is not None:  # each close starts in time for its handshake to end before uvicorn's deadline
                 window = min(window, max(0.0, deadline - self.settings.ws_close_timeout))
             if window > 0 and not self.transport.is_closing():
                 # A random moment, so that the clients of a draining worker do not all reconnect at
                 # once: the handle is not kept, as _drain does nothing once the connection has closed.
-                self.loop.call_later(random.uniform(0, window), self._drain)
+                self.share.loop.call_later(random.uniform(0, window), self._drain)
             else:
                 self._drain()
             return
@@ -559,14 +587,14 @@ class ProtocolCore:
         front = self._leave_front()
         data, self._request = self._request, b""
         self.state = CLOSED
-        self.connections.discard(self)
+        self.share.connections.discard(self)
         return front, data
 
     def _reject(self, error: handshake.HandshakeError, outcome: Outcome = "invalid") -> None:
         self.logger.warning("Invalid WebSocket upgrade request: %s", error.reason)
         COUNTERS.handshake(outcome, error.status)
         self.state = REFUSED
-        self._write(error.response(self.default_headers))
+        self._write(error.response(self.share.default_headers()))
         self._close_transport()
 
     def upgrade(self, request: handshake.Request, rest: bytes = b"") -> None:
@@ -588,14 +616,14 @@ class ProtocolCore:
             self._reject(error, "origin_refused" if error.status == 403 else "unavailable")
             return
         offers = request.values(b"sec-websocket-extensions")
-        if offers and self.config.ws_per_message_deflate:
+        if offers and self.share.config.ws_per_message_deflate:
             negotiated = deflate.negotiate(
                 offers, window_bits=self.settings.ws_deflate_window_bits, mem_level=self.settings.ws_deflate_mem_level
             )
             if negotiated is not None:
                 self.conn.deflate, self._extensions = negotiated
                 idle = self.settings.ws_deflate_idle  # checked every idle / 4: freed idle to ~2x idle after use
-                wheel = wheel_of(_deflate_wheels, self.config, self.loop, idle / 4) if idle else None
+                wheel = wheel_of(_deflate_wheels, self.share.config, self.share.loop, idle / 4) if idle else None
                 self.conn.deflate.release_when_idle(wheel, idle)
         raw_path, _, query_string = request.target.partition(b"?")
         path = raw_path.decode("latin-1")
@@ -607,17 +635,17 @@ class ProtocolCore:
         )
         scope = _SCOPE.copy()  # (see _SCOPE)
         scope["type"] = "websocket"
-        shared = _SHARED_ITEMS.get((type(self), self.config.asgi_version))
+        shared = _SHARED_ITEMS.get((type(self), self.share.config.asgi_version))
         if shared is None:
-            shared = _shared_items(type(self), self.config.asgi_version)
+            shared = _shared_items(type(self), self.share.config.asgi_version)
         scope["asgi"] = shared[0]
         scope["http_version"] = "1.1"
         scope["scheme"] = self.scheme
         scope["server"] = self.server
         scope["client"] = self.client
-        scope["root_path"] = self.root_path
-        scope["path"] = self.root_path + (unquote(path) if "%" in path else path)
-        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        scope["root_path"] = self.share.root_path
+        scope["path"] = self.share.root_path + (unquote(path) if "%" in path else path)
+        scope["raw_path"] = self.share.root_path.encode("ascii") + raw_path
         scope["query_string"] = query_string
         scope["headers"] = request.headers
         scope["subprotocols"] = subprotocols
@@ -627,11 +655,11 @@ class ProtocolCore:
         # uvicorn's proxy-headers middleware does its work now, not from the await chain of the whole connection
         self.app = app_for(self.app, self.scope, self.receive, self.send)
         self._push({"type": "websocket.connect"})
-        self.tasks.add(
-            self.loop.create_task(self._run_asgi(), name=TASK_NAME)
+        self.share.tasks.add(
+            self.share.loop.create_task(self._run_asgi(), name=TASK_NAME)
         )  # _run_asgi takes it out: no done-callback kept
         if rest:
-            self.loop.call_soon(self.data_received, rest)  # frames sent before our 101: after it
+            self.share.loop.call_soon(self.data_received, rest)  # frames sent before our 101: after it
 
     def _check_admission(self, request: handshake.Request) -> None:
         """Raise ``HandshakeError`` for a request this server will not take: 403 for an
@@ -639,8 +667,8 @@ class ProtocolCore:
         policy = self.settings.origin_policy
         if policy is not None and not policy.allows(request.values(b"origin")):
             raise handshake.HandshakeError(403, "origin not allowed")
-        limit = self.config.limit_concurrency
-        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+        limit = self.share.config.limit_concurrency
+        if limit is not None and (len(self.share.connections) >= limit or len(self.share.tasks) >= limit):
             raise handshake.HandshakeError(503, "Service Unavailable")
 
     def _refuse(self, status: int, reason: str, outcome: Outcome = "failed") -> None:
@@ -649,7 +677,7 @@ class ProtocolCore:
             return
         COUNTERS.handshake(outcome, status)
         self.state = REFUSED
-        self._write(handshake.http_response(status, list(self.default_headers), reason.encode()))
+        self._write(handshake.http_response(status, list(self.share.default_headers()), reason.encode()))
 
     # -------------------------------------------------------- messages in
 
@@ -689,7 +717,7 @@ class ProtocolCore:
         if self._push(event):
             self._queued_bytes += size
             if not self._read_paused and (
-                len(self._queue) >= self.max_queue or self._queued_bytes >= self.max_queue_bytes
+                len(self._queue) >= self.share.max_queue or self._queued_bytes >= self.share.max_queue_bytes
             ):
                 self._read_paused = True
                 self.transport.pause_reading()
@@ -747,7 +775,7 @@ class ProtocolCore:
             return
         self.transport.close()
         if self._close_timer is None and self.transport.get_write_buffer_size():
-            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._close_timed_out)
+            self._close_timer = self.share.loop.call_later(self.settings.ws_close_timeout, self._close_timed_out)
 
     def _close_timed_out(self) -> None:
         """``ws_close_timeout``: the closing handshake, or the flush before it, took too long: drop the peer."""
@@ -772,22 +800,22 @@ class ProtocolCore:
                 self._queued_bytes -= len(event["text"] if body is None else body)
             if (
                 self._read_paused
-                and len(queue) <= self.max_queue // 2
-                and self._queued_bytes <= self.max_queue_bytes // 2
+                and len(queue) <= self.share.max_queue // 2
+                and self._queued_bytes <= self.share.max_queue_bytes // 2
             ):
                 self._resume_reading()
         elif self.state is CLOSED:
             event = {"type": _DISCONNECT, "code": self._disconnect_code}
         else:
-            waiter = self._waiter = pending(self.loop, self._future_kwargs)
+            waiter = self._waiter = pending(self.share.loop, self.share.future_kwargs)
             return waiter
-        return ready(self.loop, event)
+        return ready(self.share.loop, event)
 
     def _resume_reading(self) -> None:
         self._read_paused = False
         self.transport.resume_reading()
         if self.conn.stopped:  # what the codec kept back: parse it now
-            self.loop.call_soon(self._parse_kept)
+            self.share.loop.call_soon(self._parse_kept)
 
     # ------------------------------------------------------- messages out
 
@@ -1005,11 +1033,13 @@ class ProtocolCore:
             self._resume_reading()  # to read the peer's Close
         # a peer that does not answer in time is dropped, with whatever it left unread
         if self._close_timer is None:
-            self._close_timer = self.loop.call_later(self.settings.ws_close_timeout, self._close_timed_out)
+            self._close_timer = self.share.loop.call_later(self.settings.ws_close_timeout, self._close_timed_out)
 
     def _before_accept(self, message: dict[str, Any], kind: str) -> None:
         if kind == "websocket.accept":
-            headers = [(name.lower(), value) for name, value in [*self.default_headers, *message.get("headers", [])]]
+            headers = [
+                (name.lower(), value) for name, value in [*self.share.default_headers(), *message.get("headers", [])]
+            ]
             response = handshake.accept_response(self._key, message.get("subprotocol"), headers, self._extensions)
             self._key = b""  # answered: not held for the connection's life (64 bytes)
             self._access("[accepted]")
@@ -1052,7 +1082,7 @@ class ProtocolCore:
         self.state = REFUSED
         COUNTERS.handshake("denied", status)
         present = {name.lower() for name, _ in headers}
-        defaults = [(name, value) for name, value in self.default_headers if name.lower() not in present]
+        defaults = [(name, value) for name, value in self.share.default_headers() if name.lower() not in present]
         self._disconnect(CloseCode.ABNORMAL_CLOSURE)
         self._write(handshake.http_response(status, [*defaults, *headers], b"".join(body)))
         self._close_transport()
@@ -1081,18 +1111,51 @@ class ProtocolCore:
 
     # ---------------------------------------------------------- keepalive
 
+    # uvicorn's protocols' attributes, the server's: read from its share
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self.share.loop
+
+    @property
+    def config(self) -> Config:
+        return self.share.config
+
+    @property
+    def root_path(self) -> str:
+        return self.share.root_path
+
+    @property
+    def connections(self) -> set[Any]:
+        return self.share.connections
+
+    @property
+    def tasks(self) -> set[asyncio.Task[None]]:
+        return self.share.tasks
+
+    @property
+    def default_headers(self) -> list[tuple[bytes, bytes]]:
+        return self.share.default_headers()
+
+    @property
+    def ping_interval(self) -> float | None:
+        return self.share.ping_interval
+
+    @property
+    def ping_timeout(self) -> float | None:
+        return self.share.ping_timeout
+
     @property
     def ping_timer(self) -> int | None:
         """The tick of this connection's deadline on a wheel (see ``TimerWheel``), or None."""
         return None if self._tick == _NO_TICK else self._tick
 
     def _start_keepalive(self) -> None:
-        if self._keepalive is not None and self.ping_interval:
-            self._tick = self._keepalive.add(self.ping_interval - self.last_ping_rtt, self)
+        if self.share.keepalive is not None and self.share.ping_interval:
+            self._tick = self.share.keepalive.add(self.share.ping_interval - self.last_ping_rtt, self)
 
     def _stop_keepalive(self) -> None:
-        if self._tick != _NO_TICK and self._keepalive is not None:
-            self._keepalive.discard(self._tick, self)
+        if self._tick != _NO_TICK and self.share.keepalive is not None:
+            self.share.keepalive.discard(self._tick, self)
         if self.pong_timer is not None:
             self.pong_timer.cancel()
         self._tick = _NO_TICK
@@ -1109,10 +1172,10 @@ class ProtocolCore:
         if self.state is not OPEN or self.transport.is_closing():
             return
         self.pending_ping_payload = os.urandom(4)
-        self.ping_sent_at = self.loop.time()
+        self.ping_sent_at = self.share.loop.time()
         self._write(self.conn.send_ping(self.pending_ping_payload))
-        if self.ping_timeout:
-            self.pong_timer = self.loop.call_later(self.ping_timeout, self._ping_timed_out)
+        if self.share.ping_timeout:
+            self.pong_timer = self.share.loop.call_later(self.share.ping_timeout, self._ping_timed_out)
         else:
             self._start_keepalive()
 
@@ -1120,7 +1183,7 @@ class ProtocolCore:
         if self.pending_ping_payload is None or event.payload != self.pending_ping_payload:
             return  # unsolicited, or an answer to an older ping
         self.pending_ping_payload = None
-        self.last_ping_rtt = self.loop.time() - self.ping_sent_at
+        self.last_ping_rtt = self.share.loop.time() - self.ping_sent_at
         if self.pong_timer is not None:
             self.pong_timer.cancel()
             self.pong_timer = None

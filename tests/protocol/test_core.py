@@ -281,8 +281,16 @@ class RecordingFront:
         self.back.append(("drain", data))
 
 
-def waiting(twin: ModuleType, loop: asyncio.AbstractEventLoop, front: RecordingFront) -> Any:
-    """A protocol on ``twin``'s core, taken for ``front`` from the first byte (as ``fastws.http`` does)."""
+def waiting(
+    twin: ModuleType,
+    loop: asyncio.AbstractEventLoop,
+    front: RecordingFront,
+    config: uvicorn.Config | None = None,
+    state: ServerState | None = None,
+    app_state: dict[str, Any] | None = None,
+) -> Any:
+    """A protocol on ``twin``'s core, taken for ``front`` from the first byte (as ``fastws.http`` does), of
+    a server of its own unless ``config``, ``state`` and ``app_state`` are given."""
 
     class Protocol(twin.ProtocolCore, asyncio.Protocol):  # type: ignore[misc,name-defined]
         __slots__ = ()
@@ -290,7 +298,8 @@ def waiting(twin: ModuleType, loop: asyncio.AbstractEventLoop, front: RecordingF
         async def _run_asgi(self) -> None:
             self.tasks.discard(asyncio.current_task())
 
-    core = Protocol(uvicorn.Config(app, ws_ping_interval=None, log_level="warning"), ServerState(), {}, loop)
+    config = config or uvicorn.Config(app, ws_ping_interval=None, log_level="warning")
+    core = Protocol(config, state or ServerState(), {} if app_state is None else app_state, loop)
     core.await_head(front)
     core.connection_made(Transport())
     return core
@@ -308,6 +317,26 @@ def test_an_upgrade_taken_from_the_first_byte(protocol_core: ModuleType, loop: a
     assert core._front is None and core.ping_timer is None  # (no keepalive here)
     loop.run_until_complete(asyncio.sleep(0))  # the early frame, after the 101
     assert core.queued_bytes() == 5
+
+
+def test_a_servers_connections_hold_its_fields_once_and_answer_with_its_headers_of_now(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    """Every connection of a server holds one object of what they have the same (its config, state, limits: a
+    field each was 96 bytes of every idle connection), and answers with the server's default headers as they
+    are then: uvicorn renews them (their date) every second, and a connection made before held those of its
+    making."""
+    config, state = uvicorn.Config(app, ws_ping_interval=None, log_level="warning"), ServerState()
+    state.default_headers = [(b"date", b"then")]
+    first = waiting(protocol_core, loop, RecordingFront(loop), config, state, {"n": 1})
+    second = waiting(protocol_core, loop, RecordingFront(loop), config, state, {"n": 2})  # (its own app state)
+    assert first.share is second.share and first.config is config and first.connections is state.connections
+    assert waiting(protocol_core, loop, RecordingFront(loop)).share is not first.share  # another server's
+    state.default_headers = [(b"date", b"now")]
+    first.data_received(UPGRADE)
+    loop.run_until_complete(first.send({"type": "websocket.accept"}))
+    assert b"\r\ndate: now\r\n" in first.transport.written[0], first.transport.written[0]
+    assert first.scope["state"] == {"n": 1}
 
 
 @pytest.mark.parametrize(

@@ -294,7 +294,7 @@ def test_a_servers_keepalive_wheel_goes_with_the_server() -> None:
                 await ws.send("hello")
                 assert await ws.recv() == "hello"
                 protocol = next(ref() for ref in Tracked.refs if ref() is not None)
-                wheels.append(weakref.ref(protocol._keepalive))
+                wheels.append(weakref.ref(protocol.share.keepalive))
                 loops.append(weakref.ref(asyncio.get_running_loop()))
                 del protocol
         assert await all_freed()
