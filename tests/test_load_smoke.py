@@ -173,8 +173,8 @@ def test_the_instruction_count_runs_and_checks_every_delivery(scenario: str, app
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
 def test_the_syscall_count_sees_each_messages_calls() -> None:
     """``python -m bench.instructions --syscalls``: an echo is the server's read and send and the client's send
-    and read, the loop's waits, and nothing else per message (CPython 3.11's ``get_running_loop``, called at
-    each waiting ``receive`` until this test, made two ``getpid`` calls of it)."""
+    and read, the loop's waits, and nothing else that comes with every message (CPython 3.11's
+    ``get_running_loop``, called at each waiting ``receive`` until this test, made two ``getpid`` of it)."""
     from bench.instructions import strace_counts, syscalls_per_message
 
     try:
@@ -184,7 +184,11 @@ def test_the_syscall_count_sees_each_messages_calls() -> None:
             pytest.skip(f"strace cannot trace here: {error}")
         raise
     assert per["sendto"] == pytest.approx(2, abs=0.1), per  # the echo, and the client's message
-    assert set(per) <= {"sendto", "recvfrom", "read", "epoll_wait", "epoll_pwait"}, per
+    assert per.get("read", 0) + per.get("recvfrom", 0) == pytest.approx(2, abs=0.1), per
+    assert "getpid" not in per, per
+    # nothing else at each message: what else is made is incidental (a thread's futex, the heap's growth)
+    rest = {name: count for name, count in per.items() if name not in {"sendto", "read", "recvfrom"}}
+    assert all(count < 0.5 for name, count in rest.items() if "epoll" not in name), per
     summary = (
         "% time seconds usecs/call calls errors syscall\n 55.31 0.1 17 8213 sendto\n 1.0 0.1 20 139 1 epoll_pwait\n"
     )
