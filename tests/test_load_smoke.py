@@ -183,11 +183,13 @@ def test_the_syscall_count_sees_each_messages_calls() -> None:
         if "ptrace" in str(error) or "Operation not permitted" in str(error):
             pytest.skip(f"strace cannot trace here: {error}")
         raise
-    assert per["sendto"] == pytest.approx(2, abs=0.1), per  # the echo, and the client's message
-    assert per.get("read", 0) + per.get("recvfrom", 0) == pytest.approx(2, abs=0.1), per
+    # (the compiled core sends to the socket itself, the pure twin through uvloop's transport: write)
+    writes, reads = {"sendto", "write", "sendmsg", "writev"}, {"read", "recvfrom"}
+    assert sum(per.get(name, 0) for name in writes) == pytest.approx(2, abs=0.1), per  # the echo, the client's
+    assert sum(per.get(name, 0) for name in reads) == pytest.approx(2, abs=0.1), per
     assert "getpid" not in per, per
     # nothing else at each message: what else is made is incidental (a thread's futex, the heap's growth)
-    rest = {name: count for name, count in per.items() if name not in {"sendto", "read", "recvfrom"}}
+    rest = {name: count for name, count in per.items() if name not in writes | reads}
     assert all(count < 0.5 for name, count in rest.items() if "epoll" not in name), per
     summary = (
         "% time seconds usecs/call calls errors syscall\n 55.31 0.1 17 8213 sendto\n 1.0 0.1 20 139 1 epoll_pwait\n"
