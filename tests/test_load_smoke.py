@@ -51,6 +51,7 @@ def test_smoke_run_verifies_every_echo(tmp_path: Path) -> None:
             assert record["members"] == 20 and record["rounds"] > 0, record
         elif record["scenario"] == "memory":
             assert record["connections"] == 20 and record["rss_after_mb"] > 0, record
+            assert isinstance(record["kib_marginal"], float), record  # the growth past the first quarter, each
         elif record["scenario"] == "deflate-memory":
             assert record["connections"] == 20, record
             assert record["deflate_negotiated"] == (20 if record["deflate_offered"] else 0), record

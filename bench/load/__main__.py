@@ -254,8 +254,8 @@ def _run_case(name: str, case: Case, args: argparse.Namespace) -> list[dict[str,
         return [{"scenario": "chat", **figures}]
     if scenario == "memory":
         figures = _against(name, "/", lambda url, pid: idle_memory(url, pid, connections=case[1]))
-        print(f"{name:26s} idle {figures['connections']:6d} conn  {figures['kib_per_connection']:7.1f} KiB each"
-              f"  errors {figures['errors']}", flush=True)  # fmt: skip
+        print(f"{name:26s} idle {figures['connections']:6d} conn  {figures['kib_per_connection']:7.2f} KiB each"
+              f" ({figures['kib_marginal']:.2f} each past a quarter)  errors {figures['errors']}", flush=True)  # fmt: skip
         return [{"scenario": "memory", **figures}]
     if scenario == "deflate":
         _, offer, exchange = case
