@@ -49,13 +49,10 @@ cdef class ServerShare:
     cdef public object server_state
     cdef public object loop
     cdef public object settings
-    cdef public str root_path
     cdef public object connections
     cdef public object tasks
     cdef public Py_ssize_t max_queue
     cdef public Py_ssize_t max_queue_bytes
-    cdef public object ping_interval
-    cdef public object ping_timeout
     cdef public object keepalive
     cdef public dict future_kwargs
 

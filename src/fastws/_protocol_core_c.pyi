@@ -43,9 +43,6 @@ class ServerShare:
         "loop",
         "max_queue",
         "max_queue_bytes",
-        "ping_interval",
-        "ping_timeout",
-        "root_path",
         "server_state",
         "settings",
         "tasks",
@@ -54,13 +51,10 @@ class ServerShare:
     server_state: weakref.ref[ServerState]
     loop: asyncio.AbstractEventLoop
     settings: Settings
-    root_path: str
     connections: set[Any]
     tasks: set[asyncio.Task[None]]
     max_queue: int
     max_queue_bytes: int
-    ping_interval: float | None
-    ping_timeout: float | None
     keepalive: TimerWheel | None
     future_kwargs: dict[str, Any] | None
     def __init__(

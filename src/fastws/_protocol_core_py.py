@@ -116,7 +116,7 @@ class ServerShare:
 
     __slots__ = (
         "config", "connections", "future_kwargs", "keepalive", "loop", "max_queue", "max_queue_bytes",
-        "ping_interval", "ping_timeout", "root_path", "server_state", "settings", "tasks",
+        "server_state", "settings", "tasks",
     )  # fmt: skip
 
     def __init__(
@@ -128,17 +128,14 @@ class ServerShare:
         self.server_state = weakref.ref(server_state)
         self.loop = loop
         self.settings = settings
-        self.root_path: str = config.root_path
         self.connections = server_state.connections
         self.tasks = server_state.tasks
         self.max_queue: int = max(1, config.ws_max_queue)
         self.max_queue_bytes: int = settings.ws_max_queue_bytes
-        self.ping_interval: float | None = config.ws_ping_interval
-        self.ping_timeout: float | None = config.ws_ping_timeout
-        #: one loop timer for every connection's keepalive pings, not one each (they add up when idle)
-        self.keepalive: TimerWheel | None = (
-            TimerWheel(loop, self.ping_interval / KEEPALIVE_TICKS) if self.ping_interval else None
-        )
+        #: one loop timer for every connection's keepalive pings, not one each (they add up when idle); None
+        #: without pings (``ws_ping_interval`` unset or 0)
+        interval = config.ws_ping_interval
+        self.keepalive: TimerWheel | None = TimerWheel(loop, interval / KEEPALIVE_TICKS) if interval else None
         self.future_kwargs = _future_kwargs(loop)  # how receive() makes a future
 
     def default_headers(self) -> list[tuple[bytes, bytes]]:
@@ -643,9 +640,10 @@ class ProtocolCore:
         scope["scheme"] = self.scheme
         scope["server"] = self.server
         scope["client"] = self.client
-        scope["root_path"] = self.share.root_path
-        scope["path"] = self.share.root_path + (unquote(path) if "%" in path else path)
-        scope["raw_path"] = self.share.root_path.encode("ascii") + raw_path
+        root_path = self.share.config.root_path
+        scope["root_path"] = root_path
+        scope["path"] = root_path + (unquote(path) if "%" in path else path)
+        scope["raw_path"] = root_path.encode("ascii") + raw_path
         scope["query_string"] = query_string
         scope["headers"] = request.headers
         scope["subprotocols"] = subprotocols
@@ -1122,7 +1120,7 @@ class ProtocolCore:
 
     @property
     def root_path(self) -> str:
-        return self.share.root_path
+        return self.share.config.root_path
 
     @property
     def connections(self) -> set[Any]:
@@ -1138,11 +1136,11 @@ class ProtocolCore:
 
     @property
     def ping_interval(self) -> float | None:
-        return self.share.ping_interval
+        return self.share.config.ws_ping_interval
 
     @property
     def ping_timeout(self) -> float | None:
-        return self.share.ping_timeout
+        return self.share.config.ws_ping_timeout
 
     @property
     def ping_timer(self) -> int | None:
@@ -1150,8 +1148,9 @@ class ProtocolCore:
         return None if self._tick == _NO_TICK else self._tick
 
     def _start_keepalive(self) -> None:
-        if self.share.keepalive is not None and self.share.ping_interval:
-            self._tick = self.share.keepalive.add(self.share.ping_interval - self.last_ping_rtt, self)
+        keepalive, interval = self.share.keepalive, self.share.config.ws_ping_interval
+        if keepalive is not None and interval:
+            self._tick = keepalive.add(interval - self.last_ping_rtt, self)
 
     def _stop_keepalive(self) -> None:
         if self._tick != _NO_TICK and self.share.keepalive is not None:
@@ -1174,8 +1173,9 @@ class ProtocolCore:
         self.pending_ping_payload = os.urandom(4)
         self.ping_sent_at = self.share.loop.time()
         self._write(self.conn.send_ping(self.pending_ping_payload))
-        if self.share.ping_timeout:
-            self.pong_timer = self.share.loop.call_later(self.share.ping_timeout, self._ping_timed_out)
+        timeout = self.share.config.ws_ping_timeout
+        if timeout:
+            self.pong_timer = self.share.loop.call_later(timeout, self._ping_timed_out)
         else:
             self._start_keepalive()
 
