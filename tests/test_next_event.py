@@ -128,3 +128,131 @@ def test_ready_works_with_asyncios_future_functions(next_event_twin: ModuleType,
         assert seen == [(ready, "theirs"), (ready, "none")]
 
     run(make_loop, check)
+
+
+def _waiting_task(loop: asyncio.AbstractEventLoop, seen: list[Any], name: contextvars.ContextVar[str]) -> Any:
+    """A task awaiting a pending future, which records what it got, in its context, as which task."""
+    future = asyncio.Future(loop=loop)
+
+    async def receive() -> None:
+        name.set("the task's")
+        event = await future
+        seen.append((event, name.get(), asyncio.current_task() is task))
+
+    task = loop.create_task(receive())
+    return future, task
+
+
+@pytest.mark.parametrize("make_loop", LOOPS)
+def test_settle_steps_the_waiting_task_at_once(next_event_twin: ModuleType, make_loop: Any) -> None:
+    name: contextvars.ContextVar[str] = contextvars.ContextVar("name", default="none")
+
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        seen: list[Any] = []
+        future, task = _waiting_task(loop, seen, name)
+        await asyncio.sleep(0)  # the task waits on the future
+        during: list[Any] = []
+
+        def read() -> None:  # a protocol's callback: no task runs
+            next_event_twin.settle(loop, future, EVENT)
+            during.append(list(seen))
+
+        loop.call_soon(read)
+        await task
+        # the task's step ran inside settle, in its own context, as the current task
+        assert during == [[(EVENT, "the task's", True)]]
+        assert name.get() == "none"
+
+    run(make_loop, check)
+
+
+@pytest.mark.parametrize("make_loop", LOOPS)
+def test_settle_leaves_a_task_to_the_loop_while_a_task_runs(next_event_twin: ModuleType, make_loop: Any) -> None:
+    name: contextvars.ContextVar[str] = contextvars.ContextVar("name", default="none")
+
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        seen: list[Any] = []
+        future, task = _waiting_task(loop, seen, name)
+        await asyncio.sleep(0)
+        next_event_twin.settle(loop, future, EVENT)  # from this task: the other cannot step inside it
+        assert future.result() is EVENT and seen == []
+        await task
+        assert seen == [(EVENT, "the task's", True)]
+
+    run(make_loop, check)
+
+
+@pytest.mark.parametrize("make_loop", LOOPS)
+def test_settle_leaves_more_callbacks_than_one_to_the_loop(next_event_twin: ModuleType, make_loop: Any) -> None:
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        future = next_event_twin.pending(loop, {"loop": loop})
+        calls: list[str] = []
+        future.add_done_callback(lambda _: calls.append("first"))
+        future.add_done_callback(lambda _: calls.append("second"))
+        during: list[Any] = []
+
+        def read() -> None:
+            next_event_twin.settle(loop, future, EVENT)
+            during.append(list(calls))
+
+        loop.call_soon(read)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert during == [[]] and calls == ["first", "second"]
+
+    run(make_loop, check)
+
+
+@pytest.mark.parametrize("make_loop", LOOPS)
+def test_settle_gives_a_callbacks_error_to_the_loop(next_event_twin: ModuleType, make_loop: Any) -> None:
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        errors: list[dict[str, Any]] = []
+        loop.set_exception_handler(lambda _, context: errors.append(context))
+        future = next_event_twin.pending(loop, {"loop": loop})
+
+        def fails(_: object) -> None:
+            raise ValueError("in the callback")
+
+        future.add_done_callback(fails)
+        loop.call_soon(next_event_twin.settle, loop, future, EVENT)  # it does not raise in the read
+        await asyncio.sleep(0)
+        assert future.result() is EVENT
+        assert [type(error["exception"]) for error in errors] == [ValueError]
+        assert "Exception in callback" in errors[0]["message"]
+
+    run(make_loop, check)
+
+
+@pytest.mark.parametrize("make_loop", LOOPS)
+def test_settle_a_cancelled_future_raises_as_set_result(next_event_twin: ModuleType, make_loop: Any) -> None:
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        future = next_event_twin.pending(loop, {"loop": loop})
+        future.add_done_callback(lambda _: None)
+        future.cancel()
+        with pytest.raises(asyncio.InvalidStateError):
+            next_event_twin.settle(loop, future, EVENT)
+
+    run(make_loop, check)
+
+
+@pytest.mark.parametrize("make_loop", LOOPS)
+def test_settle_in_the_callbacks_context_already_leaves_it_to_the_loop(
+    next_event_twin: ModuleType, make_loop: Any
+) -> None:
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        future = next_event_twin.pending(loop, {"loop": loop})
+        context = contextvars.copy_context()
+        calls: list[Any] = []
+        future.add_done_callback(calls.append, context=context)
+        during: list[Any] = []
+
+        def read() -> None:  # inside the context the callback is to run in: it cannot be entered twice
+            context.run(next_event_twin.settle, loop, future, EVENT)
+            during.append(list(calls))
+
+        loop.call_soon(read)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert during == [[]] and calls == [future]
+
+    run(make_loop, check)

@@ -13,3 +13,4 @@ cdef class ReadyEvent:
 
 cpdef object pending(object loop, dict kwargs)
 cpdef ReadyEvent ready(object loop, dict event)
+cpdef settle(object loop, object waiter, dict event)

@@ -13,9 +13,10 @@ from typing import Any
 
 from typing_extensions import disjoint_base
 
-__all__ = ["ReadyEvent", "pending", "ready"]
+__all__ = ["ReadyEvent", "pending", "ready", "settle"]
 
 def pending(loop: asyncio.AbstractEventLoop, kwargs: dict[str, Any] | None) -> asyncio.Future[dict[str, Any]]: ...
+def settle(loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[dict[str, Any]], event: dict[str, Any]) -> None: ...
 def ready(loop: asyncio.AbstractEventLoop, event: dict[str, Any]) -> ReadyEvent: ...
 
 @disjoint_base

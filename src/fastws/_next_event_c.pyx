@@ -23,14 +23,18 @@ cdef extern from "Python.h":
     void PyErr_SetObject(object kind, object value)
     object PyObject_CallNoArgs(object callable)
     PyObject* PyExc_StopIteration
+    int PyContext_Enter(object context) except -1
+    int PyContext_Exit(object context) except -1
 
-__all__ = ["ReadyEvent", "pending", "ready"]
+__all__ = ["ReadyEvent", "pending", "ready", "settle"]
 
 
 cdef object _Future = asyncio.Future
 cdef object _get_running_loop = asyncio._get_running_loop
 cdef bint _RUNNING_LOOP_IS_FREE = sys.version_info >= (3, 12)  # 3.11's calls getpid(2)
 cdef tuple _NO_ARGS = ()
+# the task running on a loop, if any: asyncio's own dict (3.11's current_task is a Python function; 3.12's reads it)
+cdef dict _current_tasks = asyncio.tasks._current_tasks
 
 
 cpdef object pending(object loop, dict kwargs):
@@ -42,6 +46,39 @@ cpdef object pending(object loop, dict kwargs):
         return PyObject_CallNoArgs(_Future)
     return PyObject_Call(_Future, _NO_ARGS, kwargs)
 
+
+
+cpdef settle(object loop, object waiter, dict event):
+    """``waiter.set_result(event)``, and the callback waiting on it, if it is the only one and no task is running,
+    called now rather than at the loop's next turn (see the pure twin)."""
+    if type(waiter) is not _Future or loop in _current_tasks:
+        waiter.set_result(event)
+        return
+    callbacks = waiter._callbacks
+    if callbacks is None or len(<list>callbacks) != 1:
+        waiter.set_result(event)
+        return
+    callback, context = (<list>callbacks)[0]
+    waiter.remove_done_callback(callback)
+    waiter.set_result(event)
+    _call(loop, callback, waiter, context)
+
+
+cdef _call(object loop, object callback, object waiter, object context):
+    # what the loop's Handle would do, here: Context.run without its method call
+    try:
+        PyContext_Enter(context)
+    except RuntimeError:  # entered already, further up this stack: at the loop's next turn, as asyncio does
+        loop.call_soon(callback, waiter, context=context)
+        return
+    try:
+        callback(waiter)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        loop.call_exception_handler({"message": f"Exception in callback {callback!r}", "exception": exc})
+    finally:
+        PyContext_Exit(context)
 
 
 cpdef ReadyEvent ready(object loop, dict event):

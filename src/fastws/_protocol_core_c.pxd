@@ -17,7 +17,7 @@ the source, left as they are, or ``cpdef`` where the class calls them too
 
 cimport cython
 
-from ._next_event_c cimport pending, ready
+from ._next_event_c cimport pending, ready, settle
 from ._read_buffer_c cimport this_thread
 from ._sockets_c cimport send_now
 from .wire._codec_c cimport Connection
@@ -106,7 +106,7 @@ cdef class ProtocolCore:
     cdef _reject(self, error, outcome=*)
     cdef _check_admission(self, request)
     cpdef _refuse(self, status, reason, outcome=*)
-    cdef bint _push(self, dict event) except -1
+    cdef bint _push(self, dict event, bint at_once=*) except -1
     cdef _disconnect(self, code, reason=*, side=*)
     cdef _message(self, dict event, Py_ssize_t size)
     cdef _peer_closed(self, event)

@@ -44,7 +44,7 @@ from uvicorn.server import ServerState
 
 from . import _read_buffer
 from ._front import Front, websocket_upgrade
-from ._next_event import ReadyEvent, pending, ready
+from ._next_event import ReadyEvent, pending, ready, settle
 from ._protocol_state import PAST_CLOSE, State
 from ._read_buffer import this_thread
 from .connection import CONNECTION_EXTENSION, Fanout
@@ -679,13 +679,20 @@ class ProtocolCore:
 
     # -------------------------------------------------------- messages in
 
-    def _push(self, event: dict[str, Any]) -> bool:
-        """Give ``event`` to the app's waiting ``receive``, else queue it; True if queued."""
+    def _push(self, event: dict[str, Any], at_once: bool = False) -> bool:
+        """Give ``event`` to the app's waiting ``receive``, else queue it; True if queued.
+
+        ``at_once``: the task awaiting ``receive`` takes it now, inside this call (``settle``), where the
+        caller is done with the connection's state: a message, parsed from a read.
+        """
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
             try:
-                waiter.set_result(event)
+                if at_once:
+                    settle(self.share.loop, waiter, event)
+                else:
+                    waiter.set_result(event)
             except asyncio.InvalidStateError:  # it was cancelled: the event waits for the next receive
                 pass
             else:
@@ -712,7 +719,7 @@ class ProtocolCore:
         state = self.state
         if state is not OPEN and state in PAST_CLOSE:  # OPEN first: the common case, without a lookup
             return  # the app is past its close: drop, keep reading for the peer's Close
-        if self._push(event):
+        if self._push(event, True):
             self._queued_bytes += size
             if not self._read_paused and (
                 len(self._queue) >= self.share.max_queue or self._queued_bytes >= self.share.max_queue_bytes

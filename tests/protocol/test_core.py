@@ -454,3 +454,28 @@ def test_frames_go_after_what_the_transport_holds_and_past_it_with_no_look_once_
         core.write_frame(b"E")  # no look
         assert not transport.held and transport.looks == 2
         assert peer.recv(10) == b"DE"
+
+
+def test_the_apps_task_takes_each_message_inside_the_read_that_brought_it(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    # the task waiting in receive() steps as each message is parsed, not at the loop's next turn
+    core = opened(protocol_core, loop)
+    seen: list[str] = []
+
+    async def app_task() -> None:
+        while len(seen) < 2:
+            seen.append((await core.receive())["text"])
+
+    task = loop.create_task(app_task())
+    loop.run_until_complete(asyncio.sleep(0))  # it waits in receive()
+    during: list[list[str]] = []
+
+    def read() -> None:
+        core.data_received(client_frame(TEXT, b"one") + client_frame(TEXT, b"two"))
+        during.append(list(seen))
+
+    loop.call_soon(read)
+    loop.run_until_complete(task)
+    assert during == [["one", "two"]]  # both taken in the read, one receive() each
+    assert core.queued_bytes() == 0
