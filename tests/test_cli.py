@@ -85,6 +85,16 @@ def test_defaults_serve_the_demo_on_fastws(served: dict[str, Any]) -> None:
     assert (served["host"], served["port"], served["app_dir"]) == ("127.0.0.1", 8000, "")
 
 
+def test_uvloop_is_served_through_fastws_loop(served: dict[str, Any]) -> None:
+    assert cli.main(["run"]) == 0
+    assert served["loop"] == cli.FASTWS_LOOP == "fastws.loop:new_event_loop"  # auto, uvloop installed
+    assert cli.main(["run", "--loop", "uvloop"]) == 0
+    assert served["loop"] == cli.FASTWS_LOOP
+    for other in ("asyncio", "none", "tests.test_loop:new_event_loop"):
+        assert cli.main(["run", "--loop", other]) == 0
+        assert served["loop"] == other
+
+
 def test_another_wire_layer_gets_uvicorn_http(served: dict[str, Any]) -> None:
     assert cli.main(["run", "--ws", "websockets-sansio"]) == 0
     assert (served["http"], served["ws"]) == ("auto", "websockets-sansio")  # the front serves only fastws

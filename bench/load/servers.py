@@ -34,8 +34,9 @@ def _uvicorn(app: str, ws: str, http: str = "httptools") -> Callable[[int], list
 
 
 def _fastws_run(app: str) -> Callable[[int], list[str]]:
-    """uvicorn as ``fastws run`` sets it up: fastws' HTTP front and wire layer."""
-    return _uvicorn(app, "fastws.protocol:WebSocketProtocol", "fastws.http:HttpProtocol")
+    """``fastws run`` itself (uvicorn with fastws' HTTP front, wire layer and loop), with the options above."""
+    options = [arg for arg in UVICORN[3:] if arg not in ("--loop", "uvloop")]  # its auto: uvloop, as fastws.loop
+    return lambda port: [sys.executable, "-m", "fastws", "run", *options, "--port", str(port), f"bench.load.apps:{app}"]
 
 
 def _granian(port: int) -> list[str]:
@@ -75,18 +76,18 @@ SERVERS: dict[str, ServerSpec] = {
         ServerSpec("uvicorn-sansio+starlette", _uvicorn("starlette_app", "websockets-sansio"),
                    ("uvicorn", "websockets", "starlette"), "Starlette WebSocketRoute echo on uvicorn websockets-sansio"),
         ServerSpec("uvicorn-fastws+asgi", _fastws_run("plain"), ("uvicorn",),
-                   "raw ASGI echo on uvicorn as fastws run sets it up (--http fastws.http:HttpProtocol "
-                   "--ws fastws.protocol:WebSocketProtocol)"),
+                   "raw ASGI echo on fastws run (uvicorn with --http fastws.http:HttpProtocol "
+                   "--ws fastws.protocol:WebSocketProtocol --loop fastws.loop:new_event_loop)"),
         ServerSpec("uvicorn-fastws+fastws", _fastws_run("fastws_app"), ("uvicorn",),
-                   "fastws.WebSocket echo on uvicorn as fastws run sets it up"),
+                   "fastws.WebSocket echo on fastws run"),
         ServerSpec("uvicorn-fastwsws+asgi", _uvicorn("plain", "fastws.protocol:WebSocketProtocol"), ("uvicorn",),
                    "raw ASGI echo on uvicorn's httptools HTTP with fastws' wire layer as --ws only"),
         ServerSpec("uvicorn-fastws+broadcast", _fastws_run("broadcast_app"), ("uvicorn",),
-                   "fastws.Broadcast (memory://) on uvicorn as fastws run sets it up: frames written straight "
+                   "fastws.Broadcast (memory://) on fastws run: frames written straight "
                    "to each transport", only=("fanout", "chat")),
         ServerSpec("uvicorn-fastws+starlette-broadcast", _fastws_run("starlette_broadcast_app"),
                    ("uvicorn", "starlette"), "fastws.Broadcast as the docs show it (a Starlette route, "
-                   "websocket_app, fastws.WebSocket) on uvicorn as fastws run sets it up", only=("fanout", "chat")),
+                   "websocket_app, fastws.WebSocket) on fastws run", only=("fanout", "chat")),
         ServerSpec("uvicorn-sansio+broadcast", _uvicorn("broadcast_app", "websockets-sansio"),
                    ("uvicorn", "websockets"), "fastws.Broadcast (memory://) on uvicorn's default ws layer: "
                    "the ASGI fallback", only=("fanout", "chat")),

@@ -43,6 +43,7 @@ DEMO_APP = "fastws.demo:app"
 FASTWS = "fastws"  # the --ws (and --http) value that names fastws' own layer
 FASTWS_PROTOCOL = "fastws.protocol:WebSocketProtocol"
 FASTWS_HTTP = "fastws.http:HttpProtocol"  # upgrades straight to FASTWS_PROTOCOL, the rest to uvicorn's HTTP
+FASTWS_LOOP = "fastws.loop:new_event_loop"  # uvloop, with no thread pool started for an IP address
 
 _DEFAULTS = Settings()
 _UVICORN_WS = [name for name in uvicorn.config.WS_PROTOCOLS if name != "auto"]
@@ -56,6 +57,10 @@ _OVERRIDES: dict[str, dict[str, Any]] = {  # uvicorn's options whose default or 
         "metavar": f"[auto|{FASTWS}|{'|'.join(n for n in uvicorn.config.HTTP_PROTOCOLS if n != 'auto')}|module:Class]",
         "help": "HTTP protocol implementation. auto: fastws' HTTP front with --ws fastws (it hands upgrades "
         "straight to that layer), else uvicorn's auto.",
+    },
+    "loop": {
+        "help": "Event loop factory implementation. auto (uvloop if installed) and uvloop: uvloop through "
+        f"{FASTWS_LOOP}, which binds an IP address without starting libuv's thread pool.",
     },
 }
 
@@ -190,6 +195,14 @@ def _wire(ws: str, http: str) -> tuple[str, str]:
     return ws, http
 
 
+def _loop(loop: str) -> str:
+    """The ``loop`` value for uvicorn: ``fastws.loop``'s uvloop where uvicorn would take uvloop (``uvloop``, or
+    ``auto`` with uvloop installed), which binds an IP address without starting libuv's threads."""
+    if loop == "uvloop" or (loop == "auto" and importlib.util.find_spec("uvloop") is not None):
+        return FASTWS_LOOP
+    return loop
+
+
 def _check_app(app: str, app_dir: str) -> None:
     """The app's module is found where uvicorn will look (``--app-dir``, the current directory by default).
 
@@ -304,6 +317,7 @@ def _serve(**options: Any) -> int:
     _check_import("--ws", options["ws"], uvicorn.config.WS_PROTOCOLS)
     _check_import("--http", options["http"], uvicorn.config.HTTP_PROTOCOLS)
     _check_import("--loop", options["loop"], uvicorn.config.LOOP_FACTORIES)
+    options["loop"] = _loop(options["loop"])
     stop_metrics = _serve_metrics(metrics, options["host"]) if metrics is not None else _nothing
     previous = _before_dying_of(signal.SIGTERM, stop_metrics)
     try:
