@@ -21,6 +21,9 @@ message (``--size``) and reads its echo (the echo apps of
     python -m bench.instructions --scenario echo --apps plain,fastws_app,picows
     python -m bench.instructions --scenario echo --size 4096 --apps plain,picows
 
+fastws is served on ``fastws run``'s loop (``fastws.loop``; uvloop's own for
+an older build without it), picows on uvloop.
+
 ``--syscalls`` counts system calls per message instead (``strace -f -c``,
 the same runs): the kernel's part, most of every server's CPU on small
 messages, which an instruction count does not see (CPython 3.11's asyncio,
@@ -105,6 +108,20 @@ async def _server(app: str) -> Any:
     return await loop.create_server(
         lambda: HttpProtocol(config=config, server_state=state, app_state={}, _loop=loop), "127.0.0.1", 0
     )
+
+
+def _loop_factory(app: str) -> Any:
+    """The loop ``app`` is served on: uvloop for picows, ``fastws run``'s (``fastws.loop``) for fastws, uvloop's
+    own for an older fastws without it (a ``--python`` build from before)."""
+    import uvloop
+
+    if app == PICOWS:
+        return uvloop.new_event_loop
+    try:
+        from fastws.loop import new_event_loop
+    except ImportError:
+        return uvloop.new_event_loop
+    return new_event_loop
 
 
 async def run(scenario: str, app: str, rounds: int, size: int = 32) -> None:
@@ -223,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", nargs=4, metavar=("SCENARIO", "APP", "ROUNDS", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run:
-        import uvloop
-
-        uvloop.run(run(args.run[0], args.run[1], int(args.run[2]), int(args.run[3])))
+        runner = asyncio.Runner(loop_factory=_loop_factory(args.run[1]))
+        with runner:
+            runner.run(run(args.run[0], args.run[1], int(args.run[2]), int(args.run[3])))
         return 0
     if args.syscalls:
         if shutil.which("strace") is None:
