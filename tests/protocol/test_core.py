@@ -479,3 +479,23 @@ def test_the_apps_task_takes_each_message_inside_the_read_that_brought_it(
     loop.run_until_complete(task)
     assert during == [["one", "two"]]  # both taken in the read, one receive() each
     assert core.queued_bytes() == 0
+
+
+@pytest.mark.parametrize("wrap", ["wait_for", "shield", "gather"])
+def test_a_receive_awaited_through_asyncio_gets_the_message_of_a_read(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop, wrap: str
+) -> None:
+    # the receive future's callback is then asyncio's, not a task's wake-up: called in the read just the same
+    core = opened(protocol_core, loop)
+
+    async def app_task() -> Any:
+        if wrap == "wait_for":
+            return await asyncio.wait_for(core.receive(), 5)
+        if wrap == "shield":
+            return await asyncio.shield(core.receive())
+        return (await asyncio.gather(core.receive()))[0]
+
+    task = loop.create_task(app_task())
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.call_soon(core.data_received, client_frame(TEXT, b"one"))
+    assert loop.run_until_complete(task) == {"type": "websocket.receive", "text": "one"}
