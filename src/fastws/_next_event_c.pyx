@@ -33,8 +33,11 @@ cdef object _Future = asyncio.Future
 cdef object _get_running_loop = asyncio._get_running_loop
 cdef bint _RUNNING_LOOP_IS_FREE = sys.version_info >= (3, 12)  # 3.11's calls getpid(2)
 cdef tuple _NO_ARGS = ()
-# the task running on a loop, if any: asyncio's own dict (3.11's current_task is a Python function; 3.12's reads it)
-cdef dict _current_tasks = asyncio.tasks._current_tasks
+# whether a task runs on a loop: 3.11's current_task is a Python function around asyncio's dict, read here
+# directly; 3.12's is C (and later versions keep the running task elsewhere than that dict)
+cdef bint _TASKS_IN_DICT = sys.version_info < (3, 12)
+cdef dict _current_tasks = asyncio.tasks._current_tasks if _TASKS_IN_DICT else None
+cdef object _current_task = asyncio.current_task
 
 
 cpdef object pending(object loop, dict kwargs):
@@ -51,7 +54,7 @@ cpdef object pending(object loop, dict kwargs):
 cpdef settle(object loop, object waiter, dict event):
     """``waiter.set_result(event)``, and the callback waiting on it, if it is the only one and no task is running,
     called now rather than at the loop's next turn (see the pure twin)."""
-    if type(waiter) is not _Future or loop in _current_tasks:
+    if type(waiter) is not _Future or (loop in _current_tasks if _TASKS_IN_DICT else _current_task(loop) is not None):
         waiter.set_result(event)
         return
     callbacks = waiter._callbacks

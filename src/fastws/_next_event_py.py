@@ -42,8 +42,12 @@ __all__ = ["ReadyEvent", "pending", "ready", "settle"]
 
 # 3.11's get_running_loop calls getpid(2) (3.12's keeps the loop in the thread's state)
 _RUNNING_LOOP_IS_FREE = sys.version_info >= (3, 12)
-# the task running on each loop: asyncio's own dict (3.11's current_task is a Python function around it)
-_current_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[Any]] = asyncio.tasks._current_tasks  # type: ignore[attr-defined]
+# whether a task runs on a loop: 3.11's current_task is a Python function around asyncio's dict, read here
+# directly; 3.12's is C (and later versions keep the running task elsewhere than that dict)
+_TASKS_IN_DICT = sys.version_info < (3, 12)
+_current_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[Any]] = (
+    asyncio.tasks._current_tasks if _TASKS_IN_DICT else {}  # type: ignore[attr-defined]
+)
 
 
 def pending(loop: asyncio.AbstractEventLoop, kwargs: dict[str, Any] | None) -> asyncio.Future[dict[str, Any]]:
@@ -70,7 +74,7 @@ def settle(loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[dict[str, Any
     than one: those as ``set_result`` always did. An exception from the
     callback goes to the loop's exception handler, as from a ``Handle``.
     """
-    if type(waiter) is not asyncio.Future or loop in _current_tasks:
+    if type(waiter) is not asyncio.Future or _a_task_runs(loop):
         waiter.set_result(event)
         return
     callbacks = waiter._callbacks
@@ -84,6 +88,10 @@ def settle(loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[dict[str, Any
         context.run(_call, loop, callback, waiter)
     except RuntimeError:  # the context is entered already, further up this stack (a test's, say): as asyncio does
         loop.call_soon(callback, waiter, context=context)
+
+
+def _a_task_runs(loop: asyncio.AbstractEventLoop) -> bool:
+    return loop in _current_tasks if _TASKS_IN_DICT else asyncio.current_task(loop) is not None
 
 
 def _call(
