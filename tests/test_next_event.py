@@ -256,3 +256,29 @@ def test_settle_in_the_callbacks_context_already_leaves_it_to_the_loop(
         assert during == [[]] and calls == [future]
 
     run(make_loop, check)
+
+
+@pytest.mark.parametrize("make_loop", LOOPS)
+def test_sent_is_a_done_awaitable_and_a_coroutine_to_asyncio(next_event_twin: ModuleType, make_loop: Any) -> None:
+    sent = next_event_twin.SENT
+    assert type(sent) is next_event_twin.Sent and repr(sent) == "<Sent>"
+    with pytest.raises(StopIteration) as ended:
+        next(iter(sent))
+    assert ended.value.value is None
+    with pytest.raises(StopIteration):
+        sent.send(None)
+    with pytest.raises(ValueError, match="thrown"):
+        sent.throw(ValueError("thrown"))
+    with pytest.raises(KeyError):
+        sent.throw(KeyError)
+    assert sent.close() is None
+
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        assert await sent is None
+        assert await sent is None  # awaited again: one object for every send
+        assert asyncio.iscoroutine(sent)
+        assert await loop.create_task(sent) is None
+        assert await asyncio.ensure_future(sent) is None
+        assert await asyncio.wait_for(sent, 1) is None
+
+    run(make_loop, check)

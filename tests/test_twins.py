@@ -82,7 +82,7 @@ def test_twins_export_the_same_names() -> None:
         "fastws._json": ["json_dumps", "json_dumps_bytes", "json_loads"],
         "fastws._url": ["URL", "QueryParams", "parse_host_header", "parse_query"],
         "fastws._websocket_base": ["WebSocketBase"],
-        "fastws._next_event": ["ReadyEvent", "pending", "ready", "settle"],
+        "fastws._next_event": ["SENT", "ReadyEvent", "Sent", "pending", "ready", "settle"],
         "fastws._read_buffer": ["READ_SIZE", "get_buffer", "this_thread"],
         "fastws._protocol_core": [
             "KEEPALIVE_TICKS",

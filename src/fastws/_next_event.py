@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from . import _next_event_py
 from ._twins import load_compiled
 
-__all__ = ["ReadyEvent", "pending", "ready", "settle"]
+__all__ = ["SENT", "ReadyEvent", "Sent", "pending", "ready", "settle"]
 
 PURE: ModuleType = _next_event_py
 COMPILED: ModuleType | None = load_compiled("fastws._next_event_c")
 
 if TYPE_CHECKING or COMPILED is None:
-    from ._next_event_py import ReadyEvent, pending, ready, settle
+    from ._next_event_py import SENT, ReadyEvent, Sent, pending, ready, settle
 else:
-    from ._next_event_c import ReadyEvent, pending, ready, settle
+    from ._next_event_c import SENT, ReadyEvent, Sent, pending, ready, settle

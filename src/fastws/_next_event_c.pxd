@@ -11,6 +11,10 @@ cdef class ReadyEvent:
     cdef object _result
 
 
+cdef class Sent:
+    pass
+
+
 cpdef object pending(object loop, dict kwargs)
 cpdef ReadyEvent ready(object loop, dict event)
 cpdef settle(object loop, object waiter, dict event)

@@ -26,7 +26,7 @@ cdef extern from "Python.h":
     int PyContext_Enter(object context) except -1
     int PyContext_Exit(object context) except -1
 
-__all__ = ["ReadyEvent", "pending", "ready", "settle"]
+__all__ = ["SENT", "ReadyEvent", "Sent", "pending", "ready", "settle"]
 
 
 cdef object _Future = asyncio.Future
@@ -152,3 +152,42 @@ cdef PyObject* _step(PyObject* it) noexcept:
 
 
 (<_TypeSlots*>ReadyEvent).tp_iternext = _step
+
+
+cdef class Sent:
+    """What the ASGI ``send`` returns once its message is sent: an await of it ends at once (see the pure twin)."""
+
+    def __await__(self):
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        """The await's one step: it ends, with None."""
+        raise StopIteration
+
+    def send(self, value):
+        """A coroutine's ``send``: it ends, with None."""
+        raise StopIteration
+
+    def throw(self, kind, value=None, traceback=None):
+        """A done coroutine's ``throw``: the exception raised here."""
+        error = kind if value is None else value
+        raise error if isinstance(error, BaseException) else error()
+
+    def close(self):
+        """A done coroutine's ``close``: nothing to do."""
+
+    def __repr__(self):
+        return "<Sent>"
+
+
+cdef PyObject* _ended(PyObject* it) noexcept:
+    # Sent.__next__ in C: NULL with no exception set is an iterator's end, and an await's value None
+    return NULL
+
+
+(<_TypeSlots*>Sent).tp_iternext = _ended
+
+SENT = Sent()

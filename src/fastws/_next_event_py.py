@@ -24,7 +24,9 @@ returns are made here, the two ways the next event can be:
   ends at its first step, with no Future made and set.
 
 The protocol sets a pending future with ``settle(loop, waiter, event)``,
-which runs the waiting task's step at once (below).
+which runs the waiting task's step at once (below). ``SENT`` is what the
+ASGI ``send`` returns once it has sent: one object for every call, whose
+await ends at once (no coroutine made per message).
 
 ``fastws._next_event`` is the selector; ``_next_event_c.pyx`` the compiled
 twin, function by function the same.
@@ -35,10 +37,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-__all__ = ["ReadyEvent", "pending", "ready", "settle"]
+__all__ = ["SENT", "ReadyEvent", "Sent", "pending", "ready", "settle"]
 
 # 3.11's get_running_loop calls getpid(2) (3.12's keeps the loop in the thread's state)
 _RUNNING_LOOP_IS_FREE = sys.version_info >= (3, 12)
@@ -173,3 +175,43 @@ class ReadyEvent:
 
     def __repr__(self) -> str:
         return f"<ReadyEvent result={self._result!r}>"
+
+
+class Sent:
+    """What the ASGI ``send`` returns once its message is sent: an await of it ends at once, with None.
+
+    One for every call (``SENT``): no coroutine made and run per message. A
+    coroutine to asyncio's eyes (``send``, ``throw``, ``close``), so that
+    ``asyncio.create_task(send(message))`` and ``ensure_future`` take it as
+    they take a coroutine function's result; it has nothing to resume.
+    """
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self  # type: ignore[return-value]  # its own iterator
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> object:
+        """The await's one step: it ends, with None."""
+        raise StopIteration
+
+    def send(self, value: object) -> object:
+        """A coroutine's ``send``: it ends, with None."""
+        raise StopIteration
+
+    def throw(self, kind: Any, value: Any = None, traceback: Any = None) -> object:
+        """A done coroutine's ``throw``: the exception raised here."""
+        error = kind if value is None else value
+        raise error if isinstance(error, BaseException) else error()
+
+    def close(self) -> None:
+        """A done coroutine's ``close``: nothing to do."""
+
+    def __repr__(self) -> str:
+        return "<Sent>"
+
+
+SENT = Sent()

@@ -39,6 +39,7 @@ cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
 cdef frozenset _PLAIN_FUTURE_LOOPS
 cdef object _shares
+cdef object SENT
 cdef dict _SCOPE
 cdef dict _SHARED_ITEMS
 cdef bint _POSIX

@@ -499,3 +499,36 @@ def test_a_receive_awaited_through_asyncio_gets_the_message_of_a_read(
     loop.run_until_complete(asyncio.sleep(0))
     loop.call_soon(core.data_received, client_frame(TEXT, b"one"))
     assert loop.run_until_complete(task) == {"type": "websocket.receive", "text": "one"}
+
+
+def test_send_sends_at_the_call_and_returns_one_done_awaitable(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    # no coroutine made per message: the frame is written by the call, the await ends at once
+    core = opened(protocol_core, loop)
+    first = core.send({"type": "websocket.send", "text": "one"})
+    second = core.send({"type": "websocket.send", "text": "two"})
+    assert first is second  # one object for every call
+    assert [server_frame(data) for data in core.transport.written] == [(0x81, 3, b"one"), (0x81, 3, b"two")]
+    assert loop.run_until_complete(_awaited(first)) is None
+    # a coroutine to asyncio: create_task and ensure_future take it, as a coroutine function's result
+    assert loop.run_until_complete(loop.create_task(core.send({"type": "websocket.send", "text": "3"}))) is None
+    assert asyncio.iscoroutine(first)
+    # what sending raises is raised by the await, not by the call
+    core.state = State.CONNECTING
+    refused = core.send({"type": "websocket.send", "text": "too early"})
+    with pytest.raises(RuntimeError, match=r"Expected ASGI message 'websocket\.accept'"):
+        loop.run_until_complete(_awaited(refused))
+    assert len(core.transport.written) == 3
+
+
+def test_send_while_writing_waits_sends_once_drained(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    core = opened(protocol_core, loop)
+    core.pause_writing()
+    waiting = core.send({"type": "websocket.send", "text": "later"})
+    assert core.transport.written == []  # the transport is full: nothing more until it drains
+    loop.call_soon(core.resume_writing)
+    loop.run_until_complete(_awaited(waiting))
+    assert [server_frame(data) for data in core.transport.written] == [(0x81, 5, b"later")]
