@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -143,6 +144,19 @@ def _waiting_task(loop: asyncio.AbstractEventLoop, seen: list[Any], name: contex
     return future, task
 
 
+def _settle_in_a_read(loop: asyncio.AbstractEventLoop, settle: Callable[[], None], seen: list[Any]) -> list[Any]:
+    """Call ``settle`` from a callback of ``loop``, as a protocol's read is (no task runs); the list returned
+    gets a copy of ``seen`` as it was right after, once the loop has run the callback."""
+    during: list[Any] = []
+
+    def read() -> None:
+        settle()
+        during.append(list(seen))
+
+    loop.call_soon(read)
+    return during
+
+
 @pytest.mark.parametrize("make_loop", LOOPS)
 def test_settle_steps_the_waiting_task_at_once(next_event_twin: ModuleType, make_loop: Any) -> None:
     name: contextvars.ContextVar[str] = contextvars.ContextVar("name", default="none")
@@ -151,13 +165,7 @@ def test_settle_steps_the_waiting_task_at_once(next_event_twin: ModuleType, make
         seen: list[Any] = []
         future, task = _waiting_task(loop, seen, name)
         await asyncio.sleep(0)  # the task waits on the future
-        during: list[Any] = []
-
-        def read() -> None:  # a protocol's callback: no task runs
-            next_event_twin.settle(loop, future, EVENT)
-            during.append(list(seen))
-
-        loop.call_soon(read)
+        during = _settle_in_a_read(loop, lambda: next_event_twin.settle(loop, future, EVENT), seen)
         await task
         # the task's step ran inside settle, in its own context, as the current task
         assert during == [[(EVENT, "the task's", True)]]
@@ -189,13 +197,7 @@ def test_settle_leaves_more_callbacks_than_one_to_the_loop(next_event_twin: Modu
         calls: list[str] = []
         future.add_done_callback(lambda _: calls.append("first"))
         future.add_done_callback(lambda _: calls.append("second"))
-        during: list[Any] = []
-
-        def read() -> None:
-            next_event_twin.settle(loop, future, EVENT)
-            during.append(list(calls))
-
-        loop.call_soon(read)
+        during = _settle_in_a_read(loop, lambda: next_event_twin.settle(loop, future, EVENT), calls)
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         assert during == [[]] and calls == ["first", "second"]
@@ -244,13 +246,8 @@ def test_settle_in_the_callbacks_context_already_leaves_it_to_the_loop(
         context = contextvars.copy_context()
         calls: list[Any] = []
         future.add_done_callback(calls.append, context=context)
-        during: list[Any] = []
-
-        def read() -> None:  # inside the context the callback is to run in: it cannot be entered twice
-            context.run(next_event_twin.settle, loop, future, EVENT)
-            during.append(list(calls))
-
-        loop.call_soon(read)
+        # inside the context the callback is to run in: it cannot be entered twice
+        during = _settle_in_a_read(loop, lambda: context.run(next_event_twin.settle, loop, future, EVENT), calls)
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         assert during == [[]] and calls == [future]

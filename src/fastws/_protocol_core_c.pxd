@@ -142,6 +142,8 @@ cdef class ProtocolCore:
     cdef _pong(self, event)
 
 
+cdef dict _as_dict(object message)
+
 # deliver_frame as a function: the fan-out (broadcast/_targets_c) calls it at C level, once per delivery (a
 # method would be looked up on a Python subclass's instance at each call: a cpdef one on Python >= 3.12)
 cpdef bint deliver_frame_to(ProtocolCore core, frame) except -1

@@ -28,7 +28,7 @@ import socket
 import struct
 import weakref
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any, Literal, TypeVar
 from urllib.parse import unquote
 
@@ -845,15 +845,14 @@ class ProtocolCore:
         if drained is not None:
             return self._send_drained(drained, message)
         try:
-            # ASGI's messages are dicts: read as one (compiled: in C); any other mapping as a copy
-            self._send_message(message if type(message) is dict else dict(message))
+            self._send_message(_as_dict(message))
         except Exception as error:  # noqa: BLE001  # raised where a coroutine's would be: at the await
             return _raising(error)
         return SENT
 
     async def _send_drained(self, drained: asyncio.Future[None], message: dict[str, Any]) -> None:
         await asyncio.shield(drained)  # the future of the call's time: it may be drained before this first step
-        self._send_message(message if type(message) is dict else dict(message))
+        self._send_message(_as_dict(message))
 
     def _send_message(self, message: dict[str, Any]) -> None:
         """``send``'s step: a message on an open connection here, anything else in ``_send_other``."""
@@ -1222,6 +1221,11 @@ class ProtocolCore:
             "keepalive ping timeout",
             "server",
         )
+
+
+def _as_dict(message: Mapping[str, Any]) -> dict[str, Any]:
+    """An ASGI message as a dict: itself when it is one (compiled: read in C), any other mapping as a copy."""
+    return message if type(message) is dict else dict(message)
 
 
 async def _raising(error: Exception) -> None:
