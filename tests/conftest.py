@@ -1,7 +1,7 @@
 """Shared fixtures: both twins of each compiled module, and a switch for the compiled ones.
 
 One fixture per twin pair (``json_twin``, ``url_twin``, ``headers_twin``,
-``websocket_twin``, ``codec``, ``handshake``, ``next_event_twin``, ``message_twin``,
+``websocket_twin``, ``codec``, ``handshake``, ``next_event_twin``, ``app_run_twin``, ``message_twin``,
 ``targets_twin``), each yielding the compiled twin (skipped when not live)
 then the pure one, straight from the pair's selector. Every test
 run on a compiled twin is marked ``compiled`` (the fixtures' compiled param,
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from fastws import _headers, _json, _next_event, _protocol_core, _read_buffer, _url, _websocket_base, sockets
+from fastws import _app_run, _headers, _json, _next_event, _protocol_core, _read_buffer, _url, _websocket_base, sockets
 from fastws.broadcast import message as _message
 from fastws.broadcast import targets as _targets
 from fastws.wire import codec as _codec
@@ -63,6 +63,7 @@ CODEC_TWINS = _params(_codec.COMPILED, _codec.PURE)
 HANDSHAKE_TWINS = _params(_handshake.COMPILED, _handshake.PURE)
 SOCKETS_TWINS = _params(sockets.COMPILED, sockets.PURE)
 NEXT_EVENT_TWINS = _params(_next_event.COMPILED, _next_event.PURE)
+APP_RUN_TWINS = _params(_app_run.COMPILED, _app_run.PURE)
 READ_BUFFER_TWINS = _params(_read_buffer.COMPILED, _read_buffer.PURE)
 PROTOCOL_CORE_TWINS = _params(_protocol_core.COMPILED, _protocol_core.PURE)
 MESSAGE_TWINS = _params(_message.COMPILED, _message.PURE)
@@ -108,6 +109,12 @@ def sockets_twin(request: pytest.FixtureRequest) -> ModuleType:
 @pytest.fixture(params=NEXT_EVENT_TWINS)
 def next_event_twin(request: pytest.FixtureRequest) -> ModuleType:
     """Each twin of what ``receive`` returns in turn: ``fastws._next_event_c`` then ``_next_event_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=APP_RUN_TWINS)
+def app_run_twin(request: pytest.FixtureRequest) -> ModuleType:
+    """Each twin of the coroutine the app's task runs: ``fastws._app_run_c`` then ``_app_run_py``."""
     return request.param  # type: ignore[no-any-return]
 
 

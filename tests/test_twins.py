@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import fastws
-from fastws import _headers, _json, _next_event, _protocol_core, _read_buffer, _url, _websocket_base, sockets
+from fastws import _app_run, _headers, _json, _next_event, _protocol_core, _read_buffer, _url, _websocket_base, sockets
 from fastws.broadcast import message, targets
 from fastws.websockets import WebSocket
 from fastws.wire import codec, handshake
@@ -20,6 +20,7 @@ SELECTORS = [
     _url,
     _websocket_base,
     _next_event,
+    _app_run,
     _read_buffer,
     _protocol_core,
     codec,
@@ -83,6 +84,7 @@ def test_twins_export_the_same_names() -> None:
         "fastws._url": ["URL", "QueryParams", "parse_host_header", "parse_query"],
         "fastws._websocket_base": ["WebSocketBase"],
         "fastws._next_event": ["SENT", "ReadyEvent", "Sent", "pending", "ready", "settle"],
+        "fastws._app_run": ["AppRun"],
         "fastws._read_buffer": ["READ_SIZE", "get_buffer", "this_thread"],
         "fastws._protocol_core": [
             "KEEPALIVE_TICKS",

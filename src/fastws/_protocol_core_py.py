@@ -2,11 +2,10 @@
 """``ProtocolCore``, the body of ``fastws.protocol.WebSocketProtocol``: one source, two builds.
 
 Everything a WebSocket connection on uvicorn does, from the upgrade request
-to the close (``fastws.protocol`` says what, and what it honours), but the
-coroutine that runs the app (``_run_asgi``): ``WebSocketProtocol`` is this
-class as uvicorn loads it (an ``asyncio.BufferedProtocol``, which users may subclass
-to change ``settings``), with that coroutine, which stays interpreted (a
-compiled one awaiting the app's would hold one object more per connection).
+to the close (``fastws.protocol`` says what, and what it honours); its task
+runs the app through ``fastws._app_run.AppRun``. ``WebSocketProtocol`` is
+this class as uvicorn loads it (an ``asyncio.BufferedProtocol``, which users
+may subclass to change ``settings``).
 
 This file is the pure twin, and also the source of the compiled one: the
 build compiles it with Cython as ``fastws._protocol_core_c``, typed by
@@ -43,6 +42,7 @@ from uvicorn.protocols.utils import (
 from uvicorn.server import ServerState
 
 from . import _read_buffer
+from ._app_run import AppRun
 from ._front import Front, websocket_upgrade
 from ._next_event import SENT, ReadyEvent, Sent, pending, ready, settle
 from ._protocol_state import PAST_CLOSE, State
@@ -1108,8 +1108,25 @@ class ProtocolCore:
     # ------------------------------------------------------------ the app
 
     def _run_asgi(self) -> Coroutine[Any, Any, None]:
-        """The connection's ASGI task: the app, then what its end requires (``WebSocketProtocol``)."""
-        raise NotImplementedError
+        """What the connection's ASGI task runs: the app, then what its end requires (``app_finished``)."""
+        return AppRun(self)
+
+    def app_finished(self, result: object, error: BaseException | None) -> None:
+        """The app's coroutine returned ``result`` or raised ``error`` (``AppRun``): uvicorn's ``run_asgi``'s
+        checks and log lines (a 500 if the upgrade was not answered), then the end of the connection."""
+        try:
+            if error is not None:
+                if not isinstance(error, ClientDisconnected):  # a send after the peer had gone: not the app's bug
+                    self.logger.error("Exception in ASGI application\n", exc_info=error)
+                    self._refuse(500, "Internal Server Error")
+            elif self.state is CONNECTING:
+                self.logger.error("ASGI callable returned without completing handshake.")
+                self._refuse(500, "Internal Server Error")
+            elif result is not None:
+                self.logger.error("ASGI callable should return None, but returned '%s'.", result)
+            self._app_ended()
+        finally:
+            self.share.tasks.discard(asyncio.current_task(self.share.loop))
 
     def _app_ended(self) -> None:
         """The app returned or failed: its denial response, if it began one, and the close."""

@@ -36,8 +36,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from uvicorn.protocols.utils import ClientDisconnected
-
 from ._protocol_core import ProtocolCore
 from ._protocol_state import State
 from .settings import Settings
@@ -57,27 +55,6 @@ class WebSocketProtocol(ProtocolCore, asyncio.BufferedProtocol):
     #: limits, deadlines, deflate's memory and the Origin policy (``FASTWS_*`` environment variables,
     #: read when this module is first imported: ``fastws run`` sets them first); subclass to change
     settings: Settings = Settings.from_environ()
-
-    async def _run_asgi(self) -> None:
-        # Here, not in the compiled ProtocolCore: a compiled coroutine that awaits the app's
-        # holds one object more (a coroutine wrapper) for as long as the app runs.
-        try:
-            try:
-                result = await self.app(self.scope, self.receive, self.send)
-            except ClientDisconnected:
-                pass
-            except BaseException:
-                self.logger.exception("Exception in ASGI application\n")
-                self._refuse(500, "Internal Server Error")
-            else:
-                if self.state is State.CONNECTING:
-                    self.logger.error("ASGI callable returned without completing handshake.")
-                    self._refuse(500, "Internal Server Error")
-                elif result is not None:
-                    self.logger.error("ASGI callable should return None, but returned '%s'.", result)
-            self._app_ended()
-        finally:
-            self.tasks.discard(asyncio.current_task(self.loop))
 
 
 if TYPE_CHECKING:  # the protocol keeps fastws.connection's contract: mypy checks these assignments

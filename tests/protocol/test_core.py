@@ -19,7 +19,7 @@ import uvicorn
 import uvloop
 from uvicorn.server import ServerState
 
-from fastws import _protocol_core, _read_buffer
+from fastws import _app_run, _protocol_core, _read_buffer
 from fastws.protocol import State, WebSocketProtocol
 from fastws.timer_wheel import TimerWheel
 from tests.helpers.cores import Transport, app, opened
@@ -185,6 +185,37 @@ def test_a_closed_transport_is_not_closed_again(protocol_core: ModuleType, loop:
     core.transport = ClosedTLS()
     core._app_ended()  # the app returned after the connection had gone
     assert core._close_timer is None
+
+
+def test_the_apps_task_runs_it_in_an_app_run_and_its_end_ends_the_connection(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop, capfd: pytest.CaptureFixture[str]
+) -> None:
+    class Closing(Transport):
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    core = opened(protocol_core, loop)
+    core.transport = Closing()
+    calls: list[Any] = []
+
+    async def the_app(scope: Any, receive: Any, send: Any) -> str:
+        calls.append(scope)
+        calls.append(await receive())
+        return "not None"
+
+    core.app = the_app
+    run = core._run_asgi()
+    assert type(run) is _app_run.AppRun
+    waiting = run.send(None)  # the first step: the app is called and waits in receive
+    assert calls == [core.scope] and isinstance(waiting, asyncio.Future) and not waiting.done()
+    core.data_received(client_frame(TEXT, b"hi"))
+    with pytest.raises(StopIteration) as ended:  # the app returned: uvicorn's check of its result, the end
+        run.send(None)
+    assert ended.value.value is None and calls[1] == {"type": "websocket.receive", "text": "hi"}
+    assert core.transport.closed
+    assert "ASGI callable should return None, but returned 'not None'." in capfd.readouterr().err
 
 
 def test_reading_pauses_at_max_queue_bytes(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:

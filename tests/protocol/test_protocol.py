@@ -268,6 +268,107 @@ def test_close_before_accept_is_403_and_an_error_is_500() -> None:
     run(main())
 
 
+class _AppEnded(BaseException):
+    """Neither an ``Exception`` nor one asyncio treats apart."""
+
+
+@pytest.mark.parametrize("error", [ValueError, SystemExit, KeyboardInterrupt, _AppEnded])
+def test_whatever_an_app_raises_is_logged_a_500_and_the_server_serves_on(
+    error: type[BaseException], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """uvicorn's ``run_asgi`` catches ``BaseException``: even ``SystemExit`` from an app ends its connection only."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"] == "/boom":
+            raise error("app bug")
+        await echo(scope, receive, send)
+
+    async def main() -> None:
+        async with serving(app) as url:
+            with pytest.raises(InvalidStatus) as caught:
+                async with connect(url + "/boom"):
+                    pass
+            assert caught.value.response.status_code == 500
+            async with connect(url, compression=None) as ws:
+                await ws.send("still serving")
+                assert await asyncio.wait_for(ws.recv(), TIMEOUT) == "still serving"
+
+    run(main())
+    err = capfd.readouterr().err
+    assert "Exception in ASGI application" in err and f"{error.__name__}: app bug" in err
+
+
+def test_an_app_cancelled_in_receive_is_logged_and_its_connection_closed(capfd: pytest.CaptureFixture[str]) -> None:
+    tasks: list[asyncio.Task[Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        tasks.append(asyncio.current_task())  # type: ignore[arg-type]
+        await receive()
+
+    async def main() -> tuple[bool, bool]:
+        async with serving(app) as url, connect(url, compression=None) as ws:
+            while not tasks:
+                await asyncio.sleep(0.01)
+            tasks[0].cancel()
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), TIMEOUT)
+            await asyncio.sleep(0.05)
+            return tasks[0].done(), tasks[0].cancelled()
+
+    assert run(main()) == (True, False)  # the task's coroutine ended it, as uvicorn's run_asgi does
+    assert "CancelledError" in capfd.readouterr().err
+
+
+def test_an_app_may_return_any_awaitable_and_a_non_awaitable_is_a_500(capfd: pytest.CaptureFixture[str]) -> None:
+    """uvicorn awaits what the app's call returns: a coroutine, or any awaitable."""
+
+    class Awaitable:
+        def __init__(self, *asgi: Any) -> None:
+            self.asgi = asgi
+
+        def __await__(self) -> Any:
+            return echo(*self.asgi).__await__()
+
+    def app(scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope["path"] == "/none":
+            return None
+        if scope["path"] == "/raises":
+            raise ValueError("raised by the call")
+        return Awaitable(scope, receive, send)
+
+    async def main() -> None:
+        async with serving(app, interface="asgi3") as url:  # a plain function: uvicorn would guess ASGI 2
+            async with connect(url, compression=None) as ws:
+                await ws.send("awaited")
+                assert await asyncio.wait_for(ws.recv(), TIMEOUT) == "awaited"
+            for path in ("/none", "/raises"):
+                with pytest.raises(InvalidStatus) as caught:
+                    async with connect(url + path):
+                        pass
+                assert caught.value.response.status_code == 500
+
+    run(main())
+    err = capfd.readouterr().err
+    assert "TypeError" in err and "ValueError: raised by the call" in err
+
+
+def test_an_app_that_returns_before_accepting_is_a_500(capfd: pytest.CaptureFixture[str]) -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+
+    async def main() -> None:
+        async with serving(app) as url:
+            with pytest.raises(InvalidStatus) as caught:
+                async with connect(url):
+                    pass
+            assert caught.value.response.status_code == 500
+
+    run(main())
+    assert "ASGI callable returned without completing handshake." in capfd.readouterr().err
+
+
 def test_denial_response_with_streamed_body() -> None:
     async def deny(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await receive()
@@ -784,7 +885,8 @@ def test_an_open_connection_holds_no_handshake_key() -> None:
 
 
 def test_an_app_waiting_in_receive_holds_no_coroutine_of_ours() -> None:
-    """``receive`` is a future: 20 idle connections keep no coroutine frame of the protocol but their tasks'."""
+    """``receive`` is a future and the task runs the app's coroutine through an ``AppRun`` (no frame): 20 idle
+    connections keep no coroutine of the protocol's, and each task's coroutine is an ``AppRun``."""
     import gc
 
     waiting = asyncio.Event()
@@ -810,11 +912,14 @@ def test_an_app_waiting_in_receive_holds_no_coroutine_of_ours() -> None:
                 if type(obj).__name__ == "coroutine"
                 and (obj.cr_code.co_filename == protocol.__file__ or obj.cr_code.co_filename.endswith(CORE_SOURCE))
             ]
+            runs = [
+                type(task.get_coro()).__name__ for task in asyncio.all_tasks() if task.get_name() == "fastws.websocket"
+            ]
             for client in clients:
                 await client.close()
-            return ours
+            return ours, runs
 
-    assert run(main()) == ["_run_asgi"] * 20
+    assert run(main()) == ([], ["AppRun"] * 20)
 
 
 def test_a_receive_given_up_on_loses_no_message() -> None:
