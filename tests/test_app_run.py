@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from types import ModuleType
 from typing import Any
 
@@ -141,7 +142,8 @@ def test_thrown_in_while_the_app_waits_the_app_sees_it(app_run_twin: ModuleType)
     owner = Owner(lets_it_through)
     run = app_run_twin.AppRun(owner)
     run.send(None)
-    with pytest.raises(StopIteration):
+    with pytest.raises(StopIteration), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # CPython 3.12+ on the (type, value, traceback) form
         run.throw(asyncio.CancelledError, asyncio.CancelledError("the old form"), None)
     [(_, error)] = owner.ended
     assert isinstance(error, asyncio.CancelledError) and str(error) == "the old form"
