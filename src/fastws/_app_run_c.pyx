@@ -22,6 +22,9 @@ cdef extern from *:
         PySendResult status = PyIter_Send(app, value, out);
         if (status == PYGEN_NEXT) return 1;
         if (status == PYGEN_RETURN) return 0;
+    #if PY_VERSION_HEX >= 0x030C0000
+        *out = PyErr_GetRaisedException();  /* an instance, its traceback on it */
+    #else
         PyObject *kind, *error, *traceback;
         PyErr_Fetch(&kind, &error, &traceback);
         PyErr_NormalizeException(&kind, &error, &traceback);
@@ -29,6 +32,7 @@ cdef extern from *:
         Py_XDECREF(kind);
         Py_XDECREF(traceback);
         *out = error;
+    #endif
         return -1;
     }
     """
