@@ -13,6 +13,7 @@ as asyncio's own future iterator does.
 
 import asyncio
 import sys
+from types import GetSetDescriptorType
 
 from cpython.object cimport PyObject, PyObject_Call
 
@@ -25,6 +26,19 @@ cdef extern from "Python.h":
     PyObject* PyExc_StopIteration
     int PyContext_Enter(object context) except -1
     int PyContext_Exit(object context) except -1
+    ctypedef PyObject* (*getter)(PyObject*, void*)
+    ctypedef struct PyGetSetDef:
+        getter get
+        void* closure
+    ctypedef struct PyGetSetDescrObject:
+        PyGetSetDef* d_getset
+
+cdef extern from *:
+    """
+    /* a getter's result as Cython takes a call's: a new reference, or NULL with its error set */
+    static PyObject* fastws_getter_result(PyObject *result) { return result; }
+    """
+    object _getter_result "fastws_getter_result"(PyObject* result)
 
 __all__ = ["SENT", "ReadyEvent", "Sent", "pending", "ready", "settle"]
 
@@ -38,6 +52,15 @@ cdef tuple _NO_ARGS = ()
 cdef bint _TASKS_IN_DICT = sys.version_info < (3, 12)
 cdef dict _current_tasks = asyncio.tasks._current_tasks if _TASKS_IN_DICT else None
 cdef object _current_task = asyncio.current_task
+# an exact Future's methods and callbacks, called through their descriptors: no lookup on the type per call
+cdef object _set_result = asyncio.Future.set_result
+cdef object _remove_done_callback = asyncio.Future.remove_done_callback
+cdef object _callbacks_descriptor = vars(asyncio.Future).get("_callbacks")
+# the C Future's getter of _callbacks, called directly (NULL for a Future without one: read by name then)
+cdef PyGetSetDef* _callbacks_of = (
+    (<PyGetSetDescrObject*>_callbacks_descriptor).d_getset if type(_callbacks_descriptor) is GetSetDescriptorType
+    else NULL
+)
 
 
 cpdef object pending(object loop, dict kwargs):
@@ -57,13 +80,16 @@ cpdef settle(object loop, object waiter, dict event):
     if type(waiter) is not _Future or (loop in _current_tasks if _TASKS_IN_DICT else _current_task(loop) is not None):
         waiter.set_result(event)
         return
-    callbacks = waiter._callbacks
+    if _callbacks_of != NULL:
+        callbacks = _getter_result(_callbacks_of.get(<PyObject*>waiter, _callbacks_of.closure))
+    else:
+        callbacks = waiter._callbacks
     if callbacks is None or len(<list>callbacks) != 1:
         waiter.set_result(event)
         return
     callback, context = (<list>callbacks)[0]
-    waiter.remove_done_callback(callback)
-    waiter.set_result(event)
+    _remove_done_callback(waiter, callback)
+    _set_result(waiter, event)
     _call(loop, callback, waiter, context)
 
 
