@@ -26,19 +26,12 @@ cdef extern from "Python.h":
     PyObject* PyExc_StopIteration
     int PyContext_Enter(object context) except -1
     int PyContext_Exit(object context) except -1
-    ctypedef PyObject* (*getter)(PyObject*, void*)
+    ctypedef object (*getter)(PyObject*, void*)  # a new reference, or NULL with its error set
     ctypedef struct PyGetSetDef:
         getter get
         void* closure
     ctypedef struct PyGetSetDescrObject:
         PyGetSetDef* d_getset
-
-cdef extern from *:
-    """
-    /* a getter's result as Cython takes a call's: a new reference, or NULL with its error set */
-    static PyObject* fastws_getter_result(PyObject *result) { return result; }
-    """
-    object _getter_result "fastws_getter_result"(PyObject* result)
 
 __all__ = ["SENT", "ReadyEvent", "Sent", "pending", "ready", "settle"]
 
@@ -81,7 +74,7 @@ cpdef settle(object loop, object waiter, dict event):
         waiter.set_result(event)
         return
     if _callbacks_of != NULL:
-        callbacks = _getter_result(_callbacks_of.get(<PyObject*>waiter, _callbacks_of.closure))
+        callbacks = _callbacks_of.get(<PyObject*>waiter, _callbacks_of.closure)
     else:
         callbacks = waiter._callbacks
     if callbacks is None or len(<list>callbacks) != 1:
