@@ -233,3 +233,28 @@ def test_a_cases_runs_are_next_to_each_other_in_turn() -> None:
     assert _cases(["echo", "chat", "fanout"], [16], [32, 4096], [1000], "8", []) == [
         ("echo", 16, 32), ("echo", 16, 4096), ("fanout", 1000), ("chat", 8),
     ]  # fmt: skip
+
+
+def test_the_census_counts_what_each_connection_adds() -> None:
+    from bench.census import per_connection
+
+    before = {"builtins.dict": (100, 6_400), "a.Protocol": (1, 300)}
+    after = {"builtins.dict": (300, 19_200), "a.Protocol": (101, 30_300), "a.Rare": (5, 500), "a.New": (100, 4_800)}
+    # a dict and a protocol more each, and what half of them hold or fewer is left out
+    assert per_connection(before, after, 100) == [("a.Protocol", 1.0, 300.0), ("builtins.dict", 2.0, 128.0),
+                                                  ("a.New", 1.0, 48.0)]  # fmt: skip
+
+
+def test_the_census_sees_each_idle_connections_objects() -> None:
+    """``python -m bench.census``: each idle connection holds one protocol, one task and one ``AppRun``."""
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.census", "--apps", "plain", "--connections", "40"], cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    held = {
+        line.split(" x  ")[1]: line.split(" x  ")[0].split()[-1] for line in run.stdout.splitlines() if " x  " in line
+    }
+    assert held["fastws.protocol.WebSocketProtocol"] == "1.00", held
+    assert held["_asyncio.Task"] == "1.00", held
+    assert [count for name, count in held.items() if name.startswith("fastws._app_run_")] == ["1.00"], held

@@ -27,7 +27,7 @@ import socket
 import struct
 import weakref
 from collections import deque
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Literal, TypeVar
 from urllib.parse import unquote
 
@@ -445,7 +445,21 @@ class ProtocolCore:
         # the budget as in data_received
         self._received(self.conn.receive_from(buffer, nbytes, self.share.max_queue_bytes - self._queued_bytes))
 
-    def data_received(self, data: bytes) -> None:
+    @property
+    def data_received(self) -> Callable[[bytes], None]:
+        """``data_received(data)``: the peer's bytes, the request head first; it is the protocol itself.
+
+        A transport keeps what its protocol's ``data_received`` is, for its
+        life, even where it reads through ``get_buffer`` and ``buffer_updated``
+        (uvloop does): a method bound to each connection, 64 bytes, it was.
+        """
+        return self
+
+    def __call__(self, data: bytes) -> None:
+        """``data_received(data)`` (see ``data_received``)."""
+        self._data_received(data)
+
+    def _data_received(self, data: bytes) -> None:
         if not self.scope:
             if self.state is CONNECTING:
                 self._upgrade_request(data)

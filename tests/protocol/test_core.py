@@ -563,3 +563,29 @@ def test_send_while_writing_waits_sends_once_drained(
     loop.call_soon(core.resume_writing)
     loop.run_until_complete(_awaited(waiting))
     assert [server_frame(data) for data in core.transport.written] == [(0x81, 5, b"later")]
+
+
+def test_data_received_is_the_protocol_itself_and_a_subclass_may_override_it(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    """What ``data_received`` gives is the protocol (no method bound to each connection, which a transport would
+    keep): a call of it, or of the protocol, parses the bytes. A subclass's override is called instead."""
+    core = opened(protocol_core, loop)
+    assert core.data_received is core and protocol_core.ProtocolCore.data_received.__doc__
+    core.data_received(client_frame(TEXT, b"one"))
+    core(client_frame(TEXT, b"two"))
+    assert [core.receive().result()["text"] for _ in range(2)] == ["one", "two"]
+
+    seen: list[bytes] = []
+
+    class Counting(type(core)):  # type: ignore[misc]
+        __slots__ = ()
+
+        def data_received(self, data: bytes) -> None:
+            seen.append(data)
+            super().data_received(data)
+
+    counting = opened(protocol_core, loop)
+    counting.__class__ = Counting
+    counting.data_received(client_frame(TEXT, b"three"))
+    assert counting.receive().result()["text"] == "three" and seen == [client_frame(TEXT, b"three")]

@@ -922,6 +922,45 @@ def test_an_app_waiting_in_receive_holds_no_coroutine_of_ours() -> None:
     assert run(main()) == ([], ["AppRun"] * 20)
 
 
+@pytest.mark.parametrize("start", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
+def test_an_idle_connection_holds_no_bound_data_received(start: Any) -> None:
+    """What is kept of 20 idle connections' protocols as methods bound to them: the app's ``receive`` and
+    ``send``, and uvloop's ``buffer_updated``. ``data_received``, which a transport also keeps (uvloop's, for
+    its life, though it reads through ``buffer_updated``), is the protocol itself: a call of it is the
+    protocol's ``data_received``."""
+    import gc
+    import types
+
+    waiting = asyncio.Event()
+    count = 0
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        nonlocal count
+        await receive()
+        await send({"type": "websocket.accept"})
+        count += 1
+        if count == 20:
+            waiting.set()
+        await receive()
+
+    async def main() -> list[str]:
+        async with serving(app) as url:
+            clients = [await connect(url, compression=None) for _ in range(20)]
+            await asyncio.wait_for(waiting.wait(), TIMEOUT)
+            await asyncio.sleep(0.05)  # every app is in its second receive
+            bound = sorted(
+                obj.__func__.__name__
+                for obj in gc.get_objects()
+                if type(obj) is types.MethodType and isinstance(obj.__self__, protocol.WebSocketProtocol)
+            )
+            for client in clients:
+                await client.close()
+            return bound
+
+    kept = ["buffer_updated", "receive", "send"] if start is uvloop.run else ["receive", "send"]
+    assert start(asyncio.wait_for(main(), 30)) == sorted(kept * 20)
+
+
 def test_a_receive_given_up_on_loses_no_message() -> None:
     """An app that stops waiting (a timeout cancels the receive) gets the next message from its next receive."""
 
