@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import copy
 import dataclasses
+import gc
 import os
 import pickle
 import shutil
@@ -19,7 +20,9 @@ import ssl
 import struct
 import subprocess
 import sys
-from typing import Any
+import types
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
@@ -35,6 +38,7 @@ from tests.helpers.serving import TIMEOUT, Recorded, echo, raw_upgrade, run, ser
 #: the module of the protocol's body now live (compiled or pure), whose helpers some tests call
 LIVE_CORE = _protocol_core.COMPILED or _protocol_core.PURE
 CORE_SOURCE = os.path.join("fastws", "_protocol_core_py.py")
+T = TypeVar("T")
 
 # ------------------------------------------------------------------ echo
 
@@ -884,11 +888,8 @@ def test_an_open_connection_holds_no_handshake_key() -> None:
     assert run(main()) == b""
 
 
-def test_an_app_waiting_in_receive_holds_no_coroutine_of_ours() -> None:
-    """``receive`` is a future and the task runs the app's coroutine through an ``AppRun`` (no frame): 20 idle
-    connections keep no coroutine of the protocol's, and each task's coroutine is an ``AppRun``."""
-    import gc
-
+async def _while_idle(look: Callable[[], T]) -> T:
+    """``look()``'s answer while 20 connections are open and each app waits in its second ``receive``."""
     waiting = asyncio.Event()
     count = 0
 
@@ -901,25 +902,31 @@ def test_an_app_waiting_in_receive_holds_no_coroutine_of_ours() -> None:
             waiting.set()
         await receive()
 
-    async def main() -> list[str]:
-        async with serving(app) as url:
-            clients = [await connect(url, compression=None) for _ in range(20)]
-            await asyncio.wait_for(waiting.wait(), TIMEOUT)
-            await asyncio.sleep(0.05)  # every app is in its second receive
-            ours = [  # Python's coroutines and Cython's (the compiled core's), made from our sources
-                obj.cr_code.co_name
-                for obj in gc.get_objects()
-                if type(obj).__name__ == "coroutine"
-                and (obj.cr_code.co_filename == protocol.__file__ or obj.cr_code.co_filename.endswith(CORE_SOURCE))
-            ]
-            runs = [
-                type(task.get_coro()).__name__ for task in asyncio.all_tasks() if task.get_name() == "fastws.websocket"
-            ]
-            for client in clients:
-                await client.close()
-            return ours, runs
+    async with serving(app) as url:
+        clients = [await connect(url, compression=None) for _ in range(20)]
+        await asyncio.wait_for(waiting.wait(), TIMEOUT)
+        await asyncio.sleep(0.05)  # every app is in its second receive
+        seen = look()
+        for client in clients:
+            await client.close()
+    return seen
 
-    assert run(main()) == ([], ["AppRun"] * 20)
+
+def test_an_app_waiting_in_receive_holds_no_coroutine_of_ours() -> None:
+    """``receive`` is a future and the task runs the app's coroutine through an ``AppRun`` (no frame): 20 idle
+    connections keep no coroutine of the protocol's, and each task's coroutine is an ``AppRun``."""
+
+    def look() -> tuple[list[str], list[str]]:
+        ours = [  # Python's coroutines and Cython's (the compiled core's), made from our sources
+            obj.cr_code.co_name
+            for obj in gc.get_objects()
+            if type(obj).__name__ == "coroutine"
+            and (obj.cr_code.co_filename == protocol.__file__ or obj.cr_code.co_filename.endswith(CORE_SOURCE))
+        ]
+        runs = [type(task.get_coro()).__name__ for task in asyncio.all_tasks() if task.get_name() == "fastws.websocket"]
+        return ours, runs
+
+    assert run(_while_idle(look)) == ([], ["AppRun"] * 20)
 
 
 @pytest.mark.parametrize("start", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
@@ -928,37 +935,16 @@ def test_an_idle_connection_holds_no_bound_data_received(start: Any) -> None:
     ``send``, and uvloop's ``buffer_updated``. ``data_received``, which a transport also keeps (uvloop's, for
     its life, though it reads through ``buffer_updated``), is the protocol itself: a call of it is the
     protocol's ``data_received``."""
-    import gc
-    import types
 
-    waiting = asyncio.Event()
-    count = 0
-
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        nonlocal count
-        await receive()
-        await send({"type": "websocket.accept"})
-        count += 1
-        if count == 20:
-            waiting.set()
-        await receive()
-
-    async def main() -> list[str]:
-        async with serving(app) as url:
-            clients = [await connect(url, compression=None) for _ in range(20)]
-            await asyncio.wait_for(waiting.wait(), TIMEOUT)
-            await asyncio.sleep(0.05)  # every app is in its second receive
-            bound = sorted(
-                obj.__func__.__name__
-                for obj in gc.get_objects()
-                if type(obj) is types.MethodType and isinstance(obj.__self__, protocol.WebSocketProtocol)
-            )
-            for client in clients:
-                await client.close()
-            return bound
+    def look() -> list[str]:
+        return sorted(
+            obj.__func__.__name__
+            for obj in gc.get_objects()
+            if type(obj) is types.MethodType and isinstance(obj.__self__, protocol.WebSocketProtocol)
+        )
 
     kept = ["buffer_updated", "receive", "send"] if start is uvloop.run else ["receive", "send"]
-    assert start(asyncio.wait_for(main(), 30)) == sorted(kept * 20)
+    assert start(asyncio.wait_for(_while_idle(look), 30)) == sorted(kept * 20)
 
 
 def test_a_receive_given_up_on_loses_no_message() -> None:
