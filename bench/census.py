@@ -31,6 +31,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import FrameType
@@ -157,8 +158,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.serve:
         return _serve(args.serve, [arg for arg in args.rest if arg != "--"])
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         for app in args.apps.split(","):
             rows = run(args.python, app, args.connections, folder)

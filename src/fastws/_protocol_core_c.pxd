@@ -97,7 +97,6 @@ cdef class ProtocolCore:
     cdef public double ping_sent_at
     cdef public double last_ping_rtt
 
-    cdef _data_received(self, data)
     cdef _received(self, list events)
     cdef _ping_received(self, event)
     cdef _upgrade_request(self, data)

@@ -451,15 +451,12 @@ class ProtocolCore:
 
         A transport keeps what its protocol's ``data_received`` is, for its
         life, even where it reads through ``get_buffer`` and ``buffer_updated``
-        (uvloop does): a method bound to each connection, 64 bytes, it was.
+        (uvloop does): a method bound to each connection would be 64 bytes.
         """
         return self
 
     def __call__(self, data: bytes) -> None:
         """``data_received(data)`` (see ``data_received``)."""
-        self._data_received(data)
-
-    def _data_received(self, data: bytes) -> None:
         if not self.scope:
             if self.state is CONNECTING:
                 self._upgrade_request(data)
