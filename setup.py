@@ -21,6 +21,7 @@ EXTENSIONS = [
     ("fastws._next_event_c", "src/fastws/_next_event_c.pyx"),
     ("fastws._read_buffer_c", "src/fastws/_read_buffer_c.pyx"),
     ("fastws._app_run_c", "src/fastws/_app_run_c.pyx"),
+    ("fastws._socket_transport_c", "src/fastws/_socket_transport_py.py"),  # one source, typed by its .pxd
     ("fastws._protocol_core_c", "src/fastws/_protocol_core_py.py"),  # one source, typed by _protocol_core_c.pxd
     # the frame rules: one source, typed by _frame_rules_c.pxd; _codec_c cimports it
     ("fastws.wire._frame_rules_c", "src/fastws/wire/_frame_rules.py"),

@@ -18,7 +18,18 @@ from typing import Any
 
 import pytest
 
-from fastws import _app_run, _headers, _json, _next_event, _protocol_core, _read_buffer, _url, _websocket_base, sockets
+from fastws import (
+    _app_run,
+    _headers,
+    _json,
+    _next_event,
+    _protocol_core,
+    _read_buffer,
+    _socket_transport,
+    _url,
+    _websocket_base,
+    sockets,
+)
 from fastws.broadcast import message as _message
 from fastws.broadcast import targets as _targets
 from fastws.wire import codec as _codec
@@ -66,6 +77,7 @@ NEXT_EVENT_TWINS = _params(_next_event.COMPILED, _next_event.PURE)
 APP_RUN_TWINS = _params(_app_run.COMPILED, _app_run.PURE)
 READ_BUFFER_TWINS = _params(_read_buffer.COMPILED, _read_buffer.PURE)
 PROTOCOL_CORE_TWINS = _params(_protocol_core.COMPILED, _protocol_core.PURE)
+SOCKET_TRANSPORT_TWINS = _params(_socket_transport.COMPILED, _socket_transport.PURE)
 MESSAGE_TWINS = _params(_message.COMPILED, _message.PURE)
 TARGETS_TWINS = _params(_targets.COMPILED, _targets.PURE)
 
@@ -127,6 +139,12 @@ def read_buffer_twin(request: pytest.FixtureRequest) -> ModuleType:
 @pytest.fixture(params=PROTOCOL_CORE_TWINS)
 def protocol_core(request: pytest.FixtureRequest) -> ModuleType:
     """Each ``ProtocolCore`` twin in turn: ``fastws._protocol_core_c`` then ``_protocol_core_py``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=SOCKET_TRANSPORT_TWINS)
+def socket_transport(request: pytest.FixtureRequest) -> ModuleType:
+    """Each ``SocketTransport`` twin in turn: ``fastws._socket_transport_c`` then ``_socket_transport_py``."""
     return request.param  # type: ignore[no-any-return]
 
 

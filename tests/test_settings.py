@@ -12,7 +12,7 @@ def test_every_setting_has_a_default_a_help_line_and_a_variable() -> None:
     defaults = Settings()
     assert Settings.names() == [
         "http_max_head_size", "http_max_headers", "http_head_timeout", "ws_max_queue_bytes",
-        "ws_close_timeout", "ws_write_timeout", "ws_allowed_origins", "ws_allow_missing_origin",
+        "ws_close_timeout", "ws_write_timeout", "ws_allowed_origins", "ws_allow_missing_origin", "ws_own_socket",
         "ws_deflate_window_bits", "ws_deflate_mem_level", "ws_deflate_idle", "ws_drain_window", "ws_drain_reason", "metrics_interval",
     ]  # fmt: skip
     assert (defaults.http_max_head_size, defaults.http_max_headers, defaults.http_head_timeout) == (16384, 100, 10.0)

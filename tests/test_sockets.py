@@ -176,3 +176,44 @@ def test_a_view_made_without_ascii_view_lends_nothing() -> None:
         pytest.skip("compiled twin not live")
     with pytest.raises(BufferError):
         memoryview(sockets.COMPILED._AsciiBytes())
+
+
+def test_recv_into_reads_what_is_there_then_says_nothing_now_then_the_end(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    ours, peer = pair
+    for buffer in (bytearray(64), memoryview(bytearray(64))):  # the transport's bytearray, or any writable buffer
+        peer.sendall(b"hello")
+        assert sockets_twin.recv_into(ours.fileno(), buffer) == 5 and bytes(buffer[:5]) == b"hello"
+        assert sockets_twin.recv_into(ours.fileno(), buffer) == -1  # nothing to read now: not an error
+    peer.shutdown(socket.SHUT_WR)
+    assert sockets_twin.recv_into(ours.fileno(), bytearray(8)) == 0  # the end of the stream
+
+
+def test_recv_into_raises_for_a_broken_descriptor(sockets_twin: ModuleType) -> None:
+    fd = os.open(os.devnull, os.O_RDONLY)
+    os.close(fd)
+    with pytest.raises(OSError):
+        sockets_twin.recv_into(fd, bytearray(8))
+    with pytest.raises(OSError):
+        sockets_twin.send_buffers(fd, [b"x"])
+
+
+def test_send_buffers_writes_them_in_order_and_at_most_iov_max_at_once(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    ours, peer = pair
+    parts = [bytes([65 + i % 26]) * 3 for i in range(sockets_twin.IOV_MAX + 5)]
+    mixed = [parts[0], bytearray(parts[1]), memoryview(parts[2]), *parts[3:]]
+    sent = sockets_twin.send_buffers(ours.fileno(), mixed)
+    assert sent == 3 * sockets_twin.IOV_MAX  # the rest is for the next call
+    assert peer.recv(1 << 16) == b"".join(parts[: sockets_twin.IOV_MAX])
+
+
+def test_send_buffers_to_a_full_socket_takes_nothing_and_never_blocks(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    ours, _peer = pair
+    chunk = b"x" * 65536
+    written = [sockets_twin.send_buffers(ours.fileno(), [chunk, chunk]) for _ in range(100)]
+    assert written[-1] == 0 and sum(written) > 0

@@ -9,7 +9,18 @@ import sys
 import pytest
 
 import fastws
-from fastws import _app_run, _headers, _json, _next_event, _protocol_core, _read_buffer, _url, _websocket_base, sockets
+from fastws import (
+    _app_run,
+    _headers,
+    _json,
+    _next_event,
+    _protocol_core,
+    _read_buffer,
+    _socket_transport,
+    _url,
+    _websocket_base,
+    sockets,
+)
 from fastws.broadcast import message, targets
 from fastws.websockets import WebSocket
 from fastws.wire import codec, handshake
@@ -22,6 +33,7 @@ SELECTORS = [
     _next_event,
     _app_run,
     _read_buffer,
+    _socket_transport,
     _protocol_core,
     codec,
     handshake,
@@ -86,6 +98,7 @@ def test_twins_export_the_same_names() -> None:
         "fastws._next_event": ["SENT", "ReadyEvent", "Sent", "pending", "ready", "settle"],
         "fastws._app_run": ["AppRun"],
         "fastws._read_buffer": ["READ_SIZE", "get_buffer", "this_thread"],
+        "fastws._socket_transport": ["DEFAULT_HIGH_WATER", "DEFAULT_LOW_WATER", "SocketTransport"],
         "fastws._protocol_core": [
             "KEEPALIVE_TICKS",
             "LARGE_MESSAGE",
@@ -126,7 +139,7 @@ def test_twins_export_the_same_names() -> None:
             "parse_head",
             "parse_request",
         ],
-        "fastws.sockets": ["ascii_view", "send_now", "send_parts"],
+        "fastws.sockets": ["IOV_MAX", "ascii_view", "recv_into", "send_buffers", "send_now", "send_parts"],
         "fastws.broadcast.message": ["Message"],
         "fastws.broadcast.targets": [
             "OVERFLOW_POLICIES",

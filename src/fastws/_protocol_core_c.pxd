@@ -43,6 +43,7 @@ cdef object SENT
 cdef dict _SCOPE
 cdef dict _SHARED_ITEMS
 cdef bint _POSIX
+cdef object _LET_GO
 
 
 cdef class ServerShare:
@@ -126,6 +127,8 @@ cdef class ProtocolCore:
     cpdef write_parts(self, header, payload)
     @cython.locals(fd=int)
     cdef int _writable_fd(self) except -3
+    @cython.locals(fd=int, own=int)
+    cdef _own_socket(self)
     cdef _write_long_text(self, text)
     cdef bint _deliver_frame(self, frame) except -1
     cdef _write_bytes(self, data)

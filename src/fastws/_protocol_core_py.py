@@ -47,6 +47,7 @@ from ._front import Front, websocket_upgrade
 from ._next_event import SENT, ReadyEvent, Sent, pending, ready, settle
 from ._protocol_state import PAST_CLOSE, State
 from ._read_buffer import this_thread
+from ._socket_transport import SocketTransport
 from .connection import CONNECTION_EXTENSION, Fanout
 from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
@@ -96,6 +97,9 @@ _DIRECT_TRANSPORTS = frozenset({
 #: not at every connection); a handful of classes, started again if ever more than 64
 _direct_kinds: dict[type, bool] = {}
 _POSIX = os.name == "posix"
+#: the protocol a loop's transport is left with once its connection moved to a ``SocketTransport``: its
+#: ``connection_lost``, called when the transport is aborted, is nothing to the connection
+_LET_GO = asyncio.Protocol()
 
 
 class _ScopeKeys:
@@ -990,6 +994,33 @@ class ProtocolCore:
             self._buffered = False
         return fd
 
+    def _own_socket(self) -> None:
+        """Move the open connection off the loop's transport to a ``SocketTransport`` (``fastws._socket_transport``).
+
+        Only from a plain TCP transport of uvloop's or asyncio's (``_socket_fd``)
+        that holds nothing (the 101 went out whole), and while a descriptor
+        more may be had for a moment: the socket is duplicated, the loop's
+        transport let go of and aborted (which closes its descriptor, not the
+        socket), and the connection read and written on the duplicate from now
+        on. Otherwise it stays on the loop's transport, as it would be with
+        ``ws_own_socket`` off.
+        """
+        fd = self._writable_fd()
+        if fd < 0 or not self.settings.ws_own_socket:
+            return
+        try:
+            own = os.dup(fd)
+        except OSError:  # out of descriptors: the loop's transport serves
+            return
+        loop_transport = self.transport
+        low, high = loop_transport.get_write_buffer_limits()
+        transport = SocketTransport(self.share.loop, own, self, high, low)
+        loop_transport.set_protocol(_LET_GO)
+        loop_transport.abort()
+        self.transport = transport  # type: ignore[assignment]
+        self._fd = own
+        transport.resume_reading()
+
     def _write_long_text(self, text: str) -> None:
         """A text of ``LARGE_MESSAGE`` characters or more: header and text apart when it is ASCII, uncompressed."""
         conn = self.conn
@@ -1076,6 +1107,7 @@ class ProtocolCore:
                 COUNTERS.opened(self, self._extensions is not None)
                 self.state = OPEN
                 self._write(response)
+                self._own_socket()
                 self._start_keepalive()
         elif kind == "websocket.close":
             self._access("403")

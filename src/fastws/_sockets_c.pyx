@@ -4,10 +4,15 @@
 One ``send(2)`` (``sendmsg(2)`` for two parts) with ``MSG_NOSIGNAL``, no
 Python object made; an ASCII ``str`` is sent from its own bytes, and
 ``ascii_view`` lends them to the transport (a buffer over the ``str``,
-which it keeps alive; a ``str`` never changes). See the pure twin.
+which it keeps alive; a ``str`` never changes). ``recv_into`` is one
+``recv(2)``, into a ``bytearray``'s own bytes with no buffer request.
+See the pure twin.
 """
 
-from cpython.buffer cimport PyBuffer_FillInfo
+from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_FillInfo, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_CheckExact, PyByteArray_GET_SIZE
+from cpython.exc cimport PyErr_SetFromErrno
+from libc.errno cimport EAGAIN, EINTR, errno
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
 from libc.string cimport memset
 
@@ -16,6 +21,9 @@ cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object o)
     void* PyUnicode_DATA(object o)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
+
+cdef extern from "<errno.h>":
+    int EWOULDBLOCK  # libc.errno leaves it out: EAGAIN's twin, the same number on Linux
 
 cdef extern from "<sys/uio.h>" nogil:
     struct iovec:
@@ -28,9 +36,15 @@ cdef extern from "<sys/socket.h>" nogil:
         size_t msg_iovlen
     ssize_t send(int sockfd, const void* buf, size_t len, int flags)
     ssize_t sendmsg(int sockfd, const msghdr* msg, int flags)
+    ssize_t recv(int sockfd, void* buf, size_t len, int flags)
     int MSG_NOSIGNAL
 
-__all__ = ["ascii_view", "send_now", "send_parts"]
+__all__ = ["IOV_MAX", "ascii_view", "recv_into", "send_buffers", "send_now", "send_parts"]
+
+#: the most buffers ``send_buffers`` writes in one call (the rest at the next): POSIX guarantees 16
+cdef enum:
+    _IOV_MAX = 64
+IOV_MAX = _IOV_MAX
 
 
 cpdef Py_ssize_t send_now(int fd, bytes data) except -1:
@@ -95,3 +109,52 @@ def ascii_view(text, Py_ssize_t start=0):
     view.text = text
     view.start = start
     return memoryview(view)
+
+
+cpdef Py_ssize_t recv_into(int fd, object buffer) except -2:
+    """Read what the non-blocking socket ``fd`` has into ``buffer``: the bytes read, 0 at the end of the
+    stream, -1 when there is nothing to read now; ``OSError`` when the connection is broken."""
+    cdef Py_buffer view
+    cdef ssize_t got
+    if PyByteArray_CheckExact(buffer):  # the transport's own: the thread's read buffer
+        got = recv(fd, PyByteArray_AS_STRING(buffer), <size_t>PyByteArray_GET_SIZE(buffer), 0)
+    else:
+        PyObject_GetBuffer(buffer, &view, PyBUF_WRITABLE)
+        got = recv(fd, view.buf, <size_t>view.len, 0)
+        PyBuffer_Release(&view)
+    if got >= 0:
+        return got
+    if errno == EAGAIN or errno == EWOULDBLOCK or errno == EINTR:
+        return -1
+    PyErr_SetFromErrno(OSError)
+    return -2
+
+
+def send_buffers(int fd, buffers):
+    """Write what the non-blocking socket ``fd`` takes of ``buffers`` (at most ``IOV_MAX`` of them), in order,
+    at once: the bytes written (0: none now); ``OSError`` when the connection is broken."""
+    cdef Py_buffer views[_IOV_MAX]
+    cdef iovec parts[_IOV_MAX]
+    cdef msghdr message
+    cdef Py_ssize_t count = 0, i
+    cdef ssize_t sent = -1
+    try:
+        for buffer in buffers:
+            if count == _IOV_MAX:
+                break
+            PyObject_GetBuffer(buffer, &views[count], PyBUF_SIMPLE)
+            parts[count].iov_base = views[count].buf
+            parts[count].iov_len = <size_t>views[count].len
+            count += 1
+        memset(&message, 0, sizeof(message))
+        message.msg_iov = parts
+        message.msg_iovlen = <size_t>count
+        sent = sendmsg(fd, &message, MSG_NOSIGNAL)
+    finally:
+        for i in range(count):
+            PyBuffer_Release(&views[i])
+    if sent >= 0:
+        return sent
+    if errno == EAGAIN or errno == EWOULDBLOCK or errno == EINTR:
+        return 0
+    PyErr_SetFromErrno(OSError)

@@ -12,13 +12,24 @@ calls them only while the transport's write buffer is empty, so bytes keep
 their order; what is left goes to the transport, which also reports any
 error. It skips the event loop's write path (about 0.3 µs
 a message on uvloop), as picows does.
+
+``recv_into(fd, buffer)`` and ``send_buffers(fd, buffers)`` are the reads
+and the backlog's writes of ``fastws._socket_transport``, the transport an
+open WebSocket connection gets once it is past the upgrade: they return
+what the socket did (-1 from ``recv_into``: nothing to read now; 0 from
+``send_buffers``: nothing taken now) and raise ``OSError`` for a broken
+connection, for the transport to close it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
-__all__ = ["ascii_view", "send_now", "send_parts"]
+__all__ = ["IOV_MAX", "ascii_view", "recv_into", "send_buffers", "send_now", "send_parts"]
+
+#: the most buffers ``send_buffers`` writes in one call (the rest at the next): POSIX guarantees 16
+IOV_MAX = 64
 
 
 def send_now(fd: int, data: bytes) -> int:
@@ -56,3 +67,21 @@ def ascii_view(text: str, start: int = 0) -> memoryview:
     if not 0 <= start <= len(text):
         raise ValueError(f"start {start} is outside the text (0 to {len(text)})")
     return memoryview(text.encode("ascii")).toreadonly()[start:]
+
+
+def recv_into(fd: int, buffer: bytearray | memoryview) -> int:
+    """Read what the non-blocking socket ``fd`` has into ``buffer``: the bytes read, 0 at the end of the
+    stream, -1 when there is nothing to read now; ``OSError`` when the connection is broken."""
+    try:
+        return os.readv(fd, (buffer,))
+    except (BlockingIOError, InterruptedError):
+        return -1
+
+
+def send_buffers(fd: int, buffers: Sequence[bytes | bytearray | memoryview]) -> int:
+    """Write what the non-blocking socket ``fd`` takes of ``buffers`` (at most ``IOV_MAX`` of them), in order,
+    at once: the bytes written (0: none now); ``OSError`` when the connection is broken."""
+    try:
+        return os.writev(fd, buffers[:IOV_MAX])  # SIGPIPE is ignored by Python: a closed peer is an OSError
+    except (BlockingIOError, InterruptedError):
+        return 0

@@ -610,14 +610,20 @@ def test_messages_go_straight_to_the_socket_while_the_transport_holds_nothing() 
         async with serving(echo) as url:
             async with connect(url, compression=None) as ws:
                 protocol = Recorded.instances[-1]
-                write = protocol.transport.write
+                transport = protocol.transport
 
-                def recording_write(data: Any) -> None:
-                    if bytes(data[:1]) in (b"\x81", b"\x82"):  # a data frame (the Close echo may go this way)
-                        through_transport.append(bytes(data))
-                    write(data)
+                class Recording:
+                    """The connection's transport, with what goes through its ``write`` written down."""
 
-                protocol.transport.write = recording_write  # type: ignore[method-assign]
+                    def __getattr__(self, name: str) -> Any:
+                        return getattr(transport, name)
+
+                    def write(self, data: Any) -> None:
+                        if bytes(data[:1]) in (b"\x81", b"\x82"):  # a data frame (the Close echo may go this way)
+                            through_transport.append(bytes(data))
+                        transport.write(data)
+
+                protocol.transport = Recording()
                 echoed = []
                 for n in range(20):
                     await ws.send(f"message {n}")
@@ -930,21 +936,76 @@ def test_an_app_waiting_in_receive_holds_no_coroutine_of_ours() -> None:
 
 
 @pytest.mark.parametrize("start", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
-def test_an_idle_connection_holds_no_bound_data_received(start: Any) -> None:
-    """What is kept of 20 idle connections' protocols as methods bound to them: the app's ``receive`` and
-    ``send``, and uvloop's ``buffer_updated``. ``data_received``, which a transport also keeps (uvloop's, for
-    its life, though it reads through ``buffer_updated``), is the protocol itself: a call of it is the
-    protocol's ``data_received``."""
+def test_an_idle_connection_is_on_its_own_transport_and_holds_only_receive_and_send_bound(start: Any) -> None:
+    """20 idle connections, on either loop: each is read and written by a ``SocketTransport`` of its own
+    (the loop's transport, which kept the protocol's ``buffer_updated`` and ``data_received`` bound for its
+    life, is gone), and the methods kept bound to the protocols are the app's ``receive`` and ``send``."""
 
-    def look() -> list[str]:
-        return sorted(
+    def look() -> tuple[list[str], list[str]]:
+        live = [obj for obj in gc.get_objects() if protocol.WebSocketProtocol in type(obj).__mro__ and obj.is_open()]
+        bound = sorted(
             obj.__func__.__name__
             for obj in gc.get_objects()
             if type(obj) is types.MethodType and isinstance(obj.__self__, protocol.WebSocketProtocol)
         )
+        return [type(each.transport).__name__ for each in live], bound
 
-    kept = ["buffer_updated", "receive", "send"] if start is uvloop.run else ["receive", "send"]
-    assert start(asyncio.wait_for(_while_idle(look), 30)) == sorted(kept * 20)
+    transports, bound = start(asyncio.wait_for(_while_idle(look), 30))
+    assert transports == ["SocketTransport"] * 20
+    assert bound == sorted(["receive", "send"] * 20)
+
+
+class OnTheLoopsTransport(Recorded):
+    """The protocol with ``ws_own_socket`` off."""
+
+    settings = dataclasses.replace(Recorded.settings, ws_own_socket=False)
+
+
+@pytest.mark.parametrize("start", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
+@pytest.mark.parametrize("own", [True, False], ids=["own-socket", "loop-transport"])
+def test_an_open_connection_moves_to_its_own_transport_unless_the_setting_says_not(start: Any, own: bool) -> None:
+    """The same echo either way (messages, their order, the close); the transport it ends on is fastws'
+    ``SocketTransport``, or with ``ws_own_socket`` off the loop's own, for the connection's life."""
+
+    async def main() -> tuple[list[str], list[str]]:
+        Recorded.instances = []
+        async with serving(echo, ws=Recorded if own else OnTheLoopsTransport) as url:
+            async with connect(url, compression=None) as ws:
+                echoed = []
+                for n in range(50):
+                    await ws.send(f"message {n}" * (1 + n * 100))
+                    echoed.append(await ws.recv())
+                kinds = [type(each.transport).__name__ for each in Recorded.instances]
+            assert ws.close_code == 1000
+        return echoed, kinds
+
+    echoed, kinds = start(asyncio.wait_for(main(), 30))
+    assert echoed == [f"message {n}" * (1 + n * 100) for n in range(50)]
+    loops = {asyncio.run: "_SelectorSocketTransport", uvloop.run: "TCPTransport"}
+    assert kinds == (["SocketTransport"] if own else [loops[start]])
+
+
+def test_out_of_descriptors_a_connection_stays_on_the_loops_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The move takes a second descriptor for a moment: where none is left, the connection is served as
+    it would be with ``ws_own_socket`` off, not refused."""
+
+    def no_descriptor(fd: int) -> int:
+        raise OSError(24, "Too many open files")
+
+    async def main() -> tuple[list[str], list[str]]:
+        Recorded.instances = []
+        async with serving(echo) as url:
+            monkeypatch.setattr(os, "dup", no_descriptor)
+            async with connect(url, compression=None) as ws:
+                echoed = []
+                for n in range(5):
+                    await ws.send(f"message {n}")
+                    echoed.append(await ws.recv())
+                kinds = [type(each.transport).__name__ for each in Recorded.instances]
+            monkeypatch.undo()
+        return echoed, kinds
+
+    assert uvloop.run(asyncio.wait_for(main(), 30)) == ([f"message {n}" for n in range(5)], ["TCPTransport"])
 
 
 def test_a_receive_given_up_on_loses_no_message() -> None:
