@@ -5,7 +5,8 @@ The twin pairs ``fastws._json_c``/``_json_py``, ``_url_c``/``_url_py``,
 ``_headers_c``/``_headers_py``, ``_websocket_base_c``/``_websocket_base_py``,
 ``_protocol_core_c``/``_protocol_core_py``,
 ``fastws.wire._handshake_c``/``_handshake_py`` and the broadcast hub's
-``_message_c``/``_message_py`` and ``_targets_c``/``_targets_py``;
+``_message_c``/``_message_py`` and ``_targets_c``/``_targets_py``, and
+``_socket_transport_c``/``_socket_transport_py`` (over real socket pairs);
 each side is gathered into one namespace (``COMPILED``, ``PURE``) so a target
 calls ``m.parse_query``, ``m.Headers``, ``m.WebSocketBase`` alike.
 
@@ -42,16 +43,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import contextlib
 import enum
 import itertools
 import math
 import random
+import socket
 import struct
 import sys
 import time
 from collections.abc import Callable, Mapping
 from types import ModuleType, SimpleNamespace
 from typing import Any
+
+import uvloop
 
 try:
     if "--stress" in sys.argv:
@@ -69,6 +74,8 @@ if atheris is not None:
             _json_py,
             _protocol_core_c,
             _protocol_core_py,
+            _socket_transport_c,
+            _socket_transport_py,
             _url_c,
             _url_py,
             _websocket_base_c,
@@ -100,6 +107,8 @@ else:
         _json_py,
         _protocol_core_c,
         _protocol_core_py,
+        _socket_transport_c,
+        _socket_transport_py,
         _url_c,
         _url_py,
         _websocket_base_c,
@@ -114,11 +123,16 @@ def _side(*modules: ModuleType) -> Any:
     return SimpleNamespace(**{name: getattr(m, name) for m in modules for name in m.__all__})
 
 
-COMPILED = _side(_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c, _protocol_core_c, _message_c, _targets_c)
+_COMPILED_MODULES = (
+    _headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c, _protocol_core_c, _message_c, _targets_c,
+    _socket_transport_c,
+)  # fmt: skip
+COMPILED = _side(*_COMPILED_MODULES)
 PURE = _side(
-    _headers_py, _json_py, _url_py, _websocket_base_py, _handshake_py, _protocol_core_py, _message_py, _targets_py
-)
-for _module in (_headers_c, _json_c, _url_c, _websocket_base_c, _handshake_c, _protocol_core_c, _message_c, _targets_c):
+    _headers_py, _json_py, _url_py, _websocket_base_py, _handshake_py, _protocol_core_py, _message_py, _targets_py,
+    _socket_transport_py,
+)  # fmt: skip
+for _module in _COMPILED_MODULES:
     assert _module.__file__ is not None and _module.__file__.endswith(".so"), _module.__file__
 
 
@@ -1195,6 +1209,117 @@ def t_broadcast(src: Src) -> None:
     same("broadcast", (policy, limit, steps), lambda m: _fanout(m, policy, limit, steps))
 
 
+class _TransportRecorder:
+    """A protocol that writes down what a ``SocketTransport`` tells it."""
+
+    def __init__(self, lost: asyncio.Future[Any]) -> None:
+        self.received = bytearray()
+        self.calls: list[str] = []
+        self.lost = lost
+
+    def buffer_updated(self, nbytes: int) -> None:
+        from fastws._read_buffer import this_thread
+
+        self.received += this_thread()[:nbytes]
+
+    def eof_received(self) -> None:
+        self.calls.append("eof")
+
+    def pause_writing(self) -> None:
+        self.calls.append("pause")
+
+    def resume_writing(self) -> None:
+        self.calls.append("resume")
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self.calls.append("lost")
+        self.lost.set_result(type(error).__name__)
+
+
+async def _transport_life(m: Any, steps: list[tuple[Any, ...]], end: str) -> tuple[Any, ...]:
+    """A ``SocketTransport`` of twin ``m`` over a socket pair with small buffers, through ``steps`` and
+    ``end``, the peer reading to its end after: what the protocol was told and got, what the peer got."""
+    loop = asyncio.get_running_loop()
+    ours, peer = socket.socketpair()
+    for sock, option in ((ours, socket.SO_SNDBUF), (peer, socket.SO_RCVBUF)):
+        sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, option, 4096)
+    protocol = _TransportRecorder(loop.create_future())
+    transport = m.SocketTransport(loop, ours.detach(), protocol)
+    transport.resume_reading()
+    peer_got = bytearray()
+    peer_end = ""
+    with peer:
+        for step in steps:
+            kind = step[0]
+            if kind == "write":
+                transport.write(step[1])
+            elif kind == "send":
+                with contextlib.suppress(BlockingIOError):
+                    peer.send(step[1])
+            elif kind == "read":
+                with contextlib.suppress(BlockingIOError):
+                    peer_got += peer.recv(step[1])
+            elif kind == "pause":
+                transport.pause_reading()
+            elif kind == "resume":
+                transport.resume_reading()
+            elif kind == "limits":
+                transport.set_write_buffer_limits(high=step[1])
+            else:  # a few turns of the loop
+                for _ in range(3):
+                    await asyncio.sleep(0)
+        if end == "close":
+            transport.close()
+        elif end == "abort":
+            transport.abort()
+        else:
+            peer.shutdown(socket.SHUT_WR)
+        deadline = loop.time() + 0.5
+        while (not peer_end or not protocol.lost.done()) and loop.time() < deadline:
+            if not peer_end:
+                try:
+                    more = peer.recv(65536)
+                except BlockingIOError:
+                    more = None
+                except OSError as error:
+                    peer_end = type(error).__name__
+                    more = None
+                if more == b"":
+                    peer_end = "eof"
+                elif more:
+                    peer_got += more
+                    continue
+            await asyncio.sleep(0.001)
+    lost = protocol.lost.result() if protocol.lost.done() else "not lost"  # e.g. the peer's end, unread: paused
+    return bytes(protocol.received), protocol.calls, lost, bytes(peer_got), peer_end, transport.is_closing()
+
+
+def t_socket_transport(src: Src) -> None:
+    """Writes (bytes, bytearray, views), the peer's sends and reads, reading paused and resumed, the water
+    marks, then a close, an abort or the peer's end, on asyncio's loop or uvloop's."""
+    steps: list[tuple[Any, ...]] = []
+    for _ in range(src.below(16)):
+        kind = src.below(8)
+        if kind < 2:
+            data = src.raw_bytes(48) * (1 + src.below(4) * 500)  # up to ~70 KiB: past the socket's buffers
+            shape = src.below(3)
+            steps.append(("write", data if shape == 0 else bytearray(data) if shape == 1 else memoryview(data)))
+        elif kind == 2:
+            steps.append(("send", src.raw_bytes(64) * (1 + src.below(3) * 40)))
+        elif kind == 3:
+            steps.append(("read", 1 + src.below(8192)))
+        elif kind == 4:
+            steps.append((src.pick(["pause", "resume"]),))
+        elif kind == 5:
+            steps.append(("limits", src.below(20000)))
+        else:
+            steps.append(("turn",))
+    end = src.pick(["close", "abort", "peer-eof"])
+    start = src.pick([asyncio.run, uvloop.run])
+    same("socket_transport", (steps, end), lambda m: start(_transport_life(m, steps, end)))
+
+
 TARGETS: dict[str, Callable[[Src], None]] = {
     "parse_query": t_query,
     "parse_host_header": t_host,
@@ -1208,6 +1333,7 @@ TARGETS: dict[str, Callable[[Src], None]] = {
     "protocol": t_protocol,
     "front": t_front,
     "broadcast": t_broadcast,
+    "socket_transport": t_socket_transport,
 }
 ORDER = list(TARGETS.values())
 
