@@ -1019,7 +1019,8 @@ class ProtocolCore:
         loop_transport.abort()
         self.transport = transport  # type: ignore[assignment]
         self._fd = own
-        transport.resume_reading()
+        if not self._read_paused:  # frames sent with the request may have filled the app's queue already
+            transport.resume_reading()
 
     def _write_long_text(self, text: str) -> None:
         """A text of ``LARGE_MESSAGE`` characters or more: header and text apart when it is ASCII, uncompressed."""

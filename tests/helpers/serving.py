@@ -81,12 +81,17 @@ async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await send({"type": "websocket.send", "bytes": message["bytes"]})
 
 
-async def raw_upgrade(url: str, extra: bytes = b"", version: bytes = b"13") -> tuple[Any, Any, bytes]:
+async def raw_upgrade(
+    url: str, extra: bytes = b"", version: bytes = b"13", frames: bytes = b""
+) -> tuple[Any, Any, bytes]:
+    """An upgrade request by hand (``extra`` header lines; ``frames`` sent with it, before the answer);
+    the stream's reader and writer, and the response head."""
     host, port = url.removeprefix("ws://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     key = base64.b64encode(os.urandom(16))
     writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: " + version + b"\r\n" + extra + b"\r\n")  # fmt: skip
+                 b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: " + version + b"\r\n" + extra + b"\r\n"
+                 + frames)  # fmt: skip
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
     return reader, writer, head
 

@@ -33,6 +33,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from fastws import _protocol_core, protocol
 from fastws.protocol import State
+from tests.helpers.frames import client_frame
 from tests.helpers.serving import TIMEOUT, Recorded, echo, raw_upgrade, run, serving
 
 #: the module of the protocol's body now live (compiled or pure), whose helpers some tests call
@@ -1006,6 +1007,37 @@ def test_out_of_descriptors_a_connection_stays_on_the_loops_transport(monkeypatc
         return echoed, kinds
 
     assert uvloop.run(asyncio.wait_for(main(), 30)) == ([f"message {n}" for n in range(5)], ["TCPTransport"])
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own-socket", "loop-transport"])
+def test_frames_sent_with_the_request_that_fill_the_queue_keep_reading_paused_past_the_move(own: bool) -> None:
+    """Frames a client sends right behind its upgrade request (fastws' HTTP front hands them over) fill the
+    app's queue before it accepts, and reading pauses: it stays paused once the connection is open, on its
+    own transport as on the loop's, until the app takes them (else a client could flood past the bound)."""
+    seen: list[bool] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await asyncio.sleep(0.2)  # the five messages are parsed meanwhile: the queue's bound is two
+        await send({"type": "websocket.accept"})
+        seen.append(Recorded.instances[-1].transport.is_reading())
+        for _ in range(5):
+            message = await receive()
+            await send({"type": "websocket.send", "text": message["text"]})
+
+    async def main() -> list[bytes]:
+        Recorded.instances = []
+        options = {"ws": Recorded if own else OnTheLoopsTransport, "http": "fastws.http:HttpProtocol"}
+        async with serving(app, ws_max_queue=2, **options) as url:
+            frames = b"".join(client_frame(0x1, f"m{n}".encode()) for n in range(5))
+            reader, writer, head = await raw_upgrade(url, frames=frames)
+            assert head.startswith(b"HTTP/1.1 101")
+            echoes = [await asyncio.wait_for(reader.readexactly(4), TIMEOUT) for _ in range(5)]
+            writer.close()
+        return echoes
+
+    assert run(main()) == [b"\x81\x02m" + str(n).encode() for n in range(5)]
+    assert seen == [False]
 
 
 def test_a_receive_given_up_on_loses_no_message() -> None:
