@@ -257,3 +257,30 @@ def test_its_extra_info_is_the_sockets(socket_transport: ModuleType, start: Star
             assert transport.get_extra_info("peername") is None
 
     start(main())
+
+
+@LOOPS
+def test_a_protocol_that_fails_on_what_it_was_given_is_reported_and_dropped(
+    socket_transport: ModuleType, pair: tuple[socket.socket, socket.socket], start: Start
+) -> None:
+    """As asyncio's and uvloop's transports do: the loop's exception handler hears of it, the connection is
+    lost with the error."""
+    ours, peer = pair
+    reported: list[str] = []
+
+    class Failing(Recorder):
+        def buffer_updated(self, nbytes: int) -> None:
+            raise ValueError("a bug")
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _, context: reported.append(context["message"]))
+        protocol = Failing()
+        transport = socket_transport.SocketTransport(loop, ours.detach(), protocol)
+        transport.resume_reading()
+        peer.sendall(b"anything")
+        error = await asyncio.wait_for(protocol.lost, 5)
+        assert isinstance(error, ValueError) and transport.is_closing()
+        assert reported == ["Fatal error: protocol.buffer_updated() call failed."]
+
+    start(main())

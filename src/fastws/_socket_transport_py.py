@@ -94,7 +94,14 @@ class SocketTransport:
             self._force_close(error)
             return
         if got > 0:
-            self._protocol.buffer_updated(got)
+            try:
+                self._protocol.buffer_updated(got)
+            except Exception as error:  # noqa: BLE001  # as asyncio and uvloop: reported, the connection dropped
+                self._loop.call_exception_handler({
+                    "message": "Fatal error: protocol.buffer_updated() call failed.",
+                    "exception": error, "transport": self, "protocol": self._protocol,
+                })  # fmt: skip
+                self._force_close(error)
         elif got == 0:  # the peer's end of the stream
             self.pause_reading()
             if not self._protocol.eof_received():
