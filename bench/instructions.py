@@ -13,13 +13,17 @@ turns, so the clients do the same work against every server, and every
 run has the same hash seed, so a count repeats exactly.
 ``--scenario echo``: the same 8 clients, each in turn sends a 32-byte
 message (``--size``) and reads its echo (the echo apps of
-``bench.load.apps``, on ``/``).
+``bench.load.apps``, on ``/``). ``--scenario handshake``: the figures are
+per connection instead, 8 a round one after another, each as
+``bench.load``'s handshake scenario makes it (the upgrade, one echo, the
+close handshake, the server's end of TCP).
 
     python -m bench.instructions                              # the docs' app, then picows
     python -m bench.instructions --apps broadcast_app,plain   # other apps of bench.load.apps
     python -m bench.instructions --python /tmp/old/bin/python # another build (before/after)
     python -m bench.instructions --scenario echo --apps plain,fastws_app,picows
     python -m bench.instructions --scenario echo --size 4096 --apps plain,picows
+    python -m bench.instructions --scenario handshake --rounds 20 --apps plain,picows
 
 fastws is served on ``fastws run``'s loop (``fastws.loop``; uvloop's own for
 an older build without it), picows on uvloop.
@@ -57,6 +61,7 @@ REQUEST = (
     b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n"
 )
 PICOWS = "picows"
+CLOSE = b"\x88\x82\0\0\0\0\x03\xe8"  # a client's Close, 1000 (a zero mask)
 WARM_UP = 2  # rounds run before the measured ones, in both runs
 
 
@@ -124,11 +129,49 @@ def _loop_factory(app: str) -> Any:
     return new_event_loop
 
 
+async def _connection(port: int, size: int) -> None:
+    """One connection as ``bench.load``'s handshake scenario makes it: the upgrade, one echo of ``size`` bytes,
+    the close handshake, then the server's end of TCP (RFC 6455 7.1.1: the server closes first)."""
+    client = socket.create_connection(("127.0.0.1", port))
+    client.setblocking(False)
+    client.send(REQUEST.replace(b"{path}", b"/"))
+    head = b""
+    while b"\r\n\r\n" not in head:  # one read for any server: each sends its head in one write
+        head += await _read(client, 1) + await _read_now(client)
+    assert head.startswith(b"HTTP/1.1 101") and head.endswith(b"\r\n\r\n"), head
+    await _send(client, masked_text(b"x" * size))
+    expected = text_frame(b"x" * size)
+    assert await _read(client, len(expected)) == expected
+    await _send(client, CLOSE)
+    close = await _read(client, 2)
+    assert close[0] == 0x88, close
+    await _read(client, close[1])  # its code and reason, whatever they are
+    while await _read_now(client, wait=True):  # until the server's end of TCP
+        pass
+    client.close()
+
+
+async def _read_now(sock: socket.socket, wait: bool = False) -> bytes:
+    """What ``sock`` has now (``wait``: the next bytes or the end, b"")."""
+    while True:
+        try:
+            return sock.recv(1 << 16)
+        except BlockingIOError:
+            if not wait:
+                return b""
+            await asyncio.sleep(0)
+
+
 async def run(scenario: str, app: str, rounds: int, size: int = 32) -> None:
-    """``rounds`` rounds of ``scenario`` (chat or echo) against ``app`` (a name in ``bench.load.apps``, or
-    ``picows``), with text messages of ``size`` bytes (the chat's: 32)."""
+    """``rounds`` rounds of ``scenario`` (chat, echo or handshake) against ``app`` (a name in
+    ``bench.load.apps``, or ``picows``), with text messages of ``size`` bytes (the chat's: 32)."""
     server = await _server(app)
     port = server.sockets[0].getsockname()[1]
+    if scenario == "handshake":
+        for _ in range(rounds * MEMBERS):
+            await _connection(port, size)
+        server.close()
+        return
     chat = scenario == "chat"
     clients = []
     for _ in range(MEMBERS):
@@ -168,6 +211,17 @@ async def run(scenario: str, app: str, rounds: int, size: int = 32) -> None:
     server.close()
 
 
+def _environ(scenario: str) -> dict[str, str]:
+    """The environment of a counted run: one hash seed for every run (the same dict layouts, so the same count
+    to the instruction); for the chat and the echo, connections moved to fastws' own transport at their accept
+    (``ws_own_socket_after`` 0: the steady state of a connection that lasts, which a slow run under
+    callgrind would otherwise reach at some point of the rounds, in wall-clock time)."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    if scenario != "handshake":
+        env.setdefault("FASTWS_WS_OWN_SOCKET_AFTER", "0")
+    return env
+
+
 def _instructions(python: str, scenario: str, app: str, rounds: int, size: int = 32) -> int:
     """User-space instructions of one process running ``rounds`` rounds of ``scenario`` against ``app``
     (callgrind)."""
@@ -175,8 +229,7 @@ def _instructions(python: str, scenario: str, app: str, rounds: int, size: int =
         out = os.path.join(folder, "callgrind.out")
         command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                    python, "-m", "bench.instructions", "--run", scenario, app, str(rounds), str(size)]  # fmt: skip
-        # one hash seed for every run: the same dict layouts, so the same count to the instruction
-        env = dict(os.environ, PYTHONHASHSEED="0")
+        env = _environ(scenario)
         done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, env=env)
         found = re.search(r"Collected : (\d+)", done.stderr)
         if done.returncode or found is None:
@@ -199,7 +252,7 @@ def _syscalls(python: str, scenario: str, app: str, rounds: int, size: int = 32)
         out = os.path.join(folder, "strace.out")
         command = ["strace", "-f", "-c", "-o", out,
                    python, "-m", "bench.instructions", "--run", scenario, app, str(rounds), str(size)]  # fmt: skip
-        env = dict(os.environ, PYTHONHASHSEED="0")
+        env = _environ(scenario)
         done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, env=env)
         if done.returncode or not os.path.exists(out):
             raise RuntimeError(f"strace of {app} failed: {done.stderr[-2000:]}")
@@ -229,7 +282,7 @@ def syscalls_per_message(python: str, scenario: str, app: str, rounds: int, size
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--scenario", choices=["chat", "echo"], default="chat")
+    parser.add_argument("--scenario", choices=["chat", "echo", "handshake"], default="chat")
     parser.add_argument("--apps", default=f"starlette_broadcast_app,{PICOWS}",
                         help="comma-separated: apps of bench.load.apps (served by fastws), or picows")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=200, help="rounds (each: every member sends once)")
@@ -251,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         for app in args.apps.split(","):
             per = syscalls_per_message(args.python, args.scenario, app, args.rounds, args.size)
             names = ", ".join(f"{name} {count:.2f}" for name, count in per.items())
-            print(f"{args.scenario} {app:28s} {sum(per.values()):6.2f} system calls per incoming message: {names}")
+            what = "connection" if args.scenario == "handshake" else "incoming message"
+            print(f"{args.scenario} {app:28s} {sum(per.values()):6.2f} system calls per {what}: {names}")
         return 0
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
@@ -259,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     for app in args.apps.split(","):
         count = per_message(args.python, args.scenario, app, args.rounds, args.size)
         each = f" ({count / MEMBERS:7,.0f} per delivery)" if args.scenario == "chat" else ""
-        print(f"{args.scenario} {app:28s} {count:9,.0f} instructions per incoming message{each}")
+        what = "connection" if args.scenario == "handshake" else "incoming message"
+        print(f"{args.scenario} {app:28s} {count:9,.0f} instructions per {what}{each}")
     return 0
 
 

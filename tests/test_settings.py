@@ -13,11 +13,12 @@ def test_every_setting_has_a_default_a_help_line_and_a_variable() -> None:
     assert Settings.names() == [
         "http_max_head_size", "http_max_headers", "http_head_timeout", "ws_max_queue_bytes",
         "ws_close_timeout", "ws_write_timeout", "ws_allowed_origins", "ws_allow_missing_origin", "ws_own_socket",
-        "ws_deflate_window_bits", "ws_deflate_mem_level", "ws_deflate_idle", "ws_drain_window", "ws_drain_reason", "metrics_interval",
+        "ws_own_socket_after", "ws_deflate_window_bits", "ws_deflate_mem_level", "ws_deflate_idle", "ws_drain_window", "ws_drain_reason", "metrics_interval",
     ]  # fmt: skip
     assert (defaults.http_max_head_size, defaults.http_max_headers, defaults.http_head_timeout) == (16384, 100, 10.0)
     assert (defaults.ws_max_queue_bytes, defaults.ws_close_timeout, defaults.ws_write_timeout) == (65536, 10.0, 0.0)
     assert (defaults.ws_deflate_window_bits, defaults.ws_deflate_mem_level, defaults.ws_deflate_idle) == (12, 5, 1.0)
+    assert (defaults.ws_own_socket, defaults.ws_own_socket_after) == (True, 0.25)
     assert (defaults.ws_drain_window, defaults.ws_drain_reason, defaults.metrics_interval) == (0.0, "", 5.0)
     assert defaults.origin_policy is None and defaults.to_environ() == {}
     assert all(Settings.help(name) for name in Settings.names())
@@ -49,6 +50,8 @@ def test_the_environment_round_trips() -> None:
         ({"FASTWS_WS_DEFLATE_IDLE": "-0.5"}, "ws_deflate_idle must be a number of seconds >= 0"),
         ({"FASTWS_METRICS_INTERVAL": "0"}, "metrics_interval must be a number of seconds > 0"),
         ({"FASTWS_WS_DRAIN_WINDOW": "-1"}, "ws_drain_window must be a number of seconds >= 0"),
+        ({"FASTWS_WS_OWN_SOCKET_AFTER": "-1"}, "ws_own_socket_after must be a finite number of seconds >= 0"),
+        ({"FASTWS_WS_OWN_SOCKET_AFTER": "inf"}, "ws_own_socket_after must be a finite number of seconds >= 0"),
         ({"FASTWS_WS_DRAIN_REASON": "é" * 62}, "ws_drain_reason must be text of at most 123 bytes of UTF-8"),
     ],
 )

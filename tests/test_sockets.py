@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -217,3 +218,35 @@ def test_send_buffers_to_a_full_socket_takes_nothing_and_never_blocks(
     chunk = b"x" * 65536
     written = [sockets_twin.send_buffers(ours.fileno(), [chunk, chunk]) for _ in range(100)]
     assert written[-1] == 0 and sum(written) > 0
+
+
+def test_reset_on_close_makes_the_close_a_reset_that_drops_unsent_bytes(sockets_twin: ModuleType) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        with socket.create_connection(server.getsockname(), timeout=5) as peer:
+            ours, _ = server.accept()
+            with ours:
+                ours.setblocking(False)
+                while sockets_twin.send_now(ours.fileno(), b"x" * 65536):  # more than the peer will read
+                    pass
+                assert sockets_twin.reset_on_close(ours.fileno()) is None
+                assert ours.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8) == struct.pack("ii", 1, 0)
+            with pytest.raises(ConnectionResetError):  # a plain close would have sent the backlog, then a FIN
+                while peer.recv(1 << 16):
+                    pass
+
+
+def test_reset_on_close_leaves_the_descriptor_open_and_raises_for_what_is_not_a_socket(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    ours, peer = pair
+    sockets_twin.reset_on_close(ours.fileno())
+    os.fstat(ours.fileno())  # still open: the pure twin's socket object let go of it
+    peer.sendall(b"still here")
+    assert sockets_twin.recv_into(ours.fileno(), bytearray(16)) == 10
+    read_end, write_end = os.pipe()
+    try:
+        with pytest.raises(OSError):
+            sockets_twin.reset_on_close(read_end)
+    finally:
+        os.close(read_end)
+        os.close(write_end)

@@ -139,7 +139,15 @@ def test_twins_export_the_same_names() -> None:
             "parse_head",
             "parse_request",
         ],
-        "fastws.sockets": ["IOV_MAX", "ascii_view", "recv_into", "send_buffers", "send_now", "send_parts"],
+        "fastws.sockets": [
+            "IOV_MAX",
+            "ascii_view",
+            "recv_into",
+            "reset_on_close",
+            "send_buffers",
+            "send_now",
+            "send_parts",
+        ],
         "fastws.broadcast.message": ["Message"],
         "fastws.broadcast.targets": [
             "OVERFLOW_POLICIES",

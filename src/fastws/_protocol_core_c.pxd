@@ -57,6 +57,7 @@ cdef class ServerShare:
     cdef public Py_ssize_t max_queue_bytes
     cdef public object keepalive
     cdef public dict future_kwargs
+    cdef public object handoff
 
 
 cdef class ProtocolCore:
@@ -128,7 +129,7 @@ cdef class ProtocolCore:
     @cython.locals(fd=int)
     cdef int _writable_fd(self) except -3
     @cython.locals(fd=int, own=int)
-    cdef _own_socket(self)
+    cpdef bint own_socket(self) except -1
     cdef _write_long_text(self, text)
     cdef bint _deliver_frame(self, frame) except -1
     cdef _write_bytes(self, data)

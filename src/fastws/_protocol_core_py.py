@@ -23,8 +23,6 @@ import copy
 import logging
 import os
 import random
-import socket
-import struct
 import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
@@ -49,11 +47,12 @@ from ._protocol_state import PAST_CLOSE, State
 from ._read_buffer import this_thread
 from ._socket_transport import SocketTransport
 from .connection import CONNECTION_EXTENSION, Fanout
+from .handoff import Handoff
 from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
 from .proxy_headers import app_for
 from .settings import Settings
-from .sockets import ascii_view, send_now, send_parts
+from .sockets import ascii_view, reset_on_close, send_now, send_parts
 from .timer_wheel import TimerWheel, wheel_of
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
@@ -65,7 +64,6 @@ _logger = logging.getLogger("uvicorn.error")
 
 _RECEIVE = "websocket.receive"
 _DISCONNECT = "websocket.disconnect"
-_RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops unsent data
 
 
 # the states as module names, as websockets has them: a global is read faster than an enum's member
@@ -119,7 +117,7 @@ class ServerShare:
     its keepalive wheel (a field each in every connection would be 96 bytes of each idle one)."""
 
     __slots__ = (
-        "config", "connections", "future_kwargs", "keepalive", "loop", "max_queue", "max_queue_bytes",
+        "config", "connections", "future_kwargs", "handoff", "keepalive", "loop", "max_queue", "max_queue_bytes",
         "server_state", "settings", "tasks",
     )  # fmt: skip
 
@@ -141,6 +139,10 @@ class ServerShare:
         interval = config.ws_ping_interval
         self.keepalive: TimerWheel | None = TimerWheel(loop, interval / KEEPALIVE_TICKS) if interval else None
         self.future_kwargs = _future_kwargs(loop)  # how receive() makes a future
+        #: open connections waiting to move to fastws' own transport (``ws_own_socket_after``); None when they
+        #: move at the accept, or never (``ws_own_socket`` off)
+        after = settings.ws_own_socket_after
+        self.handoff: Handoff | None = Handoff(loop, after) if settings.ws_own_socket and after else None
 
     def default_headers(self) -> list[tuple[bytes, bytes]]:
         """The server's headers for every response (uvicorn's ``server``, ``date`` and ``--header`` ones), now."""
@@ -393,6 +395,8 @@ class ProtocolCore:
         self.state = CLOSED
         self._fd = NO_FD  # the descriptor is closed, and its number may be given to another connection
         self.share.connections.discard(self)
+        if self.share.handoff is not None:
+            self.share.handoff.discard(self)
         self._stop_keepalive()
         for timer in (self._close_timer, self._write_timer):
             if timer is not None:
@@ -777,10 +781,10 @@ class ProtocolCore:
         A plain close would leave them in the kernel for as long as it retries
         sending them to a peer that does not read (minutes, by default).
         """
-        sock = self.transport.get_extra_info("socket")
+        sock = self.transport.get_extra_info("socket")  # None on fastws' own transport: its abort() resets
         if sock is not None:
             with contextlib.suppress(OSError, AttributeError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+                reset_on_close(sock.fileno())
         self.transport.abort()
 
     def _close_transport(self) -> None:
@@ -994,24 +998,28 @@ class ProtocolCore:
             self._buffered = False
         return fd
 
-    def _own_socket(self) -> None:
-        """Move the open connection off the loop's transport to a ``SocketTransport`` (``fastws._socket_transport``).
+    def own_socket(self) -> bool:
+        """Move the open connection off the loop's transport to a ``SocketTransport`` (``fastws._socket_transport``)
+        now, if it can; False when it cannot yet (the loop's transport holds bytes), True when it moved or never
+        will. At the accept, or ``ws_own_socket_after`` later (``fastws.handoff``).
 
-        Only from a plain TCP transport of uvloop's or asyncio's (``_socket_fd``)
-        that holds nothing (the 101 went out whole), and while a descriptor
+        Only an open connection, from a plain TCP transport of uvloop's or
+        asyncio's (``_socket_fd``) that holds nothing, and while a descriptor
         more may be had for a moment: the socket is duplicated, the loop's
         transport let go of and aborted (which closes its descriptor, not the
         socket), and the connection read and written on the duplicate from now
         on. Otherwise it stays on the loop's transport, as it would be with
         ``ws_own_socket`` off.
         """
+        if self.state is not OPEN or not self.settings.ws_own_socket or isinstance(self.transport, SocketTransport):
+            return True
         fd = self._writable_fd()
-        if fd < 0 or not self.settings.ws_own_socket:
-            return
+        if fd < 0:  # not a plain socket's (never), closing (never), or holding bytes: later
+            return self._fd < 0 or self.transport.is_closing()
         try:
             own = os.dup(fd)
         except OSError:  # out of descriptors: the loop's transport serves
-            return
+            return True
         loop_transport = self.transport
         low, high = loop_transport.get_write_buffer_limits()
         transport = SocketTransport(self.share.loop, own, self, high, low)
@@ -1021,6 +1029,7 @@ class ProtocolCore:
         self._fd = own
         if not self._read_paused:  # frames sent with the request may have filled the app's queue already
             transport.resume_reading()
+        return True
 
     def _write_long_text(self, text: str) -> None:
         """A text of ``LARGE_MESSAGE`` characters or more: header and text apart when it is ASCII, uncompressed."""
@@ -1108,7 +1117,11 @@ class ProtocolCore:
                 COUNTERS.opened(self, self._extensions is not None)
                 self.state = OPEN
                 self._write(response)
-                self._own_socket()
+                handoff = self.share.handoff
+                if handoff is not None:
+                    handoff.add(self)
+                elif self.settings.ws_own_socket:
+                    self.own_socket()
                 self._start_keepalive()
         elif kind == "websocket.close":
             self._access("403")

@@ -12,8 +12,6 @@ cimport cython
 from ._read_buffer_c cimport this_thread
 from ._sockets_c cimport recv_into
 
-cdef object _RESET_ON_CLOSE
-
 
 @cython.final  # private, never subclassed: its cpdef methods are called in C, with no look for an override
 cdef class SocketTransport:

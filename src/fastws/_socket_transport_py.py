@@ -33,18 +33,16 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import struct
 from typing import Any
 
 from ._read_buffer import this_thread
-from .sockets import recv_into, send_buffers
+from .sockets import recv_into, reset_on_close, send_buffers
 
 __all__ = ["DEFAULT_HIGH_WATER", "DEFAULT_LOW_WATER", "SocketTransport"]
 
 #: asyncio's and uvloop's default write-buffer limits: writes pause above the high mark, resume at the low
 DEFAULT_HIGH_WATER = 64 * 1024
 DEFAULT_LOW_WATER = DEFAULT_HIGH_WATER // 4
-_RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops unsent data
 
 
 class SocketTransport:
@@ -215,8 +213,7 @@ class SocketTransport:
         if self._ended:
             return
         try:
-            with socket.socket(fileno=os.dup(self._fd)) as duplicate:  # the option is the socket's, not the fd's
-                duplicate.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+            reset_on_close(self._fd)
         except OSError:
             pass  # a reset is a courtesy: the socket is closed anyway
         self._force_close(None)
@@ -254,5 +251,10 @@ class SocketTransport:
         transport owns the descriptor itself), or once closed."""
         if name not in ("peername", "sockname") or self._ended:
             return default
-        with socket.socket(fileno=os.dup(self._fd)) as duplicate:  # closing it leaves the connection open
-            return duplicate.getpeername() if name == "peername" else duplicate.getsockname()
+        sock = socket.socket(fileno=self._fd)  # a socket object that does not own the descriptor: no dup to fail
+        try:
+            return sock.getpeername() if name == "peername" else sock.getsockname()
+        except OSError:  # the peer is gone (ENOTCONN)
+            return default
+        finally:
+            sock.detach()

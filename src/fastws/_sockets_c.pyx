@@ -5,8 +5,8 @@ One ``send(2)`` (``sendmsg(2)`` for two parts) with ``MSG_NOSIGNAL``, no
 Python object made; an ASCII ``str`` is sent from its own bytes, and
 ``ascii_view`` lends them to the transport (a buffer over the ``str``,
 which it keeps alive; a ``str`` never changes). ``recv_into`` is one
-``recv(2)``, into a ``bytearray``'s own bytes with no buffer request.
-See the pure twin.
+``recv(2)``, into a ``bytearray``'s own bytes with no buffer request;
+``reset_on_close`` one ``setsockopt(2)``. See the pure twin.
 """
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_FillInfo, PyBuffer_Release, PyObject_GetBuffer
@@ -37,9 +37,16 @@ cdef extern from "<sys/socket.h>" nogil:
     ssize_t send(int sockfd, const void* buf, size_t len, int flags)
     ssize_t sendmsg(int sockfd, const msghdr* msg, int flags)
     ssize_t recv(int sockfd, void* buf, size_t len, int flags)
+    ctypedef unsigned int socklen_t
+    int setsockopt(int sockfd, int level, int optname, const void* optval, socklen_t optlen)
+    struct linger:
+        int l_onoff
+        int l_linger
     int MSG_NOSIGNAL
+    int SOL_SOCKET
+    int SO_LINGER
 
-__all__ = ["IOV_MAX", "ascii_view", "recv_into", "send_buffers", "send_now", "send_parts"]
+__all__ = ["IOV_MAX", "ascii_view", "recv_into", "reset_on_close", "send_buffers", "send_now", "send_parts"]
 
 #: the most buffers ``send_buffers`` writes in one call (the rest at the next): POSIX guarantees 16
 cdef enum:
@@ -158,3 +165,13 @@ def send_buffers(int fd, buffers):
     if errno == EAGAIN or errno == EWOULDBLOCK or errno == EINTR:
         return 0
     PyErr_SetFromErrno(OSError)
+
+
+def reset_on_close(int fd):
+    """Make the close of socket ``fd`` a reset (``SO_LINGER`` on, 0 s): the kernel drops the unsent bytes at once
+    instead of retrying them for minutes to a peer that does not read; ``OSError`` if ``fd`` is not a socket."""
+    cdef linger none
+    none.l_onoff = 1
+    none.l_linger = 0
+    if setsockopt(fd, SOL_SOCKET, SO_LINGER, &none, sizeof(none)) != 0:
+        PyErr_SetFromErrno(OSError)

@@ -18,18 +18,23 @@ and the backlog's writes of ``fastws._socket_transport``, the transport an
 open WebSocket connection gets once it is past the upgrade: they return
 what the socket did (-1 from ``recv_into``: nothing to read now; 0 from
 ``send_buffers``: nothing taken now) and raise ``OSError`` for a broken
-connection, for the transport to close it.
+connection, for the transport to close it. ``reset_on_close(fd)`` is how a
+connection is dropped at once: the socket's ``close`` then sends a reset
+and the kernel keeps none of the unsent bytes.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import struct
 from collections.abc import Sequence
 
-__all__ = ["IOV_MAX", "ascii_view", "recv_into", "send_buffers", "send_now", "send_parts"]
+__all__ = ["IOV_MAX", "ascii_view", "recv_into", "reset_on_close", "send_buffers", "send_now", "send_parts"]
 
 #: the most buffers ``send_buffers`` writes in one call (the rest at the next): POSIX guarantees 16
 IOV_MAX = 64
+_LINGER_NONE = struct.pack("ii", 1, 0)  # struct linger: on, 0 s
 
 
 def send_now(fd: int, data: bytes) -> int:
@@ -85,3 +90,13 @@ def send_buffers(fd: int, buffers: Sequence[bytes | bytearray | memoryview]) -> 
         return os.writev(fd, buffers[:IOV_MAX])  # SIGPIPE is ignored by Python: a closed peer is an OSError
     except (BlockingIOError, InterruptedError):
         return 0
+
+
+def reset_on_close(fd: int) -> None:
+    """Make the close of socket ``fd`` a reset (``SO_LINGER`` on, 0 s): the kernel drops the unsent bytes at once
+    instead of retrying them for minutes to a peer that does not read; ``OSError`` if ``fd`` is not a socket."""
+    sock = socket.socket(fileno=fd)  # the option is set through a socket object that does not own ``fd``
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_NONE)
+    finally:
+        sock.detach()

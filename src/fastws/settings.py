@@ -16,6 +16,7 @@ those modules are imported; a subclass may set its own ``Settings``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -68,6 +69,11 @@ class Settings:
         "read and write an open WebSocket's plain-TCP socket with fastws' own transport (recv/send on it, off the "
         "loop's stream transport: less CPU per message, less memory per connection); off: the loop's throughout",
     )
+    ws_own_socket_after: float = _setting(
+        0.25,
+        "seconds an open connection stays on the loop's transport before fastws' own takes it (to twice that; "
+        "a connection that closes sooner never pays for the move); 0: at the accept",
+    )
     ws_deflate_window_bits: int = _setting(
         deflate.DEFAULT_WINDOW_BITS,
         "permessage-deflate's window, 9 to 15 (a 2**N-byte window per connection that compresses; zlib's "
@@ -105,6 +111,10 @@ class Settings:
         for name in ("http_head_timeout", "ws_close_timeout", "ws_write_timeout", "ws_deflate_idle", "ws_drain_window"):
             if not isinstance(getattr(self, name), (int, float)) or not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be a number of seconds >= 0, not {getattr(self, name)!r}")
+        if not isinstance(self.ws_own_socket_after, (int, float)) or not 0 <= self.ws_own_socket_after < math.inf:
+            raise ValueError(
+                f"ws_own_socket_after must be a finite number of seconds >= 0, not {self.ws_own_socket_after!r}"
+            )
         if not isinstance(self.ws_drain_reason, str) or len(self.ws_drain_reason.encode("utf-8")) > MAX_CLOSE_REASON:
             raise ValueError(f"ws_drain_reason must be text of at most {MAX_CLOSE_REASON} bytes of UTF-8")
         if not isinstance(self.metrics_interval, (int, float)) or not self.metrics_interval > 0:

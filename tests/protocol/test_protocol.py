@@ -510,7 +510,8 @@ def test_a_flooding_peer_is_paused_at_max_queue() -> None:
 
 
 def test_idle_connections_hold_no_timer_of_their_own() -> None:
-    """Keepalive pings for every connection run on one loop timer: an idle connection holds none."""
+    """Keepalive pings for every connection run on one loop timer, and their moves to fastws' own transport
+    on one more: an idle connection holds none."""
 
     async def main() -> tuple[int, int]:
         loop = asyncio.get_running_loop()
@@ -537,7 +538,7 @@ def test_idle_connections_hold_no_timer_of_their_own() -> None:
             return len(writers), len(pending)
 
     connections, timers = run(main())
-    assert connections == 20 and timers == 1, timers
+    assert connections == 20 and timers == 2, timers  # the keepalive wheel's, and the handoff's (fastws.handoff)
 
 
 def test_deflate_keeps_zlib_objects_only_while_a_connection_is_busy() -> None:
@@ -608,7 +609,7 @@ def test_messages_go_straight_to_the_socket_while_the_transport_holds_nothing() 
     async def main() -> tuple[list[str], int]:
         Recorded.instances = []
         through_transport: list[bytes] = []
-        async with serving(echo) as url:
+        async with serving(echo, ws=MovesAtTheAccept) as url:
             async with connect(url, compression=None) as ws:
                 protocol = Recorded.instances[-1]
                 transport = protocol.transport
@@ -912,7 +913,7 @@ async def _while_idle(look: Callable[[], T]) -> T:
     async with serving(app) as url:
         clients = [await connect(url, compression=None) for _ in range(20)]
         await asyncio.wait_for(waiting.wait(), TIMEOUT)
-        await asyncio.sleep(0.05)  # every app is in its second receive
+        await asyncio.sleep(2 * Recorded.settings.ws_own_socket_after + 0.1)  # each app in its second receive, moved
         seen = look()
         for client in clients:
             await client.close()
@@ -962,20 +963,33 @@ class OnTheLoopsTransport(Recorded):
     settings = dataclasses.replace(Recorded.settings, ws_own_socket=False)
 
 
+class MovesAtTheAccept(Recorded):
+    """The protocol with ``ws_own_socket_after`` 0: the move at the accept."""
+
+    settings = dataclasses.replace(Recorded.settings, ws_own_socket_after=0)
+
+
+#: the protocol of each way a connection may be served: moved at the accept, moved ``ws_own_socket_after``
+#: (0.25 s) to twice that after it, or never (``ws_own_socket`` off)
+SERVED = {"at-the-accept": MovesAtTheAccept, "after-a-while": Recorded, "loop-transport": OnTheLoopsTransport}
+
+
 @pytest.mark.parametrize("start", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
-@pytest.mark.parametrize("own", [True, False], ids=["own-socket", "loop-transport"])
-def test_an_open_connection_moves_to_its_own_transport_unless_the_setting_says_not(start: Any, own: bool) -> None:
-    """The same echo either way (messages, their order, the close); the transport it ends on is fastws'
-    ``SocketTransport``, or with ``ws_own_socket`` off the loop's own, for the connection's life."""
+@pytest.mark.parametrize("way", list(SERVED))
+def test_an_open_connection_moves_to_its_own_transport_unless_the_setting_says_not(start: Any, way: str) -> None:
+    """The same echo every way (messages, their order, the close), the move in its midst or before it; the
+    transport it ends on is fastws' ``SocketTransport``, or with ``ws_own_socket`` off the loop's own."""
 
     async def main() -> tuple[list[str], list[str]]:
         Recorded.instances = []
-        async with serving(echo, ws=Recorded if own else OnTheLoopsTransport) as url:
+        async with serving(echo, ws=SERVED[way]) as url:
             async with connect(url, compression=None) as ws:
                 echoed = []
                 for n in range(50):
                     await ws.send(f"message {n}" * (1 + n * 100))
                     echoed.append(await ws.recv())
+                    if n == 25:
+                        await asyncio.sleep(2 * Recorded.settings.ws_own_socket_after + 0.1)
                 kinds = [type(each.transport).__name__ for each in Recorded.instances]
             assert ws.close_code == 1000
         return echoed, kinds
@@ -983,7 +997,52 @@ def test_an_open_connection_moves_to_its_own_transport_unless_the_setting_says_n
     echoed, kinds = start(asyncio.wait_for(main(), 30))
     assert echoed == [f"message {n}" * (1 + n * 100) for n in range(50)]
     loops = {asyncio.run: "_SelectorSocketTransport", uvloop.run: "TCPTransport"}
-    assert kinds == (["SocketTransport"] if own else [loops[start]])
+    assert kinds == ([loops[start]] if way == "loop-transport" else ["SocketTransport"])
+
+
+@pytest.mark.parametrize("start", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
+def test_a_connection_that_ends_before_ws_own_socket_after_is_never_moved(
+    start: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections that open, echo and close within ``ws_own_socket_after`` stay on the loop's transport (no
+    descriptor duplicated: the move costs more than it saves them) and leave nothing waiting for a move; one
+    that stays open is moved once that time has passed, before twice it."""
+    duplicated: list[int] = []
+    dup = os.dup
+
+    def counted_dup(fd: int) -> int:
+        duplicated.append(fd)
+        return dup(fd)
+
+    async def main() -> tuple[int, list[str], int, list[str]]:
+        Recorded.instances = []
+        after = Recorded.settings.ws_own_socket_after
+        async with serving(echo, ws=Recorded) as url:
+            monkeypatch.setattr(os, "dup", counted_dup)
+            began = asyncio.get_running_loop().time()
+            for n in range(10):
+                async with connect(url, compression=None) as ws:
+                    await ws.send(f"short {n}")
+                    assert await ws.recv() == f"short {n}"
+            assert asyncio.get_running_loop().time() - began < after  # else this host is too slow to tell
+            short = [type(each.transport).__name__ for each in Recorded.instances]
+            waiting = len(Recorded.instances[0].share.handoff)
+            async with connect(url, compression=None) as ws:
+                await ws.send("long")
+                assert await ws.recv() == "long"
+                await asyncio.sleep(after * 0.8)
+                before = type(Recorded.instances[-1].transport).__name__
+                await asyncio.sleep(after * 1.2 + 0.1)
+                await ws.send("moved")
+                assert await ws.recv() == "moved"
+                long = [before, type(Recorded.instances[-1].transport).__name__]
+            monkeypatch.undo()
+        return len(duplicated), short, waiting, long
+
+    moves, short, waiting, long = start(asyncio.wait_for(main(), 30))
+    loop_transport = {asyncio.run: "_SelectorSocketTransport", uvloop.run: "TCPTransport"}[start]
+    assert short == [loop_transport] * 10 and waiting == 0
+    assert long == [loop_transport, "SocketTransport"] and moves == 1
 
 
 def test_out_of_descriptors_a_connection_stays_on_the_loops_transport(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1009,25 +1068,30 @@ def test_out_of_descriptors_a_connection_stays_on_the_loops_transport(monkeypatc
     assert uvloop.run(asyncio.wait_for(main(), 30)) == ([f"message {n}" for n in range(5)], ["TCPTransport"])
 
 
-@pytest.mark.parametrize("own", [True, False], ids=["own-socket", "loop-transport"])
-def test_frames_sent_with_the_request_that_fill_the_queue_keep_reading_paused_past_the_move(own: bool) -> None:
+@pytest.mark.parametrize("way", list(SERVED))
+def test_frames_sent_with_the_request_that_fill_the_queue_keep_reading_paused_past_the_move(way: str) -> None:
     """Frames a client sends right behind its upgrade request (fastws' HTTP front hands them over) fill the
     app's queue before it accepts, and reading pauses: it stays paused once the connection is open, on its
     own transport as on the loop's, until the app takes them (else a client could flood past the bound)."""
     seen: list[bool] = []
+    kinds: list[str] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await receive()
         await asyncio.sleep(0.2)  # the five messages are parsed meanwhile: the queue's bound is two
         await send({"type": "websocket.accept"})
-        seen.append(Recorded.instances[-1].transport.is_reading())
+        if way == "after-a-while":
+            await asyncio.sleep(2 * Recorded.settings.ws_own_socket_after + 0.1)
+        transport = Recorded.instances[-1].transport
+        seen.append(transport.is_reading())
+        kinds.append(type(transport).__name__)
         for _ in range(5):
             message = await receive()
             await send({"type": "websocket.send", "text": message["text"]})
 
     async def main() -> list[bytes]:
         Recorded.instances = []
-        options = {"ws": Recorded if own else OnTheLoopsTransport, "http": "fastws.http:HttpProtocol"}
+        options = {"ws": SERVED[way], "http": "fastws.http:HttpProtocol"}
         async with serving(app, ws_max_queue=2, **options) as url:
             frames = b"".join(client_frame(0x1, f"m{n}".encode()) for n in range(5))
             reader, writer, head = await raw_upgrade(url, frames=frames)
@@ -1038,6 +1102,7 @@ def test_frames_sent_with_the_request_that_fill_the_queue_keep_reading_paused_pa
 
     assert run(main()) == [b"\x81\x02m" + str(n).encode() for n in range(5)]
     assert seen == [False]
+    assert kinds == (["SocketTransport"] if way != "loop-transport" else ["_SelectorSocketTransport"])
 
 
 def test_a_receive_given_up_on_loses_no_message() -> None:
