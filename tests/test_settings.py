@@ -18,7 +18,7 @@ def test_every_setting_has_a_default_a_help_line_and_a_variable() -> None:
     assert (defaults.http_max_head_size, defaults.http_max_headers, defaults.http_head_timeout) == (16384, 100, 10.0)
     assert (defaults.ws_max_queue_bytes, defaults.ws_close_timeout, defaults.ws_write_timeout) == (65536, 10.0, 0.0)
     assert (defaults.ws_deflate_window_bits, defaults.ws_deflate_mem_level, defaults.ws_deflate_idle) == (12, 5, 1.0)
-    assert (defaults.ws_own_socket, defaults.ws_own_socket_after) == (True, 0.25)
+    assert (defaults.ws_own_socket, defaults.ws_own_socket_after) == (True, 0.1)
     assert (defaults.ws_drain_window, defaults.ws_drain_reason, defaults.metrics_interval) == (0.0, "", 5.0)
     assert defaults.origin_policy is None and defaults.to_environ() == {}
     assert all(Settings.help(name) for name in Settings.names())

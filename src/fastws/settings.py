@@ -70,7 +70,7 @@ class Settings:
         "loop's stream transport: less CPU per message, less memory per connection); off: the loop's throughout",
     )
     ws_own_socket_after: float = _setting(
-        0.25,
+        0.1,
         "seconds an open connection stays on the loop's transport before fastws' own takes it (to twice that; "
         "a connection that closes sooner never pays for the move); 0: at the accept",
     )

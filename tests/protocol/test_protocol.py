@@ -969,8 +969,14 @@ class MovesAtTheAccept(Recorded):
     settings = dataclasses.replace(Recorded.settings, ws_own_socket_after=0)
 
 
+class MovesAfterASecond(Recorded):
+    """The protocol with ``ws_own_socket_after`` 1 s: time enough for short connections on a slow host."""
+
+    settings = dataclasses.replace(Recorded.settings, ws_own_socket_after=1.0)
+
+
 #: the protocol of each way a connection may be served: moved at the accept, moved ``ws_own_socket_after``
-#: (0.25 s) to twice that after it, or never (``ws_own_socket`` off)
+#: (0.1 s) to twice that after it, or never (``ws_own_socket`` off)
 SERVED = {"at-the-accept": MovesAtTheAccept, "after-a-while": Recorded, "loop-transport": OnTheLoopsTransport}
 
 
@@ -1016,8 +1022,8 @@ def test_a_connection_that_ends_before_ws_own_socket_after_is_never_moved(
 
     async def main() -> tuple[int, list[str], int, list[str]]:
         Recorded.instances = []
-        after = Recorded.settings.ws_own_socket_after
-        async with serving(echo, ws=Recorded) as url:
+        after = MovesAfterASecond.settings.ws_own_socket_after
+        async with serving(echo, ws=MovesAfterASecond) as url:
             monkeypatch.setattr(os, "dup", counted_dup)
             began = asyncio.get_running_loop().time()
             for n in range(10):
