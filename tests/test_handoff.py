@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fastws.handoff import Handoff
+from fastws.handoff import MOVES_PER_TURN, Handoff
 
 AFTER = 0.05
 
@@ -58,6 +58,41 @@ def test_each_connection_is_moved_once_between_after_and_twice_after() -> None:
 
     for moves in asyncio.run(main()):
         assert len(moves) == 1 and AFTER * 0.9 <= moves[0] < 2 * AFTER + 0.05, moves
+
+
+def test_a_burst_is_moved_a_batch_a_turn_so_the_loop_serves_others_between() -> None:
+    """Connections due at once are moved ``MOVES_PER_TURN`` a turn of the loop, every one of them, and one
+    discarded while its batch waits is not moved."""
+    turns: list[int] = []  # the moves made in each turn of the loop, while a ticker runs once a turn
+
+    async def main() -> tuple[int, int, int]:
+        loop = asyncio.get_running_loop()
+        handoff = Handoff(loop, AFTER)
+        connections = [Connection(loop) for _ in range(3 * MOVES_PER_TURN + 10)]
+        for connection in connections:
+            handoff.add(connection)
+        moved = 0
+        discarded: list[Connection | None] = [None]  # one connection discarded once the moves have begun
+
+        def tick() -> None:
+            nonlocal moved
+            now = sum(len(connection.moves) for connection in connections)
+            turns.append(now - moved)
+            moved = now
+            if now and len(handoff) and discarded[0] is None:
+                discarded[0] = next(c for c in connections if not c.moves)
+                handoff.discard(discarded[0])
+            if len(handoff) or not now:
+                loop.call_soon(tick)
+
+        loop.call_soon(tick)
+        await asyncio.sleep(6 * AFTER)
+        assert discarded[0] is not None
+        return len(handoff), sum(len(c.moves) for c in connections), len(discarded[0].moves)
+
+    waiting, moves, discarded_moves = asyncio.run(main())
+    assert waiting == 0 and moves == 3 * MOVES_PER_TURN + 9 and discarded_moves == 0
+    assert max(turns) == MOVES_PER_TURN and sum(1 for moves in turns if moves) == 4, turns
 
 
 def test_a_discarded_connection_is_not_moved_nor_held() -> None:
