@@ -21,6 +21,7 @@ from ._front import Front
 from ._next_event import ReadyEvent, Sent
 from ._protocol_state import State
 from .connection import Fanout
+from .handoff import Handoff
 from .metrics.counters import Outcome
 from .settings import Settings
 from .timer_wheel import TimerWheel
@@ -39,6 +40,7 @@ class ServerShare:
         "config",
         "connections",
         "future_kwargs",
+        "handoff",
         "keepalive",
         "loop",
         "max_queue",
@@ -57,6 +59,7 @@ class ServerShare:
     max_queue_bytes: int
     keepalive: TimerWheel | None
     future_kwargs: dict[str, Any] | None
+    handoff: Handoff | None
     def __init__(
         self,
         config: Config,
@@ -171,6 +174,7 @@ class ProtocolCore:
     def write_frame(self, frame: bytes) -> None: ...
     def deliver_frame(self, frame: bytes) -> bool: ...
     def write_parts(self, header: bytes, payload: bytes | str) -> None: ...
+    def own_socket(self) -> bool: ...
     def write_text(self, text: str) -> bool: ...
     def write_bytes(self, data: bytes) -> bool: ...
     def close_now(self, code: int, reason: str = "") -> None: ...
