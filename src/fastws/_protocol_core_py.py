@@ -1120,7 +1120,7 @@ class ProtocolCore:
                 handoff = self.share.handoff
                 if handoff is not None:
                     handoff.add(self)
-                elif self.settings.ws_own_socket:
+                else:  # at the accept (``ws_own_socket_after`` 0), or never: own_socket() reads the setting
                     self.own_socket()
                 self._start_keepalive()
         elif kind == "websocket.close":
