@@ -12,6 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.helpers.tcp import segments_in
+
 
 @pytest.fixture
 def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
@@ -51,23 +53,46 @@ def test_a_full_socket_takes_part_then_nothing_and_never_blocks(
     assert received == sum(written)  # every byte it said it wrote, and no other
 
 
+@pytest.mark.parametrize("send", ["send_now", "send_last"])
 def test_a_closed_peer_or_descriptor_gives_0_not_an_error(
-    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket]
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket], send: str
 ) -> None:
     ours, peer = pair
     peer.close()
-    results = [sockets_twin.send_now(ours.fileno(), b"late") for _ in range(3)]  # the reset shows on a later write
+    results = [getattr(sockets_twin, send)(ours.fileno(), b"late") for _ in range(3)]  # the reset shows later
     assert results[-1] == 0  # EPIPE, with no SIGPIPE
     fd = os.dup(ours.fileno())
     os.close(fd)
-    assert sockets_twin.send_now(fd, b"x") == 0  # EBADF
-    assert sockets_twin.send_now(-1, b"x") == 0
+    assert getattr(sockets_twin, send)(fd, b"x") == 0  # EBADF
+    assert getattr(sockets_twin, send)(-1, b"x") == 0
 
 
+@pytest.mark.parametrize("send", ["send_now", "send_last"])
 @pytest.mark.parametrize("data", [None, bytearray(b"x"), memoryview(b"x"), "x"])
-def test_only_bytes_are_sent(sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket], data: object) -> None:
+def test_only_bytes_are_sent(
+    sockets_twin: ModuleType, pair: tuple[socket.socket, socket.socket], data: object, send: str
+) -> None:
     with pytest.raises(TypeError):
-        sockets_twin.send_now(pair[0].fileno(), data)
+        getattr(sockets_twin, send)(pair[0].fileno(), data)
+
+
+@pytest.mark.skipif(not hasattr(socket, "MSG_MORE"), reason="MSG_MORE is Linux's")
+def test_send_last_holds_the_bytes_until_the_close_whose_fin_goes_with_them(sockets_twin: ModuleType) -> None:
+    close = b"\x88\x02\x03\xe8"  # a Close frame, 1000
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        with socket.create_connection(server.getsockname(), timeout=5) as peer:
+            ours, _ = server.accept()
+            ours.setblocking(False)
+            peer.setblocking(False)
+            before = segments_in(peer)
+            assert sockets_twin.send_last(ours.fileno(), close) == len(close)
+            with pytest.raises(BlockingIOError):  # held by the kernel: send_now's bytes would be here
+                peer.recv(100)
+            ours.close()
+            peer.settimeout(5)
+            assert peer.recv(100) == close
+            assert peer.recv(100) == b""
+            assert segments_in(peer) - before == 1  # the bytes and the FIN in one segment (send_now: 2)
 
 
 @pytest.mark.parametrize("payload", [b"\x00\xffbinary", "ascii text", b"", ""])

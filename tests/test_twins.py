@@ -145,6 +145,7 @@ def test_twins_export_the_same_names() -> None:
             "recv_into",
             "reset_on_close",
             "send_buffers",
+            "send_last",
             "send_now",
             "send_parts",
         ],

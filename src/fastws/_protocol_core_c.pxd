@@ -19,7 +19,7 @@ cimport cython
 
 from ._next_event_c cimport pending, ready, settle
 from ._read_buffer_c cimport this_thread
-from ._sockets_c cimport send_now
+from ._sockets_c cimport send_last, send_now
 from .wire._codec_c cimport Connection
 
 cdef object _logger
@@ -119,6 +119,7 @@ cdef class ProtocolCore:
     cdef _close_transport(self)
     cdef _resume_reading(self)
     cdef _write(self, data)
+    cdef _write_last(self, data)
     cdef _hand(self, data)
     cdef _send_message(self, dict message)
     cdef _send_other(self, dict message)

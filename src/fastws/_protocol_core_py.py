@@ -52,7 +52,7 @@ from .metrics import worker as metrics_worker
 from .metrics.counters import COUNTERS, Outcome, Side
 from .proxy_headers import app_for
 from .settings import Settings
-from .sockets import ascii_view, reset_on_close, send_now, send_parts
+from .sockets import ascii_view, reset_on_close, send_last, send_now, send_parts
 from .timer_wheel import TimerWheel, wheel_of
 from .wire import codec, deflate, handshake
 from .wire.events import Close, Fail, Ping, Pong
@@ -770,7 +770,7 @@ class ProtocolCore:
         """The peer closed, broke a rule or went silent: write ``last``, tell the app, close TCP."""
         told = self.state in PAST_CLOSE  # the app had its disconnect with our close
         self.state = PEER_GONE
-        self._write(last)
+        self._write_last(last)
         if not told:
             self._disconnect(code, reason, side)
         self._close_transport()  # the server closes TCP first (RFC 6455 7.1.1)
@@ -846,6 +846,18 @@ class ProtocolCore:
     def _write(self, data: bytes) -> None:
         if data and not self.transport.is_closing():
             self._hand(data)
+
+    def _write_last(self, data: bytes) -> None:
+        """Write ``data``, the last bytes before TCP closes: straight to the socket while the transport holds
+        nothing, held by the kernel until the close so its FIN goes in the same segment (``send_last``)."""
+        fd = self._writable_fd() if data else NO_FD
+        if fd >= 0:
+            sent = send_last(fd, data)
+            if sent == len(data):
+                return
+            if sent:
+                data = data[sent:]
+        self._write(data)
 
     def _hand(self, data: bytes | memoryview) -> None:
         """Give ``data`` to the transport's ``write`` (it sends what the socket takes and keeps the rest): from

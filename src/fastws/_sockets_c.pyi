@@ -2,11 +2,21 @@
 
 from collections.abc import Sequence
 
-__all__ = ["IOV_MAX", "ascii_view", "recv_into", "reset_on_close", "send_buffers", "send_now", "send_parts"]
+__all__ = [
+    "IOV_MAX",
+    "ascii_view",
+    "recv_into",
+    "reset_on_close",
+    "send_buffers",
+    "send_last",
+    "send_now",
+    "send_parts",
+]
 
 IOV_MAX: int
 
 def send_now(fd: int, data: bytes) -> int: ...
+def send_last(fd: int, data: bytes) -> int: ...
 def send_parts(fd: int, header: bytes, payload: bytes | str) -> int: ...
 def ascii_view(text: str, start: int = 0) -> memoryview: ...
 def recv_into(fd: int, buffer: bytearray | memoryview) -> int: ...

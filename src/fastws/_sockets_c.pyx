@@ -25,6 +25,15 @@ cdef extern from "Python.h":
 cdef extern from "<errno.h>":
     int EWOULDBLOCK  # libc.errno leaves it out: EAGAIN's twin, the same number on Linux
 
+cdef extern from *:
+    """
+    #include <sys/socket.h>
+    #ifndef MSG_MORE
+    #define MSG_MORE 0
+    #endif
+    """
+    int MSG_MORE  # Linux's; elsewhere 0: the bytes go at once, the close's FIN after them
+
 cdef extern from "<sys/uio.h>" nogil:
     struct iovec:
         void* iov_base
@@ -46,7 +55,7 @@ cdef extern from "<sys/socket.h>" nogil:
     int SOL_SOCKET
     int SO_LINGER
 
-__all__ = ["IOV_MAX", "ascii_view", "recv_into", "reset_on_close", "send_buffers", "send_now", "send_parts"]
+__all__ = ["IOV_MAX", "ascii_view", "recv_into", "reset_on_close", "send_buffers", "send_last", "send_now", "send_parts"]
 
 #: the most buffers ``send_buffers`` writes in one call (the rest at the next): POSIX guarantees 16
 cdef enum:
@@ -59,6 +68,15 @@ cpdef Py_ssize_t send_now(int fd, bytes data) except -1:
     if data is None:
         raise TypeError("data must be bytes, not NoneType")
     cdef ssize_t sent = send(fd, PyBytes_AS_STRING(data), <size_t>PyBytes_GET_SIZE(data), MSG_NOSIGNAL)
+    return sent if sent > 0 else 0
+
+
+cpdef Py_ssize_t send_last(int fd, bytes data) except -1:
+    """``send_now`` of the last bytes before the socket is closed: held by the kernel (``MSG_MORE``) until the
+    close, so that its FIN leaves in the same segment."""
+    if data is None:
+        raise TypeError("data must be bytes, not NoneType")
+    cdef ssize_t sent = send(fd, PyBytes_AS_STRING(data), <size_t>PyBytes_GET_SIZE(data), MSG_NOSIGNAL | MSG_MORE)
     return sent if sent > 0 else 0
 
 

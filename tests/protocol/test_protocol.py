@@ -35,6 +35,7 @@ from fastws import _protocol_core, protocol
 from fastws.protocol import State
 from tests.helpers.frames import client_frame
 from tests.helpers.serving import TIMEOUT, Recorded, echo, raw_upgrade, run, serving
+from tests.helpers.tcp import segments_in
 
 #: the module of the protocol's body now live (compiled or pure), whose helpers some tests call
 LIVE_CORE = _protocol_core.COMPILED or _protocol_core.PURE
@@ -1049,6 +1050,35 @@ def test_a_connection_that_ends_before_ws_own_socket_after_is_never_moved(
     loop_transport = {asyncio.run: "_SelectorSocketTransport", uvloop.run: "TCPTransport"}[start]
     assert short == [loop_transport] * 10 and waiting == 0
     assert long == [loop_transport, "SocketTransport"] and moves == 1
+
+
+@pytest.mark.skipif(not hasattr(socket, "MSG_MORE"), reason="MSG_MORE is Linux's")
+@pytest.mark.parametrize("start", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
+@pytest.mark.parametrize("way", list(SERVED))
+def test_the_close_reply_and_the_servers_fin_reach_the_peer_in_one_segment(start: Any, way: str) -> None:
+    """The Close the server answers with is the last it writes before it closes TCP (RFC 6455 7.1.1): the
+    kernel holds it for the FIN, and the peer gets both in one segment (two before), on every transport."""
+
+    async def main() -> tuple[bytes, bytes, int]:
+        async with serving(echo, ws=SERVED[way]) as url:
+            reader, writer, head = await raw_upgrade(url)
+            assert head.startswith(b"HTTP/1.1 101")
+            writer.write(client_frame(0x1, b"hello"))
+            assert await asyncio.wait_for(reader.readexactly(7), TIMEOUT) == b"\x81\x05hello"
+            if way == "after-a-while":
+                await asyncio.sleep(2 * Recorded.settings.ws_own_socket_after + 0.1)  # moved by now
+            sock = writer.get_extra_info("socket")
+            before = segments_in(sock)
+            writer.write(client_frame(0x8, struct.pack("!H", 1000)))
+            reply = await asyncio.wait_for(reader.readexactly(4), TIMEOUT)
+            rest = await asyncio.wait_for(reader.read(), TIMEOUT)  # b"": the server's FIN
+            segments = segments_in(sock) - before
+            writer.close()
+        return reply, rest, segments
+
+    reply, rest, segments = start(asyncio.wait_for(main(), 30))
+    assert (reply, rest) == (b"\x88\x02\x03\xe8", b"")
+    assert segments == 1
 
 
 def test_out_of_descriptors_a_connection_stays_on_the_loops_transport(monkeypatch: pytest.MonkeyPatch) -> None:
