@@ -850,8 +850,8 @@ class ProtocolCore:
     def _write_last(self, data: bytes) -> None:
         """Write ``data``, the last bytes before TCP closes: straight to the socket while the transport holds
         nothing, held by the kernel until the close so its FIN goes in the same segment (``send_last``)."""
-        fd = self._writable_fd() if data else NO_FD
-        if fd >= 0:
+        fd = self._writable_fd()
+        if fd >= 0 and data:
             sent = send_last(fd, data)
             if sent == len(data):
                 return

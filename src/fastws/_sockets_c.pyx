@@ -63,21 +63,23 @@ cdef enum:
 IOV_MAX = _IOV_MAX
 
 
-cpdef Py_ssize_t send_now(int fd, bytes data) except -1:
-    """Write what the non-blocking socket ``fd`` takes of ``data`` now; the bytes written (0: none, or an error)."""
+cdef inline Py_ssize_t _send(int fd, bytes data, int flags) except -1:
+    """One ``send(2)`` of ``data`` with ``flags`` (and ``MSG_NOSIGNAL``): the bytes written (0: none, or an error)."""
     if data is None:
         raise TypeError("data must be bytes, not NoneType")
-    cdef ssize_t sent = send(fd, PyBytes_AS_STRING(data), <size_t>PyBytes_GET_SIZE(data), MSG_NOSIGNAL)
+    cdef ssize_t sent = send(fd, PyBytes_AS_STRING(data), <size_t>PyBytes_GET_SIZE(data), MSG_NOSIGNAL | flags)
     return sent if sent > 0 else 0
+
+
+cpdef Py_ssize_t send_now(int fd, bytes data) except -1:
+    """Write what the non-blocking socket ``fd`` takes of ``data`` now; the bytes written (0: none, or an error)."""
+    return _send(fd, data, 0)
 
 
 cpdef Py_ssize_t send_last(int fd, bytes data) except -1:
     """``send_now`` of the last bytes before the socket is closed: held by the kernel (``MSG_MORE``) until the
     close, so that its FIN leaves in the same segment."""
-    if data is None:
-        raise TypeError("data must be bytes, not NoneType")
-    cdef ssize_t sent = send(fd, PyBytes_AS_STRING(data), <size_t>PyBytes_GET_SIZE(data), MSG_NOSIGNAL | MSG_MORE)
-    return sent if sent > 0 else 0
+    return _send(fd, data, MSG_MORE)
 
 
 def send_parts(int fd, bytes header not None, payload):

@@ -29,10 +29,11 @@ and the kernel keeps none of the unsent bytes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 __all__ = [
     "IOV_MAX",
@@ -67,15 +68,10 @@ def send_last(fd: int, data: bytes) -> int:
     if type(data) is not bytes:
         raise TypeError(f"data must be bytes, not {type(data).__name__}")
     try:
-        sock = socket.socket(fileno=fd)  # a socket object that does not own the descriptor (detached below)
-    except (OSError, ValueError):  # not an open socket (the compiled twin's send(2) fails the same)
+        with _borrowed(fd) as sock:
+            return sock.send(data, _MSG_MORE)  # SIGPIPE is ignored by Python: a closed peer is an OSError
+    except (OSError, ValueError):  # would block, broken, or not an open socket: as the compiled twin's send(2)
         return 0
-    try:
-        return sock.send(data, _MSG_MORE)  # SIGPIPE is ignored by Python: a closed peer is an OSError
-    except OSError:  # would block, interrupted or broken: the transport writes it and sees the error itself
-        return 0
-    finally:
-        sock.detach()
 
 
 def send_parts(fd: int, header: bytes, payload: bytes | str) -> int:
@@ -126,8 +122,15 @@ def send_buffers(fd: int, buffers: Sequence[bytes | bytearray | memoryview]) -> 
 def reset_on_close(fd: int) -> None:
     """Make the close of socket ``fd`` a reset (``SO_LINGER`` on, 0 s): the kernel drops the unsent bytes at once
     instead of retrying them for minutes to a peer that does not read; ``OSError`` if ``fd`` is not a socket."""
-    sock = socket.socket(fileno=fd)  # the option is set through a socket object that does not own ``fd``
-    try:
+    with _borrowed(fd) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_NONE)
+
+
+@contextlib.contextmanager
+def _borrowed(fd: int) -> Iterator[socket.socket]:
+    """A socket object for ``fd`` that does not own it: let go of (not closed) on the way out."""
+    sock = socket.socket(fileno=fd)
+    try:
+        yield sock
     finally:
         sock.detach()
