@@ -670,7 +670,7 @@ class ProtocolCore:
         scope["extensions"] = shared[1]
         self.scope = scope
         # uvicorn's proxy-headers middleware does its work now, not from the await chain of the whole connection
-        self.app = app_for(self.app, self.scope, self.receive, self.send)
+        self.app = app_for(self.app, request, self.scope, self.receive, self.send)
         self._push({"type": "websocket.connect"})
         self.share.tasks.add(
             self.share.loop.create_task(self._run_asgi(), name=TASK_NAME)

@@ -43,6 +43,15 @@ def test_a_good_request_and_the_rfc_accept_key(handshake: ModuleType) -> None:
     assert b"Sec-WebSocket-Extensions: permessage-deflate\r\n" in response
 
 
+def test_has_any_tells_whether_a_header_of_those_names_came(handshake: ModuleType) -> None:
+    parsed = handshake.parse_request(request(X_Forwarded_For=b"203.0.113.7"))
+    assert parsed is not None
+    assert parsed.has_any(frozenset({b"forwarded", b"x-forwarded-for"}))  # the name as sent, lowercased
+    assert parsed.has_any(frozenset({b"host"}))
+    assert not parsed.has_any(frozenset({b"forwarded", b"x-forwarded-proto", b"X-Forwarded-For"}))
+    assert not parsed.has_any(frozenset())
+
+
 def test_an_incomplete_head_waits(handshake: ModuleType) -> None:
     assert handshake.parse_request(request()[:-2]) is None
 

@@ -71,6 +71,10 @@ class Request:
         """Every value of the header ``name`` (lowercase), in order."""
         return self._by_name.get(name, [])
 
+    def has_any(self, names: frozenset[bytes]) -> bool:
+        """Whether a header named one of ``names`` (lowercase) is in the request."""
+        return not names.isdisjoint(self._by_name)
+
     def tokens(self, name: bytes) -> list[bytes]:
         """The comma-separated tokens of every ``name`` header, stripped and lowercased."""
         return [token.strip().lower() for value in self.values(name) for token in value.split(b",") if token.strip()]
