@@ -50,6 +50,7 @@ def test_has_any_tells_whether_a_header_of_those_names_came(handshake: ModuleTyp
     assert parsed.has_any(frozenset({b"host"}))
     assert not parsed.has_any(frozenset({b"forwarded", b"x-forwarded-proto", b"X-Forwarded-For"}))
     assert not parsed.has_any(frozenset())
+    assert parsed.has_any({b"host", b"via"}) and not parsed.has_any({b"via"})  # any set
 
 
 def test_an_incomplete_head_waits(handshake: ModuleType) -> None:

@@ -136,7 +136,7 @@ cdef class Request:
         """Every value of the header ``name`` (lowercase), in order."""
         return self._by_name.get(name, [])
 
-    cpdef bint has_any(self, frozenset names) except -1:
+    cpdef bint has_any(self, names) except -1:
         """Whether a header named one of ``names`` (lowercase) is in the request."""
         return not names.isdisjoint(self._by_name)
 

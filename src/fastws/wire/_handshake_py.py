@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Set as AbstractSet
 
 from .http1 import (
     FIELD_BYTES,
@@ -71,7 +72,7 @@ class Request:
         """Every value of the header ``name`` (lowercase), in order."""
         return self._by_name.get(name, [])
 
-    def has_any(self, names: frozenset[bytes]) -> bool:
+    def has_any(self, names: AbstractSet[bytes]) -> bool:
         """Whether a header named one of ``names`` (lowercase) is in the request."""
         return not names.isdisjoint(self._by_name)
 
