@@ -8,13 +8,14 @@ import types
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from uvicorn.middleware import proxy_headers
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from fastws.proxy_headers import FORWARDING_HEADERS, app_for
 from fastws.wire.handshake import Request
+from tests.helpers.properties import FAST
 from tests.helpers.serving import TIMEOUT, raw_upgrade, run, serving
 
 FORWARDED = [
@@ -130,7 +131,7 @@ _VALUES = [
 ]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@FAST
 @given(
     st.lists(st.tuples(st.sampled_from(_NAMES), st.sampled_from(_VALUES)), max_size=6),
     st.sampled_from(["127.0.0.1", "10.0.0.1", "*", "127.0.0.0/8"]),
