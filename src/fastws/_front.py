@@ -55,11 +55,13 @@ _MENTIONS_WEBSOCKET = re.compile(rb"websocket", re.IGNORECASE)
 def websocket_upgrade(data: bytes, end: int) -> handshake.Request | None:
     """The request whose head, passed by ``check_head``, ends at ``end``, if it asks for WebSocket.
 
-    That is a ``GET`` with ``Upgrade: websocket`` and ``Connection: upgrade``
-    (what uvicorn would upgrade); None for anything else, a malformed head
-    included: plain HTTP, for an HTTP protocol to serve or answer. Most
-    requests that do not are told from the request line and a look for the
-    word, without parsing the head.
+    That is what uvicorn's HTTP protocols upgrade (their ``_get_upgrade``): a
+    ``GET`` whose last ``Connection`` header has the token ``upgrade`` and
+    whose last ``Upgrade`` header is ``websocket``, the whole value in any
+    case (``Upgrade: websocket, h2c`` stays HTTP). None for anything else, a
+    malformed head included: plain HTTP, for an HTTP protocol to serve or
+    answer. Most requests that do not are told from the request line and a
+    look for the word, without parsing the head.
     """
     if not data.startswith(b"GET ") or _MENTIONS_WEBSOCKET.search(data, 0, end) is None:
         return None
@@ -67,4 +69,8 @@ def websocket_upgrade(data: bytes, end: int) -> handshake.Request | None:
         request = handshake.parse_head(data, end)
     except handshake.HandshakeError:
         return None
-    return request if request.is_websocket_upgrade() else None
+    upgrade = request.values(b"upgrade")
+    connection = request.values(b"connection")
+    if not upgrade or not connection or upgrade[-1].lower() != b"websocket":
+        return None
+    return request if b"upgrade" in [token.strip().lower() for token in connection[-1].split(b",")] else None

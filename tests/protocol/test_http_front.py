@@ -176,6 +176,9 @@ def test_a_head_in_one_byte_chunks_with_a_frame_right_behind_it() -> None:
         b"POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
         b"GET /h2c HTTP/1.1\r\nHost: t\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",  # not ours: plain HTTP
         b"GET /ws-1.0 HTTP/1.0\r\nHost: t\r\nUpgrade: websocket\r\n\r\n",  # mentions websocket, no upgrade
+        # uvicorn upgrades only a last Upgrade header that is "websocket", whole, and a last Connection with "upgrade"
+        b"GET /two HTTP/1.1\r\nHost: t\r\nUpgrade: websocket, h2c\r\nConnection: Upgrade\r\n\r\n",
+        b"GET /last HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nConnection: close\r\n\r\n",
     ],
 )
 def test_everything_else_is_served_by_uvicorns_http_protocol(request_bytes: bytes) -> None:
@@ -190,10 +193,18 @@ def test_everything_else_is_served_by_uvicorns_http_protocol(request_bytes: byte
     run(main())
 
 
-def test_a_malformed_head_gets_uvicorns_400() -> None:
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nbad header line\r\n\r\n",
+        UPGRADE.replace(b"/chat?x=1", b"/\xc3\xa9?q=\xc3\xa9"),  # RFC 9112 3.2: a target is ASCII
+        UPGRADE.replace(b"/chat?x=1", b"/caf\xe9"),
+    ],
+)
+def test_a_malformed_head_gets_uvicorns_400(head: bytes) -> None:
     async def main() -> None:
         async with serving(echo_or_hello, http=Front) as url:
-            answer = await exchange(url, b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nbad header line\r\n\r\n")
+            answer = await exchange(url, head)
             assert answer.startswith(b"HTTP/1.1 400 ")
         assert CountingFallback.handed == 1
 

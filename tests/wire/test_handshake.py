@@ -114,6 +114,7 @@ def test_the_limits_are_settings(handshake: ModuleType) -> None:
         (request(User_Agent=b"a\nb"), 400),
         (request(b"GET /a\x7fb HTTP/1.1"), 400),
         (request(b"GET /a\0 HTTP/1.1"), 400),
+        (request(b"GET /caf\xc3\xa9?q=\xe9 HTTP/1.1"), 400),  # RFC 9112 3.2: a target is ASCII
         (request().replace(b"\r\n", b"\n"), 400),  # bare-LF line ends
         (request().replace(b"\r\nUpgrade", b"\r\n folded\r\nUpgrade"), 400),  # obsolete line folding
         (request(b"G(T / HTTP/1.1"), 400),  # a method is a token

@@ -70,7 +70,6 @@ def view(request: Any) -> Any:
         [request.tokens(name) for name in names],
         [request.has_token(name, token) for name in names for token in (b"upgrade", b"websocket", b"")],
         [request.has_any(frozenset(names[i:])) for i in range(len(names) + 1)],
-        request.is_websocket_upgrade(),
     )
 
 

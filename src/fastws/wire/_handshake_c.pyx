@@ -179,9 +179,6 @@ cdef class Request:
                 start = stop + 1
         return False
 
-    def is_websocket_upgrade(self):
-        """Whether it asks for WebSocket: ``Upgrade: websocket`` and ``Connection: upgrade``."""
-        return self.has_token(b"upgrade", b"websocket") and self.has_token(b"connection", b"upgrade")
 
 
 def check_head(object data, Py_ssize_t max_size=MAX_HEAD_SIZE, Py_ssize_t max_headers=MAX_HEADERS):
@@ -265,8 +262,11 @@ def parse_head(object data, Py_ssize_t end):
                 space1 = i
             elif spaces == 2:
                 space2 = i
+    for i in range(space1 + 1, space2):
+        if p[i] >= 0x80:
+            spaces = 0
     if spaces != 2 or not _is_token(p, space1) or space2 == space1 + 1:
-        raise HandshakeError(400, "malformed request line")
+        raise HandshakeError(400, "malformed request line")  # RFC 9112 3.2: a target is ASCII
     if stop - space2 - 1 != 8 or data[space2 + 1 : stop] != b"HTTP/1.1":
         raise HandshakeError(400, "WebSocket needs HTTP/1.1")
     request = Request.__new__(Request)

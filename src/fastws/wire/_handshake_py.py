@@ -84,10 +84,6 @@ class Request:
         """Whether ``token`` (lowercase) is one of ``tokens(name)``."""
         return token in self.tokens(name)
 
-    def is_websocket_upgrade(self) -> bool:
-        """Whether it asks for WebSocket: ``Upgrade: websocket`` and ``Connection: upgrade``."""
-        return self.has_token(b"upgrade", b"websocket") and self.has_token(b"connection", b"upgrade")
-
 
 def check_head(data: bytes, max_size: int = MAX_HEAD_SIZE, max_headers: int = MAX_HEADERS) -> int:
     """Check a request head, whole or still arriving; return where it ends (-1: not yet).
@@ -128,8 +124,8 @@ def parse_head(data: bytes, end: int) -> Request:
     """
     lines = data[:end].split(b"\r\n")
     parts = lines[0].split(b" ")
-    if len(parts) != 3 or not is_token(parts[0]) or not parts[1]:
-        raise HandshakeError(400, "malformed request line")
+    if len(parts) != 3 or not is_token(parts[0]) or not parts[1] or not parts[1].isascii():
+        raise HandshakeError(400, "malformed request line")  # RFC 9112 3.2: a target is ASCII
     method, target, version = parts
     if version != b"HTTP/1.1":
         raise HandshakeError(400, "WebSocket needs HTTP/1.1")
