@@ -35,6 +35,7 @@ cdef object PEER_GONE
 cdef object CLOSED
 cdef int _FD_UNKNOWN
 cdef long long _NO_TICK
+cdef Py_ssize_t _NO_BUDGET
 cdef frozenset _DIRECT_TRANSPORTS
 cdef dict _direct_kinds
 cdef frozenset _PLAIN_FUTURE_LOOPS
@@ -100,6 +101,7 @@ cdef class ProtocolCore:
     cdef public double last_ping_rtt
 
     cdef _received(self, list events)
+    cdef Py_ssize_t _read_budget(self) except? -1
     cdef _ping_received(self, event)
     cdef _upgrade_request(self, data)
     cdef _front_request(self)

@@ -83,6 +83,8 @@ LARGE_MESSAGE = 64 * 1024
 _FD_UNKNOWN = -2
 #: ``_tick`` when the connection has no deadline on a wheel
 _NO_TICK = -1
+#: the read budget once the app is past its close: what is parsed then is dropped, not queued
+_NO_BUDGET = 2**63 - 1
 #: ``ProtocolCore._fd`` where the socket may not be written past the transport (TLS, no socket)
 NO_FD = -1
 
@@ -450,8 +452,7 @@ class ProtocolCore:
         if not self.scope:  # the request head: once per connection, as bytes
             self.data_received(bytes(buffer[:nbytes]))
             return
-        # the budget as in data_received
-        self._received(self.conn.receive_from(buffer, nbytes, self.share.max_queue_bytes - self._queued_bytes))
+        self._received(self.conn.receive_from(buffer, nbytes, self._read_budget()))
 
     @property
     def data_received(self) -> Callable[[bytes], None]:
@@ -469,9 +470,17 @@ class ProtocolCore:
             if self.state is CONNECTING:
                 self._upgrade_request(data)
             return  # after a refused upgrade nothing more is read
-        # the codec stops at a message boundary once the budget is spent: a flood of
-        # compressed messages is inflated no further than what the app may have waiting
-        self._received(self.conn.receive_data(data, self.share.max_queue_bytes - self._queued_bytes))
+        self._received(self.conn.receive_data(data, self._read_budget()))
+
+    def _read_budget(self) -> int:
+        """The bytes of messages the codec may parse from a read: it stops at a message boundary once they are
+        spent, so that a flood of (compressed) messages is parsed and inflated no further than what the app may
+        have waiting (``ws_max_queue_bytes``). No bound once the app is past its close: those are dropped, and
+        the peer's Close behind them must be read."""
+        state = self.state
+        if state is not OPEN and state in PAST_CLOSE:
+            return _NO_BUDGET
+        return self.share.max_queue_bytes - self._queued_bytes
 
     def _received(self, events: list[object]) -> None:
         """Act on the events the codec parsed from what was read."""
@@ -738,7 +747,9 @@ class ProtocolCore:
         state = self.state
         if state is not OPEN and state in PAST_CLOSE:  # OPEN first: the common case, without a lookup
             return  # the app is past its close: drop, keep reading for the peer's Close
-        if self._push(event, True):
+        # at once only while the codec has sent no Close: past a Close or a failure parsed in this same read
+        # the app's step must see the connection closing, which it is once the rest of the read is acted on
+        if self._push(event, not self.conn.close_sent):
             self._queued_bytes += size
             if not self._read_paused and (
                 len(self._queue) >= self.share.max_queue or self._queued_bytes >= self.share.max_queue_bytes

@@ -14,12 +14,13 @@ from fastws.settings import Settings
 
 
 class Transport(asyncio.Transport):
-    """Keeps what is written and how often reading paused and resumed; not a socket (no fd)."""
+    """Keeps what is written, how often reading paused and resumed, and whether it was closed; not a socket (no fd)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.written: list[bytes] = []
         self.pauses = self.resumes = 0
+        self.closed = False
 
     def write(self, data: Any) -> None:
         self.written.append(bytes(data))
@@ -30,8 +31,11 @@ class Transport(asyncio.Transport):
     def resume_reading(self) -> None:
         self.resumes += 1
 
+    def close(self) -> None:
+        self.closed = True
+
     def is_closing(self) -> bool:
-        return False
+        return self.closed
 
     def get_write_buffer_size(self) -> int:
         return 0

@@ -238,6 +238,19 @@ def test_messages_after_the_close_are_dropped(protocol_core: ModuleType, loop: a
     assert not core.receive().done()
 
 
+def test_the_peers_close_is_read_past_messages_the_app_left_when_it_closed(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    # the app closed with more unread than ws_max_queue_bytes: what comes after is dropped, not held back
+    # unparsed (which would never end the closing handshake, and hold every byte read until the timeout)
+    core = opened(protocol_core, loop, max_queue=100, max_queue_bytes=10)
+    core.data_received(client_frame(TEXT, b"x" * 20))
+    loop.run_until_complete(core.send({"type": "websocket.close", "code": 1000}))
+    core.data_received(client_frame(BINARY, b"y" * 50) * 20 + client_frame(CLOSE, b"\x03\xe8"))
+    assert core.state is State.PEER_GONE and core.transport.closed and not core.conn.stopped
+    assert core.queued_bytes() == 20  # what the app left: still its to read
+
+
 def test_writes(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
     core = opened(protocol_core, loop)
     assert core.write_text("hé") and core.write_bytes(b"\x01")
@@ -510,6 +523,32 @@ def test_the_apps_task_takes_each_message_inside_the_read_that_brought_it(
     loop.run_until_complete(task)
     assert during == [["one", "two"]]  # both taken in the read, one receive() each
     assert core.queued_bytes() == 0
+
+
+@pytest.mark.parametrize("after", [client_frame(CLOSE, b"\x03\xe8"), client_frame(0x3, b"")])
+def test_a_message_read_with_a_close_behind_it_reaches_an_app_that_sees_the_close(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop, after: bytes
+) -> None:
+    # the codec parsed the peer's Close (or a bad frame) and answered it before the app's step: a reply
+    # must be ClientDisconnected, as uvicorn's, not the codec's own error, and the Close must go out
+    core = opened(protocol_core, loop)
+    replies: list[object] = []
+
+    async def app_task() -> None:
+        message = await core.receive()
+        try:
+            await core.send({"type": "websocket.send", "text": message["text"]})
+        except Exception as error:  # what the app's reply met
+            replies.append(type(error).__name__)
+        replies.append((await core.receive())["type"])
+
+    task = loop.create_task(app_task())
+    loop.run_until_complete(asyncio.sleep(0))
+    core.transport.written.clear()
+    loop.call_soon(core.data_received, client_frame(TEXT, b"hello") + after)
+    loop.run_until_complete(task)
+    assert replies == ["ClientDisconnected", "websocket.disconnect"]
+    assert [server_frame(data)[0] & 0x0F for data in core.transport.written] == [CLOSE]
 
 
 @pytest.mark.parametrize("wrap", ["wait_for", "shield", "gather"])
