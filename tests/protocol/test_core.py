@@ -22,6 +22,7 @@ from uvicorn.server import ServerState
 from fastws import _app_run, _protocol_core, _read_buffer
 from fastws.protocol import State, WebSocketProtocol
 from fastws.timer_wheel import TimerWheel
+from fastws.wire import codec
 from tests.helpers.cores import Transport, app, opened
 from tests.helpers.frames import client_frame, server_frame
 
@@ -157,15 +158,16 @@ def test_what_is_left_of_a_read_is_kept_past_the_next_connections_read(
 
 
 def test_reads_into_the_buffer_keep_the_read_budget(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
-    core = opened(protocol_core, loop, max_queue=100, max_queue_bytes=10)
+    # two messages spend the budget (each counts MESSAGE_COST more than its payload): the third is kept
+    core = opened(protocol_core, loop, max_queue=100, max_queue_bytes=codec.MESSAGE_COST + 10)
     data = client_frame(TEXT, b"x" * 6) + client_frame(TEXT, b"y" * 6) + client_frame(TEXT, b"z")
     core.get_buffer(-1)[: len(data)] = data
     core.buffer_updated(len(data))
-    assert core.transport.pauses == 1 and core.queued_bytes() == 12  # the third is parsed later, kept
+    assert core.queued_bytes() == 12 and core.conn.stopped
     core.get_buffer(-1)[:] = bytes(_read_buffer.READ_SIZE)
-    assert core.receive().result()["text"] == "x" * 6 and core.receive().result()["text"] == "y" * 6
-    loop.run_until_complete(asyncio.sleep(0))  # the kept bytes are parsed soon after the app took the rest
-    assert core.receive().result() == {"type": "websocket.receive", "text": "z"}
+    loop.run_until_complete(asyncio.sleep(0))  # the kept bytes are parsed at the loop's next turn, from a copy
+    assert core.queued_bytes() == 13
+    assert [core.receive().result()["text"] for _ in range(3)] == ["x" * 6, "y" * 6, "z"]
 
 
 def test_a_closed_transport_is_not_closed_again(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
@@ -221,7 +223,21 @@ def test_the_apps_task_runs_it_in_an_app_run_and_its_end_ends_the_connection(
 def test_reading_pauses_at_max_queue_bytes(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
     core = opened(protocol_core, loop, max_queue=100, max_queue_bytes=10)
     core.data_received(client_frame(TEXT, b"x" * 6) + client_frame(TEXT, b"y" * 6))
+    loop.run_until_complete(asyncio.sleep(0))  # the first spent the read's budget, the second came at the next turn
     assert core.transport.pauses == 1 and core.queued_bytes() == 12
+
+
+def test_a_read_of_empty_messages_queues_no_more_than_the_budget_holds(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    # 240 KB of empty messages in one read: 40,000 events if each counted its payload only
+    core = opened(protocol_core, loop, max_queue=32, max_queue_bytes=64 * 1024)
+    core.data_received(client_frame(BINARY, b"") * 40_000)
+    assert core.transport.pauses == 1
+    queued = 0
+    while core.receive().done():
+        queued += 1
+    assert 32 <= queued <= 64 * 1024 // codec.MESSAGE_COST
 
 
 def test_a_ping_is_answered(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -143,6 +144,16 @@ def test_a_limit_of_zero_parses_nothing_and_keeps_it() -> None:
         assert connection.receive_data(b"", 10) == [b"x" * 10] and connection.stopped
         events = connection.receive_data(b"")
         assert [type(e).__name__ for e in events] == ["Ping", "str"] and not connection.stopped
+
+
+@pytest.mark.parametrize("limit", [64 * 1024, 1000, 1])
+def test_a_read_of_empty_messages_stops_where_large_ones_would(limit: int) -> None:
+    # each message counts MESSAGE_COST bytes beyond its payload: what its event costs to hold
+    for codec in live_codecs():
+        connection = codec.Connection()
+        assert len(connection.receive_data(client_frame(2, b"") * 10_000, limit)) == -(-limit // codec.MESSAGE_COST)
+        assert connection.stopped
+    assert len({codec.MESSAGE_COST for codec in live_codecs()}) == 1
 
 
 @PROPS

@@ -11,6 +11,7 @@ __all__ = [
     "CLOSED",
     "CLOSING",
     "DEFAULT_MAX_SIZE",
+    "MESSAGE_COST",
     "OPEN",
     "UNMASK_IMPLEMENTATIONS",
     "Connection",
@@ -28,6 +29,7 @@ OPEN: int
 CLOSING: int
 CLOSED: int
 DEFAULT_MAX_SIZE: int
+MESSAGE_COST: int
 UNMASK_IMPLEMENTATIONS: tuple[str, ...]
 
 def is_valid_close_code(code: int) -> bool: ...

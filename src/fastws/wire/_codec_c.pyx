@@ -55,6 +55,7 @@ __all__ = [
     "CLOSED",
     "CLOSING",
     "DEFAULT_MAX_SIZE",
+    "MESSAGE_COST",
     "OPEN",
     "UNMASK_IMPLEMENTATIONS",
     "Connection",
@@ -103,6 +104,11 @@ cdef enum:
     _CLOSED = 3
 
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024  # uvicorn's ws_max_size default
+#: what a message counts against ``receive_data``'s limit beyond its payload: about what its event costs the
+#: protocol to hold (a dict, a str or bytes object, a queue slot), so that a read of empty messages stops as
+#: soon as one of large messages holding as much memory would
+cdef Py_ssize_t _MESSAGE_COST = 256
+MESSAGE_COST = _MESSAGE_COST
 
 cdef enum:
     _HEADER = 0  # reading a frame header
@@ -310,8 +316,9 @@ cdef class Connection:
         """Feed bytes from the peer; return the events they complete.
 
         With ``limit``, parsing stops at the first message boundary where the
-        messages returned hold ``limit`` bytes or more (none are parsed for
-        a limit of 0 or less): the rest stays buffered, ``stopped`` is True,
+        messages returned hold ``limit`` bytes or more, each counted with
+        ``MESSAGE_COST`` bytes more than its payload (none are parsed for a
+        limit of 0 or less): the rest stays buffered, ``stopped`` is True,
         and a later call (``receive_data(b"")`` or with more data) goes on.
         """
         if not PyBytes_CheckExact(data):
@@ -464,7 +471,7 @@ cdef class Connection:
                     return self._invalid_utf8(events)
                 else:
                     events.append(self._finished())
-                self._produced += self._size  # the message's size (inflated, if it was compressed)
+                self._produced += self._size + _MESSAGE_COST  # the message's size (inflated, if it was compressed)
                 _count(TEXT_RECEIVED if self._text else BINARY_RECEIVED, self._size)
                 self._message = None
                 self._direct = False
@@ -488,7 +495,7 @@ cdef class Connection:
     cdef bint _whole_message(self, list events, const unsigned char* payload, Py_ssize_t n) except -1:
         """Unmask a one-frame message straight into its ``str`` or ``bytes``."""
         cdef object message
-        self._produced += n
+        self._produced += n + _MESSAGE_COST
         if self._text:
             message = PyUnicode_New(n, 127)  # ASCII until shown otherwise
             # RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection (1007: 7.4.1)

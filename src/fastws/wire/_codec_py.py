@@ -71,6 +71,7 @@ __all__ = [
     "CLOSED",
     "CLOSING",
     "DEFAULT_MAX_SIZE",
+    "MESSAGE_COST",
     "OPEN",
     "UNMASK_IMPLEMENTATIONS",
     "Connection",
@@ -100,6 +101,10 @@ CLOSING = 2  # we sent a Close frame and wait for the peer's
 CLOSED = 3  # the peer's Close arrived, or the connection failed: nothing more is read
 
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024  # uvicorn's ws_max_size default
+#: what a message counts against ``receive_data``'s limit beyond its payload: about what its event costs the
+#: protocol to hold (a dict, a str or bytes object, a queue slot), so that a read of empty messages stops as
+#: soon as one of large messages holding as much memory would
+MESSAGE_COST = 256
 
 _Buffer: TypeAlias = bytes | bytearray | memoryview  # what the frame functions take as bytes
 
@@ -209,8 +214,9 @@ class Connection:
         """Feed bytes from the peer; return the events they complete.
 
         With ``limit``, parsing stops at the first message boundary where the
-        messages returned hold ``limit`` bytes or more (none are parsed for
-        a limit of 0 or less): the rest stays buffered, ``stopped`` is True,
+        messages returned hold ``limit`` bytes or more, each counted with
+        ``MESSAGE_COST`` bytes more than its payload (none are parsed for a
+        limit of 0 or less): the rest stays buffered, ``stopped`` is True,
         and a later call (``receive_data(b"")`` or with more data) goes on.
         """
         events: list[object] = []
@@ -317,7 +323,7 @@ class Connection:
                     events.append("".join(self._parts))  # type: ignore[arg-type]
                 else:
                     events.append(b"".join(self._parts))  # type: ignore[arg-type]
-                produced += self._size  # the message's size (inflated, if it was compressed)
+                produced += self._size + MESSAGE_COST  # the message's size (inflated, if it was compressed)
                 slot = TEXT_RECEIVED if self._text else BINARY_RECEIVED
                 _counts[slot] += 1
                 _counts[slot + 1] += self._size
