@@ -108,17 +108,18 @@ class Settings:
         for name in ("http_max_head_size", "http_max_headers", "ws_max_queue_bytes"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, not {getattr(self, name)!r}")
-        for name in ("http_head_timeout", "ws_close_timeout", "ws_write_timeout", "ws_deflate_idle", "ws_drain_window"):
-            if not isinstance(getattr(self, name), (int, float)) or not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be a number of seconds >= 0, not {getattr(self, name)!r}")
-        if not isinstance(self.ws_own_socket_after, (int, float)) or not 0 <= self.ws_own_socket_after < math.inf:
-            raise ValueError(
-                f"ws_own_socket_after must be a finite number of seconds >= 0, not {self.ws_own_socket_after!r}"
-            )
+        durations = (
+            "http_head_timeout", "ws_close_timeout", "ws_write_timeout", "ws_own_socket_after", "ws_deflate_idle",
+            "ws_drain_window",
+        )  # fmt: skip
+        for name in durations:  # 0 is "never" where a duration may be off; inf is not a deadline a timer can keep
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+                raise ValueError(f"{name} must be a finite number of seconds >= 0, not {value!r}")
         if not isinstance(self.ws_drain_reason, str) or len(self.ws_drain_reason.encode("utf-8")) > MAX_CLOSE_REASON:
             raise ValueError(f"ws_drain_reason must be text of at most {MAX_CLOSE_REASON} bytes of UTF-8")
-        if not isinstance(self.metrics_interval, (int, float)) or not self.metrics_interval > 0:
-            raise ValueError(f"metrics_interval must be a number of seconds > 0, not {self.metrics_interval!r}")
+        if not isinstance(self.metrics_interval, (int, float)) or not 0 < self.metrics_interval < math.inf:
+            raise ValueError(f"metrics_interval must be a finite number of seconds > 0, not {self.metrics_interval!r}")
         for name, low, high in (("ws_deflate_window_bits", 9, 15), ("ws_deflate_mem_level", 1, 9)):
             value = getattr(self, name)
             if not isinstance(value, int) or not low <= value <= high:
