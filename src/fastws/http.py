@@ -159,7 +159,7 @@ class HttpProtocol(asyncio.Protocol):
         except handshake.HandshakeError as error:
             _logger.warning("Invalid HTTP request received: %s", error.reason)
             COUNTERS.handshake("invalid", error.status)
-            self._answer(error.response())
+            self._answer(error.response(self.server_state.default_headers))
             return
         if end < 0:
             self._head = head  # wait for the whole head
@@ -194,7 +194,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _unavailable(self) -> None:
         COUNTERS.handshake("unavailable", 503)
-        self._answer(handshake.http_response(503, [(b"retry-after", b"1")], b"server shutting down\n"))
+        headers = [*self.server_state.default_headers, (b"retry-after", b"1")]
+        self._answer(handshake.http_response(503, headers, b"server shutting down\n"))
 
     def _drain_timed_out(self) -> None:
         self._timer = None
@@ -205,8 +206,12 @@ class HttpProtocol(asyncio.Protocol):
 
     def _head_timed_out(self) -> None:
         self._timer = None
+        if not self._head:  # nothing was asked: a response to no request could be read as the next one's answer
+            self._answered = True
+            self.transport.close()
+            return
         COUNTERS.handshake("timed_out", 408)
-        self._answer(handshake.http_response(408, [], b"request head timeout\n"))
+        self._answer(handshake.http_response(408, list(self.server_state.default_headers), b"request head timeout\n"))
 
     def _answer(self, response: bytes) -> None:
         """Answer the head with an HTTP error, then close: what the peer still sends is dropped."""

@@ -241,7 +241,7 @@ def test_shutdown_answers_a_head_that_never_completes_with_503_after_the_linger(
             await writer.drain()
             await asyncio.sleep(0.05)
         answer = await asyncio.wait_for(reader.read(), TIMEOUT)  # answered by the server's shutdown
-        assert answer.startswith(b"HTTP/1.1 503 "), answer
+        assert answer.startswith(b"HTTP/1.1 503 ") and b"\r\nserver: uvicorn\r\n" in answer, answer
         writer.close()
 
     run(main())
@@ -278,6 +278,7 @@ def test_heads_over_the_limits_or_with_control_bytes_are_refused(front: Any, req
 
     answer = run(main())
     assert answer.startswith(b"HTTP/1.1 %d " % status), answer[:80]
+    assert b"\r\nserver: uvicorn\r\n" in answer and b"\r\ndate: " in answer, answer[:200]  # the server's headers
 
 
 @pytest.mark.parametrize(
@@ -342,6 +343,27 @@ def test_a_trickled_head_is_closed_at_the_head_timeout() -> None:
 
     answer, took = run(main())
     assert answer.startswith(b"HTTP/1.1 408 ") and took < 1.5, (answer, took)
+    assert b"\r\nserver: uvicorn\r\n" in answer and b"\r\ndate: " in answer, answer
+
+
+def test_a_connection_that_sends_nothing_is_closed_unanswered_at_the_head_timeout() -> None:
+    # a response to no request could be read as the answer to the client's next one
+    class Impatient(Front):
+        __slots__ = ()
+        settings = dataclasses.replace(Front.settings, http_head_timeout=0.3)
+
+    async def main() -> tuple[bytes, float]:
+        async with serving(echo_or_hello, http=Impatient) as url:
+            host, port = url.removeprefix("ws://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            answer = await asyncio.wait_for(reader.read(), TIMEOUT)  # to EOF
+            writer.close()
+            return answer, loop.time() - began
+
+    answer, took = run(main())
+    assert answer == b"" and took < 1.5, (answer, took)
 
 
 def test_a_whole_head_in_time_is_not_timed_out() -> None:
