@@ -241,8 +241,8 @@ class _Door:
     taking connections from their first byte, needs of ``HttpProtocol`` (a subclass of it: ``front``)."""
 
     __slots__ = (
-        "app_state", "config", "front", "head_deadlines", "head_timeout", "loop", "max_head_size",
-        "max_headers", "server_state", "ws_class",
+        "__weakref__", "_server_state", "app_state", "config", "front", "head_deadlines", "head_timeout", "loop",
+        "max_head_size", "max_headers", "ws_class",
     )  # fmt: skip
 
     def __init__(
@@ -255,7 +255,8 @@ class _Door:
     ) -> None:
         self.front = front
         self.config = config
-        self.server_state = server_state
+        # weakly: the door is kept for as long as its server's state (``_doors``), and must not keep it
+        self._server_state = weakref.ref(server_state)
         self.app_state = app_state
         self.loop = loop  # as uvicorn gives it (None: the running loop)
         self.ws_class = cast(type[WebSocketProtocol], config.ws_protocol_class)
@@ -268,6 +269,11 @@ class _Door:
             if self.head_timeout
             else None
         )  # ticks of 1/16 of the server's first front's deadline
+
+    @property
+    def server_state(self) -> ServerState:
+        """The server's state: alive while the door is used (each use is for one of the server's connections)."""
+        return cast(ServerState, self._server_state())
 
     def _front(self, transport: asyncio.Transport, data: bytes) -> HttpProtocol:
         """An ``HttpProtocol`` of ``front`` that has the connection, and has read ``data``."""
@@ -301,8 +307,10 @@ def _give(transport: asyncio.Transport, protocol: asyncio.Protocol | WebSocketPr
         protocol.data_received(data)
 
 
-#: the last server's door: one server per process is the rule (a new one replaces it)
-_last_door: _Door | None = None
+#: each server's door, by its ``ServerState``: it goes with the server (and its app, config and loop with it)
+_doors: weakref.WeakKeyDictionary[ServerState, _Door] = weakref.WeakKeyDictionary()
+#: the last door made or used, looked at first (one server per process is the rule), held weakly: ``_doors`` keeps it
+_last_door: weakref.ReferenceType[_Door] | None = None
 #: each server's wheel of head deadlines, by its ``ServerState``: it goes with the server
 _wheels: weakref.WeakKeyDictionary[ServerState, TimerWheel] = weakref.WeakKeyDictionary()
 
@@ -316,7 +324,7 @@ def _door(
 ) -> _Door | None:
     """The door of this server for ``front``, if its ``--ws`` is fastws' protocol; else None."""
     global _last_door
-    door = _last_door
+    door = None if _last_door is None else _last_door()
     if (
         door is not None
         and door.server_state is server_state
@@ -331,5 +339,6 @@ def _door(
     ws_class = config.ws_protocol_class
     if not (isinstance(ws_class, type) and issubclass(ws_class, WebSocketProtocol)):
         return None
-    door = _last_door = _Door(front, config, server_state, app_state, loop)
+    door = _doors[server_state] = _Door(front, config, server_state, app_state, loop)
+    _last_door = weakref.ref(door)
     return door

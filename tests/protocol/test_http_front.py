@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import gc
 import hashlib
+import weakref
 from typing import Any
 
 import pytest
@@ -20,7 +22,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.asyncio.client import connect
 
 from fastws.http import HttpProtocol
-from tests.helpers.serving import TIMEOUT, echo, run, serving
+from tests.helpers.serving import TIMEOUT, echo, run, running, serving
 
 
 class CountingFallback(HttpToolsProtocol):
@@ -378,3 +380,19 @@ def test_a_whole_head_in_time_is_not_timed_out() -> None:
             assert await ws.recv() == "still here"
 
     run(main())
+
+
+def test_a_stopped_server_is_not_kept_by_the_front() -> None:
+    # its state, config, app and loop go with it (tests and embedding run servers one after another)
+    states: list[weakref.ReferenceType[Any]] = []
+
+    async def main() -> None:
+        async with running(echo_or_hello, http=Front) as (server, url):
+            states.append(weakref.ref(server.server_state))
+            async with connect(url + "/", compression=None) as ws:
+                await ws.send("hi")
+                assert await ws.recv() == "hi"
+
+    run(main())
+    gc.collect()  # the server's own cycles (uvicorn's), not the front's
+    assert states[0]() is None
