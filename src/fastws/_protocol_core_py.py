@@ -410,6 +410,7 @@ class ProtocolCore:
             self._drained.set_result(None)  # a send waiting for a drain that never comes
         if self.fanout is not None:
             self.fanout.lost()
+        self.conn.lost()  # a message half read goes now, not with the app's task
         if self.conn.deflate is not None:
             self.conn.deflate.close()  # its idle check, if due, goes now, not a second later
         if self.logger.level <= TRACE_LOG_LEVEL:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import tracemalloc
 from collections.abc import Iterator
 from types import MappingProxyType, ModuleType
 from typing import Any
@@ -238,6 +239,23 @@ def test_a_read_of_empty_messages_queues_no_more_than_the_budget_holds(
     while core.receive().done():
         queued += 1
     assert 32 <= queued <= 64 * 1024 // codec.MESSAGE_COST
+
+
+def test_a_lost_connection_lets_go_of_a_message_half_read_at_once(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    # not when the app's task ends: the app may go on awaiting something else for long
+    core = opened(protocol_core, loop)
+    size = 16 << 20  # uvicorn's ws_max_size: the codec may reserve the whole message
+    tracemalloc.start()
+    try:
+        core.data_received(bytes([0x82, 0xFF]) + size.to_bytes(8, "big") + b"\0\0\0\0" + bytes(2 << 20))
+        held = tracemalloc.get_traced_memory()[0]
+        core.connection_lost(ConnectionResetError())
+        left = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held >= 2 << 20 and left < 64 * 1024, (held, left)
 
 
 def test_a_ping_is_answered(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:

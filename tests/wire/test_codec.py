@@ -210,6 +210,14 @@ def test_binary_messages_are_not_validated(codec: ModuleType) -> None:
     assert feed(codec.Connection(), client_frame(2, b"\xff\xfe")) == [b"\xff\xfe"]
 
 
+def test_a_lost_connection_reads_nothing_more_and_keeps_nothing(codec: ModuleType) -> None:
+    connection = codec.Connection()
+    assert connection.receive_data(client_frame(2, b"x" * 100)[:50]) == []  # a message half read
+    connection.lost()
+    assert connection.state == codec.CLOSED and not connection.close_sent
+    assert connection.receive_data(client_frame(2, b"x" * 100)[50:] + client_frame(1, b"more")) == []
+
+
 # ------------------------------------------------------------ size (1009)
 
 

@@ -53,6 +53,7 @@ cdef class Connection:
     cdef bint _control(self, list events, unsigned char opcode, const unsigned char* data, Py_ssize_t n) except -1
     cdef Py_ssize_t _fail(self, list events, int code, str reason) except -1
     cdef Py_ssize_t _invalid_utf8(self, list events) except -1
+    cpdef lost(self)
     cdef void _closed(self) noexcept
     cdef int _queue(self, bytes frame) except -1
     cpdef bytes data_to_send(self)

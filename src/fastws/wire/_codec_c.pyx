@@ -589,6 +589,12 @@ cdef class Connection:
         """Fail the connection: a text message is not UTF-8 (RFC 6455 8.1; 1007: 7.4.1)."""
         return self._fail(events, CloseCode.INVALID_FRAME_PAYLOAD_DATA, INVALID_UTF8_IN_TEXT)
 
+    cpdef lost(self):
+        """The connection is gone: let go of what was read and is not a message yet (the unparsed bytes, the
+        message being read: up to ``max_size`` reserved for it). Nothing more is read."""
+        self._closed()
+        self._buffer = None
+
     cdef void _closed(self) noexcept:
         self.state = _CLOSED
         self._message = None

@@ -382,6 +382,11 @@ class Connection:
         events.append(Fail(code, reason))
         return events
 
+    def lost(self) -> None:
+        """The connection is gone: let go of what was read and is not a message yet (the unparsed bytes, the
+        message being read: up to ``max_size`` reserved for it). Nothing more is read."""
+        self._closed()
+
     def _closed(self) -> None:
         self.state = CLOSED
         self._buffer.clear()
