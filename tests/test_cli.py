@@ -157,6 +157,7 @@ BAD = [
         "'--ws-drain-window': 30.0 s is longer than --timeout-graceful-shutdown (10 s)",
     ),
     (["--ws-drain-reason", "x" * 124], "ws_drain_reason must be text of at most 123 bytes"),
+    (["--ws-max-size", "-1"], "'--ws-max-size': expected a size in bytes >= 0, not -1"),
 ]
 
 

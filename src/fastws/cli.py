@@ -311,6 +311,8 @@ def _serve(**options: Any) -> int:
             f"{format_value(settings.ws_drain_window)} s is longer than --timeout-graceful-shutdown ({deadline} s): "
             "the connections still open at that deadline would be dropped",
         )
+    if options["ws_max_size"] < 0:  # uvicorn takes any integer; fastws' codec refuses it at every connection
+        raise _fail("--ws-max-size", f"expected a size in bytes >= 0, not {options['ws_max_size']}")
     _hand_to_workers(settings)  # before anything imports fastws.protocol, which reads them then
     ws_name = options["ws"]
     options["ws"], options["http"] = _wire(options["ws"], options["http"])

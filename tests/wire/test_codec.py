@@ -221,6 +221,12 @@ def test_a_lost_connection_reads_nothing_more_and_keeps_nothing(codec: ModuleTyp
 # ------------------------------------------------------------ size (1009)
 
 
+@pytest.mark.parametrize("max_size", [-1, 1 << 63, 2.5, "16", True])
+def test_a_max_size_that_is_no_message_size_is_refused(codec: ModuleType, max_size: object) -> None:
+    with pytest.raises(ValueError, match="max_size must be None or an integer from 0 to 2\\*\\*63 - 1"):
+        codec.Connection(max_size=max_size)
+
+
 def test_a_message_over_the_limit_fails_at_its_header(codec: ModuleType) -> None:
     connection = codec.Connection(max_size=100)
     assert feed(connection, client_frame(2, b"x" * 100)) == [b"x" * 100]

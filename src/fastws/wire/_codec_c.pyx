@@ -303,6 +303,9 @@ cdef class Connection:
     # its fields, and the methods other compiled twins call at C level: _codec_c.pxd
 
     def __init__(self, max_size=DEFAULT_MAX_SIZE, deflate=None):
+        if max_size is not None and (type(max_size) is not int or not 0 <= max_size < 1 << 63):
+            # RFC 6455 5.2: a length is 63 bits; negative would fail every message, even an empty one
+            raise ValueError(f"max_size must be None or an integer from 0 to 2**63 - 1, not {max_size!r}")
         self.max_size = max_size
         self.deflate = deflate
         self._max = -1 if max_size is None else max_size

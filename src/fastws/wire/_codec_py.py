@@ -175,6 +175,9 @@ class Connection:
     """
 
     def __init__(self, max_size: int | None = DEFAULT_MAX_SIZE, deflate: PerMessageDeflate | None = None) -> None:
+        if max_size is not None and (type(max_size) is not int or not 0 <= max_size < 1 << 63):
+            # RFC 6455 5.2: a length is 63 bits; negative would fail every message, even an empty one
+            raise ValueError(f"max_size must be None or an integer from 0 to 2**63 - 1, not {max_size!r}")
         self.max_size = max_size
         self.deflate = deflate
         self.state = OPEN
