@@ -287,6 +287,8 @@ def test_a_header_alone_is_counted_and_follows_the_rules(codec: ModuleType) -> N
     assert (after.binary_sent - before.binary_sent, after.binary_bytes_sent - before.binary_bytes_sent) == (1, 5)
     with pytest.raises(ValueError):
         connection.send_header(True, -1)
+    with pytest.raises(OverflowError):  # RFC 6455 5.2: no 64-bit length with its most significant bit set
+        connection.send_header(False, 1 << 63)
     connection.send_close()
     with pytest.raises(ProtocolStateError):
         connection.send_header(True, 1)

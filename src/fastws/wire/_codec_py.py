@@ -441,6 +441,8 @@ class Connection:
             raise ProtocolStateError("permessage-deflate compresses the payload: use send_text or send_bytes")
         if size < 0:
             raise ValueError("a payload size is 0 or more")
+        if size >= 1 << 63:  # RFC 6455 5.2: 63 bits (the compiled twin's Py_ssize_t raises the same)
+            raise OverflowError("a payload size is at most 2**63 - 1")
         slot = TEXT_SENT if text else BINARY_SENT
         _counts[slot] += 1
         _counts[slot + 1] += size
