@@ -138,6 +138,30 @@ def test_what_the_peer_sends_reaches_the_protocol_then_its_end_is_eof_and_one_lo
 
 
 @LOOPS
+def test_new_water_marks_under_what_is_kept_pause_writing_at_once_as_asyncio(
+    socket_transport: ModuleType, pair: tuple[socket.socket, socket.socket], start: Start
+) -> None:
+    ours, _peer = pair
+
+    async def main() -> None:
+        transport, protocol, _ = _open(socket_transport, ours)
+        for _ in range(40):
+            transport.write(bytes(50_000))  # 2 MB, under the limits set first
+            transport.set_write_buffer_limits(high=1 << 30)
+        assert protocol.calls == [] and transport.get_write_buffer_size() > 1000
+        transport.set_write_buffer_limits(high=1000)
+        assert protocol.calls == ["pause"]
+        with pytest.raises(TypeError):
+            transport.set_write_buffer_limits(high=1000.5)
+        with pytest.raises(OverflowError):
+            transport.set_write_buffer_limits(high=1 << 63)
+        assert transport.get_write_buffer_limits() == (250, 1000)
+        transport.abort()
+
+    start(main())
+
+
+@LOOPS
 def test_what_the_socket_does_not_take_is_kept_in_order_between_the_water_marks(
     socket_transport: ModuleType, pair: tuple[socket.socket, socket.socket], start: Start
 ) -> None:

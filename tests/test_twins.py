@@ -111,6 +111,7 @@ def test_twins_export_the_same_names() -> None:
             "CLOSED",
             "CLOSING",
             "DEFAULT_MAX_SIZE",
+            "MESSAGE_COST",
             "OPEN",
             "UNMASK_IMPLEMENTATIONS",
             "Connection",

@@ -31,6 +31,7 @@ This file is the pure twin and the source of the compiled one
 from __future__ import annotations
 
 import asyncio
+import operator
 import os
 import socket
 from typing import Any
@@ -181,15 +182,22 @@ class SocketTransport:
         return (self._low, self._high)
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        """asyncio's: ``high`` defaults to 64 KiB (4 x ``low`` when only ``low`` is given), ``low`` to ``high // 4``."""
+        """asyncio's: ``high`` defaults to 64 KiB (4 x ``low`` when only ``low`` is given), ``low`` to ``high // 4``;
+        what is kept already over the new ``high`` pauses the protocol's writing now."""
         if high is None:
             high = DEFAULT_HIGH_WATER if low is None else 4 * low
         if low is None:
             low = high // 4
+        high, low = operator.index(high), operator.index(low)  # integers, as the compiled twin's C fields take
         if not high >= low >= 0:
             raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
+        if high >= 1 << 63:
+            raise OverflowError(f"high ({high!r}) is over 2**63 - 1")
         self._high = high
         self._low = low
+        if not self._writing_paused and self._backlog_size > high:  # as asyncio's transports do
+            self._writing_paused = True
+            self._protocol.pause_writing()
 
     def can_write_eof(self) -> bool:
         return False
