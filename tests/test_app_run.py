@@ -149,7 +149,11 @@ def test_thrown_in_while_the_app_waits_the_app_sees_it(app_run_twin: ModuleType)
     assert isinstance(error, asyncio.CancelledError) and str(error) == "the old form"
 
 
-def test_thrown_in_before_the_first_step_it_is_raised_and_the_app_never_called(app_run_twin: ModuleType) -> None:
+@pytest.mark.parametrize("form", ["instance", "class"])
+def test_thrown_in_before_the_first_step_it_is_raised_and_told_and_the_app_never_called(
+    app_run_twin: ModuleType, form: str
+) -> None:
+    # told: the owner's task set (uvicorn's server_state.tasks) lets go of the task, the connection closes
     calls: list[Any] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -157,8 +161,11 @@ def test_thrown_in_before_the_first_step_it_is_raised_and_the_app_never_called(a
 
     owner = Owner(app)
     with pytest.raises(asyncio.CancelledError):
-        app_run_twin.AppRun(owner).throw(asyncio.CancelledError())
-    assert calls == [] and owner.ended == []
+        if form == "instance":
+            app_run_twin.AppRun(owner).throw(asyncio.CancelledError())
+        else:
+            app_run_twin.AppRun(owner).throw(asyncio.CancelledError, None, None)
+    assert calls == [] and [(result, type(error)) for result, error in owner.ended] == [(None, asyncio.CancelledError)]
 
 
 def test_close_closes_the_apps_coroutine(app_run_twin: ModuleType) -> None:

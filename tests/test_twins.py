@@ -152,6 +152,7 @@ def test_twins_export_the_same_names() -> None:
         ],
         "fastws.broadcast.message": ["Message"],
         "fastws.broadcast.targets": [
+            "ENTRY_COST",
             "OVERFLOW_POLICIES",
             "AsgiTarget",
             "Delivery",

@@ -60,7 +60,11 @@ cdef class AppRun:
         """``error`` raised at the app's await (``Task.cancel``), then as ``send``; see the pure twin."""
         app = self.app
         if app is None:
-            raise error if value is None else value
+            thrown = error if value is None else value
+            if isinstance(thrown, type):
+                thrown = thrown()
+            self.owner.app_finished(None, thrown)
+            raise thrown
         try:
             return app.throw(error) if value is None else app.throw(error, value, traceback)
         except StopIteration as returned:

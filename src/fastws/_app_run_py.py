@@ -74,10 +74,15 @@ class AppRun:
 
     def throw(self, error: Any, value: Any = None, traceback: Any = None) -> Any:
         """``error`` raised at the app's await (``Task.cancel``: ``CancelledError``), then as ``send``. Thrown in
-        before the first step, it is raised from here and the app is never called (as a coroutine not started)."""
+        before the first step, the app is never called: the owner is told it ended with ``error`` (its task is
+        done with), which is raised from here (as from a coroutine not started)."""
         app = self.app
         if app is None:
-            raise error if value is None else value
+            thrown = error if value is None else value
+            if isinstance(thrown, type):
+                thrown = thrown()
+            self.owner.app_finished(None, thrown)
+            raise thrown
         try:
             return app.throw(error) if value is None else app.throw(error, value, traceback)
         except StopIteration as returned:

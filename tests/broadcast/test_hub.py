@@ -7,6 +7,7 @@ ending, the slow-iterator policies) and the typed errors of bad messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from fastws.broadcast import (
     SubscriberTooSlow,
     UnknownBackend,
 )
+from fastws.broadcast.targets import ENTRY_COST
 from tests.helpers.serving import TIMEOUT, run
 
 
@@ -144,18 +146,49 @@ def test_bad_messages_get_typed_errors() -> None:
 @pytest.mark.parametrize(("overflow", "expected"), [("drop-newest", ["m0", "m1"]), ("drop-oldest", ["m8", "m9"])])
 def test_a_slow_iterator_drops_by_policy(overflow: str, expected: list[str]) -> None:
     async def main() -> None:
-        async with Broadcast(max_buffer=4, overflow=overflow) as hub, hub.subscribe("a") as sub:
+        async with Broadcast(max_buffer=2 * (2 + ENTRY_COST), overflow=overflow) as hub, hub.subscribe("a") as sub:
             for i in range(10):
-                await hub.publish("a", f"m{i}")  # 2 bytes each: two fit
+                await hub.publish("a", f"m{i}")  # 2 bytes each, and what holding each costs: two fit
             assert [(await sub.get()).message for _ in range(2)] == expected
             assert hub.dropped == 8
 
     run(main())
 
 
+@pytest.mark.parametrize("overflow", ["close", "drop-newest", "drop-oldest"])
+def test_empty_messages_fill_a_slow_subscribers_buffer_too(overflow: str) -> None:
+    # each counts what holding it costs: a subscriber that does not read cannot hold 20,000 of them
+    async def main() -> None:
+        async with Broadcast(max_buffer=64 * 1024, overflow=overflow) as hub, hub.subscribe("a") as sub:
+            for _ in range(20_000):
+                await hub.publish("a", b"")
+            kept = 0
+            with pytest.raises(SubscriberTooSlow) if overflow == "close" else contextlib.nullcontext():
+                with contextlib.suppress(TimeoutError):
+                    while True:
+                        await asyncio.wait_for(sub.get(), 0.05)
+                        kept += 1
+            assert kept <= 64 * 1024 // ENTRY_COST and hub.dropped + hub.closed_slow > 0
+
+    run(main())
+
+
+def test_drop_oldest_keeps_the_backlog_for_a_message_that_could_never_fit() -> None:
+    async def main() -> None:
+        async with Broadcast(max_buffer=4 * (2 + ENTRY_COST), overflow="drop-oldest") as hub, hub.subscribe("a") as sub:
+            for i in range(3):
+                await hub.publish("a", f"m{i}")
+            await hub.publish("a", "x" * (5 * ENTRY_COST))  # over the whole buffer: dropped, and nothing else
+            await hub.publish("a", "m3")
+            assert [(await sub.get()).message for _ in range(4)] == ["m0", "m1", "m2", "m3"]
+            assert hub.dropped == 1
+
+    run(main())
+
+
 def test_a_slow_iterator_is_ended_by_the_close_policy() -> None:
     async def main() -> None:
-        async with Broadcast(max_buffer=4) as hub, hub.subscribe("a") as sub:
+        async with Broadcast(max_buffer=2 * (2 + ENTRY_COST)) as hub, hub.subscribe("a") as sub:
             for i in range(3):
                 await hub.publish("a", f"m{i}")
             with pytest.raises(SubscriberTooSlow):

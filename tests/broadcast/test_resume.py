@@ -8,8 +8,10 @@ processes; on ``memory://`` they are one hub.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -20,6 +22,7 @@ from starlette.routing import WebSocketRoute
 from websockets.asyncio.client import connect
 
 import fastws
+from fastws import _protocol_core
 from fastws.broadcast import (
     Broadcast,
     History,
@@ -33,6 +36,7 @@ from fastws.broadcast.history import Page, Ring
 from fastws.broadcast.message import Message
 from fastws.broadcast.resume import Member, Reads, Resuming, resume
 from fastws.broadcast.targets import Delivery, QueueTarget
+from tests.helpers.cores import opened
 from tests.helpers.redis_server import RedisServer, fresh_channel
 from tests.helpers.serving import TIMEOUT, run, serving
 
@@ -433,3 +437,106 @@ async def _until_subscribed(hub: Broadcast, channel: str, count: int) -> None:
     async with asyncio.timeout(TIMEOUT):
         while hub.subscribers(channel) != count:
             await asyncio.sleep(0.01)
+
+
+class _Sink:
+    """An ASGI ``send`` that keeps the texts it is given."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        self.texts.append(message["text"])
+
+
+def test_a_failed_resume_leaves_a_live_subscription_as_it_was_and_keeps_no_target() -> None:
+    async def main() -> None:
+        async with _hubs("memory://", history=History(size=2)) as (hub, _):
+            first = await hub.publish("room", "0")
+            for i in range(1, 6):
+                await hub.publish("room", f"{i}")
+            assert first is not None
+            live = _Sink()
+            await hub.subscribe("room", live)
+            with pytest.raises(HistoryGap):
+                await hub.subscribe("room", live, since=first)  # the same connection, resuming too far back
+            assert hub.subscribers("room") == 1
+            await hub.publish("room", "after")
+            await asyncio.sleep(0.01)
+            assert live.texts == ["after"]
+
+            newcomer = _Sink()
+            with pytest.raises(HistoryGap):
+                await hub.subscribe("room", newcomer, since=first)
+            gone = weakref.ref(newcomer)
+            del newcomer
+            gc.collect()
+            assert gone() is None  # the hub let go of its target (and with it of its send)
+
+    run(main())
+
+
+def test_a_resumed_connections_next_send_follows_what_it_missed() -> None:
+    # the missed messages wait for a full transport: the resume returns once they are all written, even
+    # when the transport fills up again midway, so the app's next send comes after them
+    async def main() -> list[str]:
+        core = opened(_protocol_core, asyncio.get_running_loop())
+        written: list[bytes] = []
+        room = [0]  # frames the transport takes before it is full again (0: no end)
+
+        def write(data: bytes) -> None:
+            written.append(bytes(data))
+            if room[0]:
+                room[0] -= 1
+                if not room[0]:
+                    core.pause_writing()
+
+        core.transport.write = write
+        async with Broadcast(history=History(size=100)) as hub:
+            first = await hub.publish("room", "m0")
+            for i in range(1, 5):
+                await hub.publish("room", f"m{i}")
+            assert first is not None
+            core.pause_writing()  # the client is slow right now
+
+            async def resume_then_send() -> None:
+                await hub.subscribe("room", core.send, since=first)
+                await core.send({"type": "websocket.send", "text": "app"})
+
+            app = asyncio.ensure_future(resume_then_send())
+            await asyncio.sleep(0.01)
+            room[0] = 2
+            core.resume_writing()  # two go, then the transport is full again
+            await asyncio.sleep(0.01)
+            core.resume_writing()
+            await asyncio.wait_for(app, TIMEOUT)
+        return [frame[2:].decode() for frame in written]
+
+    assert run(main()) == ["m1", "m2", "m3", "m4", "app"]
+
+
+def test_a_slow_subscriber_closed_while_it_resumes_is_no_error_of_the_caller() -> None:
+    # its sends were cancelled for the overflow: the caller was not, and gets no CancelledError
+    async def main() -> None:
+        async with Broadcast(max_buffer=400, history=History(size=100)) as hub:
+            never = asyncio.Event()
+
+            async def send(message: dict[str, Any]) -> None:  # a client that never reads
+                await never.wait()
+
+            first = await hub.publish("room", "m0")
+            for i in range(1, 4):
+                await hub.publish("room", f"m{i}")
+            assert first is not None
+
+            async def resume() -> None:
+                await hub.subscribe("room", send, since=first)
+
+            resuming = asyncio.ensure_future(resume())
+            await asyncio.sleep(0.01)
+            for _ in range(20):
+                await hub.publish("room", "x" * 20)
+            await asyncio.wait_for(resuming, TIMEOUT)
+            assert hub.closed_slow == 1
+
+    run(main())

@@ -13,6 +13,7 @@ from fastws import metrics
 from fastws.broadcast import BackendUnavailable, Broadcast
 from fastws.broadcast.backends import Listener
 from fastws.broadcast.message import Message
+from fastws.broadcast.targets import ENTRY_COST
 from fastws.metrics.counters import BroadcastStats
 from tests.helpers.serving import run
 
@@ -37,12 +38,12 @@ def moved(before: BroadcastStats, after: BroadcastStats) -> dict[str, Any]:
 def test_publishing_to_subscriptions_then_disconnecting() -> None:
     async def main() -> tuple[dict[str, Any], dict[str, Any]]:
         before = metrics.snapshot().broadcast
-        hub = Broadcast("memory://", overflow="drop-newest", max_buffer=100)
+        hub = Broadcast("memory://", overflow="drop-newest", max_buffer=2 * (41 + ENTRY_COST) + 40)
         async with hub, AsyncExitStack() as stack:
             for channel in ("a", "a", "b"):
                 await stack.enter_async_context(hub.subscribe(channel))  # subscribers that never read
             for i in range(5):
-                await hub.publish("a", f"message {i:02d} " + "x" * 30)  # 41 bytes: the third would pass 100
+                await hub.publish("a", f"message {i:02d} " + "x" * 30)  # 41 bytes: a third would not fit
             await hub.publish("b", "to b")
             await hub.publish("nobody", "to no one")
             during = moved(before, metrics.snapshot().broadcast)
@@ -54,7 +55,7 @@ def test_publishing_to_subscriptions_then_disconnecting() -> None:
         "backends_connected": 1,
         "channels": 2,
         "subscriptions": 3,
-        "backlog_bytes": 2 * 2 * 41 + 4,  # each of a's two subscribers keeps two messages, b's one
+        "backlog_bytes": 2 * 2 * (41 + ENTRY_COST) + 4 + ENTRY_COST,  # a's two subscribers keep two messages, b's one
         "published": 7,
         "delivered": 2 * 5 + 1,
         "dropped": {"drop-newest": 2 * 3},

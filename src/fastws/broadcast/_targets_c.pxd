@@ -27,6 +27,7 @@ cdef class Target:
 cdef class DirectTarget(Target):
     cdef public object connection
     cdef public ProtocolCore core
+    cdef public object emptied
     cdef public bint uncompressed
 
 @cython.locals(direct=DirectTarget, taken=Py_ssize_t, core=ProtocolCore, delivered=bint)

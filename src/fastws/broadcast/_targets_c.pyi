@@ -18,6 +18,7 @@ from ..connection import BroadcastConnection
 from .message import Message
 
 __all__ = [
+    "ENTRY_COST",
     "OVERFLOW_POLICIES",
     "AsgiTarget",
     "Delivery",
@@ -28,6 +29,7 @@ __all__ = [
     "deliver_all",
 ]
 
+ENTRY_COST: int
 OVERFLOW_POLICIES: tuple[str, str, str]
 TRY_AGAIN_LATER: int
 SLOW_REASON: str
@@ -62,12 +64,14 @@ class Target:
 
 class DirectTarget(Target):
     # a cdef class; it has the source's __slots__ too
-    __slots__ = ("connection", "core", "uncompressed")
+    __slots__ = ("connection", "core", "emptied", "uncompressed")
     connection: BroadcastConnection
     core: ProtocolCore | None
+    emptied: asyncio.Future[None] | None
     uncompressed: bool
     def __init__(self, delivery: Delivery, connection: BroadcastConnection) -> None: ...
     def writable(self) -> None: ...
+    async def handed_over(self) -> None: ...
     def lost(self) -> None: ...
 
 def deliver_all(targets: Iterable[Receiver], message: Message) -> None: ...

@@ -57,6 +57,7 @@ from .errors import SubscriberTooSlow
 from .message import Message
 
 __all__ = [
+    "ENTRY_COST",
     "OVERFLOW_POLICIES",
     "AsgiTarget",
     "Delivery",
@@ -70,6 +71,9 @@ __all__ = [
 OVERFLOW_POLICIES = ("close", "drop-newest", "drop-oldest")
 TRY_AGAIN_LATER = CloseCode.TRY_AGAIN_LATER
 SLOW_REASON = "subscriber too slow"
+#: what a message in a backlog counts against ``max_buffer`` beyond its payload: about what holding it costs (the
+#: message object and a deque slot), so that empty messages fill a backlog as large ones holding as much memory do
+ENTRY_COST = 128
 
 _logger = logging.getLogger("fastws.broadcast")
 
@@ -110,7 +114,7 @@ class Target:
         #: made when a message must wait, dropped when the wait is over: most subscribers keep up,
         #: and an empty deque is ~620 bytes per subscriber
         self.backlog: deque[Message] | tuple[()] = ()
-        self.queued = 0  # payload bytes in the backlog
+        self.queued = 0  # bytes in the backlog: each message's payload and ENTRY_COST
         self.dropped = 0
         self.gone = False
 
@@ -125,14 +129,15 @@ class Target:
     def _admit(self, message: Message) -> bool:
         """Make room for ``message`` in the backlog, by the hub's policy; False if it does not go in."""
         limit = self.delivery.max_buffer
-        if self.queued + message.size <= limit:
+        held = message.size + ENTRY_COST
+        if self.queued + held <= limit:
             return True
         policy = self.delivery.overflow
         if policy == "drop-oldest":
-            while self.backlog and self.queued + message.size > limit:
-                self.queued -= self.backlog.popleft().size
-                self._count_drop()
-            if self.queued + message.size <= limit:
+            if held <= limit:  # one that can never fit drops nothing older for nothing
+                while self.backlog and self.queued + held > limit:
+                    self.queued -= self.backlog.popleft().size + ENTRY_COST
+                    self._count_drop()
                 return True
         elif policy == "close":
             self._overflowed()
@@ -146,7 +151,7 @@ class Target:
             if not backlog:
                 backlog = self.backlog = deque()
             backlog.append(message)
-            self.queued += message.size
+            self.queued += message.size + ENTRY_COST
 
     def _count_drop(self) -> None:
         self.dropped += 1
@@ -176,11 +181,12 @@ class DirectTarget(Target):
     connection and its target hold no cycle.
     """
 
-    __slots__ = ("connection", "core", "uncompressed")
+    __slots__ = ("connection", "core", "emptied", "uncompressed")
 
     def __init__(self, delivery: Delivery, connection: BroadcastConnection) -> None:
         super().__init__(delivery)
         self.connection = connection
+        self.emptied: asyncio.Future[None] | None = None  # while ``handed_over`` waits for the backlog to go
         #: the connection again if it is fastws' ``ProtocolCore`` (compiled: typed, so ``deliver_all`` calls
         #: its ``deliver_frame`` at C level), else None (any other connection, called through Python)
         self.core = connection if isinstance(connection, _protocol_core.ProtocolCore) else None
@@ -223,10 +229,25 @@ class DirectTarget(Target):
                 self.close()
                 return
             message = backlog.popleft()
-            self.queued -= message.size
+            self.queued -= message.size + ENTRY_COST
             connection.write_frame(self._frame(message))
         if not self.backlog:
             self.backlog = ()  # the wait is over
+            self._emptied()
+
+    async def handed_over(self) -> None:
+        """Return once the backlog is written (or the target is gone): what the app sends next follows it."""
+        while self.backlog and not self.gone:
+            if self.emptied is None:
+                self.emptied = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self.emptied)  # the caller's cancellation is its own: the future stays for others
+
+    def _emptied(self) -> None:
+        emptied = self.emptied
+        if emptied is not None:
+            self.emptied = None
+            if not emptied.done():
+                emptied.set_result(None)
 
     def lost(self) -> None:
         """The connection is gone."""
@@ -241,6 +262,7 @@ class DirectTarget(Target):
         if not self.gone and self.connection.fanout is self:
             self.connection.fanout = None
         super().close()
+        self._emptied()
 
 
 def deliver_all(targets: Iterable[Receiver], message: Message) -> None:
@@ -314,7 +336,9 @@ class AsgiTarget(Target):
 
     async def handed_over(self) -> None:
         while self.task is not None and not self.gone:
-            await asyncio.shield(self.task)  # the sends under way: the app's own sends come after them
+            # the sends under way: the app's own sends come after them. Their end however it comes (cancelled,
+            # for an overflow): not raised here, where only the caller's own cancellation is
+            await asyncio.wait((self.task,))
 
     async def _send_backlog(self, first: Awaitable[None] | None = None) -> None:
         try:
@@ -322,7 +346,7 @@ class AsgiTarget(Target):
                 await first
             while self.backlog and not self.gone:
                 message = self.backlog.popleft()
-                self.queued -= message.size
+                self.queued -= message.size + ENTRY_COST
                 await self.send(message.asgi())
             self.backlog = ()  # the wait is over (or the target is gone)
         except Exception:  # noqa: BLE001 - the connection is closed or broken: it leaves every channel
@@ -410,5 +434,5 @@ class QueueTarget(Target):
             self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter
         message = self.backlog.popleft()
-        self.queued -= message.size
+        self.queued -= message.size + ENTRY_COST
         return message

@@ -427,6 +427,7 @@ class Broadcast:
             tail.keep(history)  # the channel's policy may have changed: serve no more than history keeps
         target.channels.add(channel)
         members = self._channels.setdefault(channel, {})
+        before = members.get(id(target))  # a subscription of this target to the channel already: it outlives a failure
         resuming = None if since is None or tail is None else Resuming(target, members, tail)
         members[id(target)] = target if resuming is None else resuming
         try:
@@ -435,7 +436,12 @@ class Broadcast:
             if resuming is not None and since is not None and history is not None:
                 await resume(channel, resuming, since, on_gap, history, self._reads)
         except BaseException:
-            self._leave(channel, target)
+            if before is not None and not target.gone and self._channels.get(channel) is members:
+                members[id(target)] = before
+            else:
+                self._leave(channel, target)
+                if not target.channels:
+                    target.close()  # on no channel: let go of it, as ``unsubscribe`` does
             raise
 
     def _leave(self, channel: str, target: Target) -> None:

@@ -16,6 +16,7 @@ from .._twins import load_compiled
 from . import _targets_py
 
 __all__ = [
+    "ENTRY_COST",
     "OVERFLOW_POLICIES",
     "AsgiTarget",
     "Delivery",
@@ -31,6 +32,7 @@ COMPILED: ModuleType | None = load_compiled("fastws.broadcast._targets_c")
 
 if TYPE_CHECKING or COMPILED is None:
     from ._targets_py import (
+        ENTRY_COST,
         OVERFLOW_POLICIES,
         AsgiTarget,
         Delivery,
@@ -42,6 +44,7 @@ if TYPE_CHECKING or COMPILED is None:
     )
 else:
     from ._targets_c import (
+        ENTRY_COST,
         OVERFLOW_POLICIES,
         AsgiTarget,
         Delivery,
