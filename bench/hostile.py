@@ -198,6 +198,30 @@ async def after_close(target: Target, quick: bool) -> dict[str, str]:
     return {"RSS over baseline 3 s after each of 4 rounds": " → ".join(mib(r) for r in rounds)}
 
 
+async def empties(target: Target, quick: bool) -> dict[str, str]:
+    """Empty messages (6 bytes each on the wire), echoes never read, on many connections: what the server holds."""
+    count = 10 if quick else 50
+    target.start()
+    base = target.rss()
+    chunk = frame(0x2, b"") * (256 * 1024 // 6)  # one read's worth of empty messages
+    writers = []
+    for _ in range(count):
+        _reader, writer = await open_ws(target.port)
+        _stop_reading(writer)
+        writers.append(writer)
+    peak = 0
+    deadline = time.monotonic() + (3 if quick else 6)
+    while time.monotonic() < deadline:
+        for writer in writers:
+            writer.write(chunk)
+        await asyncio.sleep(0.1)
+        peak = max(peak, target.rss())
+    for writer in writers:
+        writer.transport.abort()
+    target.stop()
+    return {f"{count} connections: peak RSS over baseline": mib(peak - base)}
+
+
 async def heads(target: Target, quick: bool) -> dict[str, str]:
     """Finding 3: oversized upgrade heads, and one that never ends."""
     target.start()
@@ -334,7 +358,7 @@ async def limit(target: Target, quick: bool) -> dict[str, str]:
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "queue": queue, "after-close": after_close, "heads": heads, "strict": strict, "stalls": stalls,
+    "queue": queue, "after-close": after_close, "empties": empties, "heads": heads, "strict": strict, "stalls": stalls,
     "origin": origin, "limit": limit,
 }  # fmt: skip
 

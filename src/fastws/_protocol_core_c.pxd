@@ -120,6 +120,7 @@ cdef class ProtocolCore:
     cdef _abort(self)
     cdef _close_transport(self)
     cdef _resume_reading(self)
+    cdef bint _has_room(self) except -1
     cdef _write(self, data)
     cdef _write_last(self, data)
     cdef _hand(self, data)

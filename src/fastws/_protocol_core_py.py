@@ -499,13 +499,30 @@ class ProtocolCore:
                 self._peer_closed(event)  # type: ignore[arg-type]
             elif kind is Fail:
                 self._failed(event)  # type: ignore[arg-type]
-        if self.conn.stopped and not self._read_paused:  # the budget ran out, but the app took the messages
-            self.share.loop.call_soon(self._parse_kept)
+        if self.conn.stopped:
+            # The budget ran out with bytes of the read left: nothing more is read until they are parsed (read
+            # after read, they would pile up in the codec); at the loop's next turn if the app has room.
+            if not self._read_paused:
+                self._read_paused = True
+                self.transport.pause_reading()
+            if self._has_room():
+                self.share.loop.call_soon(self._parse_kept)
 
     def _parse_kept(self) -> None:
-        """Parse what the codec kept back at the budget, unless reading paused again or the connection is gone."""
-        if self.conn.stopped and not self._read_paused and self.state is not CLOSED:
-            self.data_received(b"")
+        """Parse what the codec kept back at the budget; read again once none is left and the app has room."""
+        if self.state is CLOSED or not self.conn.stopped:
+            return
+        self.data_received(b"")  # stopped again: the next turn's, if the app still has room
+        if not self.conn.stopped and self._read_paused and self._has_room():
+            self._read_paused = False
+            self.transport.resume_reading()
+
+    def _has_room(self) -> bool:
+        """Whether the app's queue is down to half its bounds, or the app is past its close (nothing queues)."""
+        state = self.state
+        if state is not OPEN and state in PAST_CLOSE:
+            return True
+        return len(self._queue) <= self.share.max_queue // 2 and self._queued_bytes <= self.share.max_queue_bytes // 2
 
     def _ping_received(self, event: Ping) -> None:
         if self._drained is None:
@@ -834,11 +851,7 @@ class ProtocolCore:
             if event["type"] is _RECEIVE:
                 body = event.get("bytes")
                 self._queued_bytes -= len(event["text"] if body is None else body)
-            if (
-                self._read_paused
-                and len(queue) <= self.share.max_queue // 2
-                and self._queued_bytes <= self.share.max_queue_bytes // 2
-            ):
+            if self._read_paused and self._has_room():
                 self._resume_reading()
         elif self.state is CLOSED:
             event = {"type": _DISCONNECT, "code": self._disconnect_code}
@@ -848,10 +861,11 @@ class ProtocolCore:
         return ready(self.share.loop, event)
 
     def _resume_reading(self) -> None:
+        if self.conn.stopped:  # what the codec kept back first: reading resumes once it is parsed
+            self.share.loop.call_soon(self._parse_kept)
+            return
         self._read_paused = False
         self.transport.resume_reading()
-        if self.conn.stopped:  # what the codec kept back: parse it now
-            self.share.loop.call_soon(self._parse_kept)
 
     # ------------------------------------------------------- messages out
 

@@ -221,11 +221,37 @@ def test_the_apps_task_runs_it_in_an_app_run_and_its_end_ends_the_connection(
     assert "ASGI callable should return None, but returned 'not None'." in capfd.readouterr().err
 
 
-def test_reading_pauses_at_max_queue_bytes(protocol_core: ModuleType, loop: asyncio.AbstractEventLoop) -> None:
+def test_reading_pauses_while_the_codec_keeps_bytes_back_or_the_queue_is_over_half(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
     core = opened(protocol_core, loop, max_queue=100, max_queue_bytes=10)
     core.data_received(client_frame(TEXT, b"x" * 6) + client_frame(TEXT, b"y" * 6))
-    loop.run_until_complete(asyncio.sleep(0))  # the first spent the read's budget, the second came at the next turn
-    assert core.transport.pauses == 1 and core.queued_bytes() == 12
+    # the first spends the read's budget: the second waits in the codec, and the socket is not read meanwhile
+    assert core.transport.pauses == 1 and core.queued_bytes() == 6 and core.conn.stopped
+    assert core.receive().result()["text"] == "x" * 6
+    loop.run_until_complete(asyncio.sleep(0))  # the kept one is parsed once the app has room
+    assert core.queued_bytes() == 6 and not core.conn.stopped and core.transport.resumes == 0  # over half the bound
+    assert core.receive().result()["text"] == "y" * 6
+    assert core.transport.resumes == 1 and core.transport.pauses == 1
+
+
+def test_a_read_the_budget_cut_short_pauses_reading_until_its_rest_is_parsed(
+    protocol_core: ModuleType, loop: asyncio.AbstractEventLoop
+) -> None:
+    # else read after read would pile up in the codec while the app keeps up with what is parsed
+    core = opened(protocol_core, loop, max_queue=32, max_queue_bytes=64 * 1024)
+    got: list[bytes] = []
+
+    async def app_task() -> None:
+        while len(got) < 40_000:
+            got.append((await core.receive())["bytes"])
+
+    task = loop.create_task(app_task())
+    loop.run_until_complete(asyncio.sleep(0))  # it waits in receive()
+    core.data_received(client_frame(BINARY, b"") * 40_000)
+    assert core.conn.stopped and core.transport.pauses == 1 and core.transport.resumes == 0
+    loop.run_until_complete(asyncio.wait_for(task, 10))  # a budget's worth at each turn of the loop
+    assert not core.conn.stopped and core.transport.resumes == 1 and got == [b""] * 40_000
 
 
 def test_a_read_of_empty_messages_queues_no_more_than_the_budget_holds(
