@@ -145,9 +145,9 @@ def test_new_water_marks_under_what_is_kept_pause_writing_at_once_as_asyncio(
 
     async def main() -> None:
         transport, protocol, _ = _open(socket_transport, ours)
+        transport.set_write_buffer_limits(high=1 << 30)
         for _ in range(40):
-            transport.write(bytes(50_000))  # 2 MB, under the limits set first
-            transport.set_write_buffer_limits(high=1 << 30)
+            transport.write(bytes(50_000))  # 2 MB, under these limits
         assert protocol.calls == [] and transport.get_write_buffer_size() > 1000
         transport.set_write_buffer_limits(high=1000)
         assert protocol.calls == ["pause"]

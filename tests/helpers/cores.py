@@ -58,3 +58,18 @@ def opened(twin: ModuleType, loop: asyncio.AbstractEventLoop, max_queue: int = 2
     core.scope = {"type": "websocket"}
     core.state = State.OPEN
     return core
+
+
+def app_taking(
+    core: Any, loop: asyncio.AbstractEventLoop, count: int, key: str
+) -> tuple[asyncio.Task[None], list[Any]]:
+    """The app's task on ``core``, waiting in ``receive()``: it takes ``count`` messages, their ``key`` into the list."""
+    got: list[Any] = []
+
+    async def app_task() -> None:
+        while len(got) < count:
+            got.append((await core.receive())[key])
+
+    task = loop.create_task(app_task())
+    loop.run_until_complete(asyncio.sleep(0))  # it waits in receive()
+    return task, got

@@ -24,7 +24,7 @@ from fastws import _app_run, _protocol_core, _read_buffer
 from fastws.protocol import State, WebSocketProtocol
 from fastws.timer_wheel import TimerWheel
 from fastws.wire import codec
-from tests.helpers.cores import Transport, app, opened
+from tests.helpers.cores import Transport, app, app_taking, opened
 from tests.helpers.frames import client_frame, server_frame
 
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
@@ -240,14 +240,7 @@ def test_a_read_the_budget_cut_short_pauses_reading_until_its_rest_is_parsed(
 ) -> None:
     # else read after read would pile up in the codec while the app keeps up with what is parsed
     core = opened(protocol_core, loop, max_queue=32, max_queue_bytes=64 * 1024)
-    got: list[bytes] = []
-
-    async def app_task() -> None:
-        while len(got) < 40_000:
-            got.append((await core.receive())["bytes"])
-
-    task = loop.create_task(app_task())
-    loop.run_until_complete(asyncio.sleep(0))  # it waits in receive()
+    task, got = app_taking(core, loop, 40_000, "bytes")
     core.data_received(client_frame(BINARY, b"") * 40_000)
     assert core.conn.stopped and core.transport.pauses == 1 and core.transport.resumes == 0
     loop.run_until_complete(asyncio.wait_for(task, 10))  # a budget's worth at each turn of the loop
@@ -565,14 +558,7 @@ def test_the_apps_task_takes_each_message_inside_the_read_that_brought_it(
 ) -> None:
     # the task waiting in receive() steps as each message is parsed, not at the loop's next turn
     core = opened(protocol_core, loop)
-    seen: list[str] = []
-
-    async def app_task() -> None:
-        while len(seen) < 2:
-            seen.append((await core.receive())["text"])
-
-    task = loop.create_task(app_task())
-    loop.run_until_complete(asyncio.sleep(0))  # it waits in receive()
+    task, seen = app_taking(core, loop, 2, "text")
     during: list[list[str]] = []
 
     def read() -> None:

@@ -319,11 +319,14 @@ def test_a_head_that_grows_without_end_gets_431_not_memory() -> None:
     assert run(main()).startswith(b"HTTP/1.1 431 ")
 
 
-def test_a_trickled_head_is_closed_at_the_head_timeout() -> None:
-    class Impatient(Front):
-        __slots__ = ()
-        settings = dataclasses.replace(Front.settings, http_head_timeout=0.3)
+class Impatient(Front):
+    """The front with a head timeout of 0.3 s."""
 
+    __slots__ = ()
+    settings = dataclasses.replace(Front.settings, http_head_timeout=0.3)
+
+
+def test_a_trickled_head_is_closed_at_the_head_timeout() -> None:
     async def main() -> tuple[bytes, float]:
         async with serving(echo_or_hello, http=Impatient) as url:
             host, port = url.removeprefix("ws://").split(":")
@@ -350,10 +353,6 @@ def test_a_trickled_head_is_closed_at_the_head_timeout() -> None:
 
 def test_a_connection_that_sends_nothing_is_closed_unanswered_at_the_head_timeout() -> None:
     # a response to no request could be read as the answer to the client's next one
-    class Impatient(Front):
-        __slots__ = ()
-        settings = dataclasses.replace(Front.settings, http_head_timeout=0.3)
-
     async def main() -> tuple[bytes, float]:
         async with serving(echo_or_hello, http=Impatient) as url:
             host, port = url.removeprefix("ws://").split(":")
@@ -369,10 +368,6 @@ def test_a_connection_that_sends_nothing_is_closed_unanswered_at_the_head_timeou
 
 
 def test_a_whole_head_in_time_is_not_timed_out() -> None:
-    class Impatient(Front):
-        __slots__ = ()
-        settings = dataclasses.replace(Front.settings, http_head_timeout=0.3)
-
     async def main() -> None:
         async with serving(echo_or_hello, http=Impatient) as url, connect(url, compression=None) as ws:
             await asyncio.sleep(0.6)  # past the head's deadline: it no longer applies

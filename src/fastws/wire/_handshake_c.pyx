@@ -241,6 +241,7 @@ def parse_head(object data, Py_ssize_t end):
     cdef const unsigned char* p
     cdef Py_ssize_t n
     cdef Py_ssize_t start, stop, colon, first, last, space1 = -1, space2 = -1, spaces = 0, i
+    cdef bint ascii_target = True
     cdef list headers = []
     cdef dict by_name = {}
     cdef Request request
@@ -264,8 +265,8 @@ def parse_head(object data, Py_ssize_t end):
                 space2 = i
     for i in range(space1 + 1, space2):
         if p[i] >= 0x80:
-            spaces = 0
-    if spaces != 2 or not _is_token(p, space1) or space2 == space1 + 1:
+            ascii_target = False
+    if spaces != 2 or not ascii_target or not _is_token(p, space1) or space2 == space1 + 1:
         raise HandshakeError(400, "malformed request line")  # RFC 9112 3.2: a target is ASCII
     if stop - space2 - 1 != 8 or data[space2 + 1 : stop] != b"HTTP/1.1":
         raise HandshakeError(400, "WebSocket needs HTTP/1.1")
