@@ -182,6 +182,30 @@ def unwrapped(send: object) -> object:
     return send
 
 
+#: uvicorn's WebSocket protocols' own ASGI ``send`` (``wsproto``, ``websockets-sansio``, the legacy ``websockets``),
+#: by module and code: none ties anything to the task that calls it
+_UVICORN_PROTOCOLS = "uvicorn.protocols.websockets."
+_SERVER_SENDS = frozenset(("WSProtocol.send", "WebSocketsSansIOProtocol.send", "WebSocketProtocol.asgi_send"))
+
+
+def is_server_send(send: object) -> bool:
+    """Whether ``send`` is a uvicorn WebSocket protocol's own ASGI send, past Starlette's pass-through wrappers.
+
+    Such a send ties nothing to the task it runs in (no timeout, no cancel
+    scope, no context variable): ``fastws.Broadcast`` may start it in the
+    publisher's task and finish it in another. Told by its code, which a
+    wrapper cannot borrow (``functools.wraps`` copies names, not code): a
+    protocol subclass's own ``send``, or an instrumented one, is not it.
+    """
+    function = getattr(unwrapped(send), "__func__", None)
+    code = getattr(function, "__code__", None)
+    return (
+        code is not None
+        and code.co_qualname in _SERVER_SENDS
+        and str(getattr(function, "__module__", "")).startswith(_UVICORN_PROTOCOLS)
+    )
+
+
 def _starlette_inner(send: FunctionType) -> object | None:
     """The ``send`` Starlette's exception wrapper ``send`` passes messages to, if it is that wrapper."""
     sender = _starlette_sender or _find_starlette_sender()

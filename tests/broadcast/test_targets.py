@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
+import importlib.util
+import sys
 import tracemalloc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -442,6 +445,197 @@ def test_a_subscriber_on_fastws_protocol_is_written_to_through_its_core(targets_
         assert core.transport.written == [message.frame()]
     finally:
         loop.close()
+
+
+# --------------------------------------------------- a connection's own ASGI send
+
+WSPROTO = pytest.param(
+    "wsproto", marks=pytest.mark.skipif(importlib.util.find_spec("wsproto") is None, reason="wsproto not installed")
+)
+WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who")
+
+
+def test_an_asgi_send_runs_in_a_task_of_the_subscribers_own(targets_twin: ModuleType) -> None:
+    """Each send of an ``AsgiTarget`` runs in a task of the target's own, in the context the subscriber had: a send
+    wrapper's ``asyncio.timeout`` that expires ends that send (the target closes), never the publisher's task."""
+    from fastws.broadcast.message import Message
+
+    seen: list[tuple[bool, str]] = []
+
+    async def main() -> str:
+        closed = asyncio.Event()
+        delivery = targets_twin.Delivery(
+            1 << 20, "close", 1.0, ended=lambda t: closed.set(), spawn=asyncio.ensure_future
+        )
+        never = asyncio.Event()
+
+        async def send(message: dict[str, Any]) -> None:  # a middleware's send with a write deadline
+            seen.append((asyncio.current_task() is publisher, WHO.get("none")))
+            if message["text"] == "waits":
+                async with asyncio.timeout(0.05):
+                    await never.wait()
+
+        async def subscribe() -> Any:
+            WHO.set("subscriber")
+            return targets_twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+
+        target = await asyncio.create_task(subscribe())
+
+        async def publish() -> str:
+            WHO.set("publisher")
+            target.deliver(Message.of("at once"))
+            await asyncio.sleep(0)
+            target.deliver(Message.of("waits"))
+            try:
+                await asyncio.wait_for(closed.wait(), TIMEOUT)  # the publisher's own work goes on meanwhile
+            except asyncio.CancelledError:
+                return "cancelled"
+            return "finished"
+
+        publisher = asyncio.create_task(publish())
+        return await publisher
+
+    assert run(main()) == "finished"  # and the timed-out send closed the target
+    assert seen == [(False, "subscriber"), (False, "subscriber")]
+
+
+def test_a_send_that_publishes_to_its_own_subscriber_is_followed_in_order(targets_twin: ModuleType) -> None:
+    """What a send delivers to its own target while it runs (eagerly started on 3.12+) waits behind it: sent next,
+    in the same task, not by a second one at once."""
+    from fastws.broadcast.message import Message
+
+    sent: list[str] = []
+
+    async def main() -> bool:
+        delivery = targets_twin.Delivery(1 << 20, "close", 1.0, ended=lambda t: None, spawn=asyncio.ensure_future)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message["text"])
+            if message["text"] == "one":
+                target.deliver(Message.of("from the send"))
+                sent.append("its send returned")
+
+        target = targets_twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+        target.deliver(Message.of("one"))
+        await asyncio.wait_for(target.handed_over(), TIMEOUT)
+        return target.gone
+
+    loop = asyncio.new_event_loop()  # not asyncio.run: it would wait for ever on a task that failed to start eagerly
+    try:
+        gone = loop.run_until_complete(asyncio.wait_for(main(), TIMEOUT))
+    finally:
+        loop.close()
+    assert gone is False
+    assert sent == ["one", "its send returned", "from the send"]
+
+
+def test_a_send_not_started_before_the_subscriber_left_is_not_made(targets_twin: ModuleType) -> None:
+    """A task not started eagerly (before 3.12) runs at the loop's next turn: if the subscriber has left by then
+    (unsubscribed, closed), its message is not sent; and a task cancelled before it started is not waited on."""
+    from fastws.broadcast.message import Message
+
+    sent: list[str] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message["text"])
+
+    async def main() -> None:
+        delivery = targets_twin.Delivery(1 << 20, "close", 1.0, ended=lambda t: None, spawn=asyncio.ensure_future)
+        left = targets_twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+        left.deliver(Message.of("to one that left"))
+        left.close()
+        cancelled = targets_twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+        cancelled.deliver(Message.of("to one whose task was cancelled"))
+        if cancelled.task is not None:
+            cancelled.task.cancel()
+        await asyncio.sleep(0)
+        await asyncio.wait_for(left.handed_over(), TIMEOUT)
+        await asyncio.wait_for(cancelled.handed_over(), TIMEOUT)
+
+    run(main())
+    eager = sys.version_info >= (3, 12)
+    assert sent == (["to one that left", "to one whose task was cancelled"] if eager else [])
+
+
+def test_an_asgi_send_that_need_not_wait_is_done_when_delivered_on_312(targets_twin: ModuleType) -> None:
+    """Python 3.12+ starts the send's task eagerly: a send that completes without waiting has completed when
+    ``deliver`` returns, and the target holds no task; earlier Pythons run it at the loop's next turn."""
+    from fastws.broadcast.message import Message
+
+    sent: list[str] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message["text"])
+
+    async def main() -> tuple[list[str], bool, list[str]]:
+        delivery = targets_twin.Delivery(1 << 20, "close", 1.0, ended=lambda t: None, spawn=asyncio.ensure_future)
+        target = targets_twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+        target.deliver(Message.of("one"))
+        target.deliver(Message.of("two"))  # behind "one", if its task has not run yet
+        at_once, holds_task = list(sent), target.task is not None
+        await target.handed_over()
+        return at_once, holds_task, sent
+
+    at_once, holds_task, sent_in_the_end = run(main())
+    assert sent_in_the_end == ["one", "two"]
+    if sys.version_info >= (3, 12):
+        assert (at_once, holds_task) == (["one", "two"], False)
+    else:
+        assert (at_once, holds_task) == ([], True)
+
+
+@pytest.mark.parametrize("ws", ["websockets-sansio", WSPROTO])  # (the legacy one fails with the websockets here)
+def test_uvicorns_own_send_starts_in_the_publishers_task_any_other_in_its_own(ws: str) -> None:
+    """On uvicorn's own WebSocket protocols, the hub sees uvicorn's ``send`` behind a Starlette app's ``WebSocket``
+    (through Starlette's exception wrappers): it starts in the publisher's task, no task made while the transport
+    takes the bytes. Behind an app's own ``send`` wrapper, or a ``WebSocket`` subclass's own ``send``, each send runs
+    in a task of the connection's own."""
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+
+    tasks: list[asyncio.Task[Any] | None] = []
+
+    class Recorded(StarletteWebSocket):  # an app's own WebSocket class, whose send does more than send
+        async def send(self, message: Any) -> None:
+            tasks.append(asyncio.current_task())
+            await super().send(message)
+
+    async def member(websocket: Any) -> None:
+        if websocket.url.path == "/wrapped":  # an app's own middleware around send
+            inner = websocket._send
+
+            async def wrapped(message: dict[str, Any]) -> None:
+                tasks.append(asyncio.current_task())
+                await inner(message)
+
+            websocket = StarletteWebSocket(websocket.scope, websocket.receive, wrapped)
+        elif websocket.url.path == "/subclass":
+            websocket = Recorded(websocket.scope, websocket.receive, websocket._send)
+        await websocket.accept()
+        async with hub.subscribe(websocket.url.path, websocket):
+            await websocket.send_text("ready")
+            while (await websocket.receive())["type"] != "websocket.disconnect":
+                pass
+
+    paths = ("/plain", "/wrapped", "/subclass")
+    app = Starlette(routes=[WebSocketRoute(path, member) for path in paths])
+    hub = Broadcast()
+
+    async def main() -> None:
+        async with hub, serving(app, ws=ws) as url:
+            clients = [await RawClient.connect(url, path) for path in paths]
+            assert [await client.text() for client in clients] == ["ready"] * 3
+            by_channel = {next(iter(t.channels)): t for t in hub._targets.values()}
+            assert [by_channel[path].context is None for path in paths] == [True, False, False]
+            tasks.clear()
+            for path in paths:
+                await hub.publish(path, f"to {path}")
+            assert [await client.text() for client in clients] == [f"to {path}" for path in paths]
+            assert len(tasks) == 2 and asyncio.current_task() not in tasks
+            for client in clients:
+                client.close()
+
+    run(main())
 
 
 # --------------------------------------------------- the twins, side by side

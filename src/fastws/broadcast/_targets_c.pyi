@@ -8,6 +8,7 @@ checks it against the built module.
 """
 
 import asyncio
+import contextvars
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -77,15 +78,17 @@ class DirectTarget(Target):
 def deliver_all(targets: Iterable[Receiver], message: Message) -> None: ...
 
 class AsgiTarget(Target):
-    __slots__ = ("close_connection", "send", "task")
+    __slots__ = ("close_connection", "context", "send", "task")
     send: Callable[[dict[str, Any]], Awaitable[None]]
     close_connection: Callable[[int, str], Awaitable[None]]
+    context: contextvars.Context | None
     task: asyncio.Task[None] | None
     def __init__(
         self,
         delivery: Delivery,
         send: Callable[[dict[str, Any]], Awaitable[None]],
         close_connection: Callable[[int, str], Awaitable[None]],
+        server_send: bool = False,
     ) -> None: ...
 
 class QueueTarget(Target):

@@ -26,8 +26,9 @@ when it resumes (compressed at that moment on a connection with
 permessage-deflate, whose compression context must see them in order).
 
 ``AsgiTarget``: any other connection, through its ASGI ``send`` (or a
-``WebSocket``'s ``send``): one task per connection sends its backlog, in
-order, and ends when the backlog is empty.
+``WebSocket``'s ``send``), one send at a time, in order: uvicorn's own
+send is started in the publisher's task (no task while the transport
+takes the bytes), any other in a task of the connection's own.
 
 ``QueueTarget``: an ``async for`` subscription.
 
@@ -41,9 +42,11 @@ subscriber). ``fastws.broadcast.targets`` is the selector.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import sys
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -76,6 +79,7 @@ SLOW_REASON = "subscriber too slow"
 ENTRY_COST = 128
 
 _logger = logging.getLogger("fastws.broadcast")
+_EAGER = sys.version_info >= (3, 12)  # asyncio.Task(..., eager_start=True)
 
 
 class Receiver(Protocol):
@@ -298,23 +302,36 @@ def deliver_all(targets: Iterable[Receiver], message: Message) -> None:
 class AsgiTarget(Target):
     """A connection on any server: messages sent through its ASGI ``send``, in order.
 
-    A send that completes without waiting (the usual case: the server's
-    transport takes the bytes) is run to its end right away, with no task.
-    One that has to wait (the client's buffer is full) is finished by a
-    task, which then sends the backlog gathered meanwhile.
+    One send at a time: messages published while one is under way wait in
+    the backlog, and the task finishing it sends them. How a send starts:
+
+    - ``server_send`` (the hub found uvicorn's own protocol behind it,
+      ``fastws.connection.is_server_send``): its first step runs at once,
+      in the publisher's task; one that completes without waiting (the
+      usual case: the transport takes the bytes) needs no task, one that
+      has to wait (the client's buffer is full) is finished by a task;
+    - any other (an app's middleware, another server): in a task of its
+      own, in the context the subscriber had when it subscribed, so a
+      ``send`` wrapper may tie what it does to its task (``asyncio.timeout``,
+      an anyio cancel scope) or read context variables, as in the
+      connection's own task. On Python 3.12+ the task starts eagerly: a
+      send that need not wait is over when ``deliver`` returns.
     """
 
-    __slots__ = ("close_connection", "send", "task")
+    __slots__ = ("close_connection", "context", "send", "task")
 
     def __init__(
         self,
         delivery: Delivery,
         send: Callable[[dict[str, Any]], Awaitable[None]],
         close_connection: Callable[[int, str], Awaitable[None]],
+        server_send: bool = False,
     ) -> None:
         super().__init__(delivery)
         self.send = send
         self.close_connection = close_connection
+        # the subscriber's context, for sends in a task of their own (None: a server's own send)
+        self.context = None if server_send else contextvars.copy_context()
         self.task: asyncio.Task[None] | None = None
 
     def deliver(self, message: Message) -> None:
@@ -322,6 +339,11 @@ class AsgiTarget(Target):
             return
         if self.task is not None or self.backlog:
             self._queue(message)  # behind what is still being sent
+            return
+        if self.context is not None:
+            task = _start_task(self._send_backlog(message), self.context)
+            if not task.done():  # an eager task that completed has let go of it already
+                self.task = task
             return
         sending = self.send(message.asgi())
         try:
@@ -331,19 +353,23 @@ class AsgiTarget(Target):
         except Exception:  # noqa: BLE001 - the connection is closed or broken: it leaves every channel
             self.close()
             return
-        resumed = _Resumed(sending, waiting_on)
-        self.task = asyncio.get_running_loop().create_task(self._send_backlog(resumed))
+        self.task = asyncio.get_running_loop().create_task(self._send_backlog(_Resumed(sending, waiting_on)))
 
     async def handed_over(self) -> None:
-        while self.task is not None and not self.gone:
+        while (task := self.task) is not None and not task.done() and not self.gone:
             # the sends under way: the app's own sends come after them. Their end however it comes (cancelled,
             # for an overflow): not raised here, where only the caller's own cancellation is
-            await asyncio.wait((self.task,))
+            await asyncio.wait((task,))
 
-    async def _send_backlog(self, first: Awaitable[None] | None = None) -> None:
+    async def _send_backlog(self, first: Message | _Resumed) -> None:
+        """Send ``first`` (or finish it: a send under way), then the backlog gathered meanwhile; end when it is empty."""
+        # started eagerly, ``deliver`` has not kept it yet: what the send itself publishes here must wait behind it
+        self.task = asyncio.current_task()
         try:
-            if first is not None:
+            if isinstance(first, _Resumed):
                 await first
+            elif not self.gone:  # (a task not eager starts at the loop's next turn: the subscriber may have left)
+                await self.send(first.asgi())
             while self.backlog and not self.gone:
                 message = self.backlog.popleft()
                 self.queued -= message.size + ENTRY_COST
@@ -393,6 +419,14 @@ class _Resumed:
                     waiting_on = coroutine.send(value)
                 except StopIteration:
                     return
+
+
+def _start_task(coroutine: Coroutine[Any, Any, None], context: contextvars.Context) -> asyncio.Task[None]:
+    """A task running ``coroutine`` in ``context``; eager where Python has it (3.12+): its first step runs now."""
+    loop = asyncio.get_running_loop()
+    if _EAGER:  # asyncio's own Task, whatever the loop's task factory: the factory cannot be asked to start eagerly
+        return asyncio.Task(coroutine, loop=loop, context=context, eager_start=True)  # type: ignore[call-arg]
+    return loop.create_task(coroutine, context=context)
 
 
 class QueueTarget(Target):

@@ -30,15 +30,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from ..connection import BroadcastConnection, connection_behind, connection_of
+from ..connection import BroadcastConnection, connection_behind, connection_of, is_server_send
 from ..metrics.counters import COUNTERS, BroadcastStats
-from ..websockets import WebSocketMethods
+from ..websockets import WebSocket, WebSocketMethods
 from .backends import Backend, Listener, MemoryBackend
 from .errors import InvalidHistory, MessageTooLarge, NotConnected
 from .history import History, Ring
@@ -476,7 +477,7 @@ class Broadcast:
         if connection is not None and (connection.fanout is None or connection.fanout.gone):
             target = DirectTarget(self._delivery, connection)
         else:
-            target = AsgiTarget(self._delivery, send, close)
+            target = AsgiTarget(self._delivery, send, close, _sends_through_server(websocket))
             if isinstance(websocket, WebSocketMethods):  # a fastws.WebSocket (either twin): its explicit hook
                 websocket.on_disconnect(target.close)
             elif hasattr(websocket, "_receive"):  # Starlette's WebSocket, which has none
@@ -575,6 +576,18 @@ def _direct_connection(websocket: Any) -> BroadcastConnection | None:
     if _is_websocket(websocket):
         return connection_of(websocket.scope, websocket._send)
     return connection_behind(websocket)
+
+
+def _sends_through_server(websocket: Any) -> bool:
+    """Whether a target's sends to ``websocket`` run only uvicorn's own send (``is_server_send``) and code of
+    fastws or Starlette: a ``WebSocket`` whose ``send`` is its class's stock one (not a subclass's own)."""
+    if _is_websocket(websocket):
+        method = getattr(type(websocket), "send", None)
+        starlette = sys.modules.get("starlette.websockets")
+        if method is not WebSocket.send and method is not getattr(getattr(starlette, "WebSocket", None), "send", 0):
+            return False
+        websocket = websocket._send
+    return is_server_send(websocket)
 
 
 def _connection_key(websocket: Any) -> int:
