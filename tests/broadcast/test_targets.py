@@ -455,6 +455,12 @@ WSPROTO = pytest.param(
 WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who")
 
 
+def asgi_target(twin: ModuleType, send: Any, ended: Any = lambda target: None) -> Any:
+    """An ``AsgiTarget`` of ``twin`` on ``send`` (not uvicorn's own), its hub's ``ended`` callback given."""
+    delivery = twin.Delivery(1 << 20, "close", 1.0, ended=ended, spawn=asyncio.ensure_future)
+    return twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+
+
 def test_an_asgi_send_runs_in_a_task_of_the_subscribers_own(targets_twin: ModuleType) -> None:
     """Each send of an ``AsgiTarget`` runs in a task of the target's own, in the context the subscriber had: a send
     wrapper's ``asyncio.timeout`` that expires ends that send (the target closes), never the publisher's task."""
@@ -464,9 +470,6 @@ def test_an_asgi_send_runs_in_a_task_of_the_subscribers_own(targets_twin: Module
 
     async def main() -> str:
         closed = asyncio.Event()
-        delivery = targets_twin.Delivery(
-            1 << 20, "close", 1.0, ended=lambda t: closed.set(), spawn=asyncio.ensure_future
-        )
         never = asyncio.Event()
 
         async def send(message: dict[str, Any]) -> None:  # a middleware's send with a write deadline
@@ -477,7 +480,7 @@ def test_an_asgi_send_runs_in_a_task_of_the_subscribers_own(targets_twin: Module
 
         async def subscribe() -> Any:
             WHO.set("subscriber")
-            return targets_twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+            return asgi_target(targets_twin, send, ended=lambda target: closed.set())
 
         target = await asyncio.create_task(subscribe())
 
@@ -507,15 +510,13 @@ def test_a_send_that_publishes_to_its_own_subscriber_is_followed_in_order(target
     sent: list[str] = []
 
     async def main() -> bool:
-        delivery = targets_twin.Delivery(1 << 20, "close", 1.0, ended=lambda t: None, spawn=asyncio.ensure_future)
-
         async def send(message: dict[str, Any]) -> None:
             sent.append(message["text"])
             if message["text"] == "one":
                 target.deliver(Message.of("from the send"))
                 sent.append("its send returned")
 
-        target = targets_twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+        target = asgi_target(targets_twin, send)
         target.deliver(Message.of("one"))
         await asyncio.wait_for(target.handed_over(), TIMEOUT)
         return target.gone
@@ -540,11 +541,10 @@ def test_a_send_not_started_before_the_subscriber_left_is_not_made(targets_twin:
         sent.append(message["text"])
 
     async def main() -> None:
-        delivery = targets_twin.Delivery(1 << 20, "close", 1.0, ended=lambda t: None, spawn=asyncio.ensure_future)
-        left = targets_twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+        left = asgi_target(targets_twin, send)
         left.deliver(Message.of("to one that left"))
         left.close()
-        cancelled = targets_twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+        cancelled = asgi_target(targets_twin, send)
         cancelled.deliver(Message.of("to one whose task was cancelled"))
         if cancelled.task is not None:
             cancelled.task.cancel()
@@ -568,8 +568,7 @@ def test_an_asgi_send_that_need_not_wait_is_done_when_delivered_on_312(targets_t
         sent.append(message["text"])
 
     async def main() -> tuple[list[str], bool, list[str]]:
-        delivery = targets_twin.Delivery(1 << 20, "close", 1.0, ended=lambda t: None, spawn=asyncio.ensure_future)
-        target = targets_twin.AsgiTarget(delivery, send, lambda code, reason: asyncio.sleep(0))
+        target = asgi_target(targets_twin, send)
         target.deliver(Message.of("one"))
         target.deliver(Message.of("two"))  # behind "one", if its task has not run yet
         at_once, holds_task = list(sent), target.task is not None

@@ -310,12 +310,13 @@ class AsgiTarget(Target):
       in the publisher's task; one that completes without waiting (the
       usual case: the transport takes the bytes) needs no task, one that
       has to wait (the client's buffer is full) is finished by a task;
-    - any other (an app's middleware, another server): in a task of its
-      own, in the context the subscriber had when it subscribed, so a
-      ``send`` wrapper may tie what it does to its task (``asyncio.timeout``,
-      an anyio cancel scope) or read context variables, as in the
-      connection's own task. On Python 3.12+ the task starts eagerly: a
-      send that need not wait is over when ``deliver`` returns.
+    - any other (an app's middleware, another server): in a task made for
+      it, in a copy of the context of the task that made the target (the
+      connection's first subscribe), so a ``send`` wrapper may tie what it
+      does to its task (``asyncio.timeout``, an anyio cancel scope) or read
+      context variables, as in the connection's own task. On Python 3.12+
+      the task starts eagerly: a send that need not wait is over when
+      ``deliver`` returns.
     """
 
     __slots__ = ("close_connection", "context", "send", "task")

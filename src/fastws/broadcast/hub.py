@@ -582,9 +582,11 @@ def _sends_through_server(websocket: Any) -> bool:
     """Whether a target's sends to ``websocket`` run only uvicorn's own send (``is_server_send``) and code of
     fastws or Starlette: a ``WebSocket`` whose ``send`` is its class's stock one (not a subclass's own)."""
     if _is_websocket(websocket):
-        method = getattr(type(websocket), "send", None)
-        starlette = sys.modules.get("starlette.websockets")
-        if method is not WebSocket.send and method is not getattr(getattr(starlette, "WebSocket", None), "send", 0):
+        stock = [WebSocket.send]
+        starlette = sys.modules.get("starlette.websockets")  # imported if one of its WebSockets exists
+        if starlette is not None:
+            stock.append(starlette.WebSocket.send)
+        if getattr(type(websocket), "send", None) not in stock:
             return False
         websocket = websocket._send
     return is_server_send(websocket)
